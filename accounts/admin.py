@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from accounts.models import ApiKey, Membership, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # membership changes go through accounts.services (groups follow roles)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "member_count", "created_at"]
+    search_fields = ["id", "name"]
+    readonly_fields = ["id", "viewer_group", "developer_group", "owner_group", "created_at"]
+    inlines = [MembershipInline]
+
+    @admin.display(description="members")
+    def member_count(self, team: Team) -> int:
+        return team.memberships.count()
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # teams are made by accounts.services.team_create (groups, owner)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["id", "team", "user", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["team__id", "team__name", "user__username", "user__email"]
+    list_select_related = ["team", "user"]
+    readonly_fields = ["id", "team", "user", "role", "created_at", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "expires_at"]
+    list_filter = ["created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = ["id", "user", "prefix", "secret_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # the secret is shown once: create keys with the API or `createapikey`

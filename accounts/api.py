@@ -1,0 +1,208 @@
+"""REST API for the signed-in account, its API keys, teams and memberships."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.models import ApiKey, Membership, Role, Team
+from accounts.selectors import team_for
+from config.api.fields import StrictCharField
+from config.api.views import ApiViewSet
+from config.ids import client_id_validator
+
+
+class AccountSerializer(serializers.Serializer):
+    id = serializers.CharField(source="pk", read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    name = serializers.CharField(source="get_full_name", read_only=True)
+    staff = serializers.BooleanField(source="is_staff", read_only=True)
+    createdAt = serializers.DateTimeField(source="date_joined", read_only=True)
+
+
+class AccountView(APIView):
+    """The signed-in user."""
+
+    @extend_schema(responses=AccountSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(request.user).data)
+
+
+class ApiKeySerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    name = StrictCharField(max_length=128)
+    prefix = serializers.CharField(read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet):
+    """The caller's own API keys."""
+
+    envelope_key = "keys"
+    serializer_class = ApiKeySerializer
+    lookup_url_kwarg = "key_id"
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        return ApiKey.objects.filter(user=self.request.user)
+
+    @extend_schema(request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = ApiKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, secret = services.api_key_create(user=request.user, **serializer.validated_data)
+        key.secret = secret
+        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiKey) -> None:
+        services.api_key_delete(key=instance)
+
+
+class TeamSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    teamId = StrictCharField(
+        write_only=True, required=False, max_length=36, validators=[client_id_validator]
+    )
+    name = StrictCharField(max_length=128)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+
+class TeamViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """Teams the caller belongs to; the creator of a team becomes its owner."""
+
+    envelope_key = "teams"
+    serializer_class = TeamSerializer
+    lookup_url_kwarg = "team_id"
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["name", "id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Team]:
+        return Team.objects.for_user(self.request.user)
+
+    def get_object(self) -> Team:
+        action = "view" if self.action == "retrieve" else "manage"
+        return team_for(self.request.user, self.kwargs["team_id"], action)
+
+    def perform_create(self, serializer: TeamSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = services.team_create(
+            user=self.request.user, name=data["name"], team_id=data.get("teamId")
+        )
+
+    def perform_update(self, serializer: TeamSerializer) -> None:
+        name = serializer.validated_data.get("name", serializer.instance.name)
+        serializer.instance = services.team_update(team=serializer.instance, name=name)
+
+    def perform_destroy(self, instance: Team) -> None:
+        services.team_delete(team=instance)
+
+
+ROLE_CHOICES = [role.value for role in Role]
+
+
+class MembershipSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    teamId = serializers.CharField(source="team_id", read_only=True)
+    userId = serializers.CharField(source="user_id", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=ROLE_CHOICES), min_length=1, max_length=1
+    )
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def to_representation(self, instance: Membership) -> dict[str, Any]:
+        instance.roles = [instance.role]
+        return super().to_representation(instance)
+
+
+class MembershipCreateSerializer(MembershipSerializer):
+    username = StrictCharField(required=False, max_length=150)
+    email = StrictCharField(required=False, max_length=254)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        identifier = attrs.get("username") or attrs.get("email")
+        if not identifier:
+            raise serializers.ValidationError({"username": "Give a username or an email."})
+        user = services.find_user(identifier)
+        if user is None:
+            field = "username" if attrs.get("username") else "email"
+            raise serializers.ValidationError({field: f"No user '{identifier}' exists."})
+        attrs["user"] = user
+        return attrs
+
+
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    """A team's members; any member reads them, owners change them."""
+
+    envelope_key = "memberships"
+    serializer_class = MembershipSerializer
+    lookup_url_kwarg = "membership_id"
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["user__username", "user__email"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def team(self, action: str) -> Team:
+        return team_for(self.request.user, self.kwargs["team_id"], action)
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return self.team("view").memberships.select_related("user")
+
+    def get_object(self) -> Membership:
+        action = "view" if self.action == "retrieve" else "manage"
+        team = self.team(action)
+        membership = team.memberships.select_related("user", "team").filter(
+            pk=self.kwargs["membership_id"]
+        )
+        found = membership.first()
+        if found is None:
+            raise NotFound(f"Membership '{self.kwargs['membership_id']}' not found.")
+        return found
+
+    @extend_schema(request=MembershipCreateSerializer, responses={201: MembershipSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = self.team("manage")
+        serializer = MembershipCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        membership = services.membership_create(team=team, user=data["user"], role=data["roles"][0])
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer: MembershipSerializer) -> None:
+        roles = serializer.validated_data.get("roles")
+        if roles:
+            serializer.instance = services.membership_update(
+                membership=serializer.instance, role=roles[0]
+            )
+
+    def perform_destroy(self, instance: Membership) -> None:
+        services.membership_delete(membership=instance)

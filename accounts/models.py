@@ -1,0 +1,103 @@
+"""Users are Django's; teams group them, with one role each, and API keys act for them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+from config.ids import client_id_validator, new_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    DEVELOPER = "developer", "Developer"
+    OWNER = "owner", "Owner"
+
+
+class TeamQuerySet(models.QuerySet["Team"]):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
+        """Teams the user belongs to (every team for a superuser, none when anonymous)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(memberships__user=user)
+
+
+class Team(models.Model):
+    """A team owns sites. Each role is a Django group that object permissions go to."""
+
+    id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
+    name = models.CharField(max_length=128)
+    viewer_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
+    developer_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
+    owner_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    def group_for(self, role: str) -> Group:
+        return {
+            Role.VIEWER: self.viewer_group,
+            Role.DEVELOPER: self.developer_group,
+            Role.OWNER: self.owner_group,
+        }[Role(role)]
+
+    @property
+    def groups(self) -> list[Group]:
+        return [self.viewer_group, self.developer_group, self.owner_group]
+
+
+class Membership(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.team_id}"
+
+
+class ApiKey(models.Model):
+    """A bearer key acting as its user. Only the SHA-256 of the secret is stored."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=128)
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters.")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,32 @@
+"""Roles -> object permissions on sites, granted through django-guardian to team groups.
+
+API.md: a viewer reads; a developer also deploys, activates, edits variables and
+settings; an owner also deletes sites, manages members and domains.
+"""
+
+from django.db.models import Model
+from guardian.shortcuts import assign_perm
+
+from accounts.models import Role, Team
+
+VIEW = "view_site"
+CHANGE = "change_site"
+DELETE = "delete_site"
+MANAGE_DOMAINS = "manage_domains"
+
+ROLE_SITE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.VIEWER: (VIEW,),
+    Role.DEVELOPER: (VIEW, CHANGE),
+    Role.OWNER: (VIEW, CHANGE, DELETE, MANAGE_DOMAINS),
+}
+
+# The action names views and services ask about -> the permission codename.
+ACTIONS = {"view": VIEW, "change": CHANGE, "delete": DELETE, "manage_domains": MANAGE_DOMAINS}
+
+
+def grant_site_to_team(site: Model, team: Team) -> None:
+    """Give each of the team's role groups its permissions on the site."""
+    for role, codenames in ROLE_SITE_PERMISSIONS.items():
+        group = team.group_for(role)
+        for codename in codenames:
+            assign_perm(f"sites.{codename}", group, site)

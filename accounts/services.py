@@ -1,0 +1,158 @@
+"""Every write to accounts: teams, memberships and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import ApiKey, Membership, Role, Team
+from config.api.errors import Conflict
+from config.ids import new_id
+
+log = structlog.get_logger(__name__)
+User = get_user_model()
+
+API_KEY_PREFIX = "sw_"
+
+
+def hash_secret(secret: str) -> str:
+    """API key secrets are 32 random bytes, so a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def team_create(*, user: AbstractBaseUser, name: str, team_id: str | None = None) -> Team:
+    """Create a team with its three role groups; `user` becomes its owner."""
+    team_id = team_id or new_id()
+    if Team.objects.filter(pk=team_id).exists():
+        raise ValidationError({"teamId": f"A team with id '{team_id}' already exists."})
+    groups = {
+        role: Group.objects.create(name=f"team:{team_id}:{role}")
+        for role in (Role.VIEWER, Role.DEVELOPER, Role.OWNER)
+    }
+    team = Team.objects.create(
+        id=team_id,
+        name=name,
+        viewer_group=groups[Role.VIEWER],
+        developer_group=groups[Role.DEVELOPER],
+        owner_group=groups[Role.OWNER],
+    )
+    _add_member(team, user, Role.OWNER)
+    log.info("team.created", team_id=team.id, user_id=user.pk)
+    return team
+
+
+def team_update(*, team: Team, name: str) -> Team:
+    team.name = name
+    team.save(update_fields=["name", "updated_at"])
+    log.info("team.updated", team_id=team.id)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team) -> None:
+    """Delete a team that owns no sites (its sites must be deleted first: nothing is lost)."""
+    if team.sites.exists():
+        raise Conflict("The team still owns sites; delete or move them first.")
+    groups = team.groups
+    team.delete()
+    Group.objects.filter(pk__in=[g.pk for g in groups]).delete()
+    log.info("team.deleted", team_id=team.pk)
+
+
+def find_user(identifier: str) -> AbstractBaseUser | None:
+    """The user with this username, or with this email address."""
+    return User.objects.filter(Q(username=identifier) | Q(email__iexact=identifier)).first()
+
+
+def _add_member(team: Team, user: AbstractBaseUser, role: str) -> Membership:
+    membership = Membership.objects.create(team=team, user=user, role=role)
+    user.groups.add(team.group_for(role))
+    return membership
+
+
+@transaction.atomic
+def membership_create(*, team: Team, user: AbstractBaseUser, role: str) -> Membership:
+    """Add a user to a team with one role."""
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise Conflict(f"'{user.get_username()}' is already a member of this team.")
+    try:
+        with transaction.atomic():
+            membership = _add_member(team, user, role)
+    except IntegrityError as exc:  # a concurrent add of the same user
+        raise Conflict(f"'{user.get_username()}' is already a member of this team.") from exc
+    log.info("membership.created", team_id=team.id, user_id=user.pk, role=role)
+    return membership
+
+
+def _ensure_an_owner_remains(membership: Membership) -> None:
+    others = Membership.objects.filter(team_id=membership.team_id, role=Role.OWNER).exclude(
+        pk=membership.pk
+    )
+    if membership.role == Role.OWNER and not others.exists():
+        raise Conflict("A team must keep at least one owner.")
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str) -> Membership:
+    """Change a member's role (and so the group that carries their permissions)."""
+    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    if role != Role.OWNER:
+        _ensure_an_owner_remains(membership)
+    team, user = membership.team, membership.user
+    user.groups.remove(team.group_for(membership.role))
+    user.groups.add(team.group_for(role))
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    log.info("membership.updated", team_id=team.id, user_id=user.pk, role=role)
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    """Remove a member; their access to the team's sites ends at once."""
+    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    _ensure_an_owner_remains(membership)
+    membership.user.groups.remove(*membership.team.groups)
+    membership.delete()
+    log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
+
+
+def api_key_create(
+    *, user: AbstractBaseUser, name: str, expires_in: timedelta | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key for `user`; returns it with its secret, which is never stored."""
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:10],
+        secret_hash=hash_secret(secret),
+        expires_at=timezone.now() + expires_in if expires_in else None,
+    )
+    log.info("api_key.created", api_key_id=key.id, user_id=user.pk)
+    return key, secret
+
+
+def api_key_delete(*, key: ApiKey) -> None:
+    key.delete()
+    log.info("api_key.deleted", api_key_id=key.pk, user_id=key.user_id)
+
+
+def api_key_touch(*, key: ApiKey) -> None:
+    """Record use, at most once per API_KEY_LAST_USED_RESOLUTION seconds (no write per call)."""
+    now = timezone.now()
+    resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION)
+    if key.last_used_at is None or now - key.last_used_at >= resolution:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now

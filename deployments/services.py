@@ -1,0 +1,219 @@
+"""Every write to deployments: create, move through the state machine, activate,
+cancel, redeploy, delete."""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+import structlog
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from config import events
+from config.api.errors import Conflict
+from deployments import intake, logs
+from deployments.errors import ErrorCode, message_for
+from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
+from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
+from sites.models import Site
+from sites.signals import site_serving_changed
+
+log = structlog.get_logger(__name__)
+
+
+def deployment_payload(deployment: Deployment) -> dict[str, Any]:
+    from deployments.api import DeploymentSerializer  # events carry the API's view
+
+    return DeploymentSerializer(deployment).data
+
+
+def _announce(deployment: Deployment, action: str) -> None:
+    site_channel = f"sites.{deployment.site_id}"
+    own = f"{site_channel}.deployments.{deployment.id}"
+    events.publish(
+        events=[f"{own}.{action}"],
+        channels=[site_channel, f"{site_channel}.deployments", own],
+        payload=deployment_payload(deployment),
+    )
+
+
+def _enqueue_build(deployment: Deployment) -> None:
+    from builds.tasks import build_deployment  # builds depends on deployments, not back
+
+    transaction.on_commit(lambda: build_deployment.delay(deployment.id))
+
+
+def deployment_create_from_upload(
+    *, site: Site, archive: BinaryIO, activate: bool = True, user: AbstractBaseUser | None = None
+) -> Deployment:
+    """Check the archive, store it as the new deployment's source and queue its build.
+
+    A refused archive raises a 400 and leaves no row and no file.
+    """
+    try:
+        source = intake.check_and_repack(archive, root_directory=site.root_directory)
+    except intake.ArchiveRejected as exc:
+        raise ValidationError({"code": str(exc)}) from None
+    try:
+        with open(source.path, "rb") as handle:
+            return _create(site, handle, source.size, SourceType.UPLOAD, activate, user)
+    finally:
+        source.discard()
+
+
+def _create(
+    site: Site,
+    source: BinaryIO,
+    size: int,
+    source_type: str,
+    activate: bool,
+    user: AbstractBaseUser | None,
+    **fields: Any,
+) -> Deployment:
+    deployment = Deployment(
+        site=site,
+        source_type=source_type,
+        source_size=size,
+        activate=activate,
+        created_by=user,
+        framework=site.framework,
+        build_runtime=site.build_runtime,
+        **fields,
+    )
+    try:
+        with transaction.atomic():
+            deployment.save(force_insert=True)
+            artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(source))
+            _announce(deployment, "create")
+            _enqueue_build(deployment)
+    except BaseException:
+        delete_prefix(deployment.storage_prefix)  # the row rolled back; leave no file either
+        raise
+    log.info(
+        "deployment.created",
+        site_id=site.id,
+        deployment_id=deployment.id,
+        source_type=source_type,
+        source_size=size,
+    )
+    return deployment
+
+
+def deployment_redeploy(
+    *, deployment: Deployment, use_cache: bool = True, user: AbstractBaseUser | None = None
+) -> Deployment:
+    """A new deployment built from the same source (deployments are immutable)."""
+    with artifacts().open(f"{deployment.storage_prefix}/{SOURCE_FILE}", "rb") as source:
+        return _create(
+            deployment.site,
+            source,
+            deployment.source_size,
+            deployment.source_type,
+            deployment.activate,
+            user,
+            use_cache=use_cache,
+            repository=deployment.repository,
+            reference=deployment.reference,
+            commit_hash=deployment.commit_hash,
+            commit_message=deployment.commit_message,
+        )
+
+
+def deployment_transition(
+    deployment_id: str, to: Status, *, error_code: str = "", **fields: Any
+) -> Deployment | None:
+    """Move a deployment to `to` if its state machine allows it from where it is now.
+
+    Returns the updated deployment, or None when the move is not allowed (it was
+    canceled or finished meanwhile) or the deployment is gone. Reaching `ready` with
+    `activate` set makes it the site's active deployment in the same transaction.
+    """
+    with transaction.atomic():
+        deployment = (
+            Deployment.objects.select_for_update().select_related("site").filter(pk=deployment_id)
+        ).first()
+        if deployment is None or to not in TRANSITIONS[deployment.status]:
+            return None
+        deployment.status = to
+        if to in FINAL_STATUSES:
+            deployment.build_ended_at = deployment.build_ended_at or timezone.now()
+            deployment.error_code = error_code
+        for name, value in fields.items():
+            setattr(deployment, name, value)
+        deployment.save()
+        _announce(deployment, "update")
+        if to == Status.READY and deployment.activate:
+            _make_active(deployment)
+    log.info(
+        "deployment.status_changed",
+        site_id=deployment.site_id,
+        deployment_id=deployment.id,
+        status=to,
+        error_code=error_code or None,
+    )
+    return deployment
+
+
+def deployment_fail(deployment_id: str, code: ErrorCode, detail: str = "") -> Deployment | None:
+    """Fail a deployment with a stable code; the log says why in words."""
+    deployment = Deployment.objects.filter(pk=deployment_id).first()
+    if deployment is None or deployment.status in FINAL_STATUSES:
+        return None
+    logs.append(deployment, f"\nError ({code}): {detail or message_for(code)}\n")
+    return deployment_transition(deployment_id, Status.FAILED, error_code=code)
+
+
+def _make_active(deployment: Deployment) -> None:
+    site = deployment.site
+    Site.objects.filter(pk=site.pk).update(deployment=deployment, updated_at=timezone.now())
+    site.deployment = deployment
+    site_id = site.id
+    transaction.on_commit(lambda: site_serving_changed.send(sender=Site, site_id=site_id))
+    from sites.services import site_payload
+
+    channel = f"sites.{site_id}"
+    events.publish(events=[f"{channel}.update"], channels=[channel], payload=site_payload(site))
+    log.info("deployment.activated", site_id=site_id, deployment_id=deployment.id)
+
+
+def deployment_activate(*, deployment: Deployment) -> Site:
+    """Serve this ready deployment on the site's domains (roll back or forward)."""
+    with transaction.atomic():
+        deployment = (
+            Deployment.objects.select_for_update().select_related("site").get(pk=deployment.pk)
+        )
+        if deployment.status != Status.READY:
+            raise Conflict(
+                f"Only a ready deployment can be activated; this one is {deployment.status}."
+            )
+        _make_active(deployment)
+    return deployment.site
+
+
+def deployment_cancel(*, deployment: Deployment) -> Deployment:
+    """Cancel a waiting or building deployment; the worker stops its container."""
+    if deployment.status in FINAL_STATUSES:
+        raise Conflict(f"The deployment is already {deployment.status}.")
+    logs.append(deployment, "\nThe deployment was canceled.\n")
+    updated = deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
+    if updated is None:  # it finished between our read and our write
+        deployment.refresh_from_db()
+        raise Conflict(f"The deployment is already {deployment.status}.")
+    return updated
+
+
+def deployment_delete(*, deployment: Deployment) -> None:
+    """Delete a deployment and its files; the active one must be replaced first."""
+    with transaction.atomic():
+        site = Site.objects.select_for_update().get(pk=deployment.site_id)
+        if site.deployment_id == deployment.id:
+            raise Conflict("This is the site's active deployment; activate another first.")
+        if deployment.status not in FINAL_STATUSES:
+            deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
+        prefix = deployment.storage_prefix
+        deployment.delete()
+        transaction.on_commit(lambda: delete_prefix(prefix))
+    log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)

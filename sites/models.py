@@ -1,0 +1,192 @@
+"""A site: what to build, how, and which deployment its domains serve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.permissions import ACTIONS
+from config.ids import client_id_validator, new_id
+from sites import crypto
+from sites.frameworks import get_framework
+from sites.specifications import DEFAULT_SPECIFICATION, get_specification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+MAX_BUILD_TIMEOUT = 3600
+
+
+def _check_catalog(lookup: Callable[[str], object], value: str) -> None:
+    try:
+        lookup(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def validate_framework(value: str) -> None:
+    _check_catalog(get_framework, value)
+
+
+def validate_specification(value: str) -> None:
+    _check_catalog(get_specification, value)
+
+
+def validate_runtime(value: str) -> None:
+    from builds.runtimes import get_runtime  # builds owns the runtime catalog
+
+    _check_catalog(get_runtime, value)
+
+
+def validate_relative_path(value: str) -> None:
+    """A path inside the source tree: relative, no "..", no NUL, no backslash."""
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or "\x00" in value or ".." in parts:
+        raise ValidationError("Use a relative path inside the project, without '..'.")
+
+
+class SiteQuerySet(models.QuerySet["Site"]):
+    def for_user(
+        self, user: AbstractBaseUser | AnonymousUser, action: str = "view"
+    ) -> SiteQuerySet:
+        """The sites `user` may `action` ("view", "change", "delete", "manage_domains").
+
+        One filtered query in the database (django-guardian), never a loop in Python.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        return get_objects_for_user(
+            user, f"sites.{ACTIONS[action]}", klass=self, accept_global_perms=False
+        )
+
+
+class Adapter(models.TextChoices):
+    STATIC = "static", "Static"
+    SSR = "ssr", "Server-side rendering"
+
+
+class Site(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
+    name = models.CharField(max_length=128)
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="sites")
+    framework = models.CharField(max_length=32, validators=[validate_framework])
+    adapter = models.CharField(max_length=16, choices=Adapter.choices, default=Adapter.STATIC)
+    build_runtime = models.CharField(max_length=32, validators=[validate_runtime])
+    install_command = models.CharField(max_length=1024, blank=True)
+    build_command = models.CharField(max_length=1024, blank=True)
+    output_directory = models.CharField(
+        max_length=256, blank=True, validators=[validate_relative_path]
+    )
+    fallback_file = models.CharField(
+        max_length=256, blank=True, validators=[validate_relative_path]
+    )
+    root_directory = models.CharField(
+        max_length=256, blank=True, validators=[validate_relative_path]
+    )
+    timeout = models.PositiveIntegerField(
+        default=900, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILD_TIMEOUT)]
+    )
+    specification = models.CharField(
+        max_length=32,
+        default=DEFAULT_SPECIFICATION,
+        validators=[validate_specification],
+    )
+    enabled = models.BooleanField(default=True)
+    deployment = models.ForeignKey(
+        "deployments.Deployment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The active deployment, served on the site's domains.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        permissions = [("manage_domains", "Can add, verify and remove the site's domains")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    def clean(self) -> None:
+        try:
+            framework = get_framework(self.framework)
+        except ValueError:
+            return  # the field's own validator reports it
+        if self.adapter not in framework.adapters:
+            supported = ", ".join(framework.adapters)
+            raise ValidationError(
+                {"adapter": f"{framework.name} supports the adapters: {supported}."}
+            )
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.id}.{settings.SITES_DOMAIN}"
+
+    @property
+    def url(self) -> str:
+        return settings.SITES_URL_TEMPLATE.format(host=self.hostname)
+
+
+class SiteUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Site, on_delete=models.CASCADE)
+
+
+class SiteGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Site, on_delete=models.CASCADE)
+
+
+class VariableScope(models.TextChoices):
+    BUILD = "build", "Build"
+    RUNTIME = "runtime", "Runtime"
+    ALL = "all", "Build and runtime"
+
+
+variable_key_validator = RegexValidator(
+    r"^[A-Za-z_][A-Za-z0-9_]*\Z",
+    "Use letters, digits and '_', not starting with a digit (an environment variable name).",
+)
+MAX_VARIABLE_VALUE = 8192
+
+
+class Variable(models.Model):
+    """An environment variable for a site's builds or runtime; the value is encrypted."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="variables")
+    key = models.CharField(max_length=255, validators=[variable_key_validator])
+    encrypted_value = models.TextField(editable=False)
+    secret = models.BooleanField(default=False)
+    scope = models.CharField(
+        max_length=16, choices=VariableScope.choices, default=VariableScope.ALL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "key"], name="unique_variable_key_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.key}"
+
+    @property
+    def value(self) -> str:
+        return crypto.decrypt(self.encrypted_value)
+
+    @value.setter
+    def value(self, plain: str) -> None:
+        self.encrypted_value = crypto.encrypt(plain)

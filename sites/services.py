@@ -1,0 +1,182 @@
+"""Every write to sites and their variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django.db import transaction
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import Team
+from accounts.permissions import grant_site_to_team
+from config import events
+from config.ids import new_id
+from config.validation import validate
+from deployments.storage import delete_prefix
+from sites.frameworks import get_framework
+from sites.models import MAX_VARIABLE_VALUE, Site, Variable
+
+log = structlog.get_logger(__name__)
+
+# Settings a site may change after creation (id and team are fixed).
+SITE_SETTINGS = (
+    "name",
+    "framework",
+    "adapter",
+    "build_runtime",
+    "install_command",
+    "build_command",
+    "output_directory",
+    "fallback_file",
+    "root_directory",
+    "timeout",
+    "specification",
+    "enabled",
+)
+# Filled from the framework's adapter when the caller leaves them out.
+_ADAPTER_DEFAULTS = ("install_command", "build_command", "output_directory", "fallback_file")
+
+
+def _apply_framework_defaults(site: Site, given: set[str]) -> None:
+    """Fill what the caller did not give from the framework (unknown ones fail validation)."""
+    try:
+        framework = get_framework(site.framework)
+    except ValueError:
+        return
+    if "adapter" not in given:
+        site.adapter = framework.default_adapter
+    if "build_runtime" not in given:
+        site.build_runtime = framework.build_runtime
+    adapter = framework.adapters.get(site.adapter)
+    if adapter is None:
+        return
+    for name in _ADAPTER_DEFAULTS:
+        if name not in given:
+            setattr(site, name, getattr(adapter, name))
+
+
+def site_payload(site: Site) -> dict[str, Any]:
+    from sites.api import SiteSerializer  # the event carries the site as the API shows it
+
+    return SiteSerializer(site).data
+
+
+def _announce(site: Site, action: str) -> None:
+    channel = f"sites.{site.id}"
+    events.publish(events=[f"{channel}.{action}"], channels=[channel], payload=site_payload(site))
+
+
+@transaction.atomic
+def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Site:
+    """Create a site for `team` with the framework's defaults for what is left out.
+
+    The team's groups get their roles' permissions on it (viewers read, developers
+    change, owners also delete and manage domains).
+    """
+    unknown = set(fields) - set(SITE_SETTINGS)
+    if unknown:
+        raise TypeError(f"site_create() got unexpected fields: {sorted(unknown)}")
+    site_id = site_id or new_id()
+    if Site.objects.filter(pk=site_id).exists():
+        raise ValidationError({"siteId": f"A site with id '{site_id}' already exists."})
+    site = Site(id=site_id, team=team, **fields)
+    _apply_framework_defaults(site, set(fields))
+    validate(site, rename={"id": "siteId", "team": "teamId"})
+    site.save(force_insert=True)
+    grant_site_to_team(site, team)
+    log.info("site.created", site_id=site.id, team_id=team.id, framework=site.framework)
+    _announce(site, "create")
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, **fields: Any) -> Site:
+    """Change a site's settings; a new framework or adapter brings its defaults for the
+    commands the caller did not also give."""
+    unknown = set(fields) - set(SITE_SETTINGS)
+    if unknown:
+        raise TypeError(f"site_update() got unexpected fields: {sorted(unknown)}")
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    changed = {name for name, value in fields.items() if value != getattr(site, name)}
+    for name, value in fields.items():
+        setattr(site, name, value)
+    if changed & {"framework", "adapter"}:
+        given = set(fields)
+        if "framework" not in changed:  # same framework: keep its runtime choice
+            given.add("build_runtime")
+        _apply_framework_defaults(site, given)
+    validate(site, rename={"id": "siteId", "team": "teamId"})
+    site.save()
+    log.info("site.updated", site_id=site.id, fields=sorted(fields))
+    _announce(site, "update")
+    return site
+
+
+@transaction.atomic
+def site_delete(*, site: Site) -> None:
+    """Delete a site, its deployments and variables, and (after commit) its stored files."""
+    site_id = site.id
+    payload = site_payload(site)
+    Site.objects.filter(pk=site_id).update(deployment=None)
+    site.delete()
+    transaction.on_commit(lambda: delete_prefix(f"sites/{site_id}"))
+    channel = f"sites.{site_id}"
+    events.publish(events=[f"{channel}.delete"], channels=[channel], payload=payload)
+    log.info("site.deleted", site_id=site_id)
+
+
+def _set_value(variable: Variable, value: str) -> None:
+    if len(value) > MAX_VARIABLE_VALUE:
+        raise ValidationError(
+            {"value": f"Ensure this value has at most {MAX_VARIABLE_VALUE} characters."}
+        )
+    variable.value = value
+
+
+def _check_unique_key(site: Site, key: str, exclude: str | None = None) -> None:
+    duplicates = Variable.objects.filter(site=site, key=key)
+    if exclude:
+        duplicates = duplicates.exclude(pk=exclude)
+    if duplicates.exists():
+        raise ValidationError({"key": f"A variable named '{key}' already exists on this site."})
+
+
+@transaction.atomic
+def variable_create(
+    *, site: Site, key: str, value: str, secret: bool = False, scope: str = "all"
+) -> Variable:
+    """Add an environment variable; its value is encrypted before it is stored."""
+    Site.objects.select_for_update().filter(pk=site.pk).first()  # serialize key checks
+    _check_unique_key(site, key)
+    variable = Variable(site=site, key=key, secret=secret, scope=scope)
+    _set_value(variable, value)
+    validate(variable, exclude=["site"])
+    variable.save(force_insert=True)
+    log.info("variable.created", site_id=site.id, variable_id=variable.id, secret=secret)
+    return variable
+
+
+@transaction.atomic
+def variable_update(*, variable: Variable, **fields: Any) -> Variable:
+    """Change a variable's key, value, scope, or make it secret (a secret stays secret)."""
+    variable = Variable.objects.select_for_update().select_related("site").get(pk=variable.pk)
+    if variable.secret and fields.get("secret") is False:
+        raise ValidationError({"secret": "A secret variable cannot be made public again."})
+    if "key" in fields:
+        _check_unique_key(variable.site, fields["key"], exclude=variable.pk)
+        variable.key = fields["key"]
+    if "value" in fields:
+        _set_value(variable, fields["value"])
+    for name in ("secret", "scope"):
+        if name in fields:
+            setattr(variable, name, fields[name])
+    validate(variable, exclude=["site"])
+    variable.save()
+    log.info("variable.updated", site_id=variable.site_id, variable_id=variable.id)
+    return variable
+
+
+def variable_delete(*, variable: Variable) -> None:
+    variable.delete()
+    log.info("variable.deleted", site_id=variable.site_id, variable_id=variable.pk)

@@ -1,0 +1,44 @@
+"""Build and runtime sizes a site can choose (cpus, memory in MB)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Specification:
+    slug: str
+    cpus: float
+    memory: int  # MB
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slug": self.slug, "cpus": self.cpus, "memory": self.memory}
+
+
+SPECIFICATIONS: dict[str, Specification] = {
+    s.slug: s
+    for s in [
+        Specification("s-0.5vcpu-512mb", 0.5, 512),
+        Specification("s-1vcpu-1gb", 1, 1024),
+        Specification("s-2vcpu-2gb", 2, 2048),
+        Specification("s-4vcpu-4gb", 4, 4096),
+    ]
+}
+DEFAULT_SPECIFICATION = "s-1vcpu-1gb"
+
+
+class UnknownSpecification(ValueError):
+    pass
+
+
+def get_specification(slug: str) -> Specification:
+    try:
+        return SPECIFICATIONS[slug]
+    except KeyError:
+        known = ", ".join(SPECIFICATIONS)
+        raise UnknownSpecification(
+            f"'{slug}' is not a known specification. Known: {known}."
+        ) from None
+
+
+def catalog() -> list[dict[str, Any]]:
+    return [s.as_dict() for s in SPECIFICATIONS.values()]

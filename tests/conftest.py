@@ -1,0 +1,19 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _artifacts_in_tmp(settings, tmp_path):
+    """Each test stores artifacts in its own directory, so nothing leaks between tests."""
+    from django.core.files.storage import storages
+
+    settings.MEDIA_ROOT = tmp_path / "storage"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "storage"},
+        },
+    }
+    storages._storages.pop("artifacts", None)
+    yield
+    storages._storages.pop("artifacts", None)
