@@ -152,6 +152,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Storage for sources, build outputs and logs: "filesystem" (default) or "s3".
@@ -218,6 +219,21 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Builds: "docker" (a locked-down container per build) or "local" (subprocesses, no
+# isolation: for machines without Docker; `make run` picks it when Docker is absent).
+SHIPWAY_BUILD_RUNNER = os.environ.get("SHIPWAY_BUILD_RUNNER", "docker")
+SHIPWAY_RUNTIME_CACHE = Path(
+    os.environ.get("SHIPWAY_RUNTIME_CACHE", VAR_DIR / "cache" / "runtimes")
+)
+SHIPWAY_BUILD_PIDS_LIMIT = env_int("SHIPWAY_BUILD_PIDS_LIMIT", 512)
+SHIPWAY_LOCAL_BUILD_CACHE = Path(
+    os.environ.get("SHIPWAY_LOCAL_BUILD_CACHE", VAR_DIR / "cache" / "builds")
+)
+# The reaper: a build whose worker sent no heartbeat for this long is failed; a
+# deployment waiting this long without being claimed is queued again.
+SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
+SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+
 # Celery: Redis is the broker; the database is the truth about every build.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -228,6 +244,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"builds.tasks.*": {"queue": "builds"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-deployments": {
+        "task": "builds.tasks.reap_stuck_deployments",
+        "schedule": float(SHIPWAY_REAPER_EVERY),
+    },
+}
 
 # Source intake (deployments/intake.py): what an uploaded archive may be.
 SHIPWAY_MAX_UPLOAD_SIZE = env_int("SHIPWAY_MAX_UPLOAD_SIZE", 250 * 1024 * 1024)

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
+from deployments.api import DeploymentViewSet
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 
 
@@ -41,6 +42,7 @@ team_children.register("memberships", MembershipViewSet, basename="membership")
 
 site_children = NestedRouter()
 site_children.register("variables", VariableViewSet, basename="variable")
+site_children.register("deployments", DeploymentViewSet, basename="deployment")
 
 v1 = [
     path("account", AccountView.as_view(), name="account"),

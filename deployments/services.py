@@ -46,6 +46,14 @@ def _enqueue_build(deployment: Deployment) -> None:
     transaction.on_commit(lambda: build_deployment.delay(deployment.id))
 
 
+def deployment_requeue(deployment_id: str) -> None:
+    """Queue a waiting deployment's build again (its message was lost); claiming is
+    atomic, so a duplicate message builds nothing twice."""
+    from builds.tasks import build_deployment
+
+    build_deployment.delay(deployment_id)
+
+
 def deployment_create_from_upload(
     *, site: Site, archive: BinaryIO, activate: bool = True, user: AbstractBaseUser | None = None
 ) -> Deployment:

@@ -18,8 +18,9 @@ MASK = "********"
 
 @dataclass(frozen=True)
 class Step:
-    name: str  # "install", "build"
-    command: str
+    name: str  # "install", "cache", "build"
+    command: str  # what the shell runs
+    display: str = ""  # what the log shows (the user's command, without our wrapping)
 
 
 @dataclass(frozen=True)
@@ -163,5 +164,5 @@ def safe_extract(archive: tarfile.TarFile, destination: Path) -> None:
 def command_failed(step: Step, exit_code: int) -> BuildError:
     return BuildError(
         ErrorCode.COMMAND_FAILED,
-        f"The {step.name} command `{step.command}` exited with code {exit_code}.",
+        f"The {step.name} command `{step.display or step.command}` exited with code {exit_code}.",
     )

@@ -148,7 +148,7 @@ class DockerRunner:
         results: list[StepResult] = []
         with Watchdog(spec.timeout, should_cancel, lambda: _kill(container)) as watchdog:
             for step in spec.steps:
-                on_output(f"$ {step.command}\n")
+                on_output(f"$ {step.display or step.command}\n")
                 started = time.monotonic()
                 exec_id = api.exec_create(
                     container.id,

@@ -85,7 +85,7 @@ class LocalRunner:
         lines = LineStream(on_output, SecretMasker(spec.secrets))
         results: list[StepResult] = []
         for step in spec.steps:
-            on_output(f"$ {step.command}\n")
+            on_output(f"$ {step.display or step.command}\n")
             started = time.monotonic()
             process = subprocess.Popen(
                 ["sh", "-c", step.command],

@@ -1,0 +1,236 @@
+"""The build of one deployment, step by step: claim, fetch the source, detect, plan,
+run (in the configured runner), package, finish. Each step is a function; `build` is
+the order they run in and the one place failures are turned into a failed deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import structlog
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from builds.detection import Detection, detect
+from builds.logwriter import LogWriter
+from builds.packaging import package
+from builds.runners import BuildRunner, BuildSpec, Step, get_runner
+from builds.runners.base import safe_extract
+from builds.runtimes import get_runtime
+from deployments import logs
+from deployments import services as deployment_services
+from deployments.errors import BuildError, ErrorCode
+from deployments.models import Deployment, Status
+from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
+from sites.frameworks import get_framework
+from sites.models import Site, VariableScope
+from sites.specifications import get_specification
+
+log = structlog.get_logger(__name__)
+
+CACHE_DIR = "$HOME/.shipway/node_modules"
+
+
+def build(deployment_id: str, *, worker: str = "", runner: BuildRunner | None = None) -> None:
+    """Build the deployment if it is still waiting; it ends ready, failed or canceled."""
+    deployment = deployment_services.deployment_transition(
+        deployment_id, Status.PROCESSING, worker=worker, heartbeat_at=timezone.now()
+    )
+    if deployment is None:
+        log.info("build.skipped", deployment_id=deployment_id, reason="not waiting")
+        return
+    structlog.contextvars.bind_contextvars(site_id=deployment.site_id, deployment_id=deployment.id)
+    started = time.monotonic()
+    with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
+        scratch = Path(tmp)
+        try:
+            source = _fetch_source(deployment, scratch)
+            tree = _unpack(source, scratch / "tree")
+            spec = plan(deployment, tree, output.write)
+            moved = deployment_services.deployment_transition(
+                deployment.id, Status.BUILDING, build_started_at=timezone.now()
+            )
+            if moved is None:
+                raise BuildError(ErrorCode.CANCELED)
+            out_dir = scratch / "output"
+            if spec.steps:
+                runner = runner or get_runner()
+                runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
+            else:
+                output.write("No install or build command: publishing the source as it is.\n")
+                _copy_tree(tree / spec.workdir / spec.output_directory, out_dir, spec)
+            packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
+            output.write(
+                f"Packaged {packaged.file_count} files ({packaged.output_size} bytes) "
+                f"in {time.monotonic() - started:.1f} s.\n"
+            )
+        except BuildError as exc:
+            output.close()
+            if exc.code == ErrorCode.CANCELED:
+                log.info("build.canceled")
+            else:
+                log.info("build.failed", error_code=exc.code)
+                deployment_services.deployment_fail(deployment.id, exc.code, exc.detail)
+            _store_log(deployment)
+            return
+        except Exception:
+            log.exception("build.crashed")
+            output.close()
+            deployment_services.deployment_fail(deployment.id, ErrorCode.INTERNAL)
+            _store_log(deployment)
+            return
+    _store_log(deployment)
+    deployment_services.deployment_transition(
+        deployment.id, Status.READY, output_size=packaged.output_size
+    )
+    log.info("build.ready", seconds=round(time.monotonic() - started, 2))
+
+
+def _fetch_source(deployment: Deployment, scratch: Path) -> Path:
+    path = scratch / SOURCE_FILE
+    stored = f"{deployment.storage_prefix}/{SOURCE_FILE}"
+    with artifacts().open(stored, "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1024 * 1024)
+    return path
+
+
+def _unpack(source: Path, tree: Path) -> Path:
+    try:
+        with tarfile.open(source, "r:gz") as archive:
+            safe_extract(archive, tree)
+    except (tarfile.TarError, OSError) as exc:
+        raise BuildError(ErrorCode.SOURCE_INVALID, f"The source could not be read: {exc}") from exc
+    return tree
+
+
+def _copy_tree(source: Path, destination: Path, spec: BuildSpec) -> None:
+    if not source.is_dir():
+        raise BuildError(
+            ErrorCode.OUTPUT_MISSING,
+            f"The output directory '{spec.output_directory}' does not exist in the source.",
+        )
+    shutil.copytree(source, destination, symlinks=True)
+
+
+def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
+    """A cheap "was it canceled?" for the runner's watchdog: one query a second at most."""
+    state = {"at": 0.0, "canceled": False}
+
+    def should_cancel() -> bool:
+        now = time.monotonic()
+        if now - state["at"] >= 1.0:
+            state["at"] = now
+            status = (
+                Deployment.objects.filter(pk=deployment_id).values_list("status", flat=True).first()
+            )
+            state["canceled"] = status in (None, Status.CANCELED)
+        return bool(state["canceled"])
+
+    return should_cancel
+
+
+def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[no-untyped-def]
+    """Decide framework, commands, image, limits and variables; say what was decided."""
+    site: Site = deployment.site
+    workdir = site.root_directory.strip("/")
+    root = tree / workdir
+    detection = detect(root)
+    framework_key = site.framework
+    if site.framework == "auto":
+        framework_key = detection.framework
+        say(f"Detected framework: {framework_key} ({detection.reason}).\n")
+    framework = get_framework(framework_key)
+    adapter = framework.adapters.get(site.adapter) or framework.adapters[framework.default_adapter]
+    if site.framework == "auto":
+        install = detection.install_command or adapter.install_command
+        build_command, output_directory = adapter.build_command, adapter.output_directory
+    else:
+        install, build_command = site.install_command, site.build_command
+        output_directory = site.output_directory
+        if install == adapter.install_command and detection.package_manager not in ("", "npm"):
+            install = detection.install_command  # the lock file names the package manager
+    if detection.package_manager:
+        lock = detection.lock_file or "no lock file"
+        say(f"Package manager: {detection.package_manager} ({lock}).\n")
+    Deployment.objects.filter(pk=deployment.pk).update(framework=framework_key)
+
+    runtime = get_runtime(site.build_runtime)
+    specification = get_specification(site.specification)
+    variables = list(site.variables.filter(scope__in=[VariableScope.BUILD, VariableScope.ALL]))
+    env = {v.key: v.value for v in variables}
+    env.update(
+        CI="true",
+        SHIPWAY="1",
+        SHIPWAY_SITE_ID=site.id,
+        SHIPWAY_DEPLOYMENT_ID=deployment.id,
+        npm_config_update_notifier="false",
+        npm_config_fund="false",
+        npm_config_audit="false",
+    )
+    cache_key = _cache_key(root, detection) if deployment.use_cache else ""
+    steps = _steps(install, build_command, cache_key)
+    say(
+        f"Runtime {runtime.name}, {specification.cpus:g} CPU, {specification.memory} MB, "
+        f"timeout {site.timeout} s, build cache {'on' if deployment.use_cache else 'off'}.\n"
+    )
+    return BuildSpec(
+        site_id=site.id,
+        deployment_id=deployment.id,
+        runtime=runtime.name,
+        image=runtime.image,
+        steps=steps,
+        workdir=workdir,
+        output_directory=output_directory or ".",
+        env=env,
+        secrets=[v.value for v in variables if v.secret],
+        cpus=specification.cpus,
+        memory_mb=specification.memory,
+        pids=settings.SHIPWAY_BUILD_PIDS_LIMIT,
+        timeout=float(site.timeout),
+        use_cache=deployment.use_cache,
+        cache_key=cache_key,
+    )
+
+
+def _cache_key(root: Path, detection: Detection) -> str:
+    """node_modules is reused only for the same lock file (or package.json without one)."""
+    keyed = root / (detection.lock_file or "package.json")
+    if not keyed.is_file():
+        return ""
+    return hashlib.sha256(keyed.read_bytes()).hexdigest()[:16]
+
+
+def _steps(install: str, build_command: str, cache_key: str) -> list[Step]:
+    steps = []
+    if install:
+        command = install
+        if cache_key:
+            restore = (
+                f'if [ -d "{CACHE_DIR}/{cache_key}" ] && [ ! -e node_modules ]; then '
+                f'echo "Restoring node_modules from the build cache"; '
+                f'cp -a "{CACHE_DIR}/{cache_key}" node_modules; fi'
+            )
+            command = f"{restore}\n{install}"
+        steps.append(Step("install", command, display=install))
+        if cache_key:
+            save = (
+                f'if [ -d node_modules ]; then rm -rf "{CACHE_DIR}" && mkdir -p "{CACHE_DIR}" '
+                f'&& cp -a node_modules "{CACHE_DIR}/{cache_key}" '
+                '&& echo "Saved node_modules to the build cache"; fi || true'
+            )
+            steps.append(Step("cache", save, display="(save the build cache)"))
+    if build_command:
+        steps.append(Step("build", build_command, display=build_command))
+    return steps
+
+
+def _store_log(deployment: Deployment) -> None:
+    """Keep the finished log beside the artifacts too (build.log)."""
+    text = logs.read(deployment)
+    artifacts().save(f"{deployment.storage_prefix}/{LOG_FILE}", ContentFile(text.encode()))

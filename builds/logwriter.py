@@ -1,0 +1,76 @@
+"""Streams a build's output into the deployment's log as it is produced.
+
+Output arrives from the runner's thread in small pieces; a writer thread appends them
+to the log (and so to the realtime feed) within a few milliseconds, coalescing bursts
+into one write, and records a heartbeat so the reaper can tell a live build from one
+whose worker died.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from deployments import logs
+from deployments.models import Deployment
+
+HEARTBEAT_EVERY = 5.0
+COALESCE = 0.02  # seconds to gather a burst of output into one write
+
+
+class LogWriter:
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self._pending: list[str] = []
+        self._lock = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="build-log", daemon=True)
+
+    def __enter__(self) -> LogWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, text: str) -> None:
+        with self._lock:
+            self._pending.append(text)
+            self._lock.notify()
+
+    def close(self) -> None:
+        """Write what is pending and stop; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._lock.notify()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        last_beat = 0.0
+        try:
+            while True:
+                with self._lock:
+                    if not self._pending and not self._closed:
+                        self._lock.wait(timeout=HEARTBEAT_EVERY)
+                    closed = self._closed
+                if not closed:
+                    time.sleep(COALESCE)
+                with self._lock:
+                    text, self._pending = "".join(self._pending), []
+                if text:
+                    logs.append(self.deployment, text)
+                if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                    Deployment.objects.filter(pk=self.deployment.pk).update(
+                        heartbeat_at=timezone.now()
+                    )
+                    last_beat = time.monotonic()
+                if closed:
+                    return
+        finally:
+            close_old_connections()
+            connection.close()

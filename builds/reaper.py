@@ -1,0 +1,74 @@
+"""The reaper: the database, not the broker, is the truth about builds.
+
+A deployment whose worker stopped sending heartbeats (the process died) is failed with
+a reason and its container removed; a deployment still waiting long after it was
+queued (its message was lost) is queued again. Nothing is left hanging.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from deployments import services
+from deployments.errors import ErrorCode
+from deployments.models import Deployment, Status
+
+log = structlog.get_logger(__name__)
+
+
+def reap() -> dict[str, int]:
+    """Fail dead builds, re-queue lost ones, remove leftover containers. Returns counts."""
+    stale = timezone.now() - timedelta(seconds=settings.SHIPWAY_BUILD_STALE_AFTER)
+    dead = Deployment.objects.filter(
+        Q(status__in=[Status.PROCESSING, Status.BUILDING]),
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale),
+    ).values_list("id", flat=True)
+    failed = 0
+    for deployment_id in list(dead):
+        done = services.deployment_fail(
+            deployment_id,
+            ErrorCode.INTERNAL,
+            "The worker building this deployment stopped responding (it was restarted or "
+            "killed); the build was abandoned. Redeploy to try again.",
+        )
+        failed += done is not None
+        log.warning("reaper.failed_dead_build", deployment_id=deployment_id)
+
+    lost = list(
+        Deployment.objects.filter(status=Status.WAITING, created_at__lt=stale).values_list(
+            "id", flat=True
+        )
+    )
+    for deployment_id in lost:
+        services.deployment_requeue(deployment_id)
+        log.warning("reaper.requeued", deployment_id=deployment_id)
+    removed = remove_orphan_containers()
+    return {"failed": failed, "requeued": len(lost), "containers_removed": removed}
+
+
+def remove_orphan_containers() -> int:
+    """Remove Shipway's build containers whose deployment is no longer building (only
+    containers labelled shipway.managed; nothing else on the Docker host is touched)."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=10)
+        containers = client.containers.list(all=True, filters={"label": "shipway.managed=true"})
+    except Exception:  # no Docker here: nothing to clean
+        return 0
+    building = set(
+        Deployment.objects.filter(status__in=[Status.PROCESSING, Status.BUILDING]).values_list(
+            "id", flat=True
+        )
+    )
+    removed = 0
+    for container in containers:
+        if container.labels.get("shipway.deployment") not in building:
+            container.remove(force=True)
+            removed += 1
+    return removed

@@ -1,0 +1,18 @@
+"""Celery tasks: thin wrappers that hand over to the director and the reaper."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from builds import director, reaper
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def build_deployment(self, deployment_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Build one deployment (a redelivered message for a claimed build does nothing)."""
+    director.build(deployment_id, worker=self.request.hostname or "")
+
+
+@shared_task(ignore_result=True)
+def reap_stuck_deployments() -> None:
+    reaper.reap()

@@ -1,0 +1,123 @@
+"""End-to-end fixtures: a real Docker engine, the runtime image, and a real Celery worker
+process building against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RUNTIME_IMAGE = "shipway/runtime:node-22"
+
+
+def _docker_problem() -> str | None:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except Exception as exc:
+        return f"no Docker engine answers ({exc.__class__.__name__}: {exc})"
+    try:
+        client.images.get(RUNTIME_IMAGE)
+    except Exception:
+        return f"the runtime image {RUNTIME_IMAGE} is missing (make runtimes)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> None:
+    """Skip without Docker, except under CI=true where these tests must run."""
+    problem = _docker_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+
+
+def _broker_url() -> str:
+    """The test session's own Redis database (15), so no other worker takes its builds."""
+    base = os.environ.get("REDIS_URL", "")
+    return base.rsplit("/", 1)[0] + "/15" if base else ""
+
+
+@pytest.fixture
+def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str]:
+    """Environment for processes that must see this test's committed rows and files."""
+    db = settings.DATABASES["default"]
+    broker = _broker_url()
+    if db["ENGINE"] != "django.db.backends.postgresql" or not broker:
+        reason = "end-to-end builds need DATABASE_URL (PostgreSQL) and REDIS_URL"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    from config.celery import app
+
+    app.conf.broker_url = broker
+    import redis
+
+    redis.Redis.from_url(broker).flushdb()
+    host = db.get("HOST") or "127.0.0.1"
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db.get('PORT') or 5432}/{db['NAME']}",
+        "REDIS_URL": broker,
+        "SHIPWAY_STORAGE_ROOT": str(settings.MEDIA_ROOT),
+        "SHIPWAY_BUILD_RUNNER": "docker",
+        "LOG_FORMAT": "console",
+    }
+
+
+@pytest.fixture
+def worker(live_database_env, tmp_path):
+    """A real `celery worker` process (Redis broker, the test database), stopped after."""
+    process = start_worker(live_database_env, tmp_path)
+    yield process
+    stop_worker(process)
+
+
+def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (the process owns it)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "builds,default",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    time.sleep(1.5)
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    import signal
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

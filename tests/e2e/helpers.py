@@ -1,0 +1,34 @@
+"""Helpers for end-to-end tests: upload through the API, wait for a final status."""
+
+from __future__ import annotations
+
+import time
+
+from deployments.models import FINAL_STATUSES, Deployment
+from tests.archives import tar_gz, upload
+
+
+def deploy(client, site, files: dict[str, str], **fields) -> Deployment:  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/sites/{site.id}/deployments",
+        {"code": upload(tar_gz(files)), **fields},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    return Deployment.objects.get(pk=response.json()["id"])
+
+
+def wait_for(deployment: Deployment, statuses=FINAL_STATUSES, timeout: float = 180) -> Deployment:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        deployment.refresh_from_db()
+        if deployment.status in statuses:
+            return deployment
+        time.sleep(0.2)
+    raise AssertionError(f"deployment still {deployment.status} after {timeout} s")
+
+
+def log_of(client, deployment: Deployment) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(f"/v1/sites/{deployment.site_id}/deployments/{deployment.id}/logs")
+    assert response.status_code == 200
+    return response.content.decode()
