@@ -17,3 +17,9 @@ def _artifacts_in_tmp(settings, tmp_path):
     storages._storages.pop("artifacts", None)
     yield
     storages._storages.pop("artifacts", None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs half a second per user; tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
