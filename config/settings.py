@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "builds.tasks.reap_stuck_deployments",
         "schedule": float(SHIPWAY_REAPER_EVERY),
     },
+    "discard-expired-uploads": {
+        "task": "deployments.tasks.discard_expired_uploads",
+        "schedule": 3600.0,
+    },
 }
 
 # Source intake (deployments/intake.py): what an uploaded archive may be.

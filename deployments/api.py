@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from config.api.fields import StrictBooleanField
 from config.api.views import ApiViewSet
 from deployments import logs as build_logs
-from deployments import services
-from deployments.models import Deployment, Status
+from deployments import services, uploads
+from deployments.models import Deployment, Status, Upload
 from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
 from sites.api import SiteSerializer
 from sites.models import Site
@@ -71,6 +71,15 @@ class RedeploySerializer(serializers.Serializer):
     cache = StrictBooleanField(required=False, default=True)
 
 
+def _upload_state(upload: Upload) -> dict[str, Any]:
+    return {
+        "uploadId": upload.id,
+        "sizeReceived": upload.received_size,
+        "sizeTotal": upload.total_size,
+        "complete": False,
+    }
+
+
 class DeploymentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
 ):
@@ -104,13 +113,36 @@ class DeploymentViewSet(
         site = self.site("change")
         serializer = UploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        deployment = services.deployment_create_from_upload(
+        archive = serializer.validated_data["code"]
+        activate = serializer.validated_data["activate"]
+        content_range = request.headers.get("Content-Range")
+        if content_range is None:
+            deployment = services.deployment_create_from_upload(
+                site=site, archive=archive, activate=activate, user=request.user
+            )
+            return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+        upload, deployment = uploads.receive_chunk(
             site=site,
-            archive=serializer.validated_data["code"],
-            activate=serializer.validated_data["activate"],
+            chunk=archive,
+            content_range=uploads.ContentRange.parse(content_range),
+            upload_id=request.headers.get("X-Upload-Id"),
+            activate=activate,
             user=request.user,
         )
-        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+        body = DeploymentSerializer(deployment).data if deployment else _upload_state(upload)
+        return Response(
+            {**body, "uploadId": upload.id},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"X-Upload-Id": upload.id},
+        )
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=False, methods=["get"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
+    def upload_status(
+        self, request: Request, *args: Any, upload_id: str, **kwargs: Any
+    ) -> Response:
+        """How much of a chunked upload has arrived: resume from `sizeReceived`."""
+        return Response(_upload_state(uploads.upload_for(self.site("change"), upload_id)))
 
     def perform_destroy(self, instance: Deployment) -> None:
         services.deployment_delete(deployment=instance)

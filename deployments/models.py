@@ -107,3 +107,32 @@ class LogChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}@{self.offset}"
+
+
+class Upload(models.Model):
+    """A source arriving in chunks (`Content-Range`); resumable until it is complete.
+
+    The bytes live in a file under SHIPWAY_UPLOAD_CHUNK_DIR; the row says how many have
+    arrived. The last chunk turns it into a deployment and both are removed.
+    """
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="uploads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    total_size = models.BigIntegerField()
+    received_size = models.BigIntegerField(default=0)
+    activate = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.received_size}/{self.total_size})"
+
+    @property
+    def path(self) -> str:
+        return str(settings.SHIPWAY_UPLOAD_CHUNK_DIR / f"{self.id}.part")

@@ -1,0 +1,165 @@
+"""Chunked, resumable uploads: `Content-Range: bytes START-END/TOTAL` on each chunk.
+
+The first chunk (START 0, no upload id) opens an upload and answers its id; later
+chunks name it with the `X-Upload-Id` header. A chunk may repeat bytes already received
+(a retry after a dropped connection) but may not leave a gap. The chunk that completes
+the file turns it into a deployment through the same intake as a single upload.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
+
+import structlog
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from deployments import services
+from deployments.models import Deployment, Upload
+from sites.models import Site
+
+log = structlog.get_logger(__name__)
+
+_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+UPLOAD_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ContentRange:
+    start: int
+    end: int  # inclusive, as in HTTP
+    total: int
+
+    @classmethod
+    def parse(cls, header: str) -> ContentRange:
+        match = _RANGE.match(header.strip())
+        if not match:
+            raise ValidationError(
+                {"Content-Range": "Use the form 'bytes START-END/TOTAL', e.g. bytes 0-1023/4096."}
+            )
+        start, end, total = (int(g) for g in match.groups())
+        if not start <= end < total:
+            raise ValidationError({"Content-Range": "Needs START <= END < TOTAL."})
+        if total > settings.SHIPWAY_MAX_UPLOAD_SIZE:
+            raise ValidationError(
+                {
+                    "Content-Range": f"The archive is {total} bytes; the limit is "
+                    f"{settings.SHIPWAY_MAX_UPLOAD_SIZE}."
+                }
+            )
+        return cls(start, end, total)
+
+
+def upload_for(site: Site, upload_id: str) -> Upload:
+    upload = Upload.objects.filter(site=site, pk=upload_id).first()
+    if upload is None:
+        raise NotFound(f"Upload '{upload_id}' not found (it may have expired).")
+    return upload
+
+
+def receive_chunk(
+    *,
+    site: Site,
+    chunk: BinaryIO,
+    content_range: ContentRange,
+    upload_id: str | None,
+    activate: bool,
+    user: AbstractBaseUser | None,
+) -> tuple[Upload, Deployment | None]:
+    """Store one chunk; returns the upload and, once the last byte arrived, the deployment."""
+    size = _size_of(chunk)
+    if size != content_range.end - content_range.start + 1:
+        raise ValidationError(
+            {
+                "code": f"The chunk is {size} bytes but Content-Range announces "
+                f"{content_range.end - content_range.start + 1}."
+            }
+        )
+    with transaction.atomic():
+        if upload_id:
+            upload = Upload.objects.select_for_update().filter(site=site, pk=upload_id).first()
+            if upload is None:
+                raise NotFound(f"Upload '{upload_id}' not found (it may have expired).")
+            if content_range.total != upload.total_size:
+                raise ValidationError(
+                    {
+                        "Content-Range": f"This upload is {upload.total_size} bytes in total, "
+                        f"not {content_range.total}."
+                    }
+                )
+        else:
+            if content_range.start != 0:
+                raise ValidationError(
+                    {"X-Upload-Id": "A chunk after the first must name its upload."}
+                )
+            settings.SHIPWAY_UPLOAD_CHUNK_DIR.mkdir(parents=True, exist_ok=True)
+            upload = Upload.objects.create(
+                site=site, user=user, total_size=content_range.total, activate=activate
+            )
+        if content_range.start > upload.received_size:
+            raise ValidationError(
+                {
+                    "Content-Range": f"Only {upload.received_size} bytes have arrived; "
+                    f"resume from byte {upload.received_size}."
+                }
+            )
+        _write_at(upload.path, content_range.start, chunk)
+        upload.received_size = max(upload.received_size, content_range.end + 1)
+        upload.save(update_fields=["received_size", "updated_at"])
+    log.info(
+        "upload.chunk",
+        site_id=site.id,
+        upload_id=upload.id,
+        received=upload.received_size,
+        total=upload.total_size,
+    )
+    if upload.received_size < upload.total_size:
+        return upload, None
+    return upload, _complete(upload, user)
+
+
+def _complete(upload: Upload, user: AbstractBaseUser | None) -> Deployment:
+    try:
+        with open(upload.path, "rb") as archive:
+            return services.deployment_create_from_upload(
+                site=upload.site, archive=archive, activate=upload.activate, user=user
+            )
+    finally:
+        discard(upload)
+
+
+def discard(upload: Upload) -> None:
+    """Remove an upload's bytes and its row."""
+    if os.path.exists(upload.path):
+        os.unlink(upload.path)
+    upload.delete()
+
+
+def discard_expired() -> int:
+    """Remove uploads nobody has added to for a day."""
+    expired = list(Upload.objects.filter(updated_at__lt=timezone.now() - UPLOAD_TTL))
+    for upload in expired:
+        discard(upload)
+    return len(expired)
+
+
+def _size_of(stream: BinaryIO) -> int:
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _write_at(path: str, offset: int, chunk: BinaryIO) -> None:
+    mode = "r+b" if os.path.exists(path) else "wb"
+    with open(path, mode) as handle:
+        handle.seek(offset)
+        while data := chunk.read(1024 * 1024):
+            handle.write(data)

@@ -1,0 +1,122 @@
+"""Chunked uploads with Content-Range: in order, resumed after a drop, and refused when
+they leave a gap or lie about their size."""
+
+import os
+
+import pytest
+
+from deployments.models import Deployment, Upload
+from tests.archives import tar_gz, upload
+from tests.factories import api_client, make_site, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ctx(settings, tmp_path):
+    settings.SHIPWAY_UPLOAD_CHUNK_DIR = tmp_path / "uploads"
+    owner = make_user()
+    site = make_site(make_team(owner), framework="static")
+    return site, api_client(owner)
+
+
+def send(client, site, data: bytes, start: int, total: int, upload_id: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"HTTP_CONTENT_RANGE": f"bytes {start}-{start + len(data) - 1}/{total}"}
+    if upload_id:
+        headers["HTTP_X_UPLOAD_ID"] = upload_id
+    return client.post(
+        f"/v1/sites/{site.id}/deployments", {"code": upload(data)}, format="multipart", **headers
+    )
+
+
+def test_three_chunks_with_a_retry_make_one_deployment(ctx, settings):
+    site, client = ctx
+    archive = tar_gz({"index.html": os.urandom(30000).hex()})
+    total = len(archive)
+    third = total // 3
+    parts = [archive[:third], archive[third : 2 * third], archive[2 * third :]]
+
+    first = send(client, site, parts[0], 0, total)
+    assert first.status_code == 202, first.json()
+    upload_id = first.json()["uploadId"]
+    assert first.json()["sizeReceived"] == third and first.json()["complete"] is False
+
+    second = send(client, site, parts[1], third, total, upload_id)
+    assert second.json()["sizeReceived"] == 2 * third
+    # The connection dropped before the client saw that answer: it asks, then resends.
+    state = client.get(f"/v1/sites/{site.id}/deployments/uploads/{upload_id}").json()
+    assert state["sizeReceived"] == 2 * third
+    again = send(client, site, parts[1], third, total, upload_id)
+    assert again.json()["sizeReceived"] == 2 * third
+
+    last = send(client, site, parts[2], 2 * third, total, upload_id)
+    assert last.status_code == 202, last.json()
+    assert last.json()["status"] == "waiting"
+    assert last.json()["sourceSize"] > 0
+    assert Deployment.objects.filter(pk=last.json()["id"]).exists()
+    assert not Upload.objects.exists()
+    assert os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR) == []
+
+
+def test_a_gap_is_refused(ctx):
+    site, client = ctx
+    first = send(client, site, b"\x1f\x8b" + b"x" * 98, 0, 1000)
+    response = send(client, site, b"y" * 100, 500, 1000, first.json()["uploadId"])
+    assert response.status_code == 400
+    assert "resume from byte 100" in response.json()["message"]
+
+
+def test_chunk_size_must_match_its_range(ctx):
+    site, client = ctx
+    response = client.post(
+        f"/v1/sites/{site.id}/deployments",
+        {"code": upload(b"x" * 10)},
+        format="multipart",
+        HTTP_CONTENT_RANGE="bytes 0-99/1000",
+    )
+    assert response.status_code == 400
+    assert "announces 100" in response.json()["message"]
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=0-9/10", "bytes 5-1/10", "bytes 0-10/10", "items 0-1/2", "bytes a-b/c"]
+)
+def test_malformed_content_range(ctx, header):
+    site, client = ctx
+    response = client.post(
+        f"/v1/sites/{site.id}/deployments",
+        {"code": upload(b"x" * 10)},
+        format="multipart",
+        HTTP_CONTENT_RANGE=header,
+    )
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("Content-Range:")
+
+
+def test_total_over_the_limit(ctx, settings):
+    settings.SHIPWAY_MAX_UPLOAD_SIZE = 500
+    site, client = ctx
+    response = send(client, site, b"x" * 10, 0, 1000)
+    assert response.status_code == 400
+    assert "the limit is 500" in response.json()["message"]
+
+
+def test_unknown_upload_and_other_tenants(ctx):
+    site, client = ctx
+    assert send(client, site, b"x" * 10, 10, 100, "nosuchupload").status_code == 404
+    first = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100)
+    upload_id = first.json()["uploadId"]
+    stranger = api_client(make_user())
+    assert stranger.get(f"/v1/sites/{site.id}/deployments/uploads/{upload_id}").status_code == 404
+
+
+def test_completed_bad_archive_leaves_nothing(ctx, settings):
+    site, client = ctx
+    data = b"not an archive at all" * 10
+    first = send(client, site, data[:100], 0, len(data))
+    last = send(client, site, data[100:], 100, len(data), first.json()["uploadId"])
+    assert last.status_code == 400
+    assert "not a .tar.gz" in last.json()["message"]
+    assert not Upload.objects.exists() and not Deployment.objects.exists()
+    assert os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR) == []
