@@ -60,6 +60,9 @@ def detect(root: Path) -> Detection:
     """What the source at `root` is, and how to install its packages."""
     manager, install, lock = _package_manager(root)
     package = _read_package_json(root)
+    if package is None and (root / "package.json").exists():
+        # Let the package manager's own error say what is wrong with it.
+        return Detection("other", manager, install, lock, "package.json is not valid JSON")
     if package is not None:
         deps = {**package.get("devDependencies", {}), **package.get("dependencies", {})}
         for dependency, framework in _BY_DEPENDENCY:
