@@ -45,7 +45,13 @@ def build(deployment_id: str, *, worker: str = "", runner: BuildRunner | None = 
     if deployment is None:
         log.info("build.skipped", deployment_id=deployment_id, reason="not waiting")
         return
-    structlog.contextvars.bind_contextvars(site_id=deployment.site_id, deployment_id=deployment.id)
+    with structlog.contextvars.bound_contextvars(
+        site_id=deployment.site_id, deployment_id=deployment.id
+    ):
+        _build(deployment, runner)
+
+
+def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
     with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
         scratch = Path(tmp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from builds import director, reaper
 
@@ -16,3 +17,8 @@ def build_deployment(self, deployment_id: str) -> None:  # type: ignore[no-untyp
 @shared_task(ignore_result=True)
 def reap_stuck_deployments() -> None:
     reaper.reap()
+
+
+def enqueue_build(deployment_id: str) -> None:
+    """Queue a deployment's build on the builds queue (named in settings, read now)."""
+    build_deployment.apply_async((deployment_id,), queue=settings.SHIPWAY_BUILD_QUEUE)

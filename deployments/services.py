@@ -41,17 +41,17 @@ def _announce(deployment: Deployment, action: str) -> None:
 
 
 def _enqueue_build(deployment: Deployment) -> None:
-    from builds.tasks import build_deployment  # builds depends on deployments, not back
+    from builds.tasks import enqueue_build  # builds depends on deployments, not back
 
-    transaction.on_commit(lambda: build_deployment.delay(deployment.id))
+    transaction.on_commit(lambda: enqueue_build(deployment.id))
 
 
 def deployment_requeue(deployment_id: str) -> None:
     """Queue a waiting deployment's build again (its message was lost); claiming is
     atomic, so a duplicate message builds nothing twice."""
-    from builds.tasks import build_deployment
+    from builds.tasks import enqueue_build
 
-    build_deployment.delay(deployment_id)
+    enqueue_build(deployment_id)
 
 
 def deployment_create_from_upload(

@@ -39,35 +39,25 @@ def docker_ready() -> None:
         pytest.skip(problem)
 
 
-def _broker_url() -> str:
-    """The test session's own Redis database (15), so no other worker takes its builds."""
-    base = os.environ.get("REDIS_URL", "")
-    return base.rsplit("/", 1)[0] + "/15" if base else ""
-
-
 @pytest.fixture
 def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str]:
     """Environment for processes that must see this test's committed rows and files."""
     db = settings.DATABASES["default"]
-    broker = _broker_url()
-    if db["ENGINE"] != "django.db.backends.postgresql" or not broker:
+    if db["ENGINE"] != "django.db.backends.postgresql" or not os.environ.get("REDIS_URL"):
         reason = "end-to-end builds need DATABASE_URL (PostgreSQL) and REDIS_URL"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    from config.celery import app
-
-    app.conf.broker_url = broker
-    import redis
-
-    redis.Redis.from_url(broker).flushdb()
+    # A queue of this session's own: another test run's worker never takes its builds.
+    queue = f"builds-test-{os.getpid()}"
+    settings.SHIPWAY_BUILD_QUEUE = queue
     host = db.get("HOST") or "127.0.0.1"
     return {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db.get('PORT') or 5432}/{db['NAME']}",
-        "REDIS_URL": broker,
         "SHIPWAY_STORAGE_ROOT": str(settings.MEDIA_ROOT),
         "SHIPWAY_BUILD_RUNNER": "docker",
+        "SHIPWAY_BUILD_QUEUE": queue,
         "LOG_FORMAT": "console",
     }
 
@@ -91,7 +81,7 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
             "config",
             "worker",
             "-Q",
-            "builds,default",
+            env["SHIPWAY_BUILD_QUEUE"],
             "--concurrency",
             "1",
             "--pool",

@@ -1,57 +1,114 @@
-"""`python manage.py runtimes list` and `runtimes build [NAME ...] [--missing-only]`."""
+"""`python manage.py runtimes list` and `runtimes build [NAME ...]`.
+
+`build` with no names builds every runtime of the catalog; `--missing-only` skips those
+whose image is present (CI builds them once and reuses them); `--source` picks how
+(auto: the registry when reachable, else offline; env SHIPWAY_RUNTIME_SOURCE decides
+auto's choice when set).
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from docker.errors import DockerException
 
-from builds.runtimes import RUNTIMES, build_runtime_image, get_runtime, list_runtimes
+from builds.runtimes import (
+    RUNTIMES,
+    SOURCES,
+    Runtime,
+    RuntimeBuildError,
+    UnknownRuntime,
+    build_runtime_image,
+    default_cache_dir,
+    get_runtime,
+    list_runtimes,
+)
 
 
 class Command(BaseCommand):
     help = "List or build the runtime images builds run in."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("list", help="show each runtime and whether its image is present")
-        build = sub.add_parser("build", help="build runtime images (all when none named)")
-        build.add_argument("names", nargs="*", metavar="NAME")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,build}")
+        actions.add_parser("list", help="each runtime, its image, and whether it is present")
+        build = actions.add_parser("build", help="build runtime images (all when none named)")
+        build.add_argument("names", nargs="*", metavar="NAME", help=", ".join(RUNTIMES))
         build.add_argument(
             "--missing-only",
             action="store_true",
-            help="skip runtimes whose image is already present",
+            help="build only the runtimes whose image is not present",
         )
-        build.add_argument("--source", choices=["auto", "registry", "offline"], default="auto")
+        build.add_argument(
+            "--source",
+            choices=SOURCES,
+            default="auto",
+            help="registry (FROM node:<major>-bookworm-slim), offline (debootstrap + npm "
+            "packages), or auto (default)",
+        )
+        build.add_argument(
+            "--refresh-base",
+            action="store_true",
+            help="remake the cached Debian root filesystem first (offline path)",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "build":
+            try:  # an unknown name is an error before anything is built
+                runtimes = [get_runtime(n) for n in options["names"]] or list(RUNTIMES.values())
+            except UnknownRuntime as exc:
+                raise CommandError(str(exc)) from None
         try:
             client = docker.from_env(timeout=600)
             client.ping()
         except DockerException as exc:
-            raise CommandError(f"The Docker engine is not reachable: {exc}") from exc
+            raise CommandError(
+                f"The Docker engine is not reachable ({exc}); scripts/ensure-docker.sh starts it."
+            ) from exc
         if action == "list":
-            for row in list_runtimes(client):
-                state = f"{row['size'] / 1e6:.0f} MB" if row["present"] else "not built"
-                self.stdout.write(f"{row['name']:10} {row['image']:28} {state}")
-            return
-        try:
-            runtimes = [get_runtime(n) for n in options["names"]] or list(RUNTIMES.values())
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        present = {row["name"] for row in list_runtimes(client) if row["present"]}
+            self._list(client)
+        else:
+            self._build(client, runtimes, options)
+
+    def _list(self, client: docker.DockerClient) -> None:
+        self.stdout.write(f"{'NAME':9} {'IMAGE':25} {'STATE':8} {'NODE':9} {'SIZE':>7}  CREATED")
+        for row in list_runtimes(client):
+            if not row.present:
+                self.stdout.write(f"{row.name:9} {row.image:25} missing")
+                continue
+            size = f"{(row.size or 0) / 1e6:.0f} MB"
+            created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "?"
+            node = row.node_version or "?"
+            self.stdout.write(
+                f"{row.name:9} {row.image:25} {'present':8} {node:9} {size:>7}  {created}"
+            )
+
+    def _build(
+        self, client: docker.DockerClient, runtimes: list[Runtime], options: dict[str, Any]
+    ) -> None:
+        present = {row.name for row in list_runtimes(client) if row.present}
+        started = time.monotonic()
+        built = 0
         for runtime in runtimes:
             if options["missing_only"] and runtime.name in present:
-                self.stdout.write(f"{runtime.name}: present, skipped")
+                self.stdout.write(f"{runtime.name}: {runtime.image} is present; skipped")
                 continue
-            how = build_runtime_image(
-                runtime,
-                client=client,
-                source=options["source"],
-                cache_dir=settings.SHIPWAY_RUNTIME_CACHE,
-                say=self.stdout.write,
+            try:
+                result = build_runtime_image(
+                    runtime,
+                    source=options["source"],
+                    log=self.stdout.write,
+                    client=client,
+                    cache_dir=default_cache_dir(),
+                    refresh_base=options["refresh_base"] and built == 0,
+                )
+            except (RuntimeBuildError, ValueError) as exc:
+                raise CommandError(f"{runtime.name}: {exc}") from exc
+            built += 1
+            self.stdout.write(
+                self.style.SUCCESS(f"{runtime.name}: built {runtime.image} ({result.source})")
             )
-            self.stdout.write(self.style.SUCCESS(f"{runtime.name}: {runtime.image} ({how})"))
+        if built:
+            self.stdout.write(f"{built} image(s) built in {time.monotonic() - started:.0f} s")

@@ -84,7 +84,7 @@ class Command(BaseCommand):
                 "config",
                 "worker",
                 "-Q",
-                "builds,default",
+                f"{settings.SHIPWAY_BUILD_QUEUE},default",
                 "--concurrency",
                 "2",
                 "--loglevel",

@@ -1,0 +1,1 @@
+"""The edge: serving deployed sites."""

@@ -1,0 +1,738 @@
+"""`_redirects` and `_headers` rules in Netlify's syntax: parsed once, matched per request.
+
+At packaging time `parse_redirects` and `parse_headers` turn the files into plain JSON
+data (stored with the manifest); a malformed line raises `RulesError` naming the file
+and line. At serving time the edge builds `Rules.from_json(...)` once per deployment and
+calls `match_redirect` / `headers_for` per request. This module imports nothing from
+Django and compiles every pattern once, in `from_json`.
+
+Matching conventions (see also each function's docstring):
+
+- `path` is the *decoded* URL path, as in the ASGI scope's `path` (Netlify also matches
+  decoded paths); patterns are percent-decoded once when compiled. Matching is
+  case-sensitive. A trailing slash is ignored: `/blog` and `/blog/` match the same rules.
+- `/news/*` matches `/news`, `/news/` and everything below; `:splat` is what `*` covered.
+  A `:name` placeholder is a whole path segment.
+- `Country=`, `Language=`, `Role=` and `Cookie=` conditions are parsed and kept in the
+  JSON, but a rule that has any of them never matches here: Shipway has no geolocation,
+  no language negotiation and no identity roles at the edge.
+- Not supported, rejected with a line-numbered error: rewrites (200) or 404s to an
+  absolute URL (proxying), domain-level rules (an absolute URL as FROM, or as a
+  `_headers` path), and `*` anywhere but at the end of a `_redirects` FROM.
+- Rules are applied once: the target of a rewrite is not matched against the rules again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit
+
+MAX_RULES = 1000
+MAX_LINE_LENGTH = 2000
+
+REDIRECTS_FILE = "_redirects"
+HEADERS_FILE = "_headers"
+
+DEFAULT_STATUS = 301
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+REWRITE_STATUSES = frozenset({200, 404})
+CONDITION_KEYS = {key.lower(): key for key in ("Country", "Language", "Role", "Cookie")}
+
+# Framing and hop-by-hop headers belong to the server; setting them would corrupt responses.
+RESERVED_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TEMPLATE_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+_STATUS = re.compile(r"(\d+)(!?)")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230 token
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # every C0 control but HTAB, and DEL
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
+
+# What stays unencoded when a matched value is put into a redirect's Location:
+# RFC 3986 path characters in the path; fewer in the query and fragment, so that a
+# value cannot add parameters of its own.
+_SAFE_IN_PATH = "/!$&'()*+,;=:@~"
+_SAFE_IN_QUERY = "/!$'()*,;:@~"
+# Literal parts of a redirect target keep their reserved characters and existing
+# %-escapes; spaces, non-ASCII and the like are percent-encoded.
+_SAFE_LITERAL = "!#$%&'()*+,/:;=?@[]~"
+
+
+class RulesError(ValueError):
+    """A malformed line in `_redirects` or `_headers`.
+
+    `filename` and `line` (1-based) locate it, `reason` is a stable id for programs and
+    `message` a sentence for people; `str()` is `"_redirects line 3: unknown status 299"`.
+    """
+
+    def __init__(self, filename: str, line: int, message: str, reason: str = "invalid") -> None:
+        self.filename = filename
+        self.line = line
+        self.message = message
+        self.reason = reason
+        super().__init__(f"{filename} line {line}: {message}")
+
+
+# --- Parsing (packaging time) -------------------------------------------------------
+
+
+def _lines(text: str, filename: str) -> list[tuple[int, str]]:
+    """(1-based number, line) for every line, line endings removed; enforces the length
+    limit. Splits on LF only, so that the numbers are those of an editor."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    numbered = []
+    for index, line in enumerate(text.split("\n")):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if len(line) > MAX_LINE_LENGTH:
+            raise RulesError(
+                filename,
+                index + 1,
+                f"line is {len(line)} characters long; the limit is {MAX_LINE_LENGTH}",
+                "line_too_long",
+            )
+        numbered.append((index + 1, line))
+    return numbered
+
+
+def _too_many(filename: str, number: int, what: str) -> RulesError:
+    return RulesError(
+        filename, number, f"more than {MAX_RULES} {what}; the limit is {MAX_RULES}", "too_many"
+    )
+
+
+def _check_controls(filename: str, number: int, text: str, where: str) -> None:
+    found = _CONTROL.search(text)
+    if found:
+        char = found.group()
+        if char in "\r\n":
+            message = f"{where} contains a CR or LF character"
+        else:
+            message = f"{where} contains the control character U+{ord(char):04X}"
+        raise RulesError(filename, number, message, "control_character")
+
+
+def _check_path_pattern(filename: str, number: int, pattern: str, what: str) -> None:
+    """Common checks of a FROM / `_headers` path: a local path, no query, good placeholders."""
+
+    def fail(message: str, reason: str) -> RulesError:
+        return RulesError(filename, number, message, reason)
+
+    if _ABSOLUTE.match(pattern):
+        raise fail(
+            f"{what} {pattern!r} is an absolute URL: domain-level rules are not supported, "
+            "use a path starting with /",
+            "absolute_from",
+        )
+    if not pattern.startswith("/"):
+        raise fail(f"{what} {pattern!r} must be a path starting with /", "bad_path")
+    if "?" in pattern:
+        raise fail(
+            f"{what} {pattern!r} contains '?': query parameters are matched with separate "
+            "name=value fields, e.g. '/store id=:id /blog/:id'",
+            "query_in_path",
+        )
+    seen: set[str] = set()
+    for segment in pattern.split("/"):
+        if segment.startswith(":"):
+            name = segment[1:]
+            if not _IDENT.fullmatch(name):
+                raise fail(f"invalid placeholder {segment!r} in {pattern!r}", "bad_placeholder")
+            if name in seen:
+                raise fail(f"placeholder :{name} appears twice in {pattern!r}", "bad_placeholder")
+            seen.add(name)
+
+
+def parse_redirects(text: str) -> list[dict[str, Any]]:
+    """Parse a `_redirects` file into JSON-serializable rules, in file order.
+
+    Each line is `FROM [name=value ...] TO [STATUS[!]] [Key=value ...]`; `#` starts a
+    comment (a whole line, or from a token starting with `#` to the end of the line).
+    `FROM 200!` without a TO is Netlify's forward rule: TO is FROM with `*` as `:splat`.
+    Each rule is `{"line", "from", "query", "to", "status", "force", "conditions"}`.
+    Raises RulesError on the first malformed line or past MAX_RULES rules.
+    """
+    rules: list[dict[str, Any]] = []
+    for number, line in _lines(text, REDIRECTS_FILE):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if len(rules) >= MAX_RULES:
+            raise _too_many(REDIRECTS_FILE, number, "rules")
+        _check_controls(REDIRECTS_FILE, number, line, "the line")
+        rules.append(_parse_redirect_line(number, stripped))
+    return rules
+
+
+def _parse_redirect_line(number: int, line: str) -> dict[str, Any]:
+    def fail(message: str, reason: str) -> RulesError:
+        return RulesError(REDIRECTS_FILE, number, message, reason)
+
+    tokens = line.split()
+    for index, token in enumerate(tokens):
+        if token.startswith("#"):
+            del tokens[index:]
+            break
+    source, rest = tokens[0], tokens[1:]
+    _check_path_pattern(REDIRECTS_FILE, number, source, "FROM")
+    if "*" in source[:-1]:
+        raise fail(f"'*' is only allowed at the end of FROM, in {source!r}", "bad_splat")
+    if ":splat" in source.split("/"):
+        raise fail(":splat is reserved for what the '*' of FROM matched", "bad_placeholder")
+    if not rest:
+        raise fail("missing destination: expected 'FROM TO [STATUS]'", "missing_destination")
+
+    if _STATUS.fullmatch(rest[0]):  # forward rule: `/app/* 200!`
+        query_tokens: list[str] = []
+        target = source[:-1] + ":splat" if source.endswith("*") else source
+        after = rest
+    else:
+        for index, token in enumerate(rest):
+            if _is_destination(token):
+                break
+            if "=" not in token:
+                raise fail(
+                    f"expected a query parameter 'name=value' or a destination (a path "
+                    f"starting with / or an http(s):// URL), got {token!r}",
+                    "bad_token",
+                )
+        else:
+            raise fail(
+                "missing destination: it must be a path starting with / or an http(s):// URL",
+                "missing_destination",
+            )
+        query_tokens, target, after = rest[:index], rest[index], rest[index + 1 :]
+
+    query = _parse_query(fail, query_tokens)
+    status, force = DEFAULT_STATUS, False
+    if after and (found := _STATUS.fullmatch(after[0])):
+        status, force = int(found.group(1)), bool(found.group(2))
+        if status not in REDIRECT_STATUSES and status not in REWRITE_STATUSES:
+            raise fail(f"unknown status {found.group(1)}", "unknown_status")
+        after = after[1:]
+    conditions = _parse_conditions(fail, after)
+    _check_target(fail, target, status)
+    names = {s[1:] for s in source.split("/") if s.startswith(":")}
+    for value in query.values():
+        if value.startswith(":"):
+            if value[1:] in names:
+                raise fail(f"placeholder {value} appears twice", "bad_placeholder")
+            names.add(value[1:])
+    return {
+        "line": number,
+        "from": source,
+        "query": query,
+        "to": target,
+        "status": status,
+        "force": force,
+        "conditions": conditions,
+    }
+
+
+def _is_destination(token: str) -> bool:
+    return token.startswith("/") or bool(_ABSOLUTE.match(token))
+
+
+def _parse_query(fail: Callable[[str, str], RulesError], tokens: list[str]) -> dict[str, str]:
+    query: dict[str, str] = {}
+    for token in tokens:
+        key, _, value = token.partition("=")
+        if not key:
+            raise fail(f"query parameter {token!r} has no name", "bad_query")
+        if key in query:
+            raise fail(f"query parameter {key!r} appears twice", "bad_query")
+        if value.startswith(":") and not _IDENT.fullmatch(value[1:]):
+            raise fail(f"invalid placeholder {value!r} for query parameter {key!r}", "bad_query")
+        if value == ":splat":
+            raise fail(":splat is reserved for what the '*' of FROM matched", "bad_placeholder")
+        query[key] = value
+    return query
+
+
+def _parse_conditions(
+    fail: Callable[[str, str], RulesError], tokens: list[str]
+) -> dict[str, list[str]]:
+    conditions: dict[str, list[str]] = {}
+    for token in tokens:
+        key, equals, value = token.partition("=")
+        if not equals:
+            if _STATUS.fullmatch(token):
+                raise fail(
+                    f"the status {token!r} must come right after the destination",
+                    "misplaced_status",
+                )
+            raise fail(
+                f"expected a status code or a condition 'Key=value' after the destination, "
+                f"got {token!r}",
+                "bad_token",
+            )
+        canonical = CONDITION_KEYS.get(key.lower())
+        if canonical is None:
+            raise fail(
+                f"unknown condition {key!r}: expected Country, Language, Role or Cookie",
+                "unknown_condition",
+            )
+        if canonical in conditions:
+            raise fail(f"condition {canonical} appears twice", "bad_condition")
+        values = [item for item in value.split(",") if item]
+        if not values:
+            raise fail(f"condition {canonical} needs a value", "bad_condition")
+        conditions[canonical] = values
+    return conditions
+
+
+def _check_target(fail: Callable[[str, str], RulesError], target: str, status: int) -> None:
+    if target.startswith("//"):
+        raise fail(
+            f"destination {target!r} is protocol-relative; write https://... or a path",
+            "bad_destination",
+        )
+    if target.startswith("/"):
+        return
+    try:
+        host = urlsplit(target).hostname
+        _encode_url(target)
+    except ValueError:  # UnicodeError (a bad international host name) is one too
+        host = None
+    if not host:
+        raise fail(f"destination {target!r} is not a valid URL with a host", "bad_destination")
+    if status == 200:
+        raise fail(
+            f"rewriting to an absolute URL ({target}) would proxy another site, which is "
+            "not supported; use a 301/302 redirect or a path in this deployment",
+            "proxy_unsupported",
+        )
+    if status == 404:
+        raise fail(
+            f"a 404 rule serves a page of this deployment, so its destination must be a "
+            f"path, not {target}",
+            "proxy_unsupported",
+        )
+
+
+def parse_headers(text: str) -> list[dict[str, Any]]:
+    """Parse a `_headers` file into JSON-serializable blocks, in file order.
+
+    A path line (conventionally not indented) opens a block; the `Name: value` lines
+    after it (conventionally indented) belong to it. `#` lines are comments. Each block
+    is `{"line", "for", "values": [[name, value], ...]}`. Raises RulesError on the first
+    malformed line or past MAX_RULES path blocks.
+    """
+    blocks: list[dict[str, Any]] = []
+    current: list[list[str]] | None = None
+    for number, line in _lines(text, HEADERS_FILE):
+        content = line.strip(" \t")
+        if not content or content.startswith("#"):
+            continue
+
+        if content.startswith("/") or _ABSOLUTE.match(content):
+            _check_controls(HEADERS_FILE, number, content, "the path line")
+            pattern, *extra = content.split()
+            if extra and not extra[0].startswith("#"):
+                raise fail(
+                    f"unexpected {extra[0]!r} after the path {pattern!r} (a path line holds "
+                    "one path; percent-encode spaces as %20)",
+                    "bad_path",
+                )
+            _check_path_pattern(HEADERS_FILE, number, pattern, "path")
+            if len(blocks) >= MAX_RULES:
+                raise _too_many(HEADERS_FILE, number, "path blocks")
+            current = []
+            blocks.append({"line": number, "for": pattern, "values": current})
+            continue
+
+        name, colon, value = content.partition(":")
+        if not colon:
+            raise RulesError(
+                HEADERS_FILE,
+                number,
+                f"expected an indented 'Name: value' header line or a path starting with /, "
+                f"got {content!r}",
+                "bad_header",
+            )
+        if current is None:
+            raise RulesError(
+                HEADERS_FILE,
+                number,
+                "header line outside a block: a path line must come before it",
+                "no_block",
+            )
+        if not _TOKEN.fullmatch(name):
+            raise RulesError(
+                HEADERS_FILE, number, f"invalid header name {name!r}", "bad_header_name"
+            )
+        if name.lower() in RESERVED_HEADERS:
+            raise RulesError(
+                HEADERS_FILE,
+                number,
+                f"the {name} header is set by the server and cannot be set",
+                "reserved",
+            )
+        value = value.strip(" \t")
+        _check_controls(HEADERS_FILE, number, value, f"the value of {name}")
+        if not value.isascii():
+            raise RulesError(
+                HEADERS_FILE,
+                number,
+                f"the value of {name} has non-ASCII characters; percent-encode them",
+                "bad_header_value",
+            )
+        current.append([name, value])
+    return blocks
+
+
+# --- Matching (serving time) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectMatch:
+    """The outcome of a matching `_redirects` rule.
+
+    `rewrite` is True for 200 and 404: serve `target` (a decoded path of this
+    deployment, without query) with `status`, keeping the URL. Otherwise `status` is a
+    redirect and `target` the Location value: a path or an absolute URL, percent-
+    encoded, with the request's query string appended when the rule's TO had none.
+    """
+
+    status: int
+    target: str
+    rewrite: bool
+    force: bool
+    line: int = 0
+
+
+_EMPTY_HEADERS: tuple[tuple[str, str], ...] = ()
+_NO_GROUPS: dict[str, str | None] = {}
+
+
+def _pattern_source(pattern: str, *, capture: bool) -> str | None:
+    """The regex source for a path pattern, or None when it has no `*` or `:name` (then
+    it is matched by dictionary lookup on `_exact_key`). A trailing slash is optional."""
+    segments = pattern[1:].split("/")
+    if len(segments) > 1 and segments[-1] == "":
+        segments.pop()
+    if not any("*" in s or (s.startswith(":") and _IDENT.fullmatch(s[1:])) for s in segments):
+        return None
+    source = ["(?s)"]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "*" and last:
+            source.append("(?:/(?P<splat>.*))?" if capture else "(?:/.*)?")
+            break
+        if segment.startswith(":") and _IDENT.fullmatch(segment[1:]):
+            source.append(f"/(?P<{segment[1:]}>[^/]+)" if capture else "/[^/]+")
+        elif capture and "*" in segment:  # `_redirects`: only at the end, e.g. `/news*`
+            source.append(f"/{re.escape(unquote(segment[:-1]))}(?P<splat>.*)")
+            break
+        else:
+            source.append("/" + ".*".join(re.escape(unquote(p)) for p in segment.split("*")))
+    else:
+        source.append("/?")
+    source.append(r"\Z")
+    return "".join(source)
+
+
+def _exact_key(path: str) -> str:
+    """The lookup key of a path: without one trailing slash (the root stays `/`)."""
+    return path[:-1] if len(path) > 1 and path[-1] == "/" else path
+
+
+def _clean_path(path: str) -> str:
+    """Resolve `.`, `..` and empty segments, never above the root; keeps a trailing slash."""
+    if "/." not in path and "//" not in path:
+        return path
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment and segment != ".":
+            kept.append(segment)
+    cleaned = "/" + "/".join(kept)
+    if cleaned != "/" and (path.endswith("/") or path.endswith("/.") or path.endswith("/..")):
+        cleaned += "/"
+    return cleaned
+
+
+def _encode_url(url: str) -> str:
+    """A redirect target as a valid Location: IDNA host, other non-ASCII %-encoded."""
+    if url.isascii():
+        return quote(url, safe=_SAFE_LITERAL)
+    if _ABSOLUTE.match(url):
+        parts = urlsplit(url)
+        if not parts.netloc.isascii():
+            url = parts._replace(netloc=parts.netloc.encode("idna").decode("ascii")).geturl()
+    return quote(url, safe=_SAFE_LITERAL)
+
+
+class _Redirect:
+    __slots__ = ("append_query", "force", "line", "parts", "query", "rewrite", "static", "status")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.status: int = int(data.get("status", DEFAULT_STATUS))
+        self.force: bool = bool(data.get("force", False))
+        self.line: int = int(data.get("line", 0))
+        self.rewrite = self.status in REWRITE_STATUSES
+        source: str = data["from"]
+        names = {s[1:] for s in source.split("/") if s.startswith(":")}
+        if "*" in source:
+            names.add("splat")
+        # (parameter, required literal value or None, placeholder name or None)
+        checks = []
+        for key, value in (data.get("query") or {}).items():
+            if value.startswith(":"):
+                names.add(value[1:])
+                checks.append((key, None, value[1:]))
+            else:
+                checks.append((key, unquote_plus(value), None))
+        self.query: tuple[tuple[str, str | None, str | None], ...] = tuple(checks)
+
+        target: str = data["to"]
+        if self.rewrite:
+            target = target.split("?", 1)[0].split("#", 1)[0]
+        self.append_query = not self.rewrite and "?" not in target
+        parts: list[str | tuple[str, str | None]] = []  # literals and (name, safe)
+        position = 0
+        for found in _TEMPLATE_NAME.finditer(target):
+            if found.group(1) not in names:
+                continue
+            parts.append(target[position : found.start()])
+            in_path = "?" not in target[: found.start()] and "#" not in target[: found.start()]
+            safe = None if self.rewrite else (_SAFE_IN_PATH if in_path else _SAFE_IN_QUERY)
+            parts.append((found.group(1), safe))
+            position = found.end()
+        parts.append(target[position:])
+        if self.rewrite:
+            parts = [unquote(p) if isinstance(p, str) else p for p in parts]
+        else:
+            parts = [_encode_url(p) if isinstance(p, str) else p for p in parts]
+        self.parts = tuple(p for p in parts if p != "")
+        only = parts[0] if len(parts) == 1 else None
+        self.static: str | None = self._finish(only) if isinstance(only, str) else None
+
+    def match_query(
+        self, params: Mapping[str, str], groups: dict[str, str | None]
+    ) -> dict[str, str | None] | None:
+        """`groups` plus the query placeholders, or None when a parameter does not match."""
+        groups = dict(groups)
+        for name, required, placeholder in self.query:
+            value = params.get(name)
+            if value is None or (required is not None and value != required):
+                return None
+            if placeholder is not None:
+                groups[placeholder] = value
+        return groups
+
+    def target(self, groups: Mapping[str, str | None]) -> str:
+        if self.static is not None:
+            return self.static
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                name, safe = part
+                value = groups.get(name) or ""
+                out.append(value if safe is None else quote(value, safe=safe))
+        return self._finish("".join(out))
+
+    def _finish(self, target: str) -> str:
+        if self.rewrite:
+            return _clean_path(target)
+        if target.startswith(("//", "/\\")):  # a matched value must not make it off-site
+            return "/" + target.lstrip("/\\")
+        return target
+
+
+class _HeaderBlock:
+    __slots__ = ("combined", "values")
+
+    def __init__(self, values: list[tuple[str, str]]) -> None:
+        self.values = tuple((name, name.lower(), value) for name, value in values)
+        self.combined = _combine((self,))
+
+
+def _combine(blocks: tuple[_HeaderBlock, ...] | list[_HeaderBlock]) -> tuple[tuple[str, str], ...]:
+    """Headers of the blocks, in order; a repeated name is joined with ", " at its first
+    place, except Set-Cookie, which cannot be joined and stays one header per value."""
+    merged: list[list[str]] = []
+    where: dict[str, int] = {}
+    for block in blocks:
+        for name, lower, value in block.values:
+            if lower == "set-cookie":
+                merged.append([name, value])
+                continue
+            index = where.get(lower)
+            if index is None:
+                where[lower] = len(merged)
+                merged.append([name, value])
+            elif value:
+                entry = merged[index]
+                entry[1] = f"{entry[1]}, {value}" if entry[1] else value
+    return tuple((name, value) for name, value in merged)
+
+
+def _plan(entries: list[tuple[str, str | None, Any]]) -> tuple[tuple[Any, Any], ...]:
+    """Turn (exact key or None, regex source or None, payload) entries into a matching plan
+    that keeps file order: runs of exact patterns become one dictionary
+    `(None, {key: (payloads...)})`, the others `(compiled.match, payload)`."""
+    plan: list[tuple[Any, Any]] = []
+    table: dict[str, list[Any]] | None = None
+    for key, source, payload in entries:
+        if source is None:
+            if table is None:
+                table = {}
+                plan.append((None, table))
+            table.setdefault(key, []).append(payload)  # type: ignore[arg-type]
+        else:
+            table = None
+            plan.append((re.compile(source).match, payload))
+    return tuple(
+        (None, {k: tuple(v) for k, v in step.items()}) if matcher is None else (matcher, step)
+        for matcher, step in plan
+    )
+
+
+class Rules:
+    """A deployment's compiled `_redirects` and `_headers` rules; build once, share freely."""
+
+    __slots__ = ("_headers", "_redirects")
+
+    def __init__(
+        self, redirects: tuple[tuple[Any, Any], ...], headers: tuple[tuple[Any, Any], ...]
+    ) -> None:
+        self._redirects = redirects
+        self._headers = headers
+
+    @classmethod
+    def from_json(
+        cls,
+        redirects: list[dict[str, Any]] | None = None,
+        headers: list[dict[str, Any]] | None = None,
+    ) -> Rules:
+        """Compile what `parse_redirects` and `parse_headers` returned (or its JSON round
+        trip). Rules with conditions are left out: they never match here."""
+        redirect_entries = []
+        for data in redirects or ():
+            if data.get("conditions"):
+                continue
+            source = data["from"]
+            regex = _pattern_source(source, capture=True)
+            key = _exact_key(unquote(source)) if regex is None else None
+            redirect_entries.append((key, regex, _Redirect(data)))
+        header_entries = []
+        for data in headers or ():
+            values = [(name, value) for name, value in data.get("values") or ()]
+            if not values:
+                continue
+            pattern = data["for"]
+            regex = _pattern_source(pattern, capture=False)
+            key = _exact_key(unquote(pattern)) if regex is None else None
+            header_entries.append((key, regex, _HeaderBlock(values)))
+        return cls(_plan(redirect_entries), _plan(header_entries))
+
+    def match_redirect(
+        self,
+        path: str,
+        query: Mapping[str, str] | str,
+        file_exists: Callable[[str], bool],
+    ) -> RedirectMatch | None:
+        """The first rule matching the decoded `path` and `query` (a mapping of decoded
+        parameters, or the raw query string), or None.
+
+        A rule without `!` is shadowed, i.e. skipped, when `file_exists(path)` is true;
+        `file_exists` is called at most once, and only when such a rule matches.
+        """
+        if not self._redirects:
+            return None
+        key = _exact_key(path)
+        params: Mapping[str, str] | None = None
+        exists: bool | None = None
+        for matcher, step in self._redirects:
+            if matcher is None:
+                candidates = step.get(key)
+                if candidates is None:
+                    continue
+                found = None
+            else:
+                found = matcher(path)
+                if found is None:
+                    continue
+                candidates = (step,)
+            for rule in candidates:
+                groups = _NO_GROUPS if found is None else found.groupdict()
+                if rule.query:
+                    if params is None:
+                        params = _query_params(query)
+                    groups = rule.match_query(params, groups)
+                    if groups is None:
+                        continue
+                if not rule.force:
+                    if exists is None:
+                        exists = bool(file_exists(path))
+                    if exists:
+                        continue
+                target = rule.target(groups)
+                if rule.append_query:
+                    target = _with_query(target, query)
+                return RedirectMatch(rule.status, target, rule.rewrite, rule.force, rule.line)
+        return None
+
+    def headers_for(self, path: str) -> tuple[tuple[str, str], ...]:
+        """The `_headers` headers for the decoded request `path`: every matching block in
+        file order, a repeated name joined with ", ". Returns a shared, immutable tuple."""
+        if not self._headers:
+            return _EMPTY_HEADERS
+        key = _exact_key(path)
+        matched: list[_HeaderBlock] = []
+        for matcher, step in self._headers:
+            if matcher is None:
+                blocks = step.get(key)
+                if blocks is not None:
+                    matched.extend(blocks)
+            elif matcher(path) is not None:
+                matched.append(step)
+        if not matched:
+            return _EMPTY_HEADERS
+        if len(matched) == 1:
+            return matched[0].combined
+        return _combine(matched)
+
+
+def _query_params(query: Mapping[str, str] | str) -> Mapping[str, str]:
+    """Decoded parameters; for a raw string, the first value of each name."""
+    if not isinstance(query, str):
+        return query
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        params.setdefault(name, value)
+    return params
+
+
+def _with_query(target: str, query: Mapping[str, str] | str) -> str:
+    if isinstance(query, str):
+        raw = query.lstrip("?")
+    else:
+        raw = urlencode(query) if query else ""
+    if not raw:
+        return target
+    fragment = ""
+    if "#" in target:
+        target, hash_, fragment = target.partition("#")
+        fragment = hash_ + fragment
+    return f"{target}?{raw}{fragment}"

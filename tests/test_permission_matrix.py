@@ -1,0 +1,378 @@
+"""Who may do what, over every account, key, team, membership, site and variable
+endpoint of API.md, for all six callers (see tests/api_matrix.py).
+
+The rules: anonymous callers get 401 everywhere but the two catalogs; something the
+caller may not see is 404 (never 403); viewers read the team's sites, variables, team
+and members; developers also create and change sites and manage variables; owners also
+delete sites and the team and manage members; staff (superusers) may do everything;
+a viewer or developer trying an owner's action on something they can see gets 403.
+API keys are personal: `/v1/account/keys` is the caller's own, for staff too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api_matrix import (
+    CALLERS,
+    Answer,
+    Case,
+    PermissionMatrix,
+    build_world,
+    expect,
+    run_matrix,
+)
+
+# -- who gets what -----------------------------------------------------------------
+
+PUBLIC = expect(anonymous=200, outsider=200, viewer=200, developer=200, owner=200, staff=200)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    """Anyone signed in gets `status`."""
+    return expect(
+        anonymous=401, outsider=status, viewer=status, developer=status, owner=status, staff=status
+    )
+
+
+def members(status: int) -> dict[str, int]:
+    """Every member of the team (and staff) gets `status`; outsiders do not see it."""
+    return expect(
+        anonymous=401, outsider=404, viewer=status, developer=status, owner=status, staff=status
+    )
+
+
+def developers(status: int) -> dict[str, int]:
+    """Developers, owners and staff get `status`; a viewer sees it but is refused."""
+    return expect(
+        anonymous=401, outsider=404, viewer=403, developer=status, owner=status, staff=status
+    )
+
+
+def owners(status: int) -> dict[str, int]:
+    """Owners and staff get `status`; viewers and developers see it but are refused."""
+    return expect(
+        anonymous=401, outsider=404, viewer=403, developer=403, owner=status, staff=status
+    )
+
+
+def hidden(staff: int) -> dict[str, int]:
+    """Another team's object: nobody but staff sees it."""
+    return expect(anonymous=401, outsider=404, viewer=404, developer=404, owner=404, staff=staff)
+
+
+# -- what successful answers must say ------------------------------------------------
+
+TEAM_MEMBERS = {"viewer", "developer", "owner"}
+
+
+def _listed(answer: Answer, key: str) -> set[str]:
+    return {item["id"] for item in answer.body[key]}
+
+
+def lists_exactly(key: str, visible: dict[str, Any]) -> Any:
+    """The list under `key` holds exactly the ids `visible[caller]` (and `total` agrees)."""
+
+    def check(answer: Answer) -> str | None:
+        want = {answer.world.ids[name] for name in visible[answer.caller]}
+        got = _listed(answer, key)
+        if got != want:
+            return f"lists {sorted(got)}, should list {sorted(want)}"
+        if answer.body["total"] != len(want):
+            return f"total is {answer.body['total']}, should be {len(want)}"
+        return None
+
+    return check
+
+
+def is_object(name: str) -> Any:
+    """The answer is the object `world.ids[name]`."""
+
+    def check(answer: Answer) -> str | None:
+        want = answer.world.ids[name]
+        if answer.body.get("id") != want:
+            return f"answered object {answer.body.get('id')!r}, not {want!r}"
+        return None
+
+    return check
+
+
+def _variable_problem(item: dict[str, Any], world: Any) -> str | None:
+    if item.get("secret"):
+        if item.get("value", "missing") is not None:
+            return f"secret variable {item.get('key')} shows value {item.get('value')!r}"
+        return None
+    if item["id"] == world.ids["variable"] and item["value"] != world.values["plain_value"]:
+        return f"plain variable shows {item['value']!r}, not {world.values['plain_value']!r}"
+    return None
+
+
+def variables_ok(answer: Answer) -> str | None:
+    """Secret values read null (staff included); plain values read as stored."""
+    items = answer.body.get("variables", [answer.body])
+    secrets_seen = [item for item in items if item.get("secret")]
+    if "variables" in answer.body and not secrets_seen:
+        return "the list shows no secret variable to check"
+    for item in items:
+        issue = _variable_problem(item, answer.world)
+        if issue:
+            return issue
+    if answer.world.values["secret_value"] in str(answer.body):
+        return "the secret's plain value appears in the answer"
+    return None
+
+
+def value_is_null(answer: Answer) -> str | None:
+    if answer.body.get("value", "missing") is not None:
+        return f"a secret variable answered value {answer.body.get('value')!r}"
+    return None
+
+
+def is_caller(answer: Answer) -> str | None:
+    want = answer.world.users[answer.caller].username
+    if answer.body.get("username") != want:
+        return f"answered account {answer.body.get('username')!r}, not {want!r}"
+    return None
+
+
+def secret_shown_once(answer: Answer) -> str | None:
+    secret = answer.body.get("secret")
+    if not isinstance(secret, str) or len(secret) < 20:
+        return f"POST /v1/account/keys answered no usable secret: {secret!r}"
+    return None
+
+
+def keys_without_secrets(answer: Answer) -> str | None:
+    own = answer.world.key_ids[answer.caller]
+    if [key["id"] for key in answer.body["keys"]] != [own]:
+        return f"lists keys {[k['id'] for k in answer.body['keys']]}, not only its own {own}"
+    if any("secret" in key or "secretHash" in key for key in answer.body["keys"]):
+        return "a listed key shows its secret"
+    return None
+
+
+def catalog(key: str, must_have: str) -> Any:
+    def check(answer: Answer) -> str | None:
+        slugs = {item.get("key") or item.get("slug") for item in answer.body[key]}
+        if must_have not in slugs or answer.body["total"] != len(answer.body[key]):
+            return f"the {key} catalog lacks {must_have!r} or its total is wrong"
+        return None
+
+    return check
+
+
+STAFF_ONLY_TEAMS = {"team", "empty_team", "other_team"}
+
+
+# -- the matrix, one class per part of API.md ----------------------------------------
+
+
+class TestAccountMatrix(PermissionMatrix):
+    cases = (
+        Case("GET", "/v1/account", signed_in(200), check=is_caller),
+        Case("POST", "/v1/account/keys", signed_in(201), {"name": "ci"}, check=secret_shown_once),
+        Case("GET", "/v1/account/keys", signed_in(200), check=keys_without_secrets),
+        Case("DELETE", "/v1/account/keys/{own_key}", signed_in(204)),
+        # Keys are personal: someone else's key does not exist for you, staff included.
+        Case("DELETE", "/v1/account/keys/{stranger_key}", signed_in(404)),
+    )
+
+
+class TestTeamsMatrix(PermissionMatrix):
+    cases = (
+        Case("POST", "/v1/teams", signed_in(201), {"name": "New team"}),
+        Case(
+            "GET",
+            "/v1/teams",
+            signed_in(200),
+            check=lists_exactly(
+                "teams",
+                {
+                    "outsider": set(),
+                    "viewer": {"team", "empty_team"},
+                    "developer": {"team", "empty_team"},
+                    "owner": {"team", "empty_team"},
+                    "staff": STAFF_ONLY_TEAMS,
+                },
+            ),
+        ),
+        Case("GET", "/v1/teams/{team}", members(200), check=is_object("team")),
+        Case("PATCH", "/v1/teams/{team}", owners(200), {"name": "Renamed"}),
+        Case("DELETE", "/v1/teams/{empty_team}", owners(204)),
+        # A team that still owns sites is not deleted (nothing is lost by accident).
+        Case("DELETE", "/v1/teams/{team}", owners(409)),
+        Case("GET", "/v1/teams/{other_team}", hidden(200), check=is_object("other_team")),
+        Case("PATCH", "/v1/teams/{other_team}", hidden(200), {"name": "Taken over"}),
+        Case("DELETE", "/v1/teams/{other_team}", hidden(409)),
+        Case("GET", "/v1/teams/no-such-team", signed_in(404)),
+    )
+
+
+class TestMembershipsMatrix(PermissionMatrix):
+    cases = (
+        Case(
+            "GET",
+            "/v1/teams/{team}/memberships",
+            members(200),
+            check=lists_exactly(
+                "memberships",
+                dict.fromkeys(
+                    CALLERS,
+                    frozenset({"owner_membership", "developer_membership", "viewer_membership"}),
+                ),
+            ),
+        ),
+        Case(
+            "POST",
+            "/v1/teams/{team}/memberships",
+            owners(201),
+            {"username": "newbie", "roles": ["developer"]},
+        ),
+        Case(
+            "GET",
+            "/v1/teams/{team}/memberships/{viewer_membership}",
+            members(200),
+            check=is_object("viewer_membership"),
+        ),
+        Case(
+            "PATCH",
+            "/v1/teams/{team}/memberships/{viewer_membership}",
+            owners(200),
+            {"roles": ["developer"]},
+        ),
+        Case("DELETE", "/v1/teams/{team}/memberships/{viewer_membership}", owners(204)),
+        Case("DELETE", "/v1/teams/{team}/memberships/{developer_membership}", owners(204)),
+        Case("GET", "/v1/teams/{other_team}/memberships", hidden(200)),
+        Case(
+            "POST",
+            "/v1/teams/{other_team}/memberships",
+            hidden(201),
+            {"username": "newbie", "roles": ["viewer"]},
+        ),
+        Case("GET", "/v1/teams/{other_team}/memberships/{other_team_membership}", hidden(200)),
+        # A membership of another team is not found under this team, for anyone.
+        Case(
+            "GET",
+            "/v1/teams/{team}/memberships/{other_team_membership}",
+            expect(anonymous=401, outsider=404, viewer=404, developer=404, owner=404, staff=404),
+        ),
+        Case(
+            "DELETE",
+            "/v1/teams/{team}/memberships/{other_team_membership}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+    )
+
+
+SITE_BODY = {"siteId": "fresh", "name": "Fresh", "teamId": "{team}", "framework": "static"}
+
+
+class TestSitesMatrix(PermissionMatrix):
+    cases = (
+        Case("GET", "/v1/sites/frameworks", PUBLIC, check=catalog("frameworks", "react")),
+        Case(
+            "GET",
+            "/v1/sites/specifications",
+            PUBLIC,
+            check=catalog("specifications", "s-1vcpu-1gb"),
+        ),
+        Case("POST", "/v1/sites", developers(201), SITE_BODY),
+        Case("POST", "/v1/sites", hidden(201), {**SITE_BODY, "teamId": "{other_team}"}),
+        Case(
+            "GET",
+            "/v1/sites",
+            signed_in(200),
+            check=lists_exactly(
+                "sites",
+                {
+                    "outsider": set(),
+                    **dict.fromkeys(TEAM_MEMBERS, frozenset({"site"})),
+                    "staff": {"site", "other_site"},
+                },
+            ),
+        ),
+        Case("GET", "/v1/sites/{site}", members(200), check=is_object("site")),
+        Case("PATCH", "/v1/sites/{site}", developers(200), {"name": "Renamed", "timeout": 60}),
+        Case("DELETE", "/v1/sites/{site}", owners(204)),
+        Case("GET", "/v1/sites/{other_site}", hidden(200), check=is_object("other_site")),
+        Case("PATCH", "/v1/sites/{other_site}", hidden(200), {"name": "Taken over"}),
+        Case("DELETE", "/v1/sites/{other_site}", hidden(204)),
+        Case("GET", "/v1/sites/no-such-site", signed_in(404)),
+        Case("PATCH", "/v1/sites/no-such-site", signed_in(404), {"name": "x"}),
+        Case("DELETE", "/v1/sites/no-such-site", signed_in(404)),
+    )
+
+
+VARIABLES = "/v1/sites/{site}/variables"
+
+
+class TestVariablesMatrix(PermissionMatrix):
+    cases = (
+        Case("GET", VARIABLES, members(200), check=variables_ok),
+        Case("POST", VARIABLES, developers(201), {"key": "NEW_KEY", "value": "v"}),
+        Case(
+            "POST",
+            VARIABLES,
+            developers(201),
+            {"key": "NEW_SECRET", "value": "hidden-value", "secret": True},
+            check=value_is_null,
+        ),
+        Case("GET", VARIABLES + "/{variable}", members(200), check=variables_ok),
+        Case("GET", VARIABLES + "/{secret_variable}", members(200), check=value_is_null),
+        Case("PATCH", VARIABLES + "/{variable}", developers(200), {"value": "changed"}),
+        Case(
+            "PATCH",
+            VARIABLES + "/{secret_variable}",
+            developers(200),
+            {"value": "rotated"},
+            check=value_is_null,
+        ),
+        Case("DELETE", VARIABLES + "/{variable}", developers(204)),
+        Case("DELETE", VARIABLES + "/{secret_variable}", developers(204)),
+        Case("GET", "/v1/sites/{other_site}/variables", hidden(200)),
+        Case("POST", "/v1/sites/{other_site}/variables", hidden(201), {"key": "K", "value": "v"}),
+        Case("GET", "/v1/sites/{other_site}/variables/{other_variable}", hidden(200)),
+        Case(
+            "PATCH",
+            "/v1/sites/{other_site}/variables/{other_variable}",
+            hidden(200),
+            {"value": "y"},
+        ),
+        Case("DELETE", "/v1/sites/{other_site}/variables/{other_variable}", hidden(204)),
+        # Another site's variable is not found under this site, for anyone.
+        Case("GET", VARIABLES + "/{other_variable}", members(404)),
+        Case(
+            "DELETE",
+            VARIABLES + "/{other_variable}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=404, owner=404, staff=404),
+        ),
+    )
+
+
+# -- the helper itself ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_matrix_reports_every_wrong_cell_at_once():
+    """Wrong expectations in several cells: each one is reported, with what was expected,
+    what came back and the body; a write's effect is rolled back between cells."""
+    world = build_world()
+    wrong = expect(anonymous=200, outsider=200, viewer=404, developer=404, owner=204, staff=204)
+    problems, cells = run_matrix(
+        [
+            Case("GET", "/v1/sites/{site}", wrong),
+            Case("DELETE", "/v1/sites/{site}", owners(204)),
+            Case("DELETE", "/v1/sites/{site}", owners(204)),  # still there: rolled back
+        ],
+        world,
+    )
+    assert cells == 3 * len(CALLERS)
+    report = "\n".join(problems)
+    for caller, status in wrong.items():
+        got = 401 if caller == "anonymous" else 404 if caller == "outsider" else 200
+        assert f"{caller:<9} GET    /v1/sites/site-a: expected {status}, got {got}" in report
+    assert "DELETE" not in report, report
+    assert len(problems) == len(CALLERS)
+    assert '"type": "unauthorized"' in report  # the body is part of the report
