@@ -24,6 +24,13 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from deployments.edge.rules import (
+    HEADERS_FILE,
+    REDIRECTS_FILE,
+    RulesError,
+    parse_headers,
+    parse_redirects,
+)
 from deployments.errors import BuildError, ErrorCode
 from deployments.storage import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 
@@ -122,6 +129,7 @@ def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Pac
         "fileCount": len(entries),
         "size": total,
         "files": entries,
+        "rules": _rules(output_dir),
     }
     storage.save(
         f"{storage_prefix}/{MANIFEST_FILE}",
@@ -129,6 +137,26 @@ def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Pac
     )
     _store_archive(output_dir, files, f"{storage_prefix}/{OUTPUT_ARCHIVE}")
     return Packaged(manifest, total, len(entries))
+
+
+def _rules(output_dir: Path) -> dict[str, Any]:
+    """`_redirects` and `_headers` at the output's root, parsed once, here; a malformed
+    line fails the build with the file and line number."""
+    parsed: dict[str, Any] = {"redirects": [], "headers": []}
+    for filename, key, parse in (
+        (REDIRECTS_FILE, "redirects", parse_redirects),
+        (HEADERS_FILE, "headers", parse_headers),
+    ):
+        path = output_dir / filename
+        if not path.is_file():
+            continue
+        try:
+            parsed[key] = parse(path.read_text(encoding="utf-8", errors="strict"))
+        except UnicodeDecodeError:
+            raise BuildError(ErrorCode.RULES_INVALID, f"{filename} is not UTF-8 text.") from None
+        except RulesError as exc:
+            raise BuildError(ErrorCode.RULES_INVALID, str(exc)) from exc
+    return parsed
 
 
 def _store_archive(root: Path, files: list[tuple[str, Path]], name: str) -> None:

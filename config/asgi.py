@@ -13,4 +13,7 @@ django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
 
-application = ProtocolTypeRouter({"http": django_application})
+from deployments.edge.app import Edge  # noqa: E402
+
+# Sites' hosts are answered by the edge; every other host falls through to Django.
+application = Edge(ProtocolTypeRouter({"http": django_application}))

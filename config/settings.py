@@ -186,6 +186,12 @@ STORAGES = {
 SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "sites.localhost")
 SITES_URL_TEMPLATE = os.environ.get("SITES_URL_TEMPLATE", "http://{host}:8000")
 SHIPWAY_PUBLIC_URL = os.environ.get("SHIPWAY_PUBLIC_URL", "http://127.0.0.1:8000")
+# Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
+SHIPWAY_PLATFORM_HOSTS = [
+    h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
+] + [SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].lower()]
+# The edge's read-through copies of artifacts when the storage is not a local filesystem.
+SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

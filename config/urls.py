@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
 from deployments.api import DeploymentViewSet
+from deployments.views import edge_authorize
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 
 
@@ -60,6 +61,7 @@ v1 = [
 urlpatterns = [
     path("v1/", include(v1)),
     path("admin/", admin.site.urls),
+    path("edge/authorize", edge_authorize, name="edge-authorize"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", RedirectView.as_view(url="/v1/", permanent=False), name="home"),

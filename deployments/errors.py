@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     OUT_OF_MEMORY = "out_of_memory"
     COMMAND_FAILED = "command_failed"
     OUTPUT_MISSING = "output_missing"
+    RULES_INVALID = "rules_invalid"
     IMAGE_MISSING = "image_missing"
     SOURCE_INVALID = "source_invalid"
     CANCELED = "canceled"
@@ -23,6 +24,7 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.OUT_OF_MEMORY: "The build ran out of memory; choose a larger specification.",
     ErrorCode.COMMAND_FAILED: "A build command exited with an error; the log shows which.",
     ErrorCode.OUTPUT_MISSING: "The build left no files in the output directory.",
+    ErrorCode.RULES_INVALID: "The _redirects or _headers file has a line Shipway cannot read.",
     ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
     ErrorCode.SOURCE_INVALID: "The source could not be read.",
     ErrorCode.CANCELED: "The deployment was canceled.",

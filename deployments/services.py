@@ -19,7 +19,7 @@ from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites.models import Site
-from sites.signals import site_serving_changed
+from sites.services import notify_serving_changed, site_payload
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +153,7 @@ def deployment_transition(
             setattr(deployment, name, value)
         deployment.save()
         _announce(deployment, "update")
+        notify_serving_changed(deployment.site_id)  # its own address shows its status
         if to == Status.READY and deployment.activate:
             _make_active(deployment)
     log.info(
@@ -179,9 +180,7 @@ def _make_active(deployment: Deployment) -> None:
     Site.objects.filter(pk=site.pk).update(deployment=deployment, updated_at=timezone.now())
     site.deployment = deployment
     site_id = site.id
-    transaction.on_commit(lambda: site_serving_changed.send(sender=Site, site_id=site_id))
-    from sites.services import site_payload
-
+    notify_serving_changed(site_id)
     channel = f"sites.{site_id}"
     events.publish(events=[f"{channel}.update"], channels=[channel], payload=site_payload(site))
     log.info("deployment.activated", site_id=site_id, deployment_id=deployment.id)
@@ -223,5 +222,6 @@ def deployment_delete(*, deployment: Deployment) -> None:
             deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
         prefix = deployment.storage_prefix
         deployment.delete()
+        notify_serving_changed(site.id)
         transaction.on_commit(lambda: delete_prefix(prefix))
     log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)

@@ -16,7 +16,7 @@ from config.api.fields import StrictBooleanField, StrictCharField, StrictInteger
 from config.api.views import ApiViewSet
 from config.ids import client_id_validator
 from sites import frameworks, services, specifications
-from sites.models import MAX_VARIABLE_VALUE, Site, Variable, VariableScope
+from sites.models import MAX_VARIABLE_VALUE, Access, Site, Variable, VariableScope
 from sites.selectors import site_for
 
 # Ids that name catalog endpoints under /v1/sites/ and so cannot be site ids.
@@ -50,6 +50,11 @@ class SiteSerializer(serializers.Serializer):
     timeout = StrictIntegerField(required=False, min_value=1, max_value=3600)
     specification = StrictCharField(max_length=32, required=False)
     enabled = StrictBooleanField(required=False)
+    access = serializers.ChoiceField(
+        choices=Access.choices,
+        required=False,
+        help_text="public; previews (deployment addresses need team sign-in); team (all).",
+    )
     deploymentId = serializers.CharField(source="deployment_id", read_only=True, allow_null=True)
     url = serializers.CharField(read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)

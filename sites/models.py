@@ -72,6 +72,14 @@ class Adapter(models.TextChoices):
     SSR = "ssr", "Server-side rendering"
 
 
+class Access(models.TextChoices):
+    """Who may open a site's addresses (the edge asks members to sign in on the dashboard)."""
+
+    PUBLIC = "public", "Anyone, everywhere"
+    PREVIEWS = "previews", "Anyone on production; team members on deployment previews"
+    TEAM = "team", "Only team members, everywhere"
+
+
 class Site(models.Model):
     id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
     name = models.CharField(max_length=128)
@@ -99,6 +107,7 @@ class Site(models.Model):
         validators=[validate_specification],
     )
     enabled = models.BooleanField(default=True)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.PREVIEWS)
     deployment = models.ForeignKey(
         "deployments.Deployment",
         on_delete=models.SET_NULL,

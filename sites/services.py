@@ -16,6 +16,7 @@ from config.validation import validate
 from deployments.storage import delete_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable
+from sites.signals import site_serving_changed
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,7 @@ SITE_SETTINGS = (
     "timeout",
     "specification",
     "enabled",
+    "access",
 )
 # Filled from the framework's adapter when the caller leaves them out.
 _ADAPTER_DEFAULTS = ("install_command", "build_command", "output_directory", "fallback_file")
@@ -54,6 +56,11 @@ def _apply_framework_defaults(site: Site, given: set[str]) -> None:
     for name in _ADAPTER_DEFAULTS:
         if name not in given:
             setattr(site, name, getattr(adapter, name))
+
+
+def notify_serving_changed(site_id: str) -> None:
+    """After commit, tell the edges that what the site serves may have changed."""
+    transaction.on_commit(lambda: site_serving_changed.send(sender=Site, site_id=site_id))
 
 
 def site_payload(site: Site) -> dict[str, Any]:
@@ -108,6 +115,8 @@ def site_update(*, site: Site, **fields: Any) -> Site:
         _apply_framework_defaults(site, given)
     validate(site, rename={"id": "siteId", "team": "teamId"})
     site.save()
+    if changed & {"enabled", "access", "fallback_file"}:
+        notify_serving_changed(site.id)
     log.info("site.updated", site_id=site.id, fields=sorted(fields))
     _announce(site, "update")
     return site
@@ -121,6 +130,7 @@ def site_delete(*, site: Site) -> None:
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
     transaction.on_commit(lambda: delete_prefix(f"sites/{site_id}"))
+    notify_serving_changed(site_id)
     channel = f"sites.{site_id}"
     events.publish(events=[f"{channel}.delete"], channels=[channel], payload=payload)
     log.info("site.deleted", site_id=site_id)

@@ -25,7 +25,7 @@ Matching conventions (see also each function's docstring):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit
@@ -58,6 +58,7 @@ RESERVED_HEADERS = frozenset(
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TEMPLATE_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _STATUS = re.compile(r"(\d+)(!?)")
+_STATUS_CODES = frozenset(str(code) for code in REDIRECT_STATUSES | REWRITE_STATUSES)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230 token
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # every C0 control but HTAB, and DEL
 _ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
@@ -90,12 +91,11 @@ class RulesError(ValueError):
 # --- Parsing (packaging time) -------------------------------------------------------
 
 
-def _lines(text: str, filename: str) -> list[tuple[int, str]]:
+def _lines(text: str, filename: str) -> Iterator[tuple[int, str]]:
     """(1-based number, line) for every line, line endings removed; enforces the length
     limit. Splits on LF only, so that the numbers are those of an editor."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    numbered = []
     for index, line in enumerate(text.split("\n")):
         if line.endswith("\r"):
             line = line[:-1]
@@ -106,8 +106,7 @@ def _lines(text: str, filename: str) -> list[tuple[int, str]]:
                 f"line is {len(line)} characters long; the limit is {MAX_LINE_LENGTH}",
                 "line_too_long",
             )
-        numbered.append((index + 1, line))
-    return numbered
+        yield index + 1, line
 
 
 def _too_many(filename: str, number: int, what: str) -> RulesError:
@@ -202,16 +201,15 @@ def _parse_redirect_line(number: int, line: str) -> dict[str, Any]:
         target = source[:-1] + ":splat" if source.endswith("*") else source
         after = rest
     else:
-        for index, token in enumerate(rest):
-            if _is_destination(token):
-                break
+        index = next((i for i, token in enumerate(rest) if _is_destination(token)), len(rest))
+        for token in rest[:index]:
             if "=" not in token:
                 raise fail(
                     f"expected a query parameter 'name=value' or a destination (a path "
                     f"starting with / or an http(s):// URL), got {token!r}",
                     "bad_token",
                 )
-        else:
+        if index == len(rest):
             raise fail(
                 "missing destination: it must be a path starting with / or an http(s):// URL",
                 "missing_destination",
@@ -222,10 +220,16 @@ def _parse_redirect_line(number: int, line: str) -> dict[str, Any]:
     status, force = DEFAULT_STATUS, False
     if after and (found := _STATUS.fullmatch(after[0])):
         status, force = int(found.group(1)), bool(found.group(2))
-        if status not in REDIRECT_STATUSES and status not in REWRITE_STATUSES:
+        if found.group(1) not in _STATUS_CODES:
             raise fail(f"unknown status {found.group(1)}", "unknown_status")
         after = after[1:]
     conditions = _parse_conditions(fail, after)
+    if status in REDIRECT_STATUSES and _same_path(source.replace("*", ":splat"), target):
+        raise fail(
+            f"{source} would redirect to itself, forever (a trailing slash is ignored when "
+            "matching, and the query string is kept)",
+            "redirect_loop",
+        )
     _check_target(fail, target, status)
     names = {s[1:] for s in source.split("/") if s.startswith(":")}
     for value in query.values():
@@ -242,6 +246,10 @@ def _parse_redirect_line(number: int, line: str) -> dict[str, Any]:
         "force": force,
         "conditions": conditions,
     }
+
+
+def _same_path(source: str, target: str) -> bool:
+    return "?" not in target and _exact_key(unquote(source)) == _exact_key(unquote(target))
 
 
 def _is_destination(token: str) -> bool:
@@ -344,7 +352,9 @@ def parse_headers(text: str) -> list[dict[str, Any]]:
             _check_controls(HEADERS_FILE, number, content, "the path line")
             pattern, *extra = content.split()
             if extra and not extra[0].startswith("#"):
-                raise fail(
+                raise RulesError(
+                    HEADERS_FILE,
+                    number,
                     f"unexpected {extra[0]!r} after the path {pattern!r} (a path line holds "
                     "one path; percent-encode spaces as %20)",
                     "bad_path",
@@ -587,25 +597,76 @@ def _combine(blocks: tuple[_HeaderBlock, ...] | list[_HeaderBlock]) -> tuple[tup
     return tuple((name, value) for name, value in merged)
 
 
-def _plan(entries: list[tuple[str, str | None, Any]]) -> tuple[tuple[Any, Any], ...]:
-    """Turn (exact key or None, regex source or None, payload) entries into a matching plan
-    that keeps file order: runs of exact patterns become one dictionary
-    `(None, {key: (payloads...)})`, the others `(compiled.match, payload)`."""
-    plan: list[tuple[Any, Any]] = []
-    table: dict[str, list[Any]] | None = None
-    for key, source, payload in entries:
-        if source is None:
+def _literal_prefix(pattern: str) -> str:
+    """The decoded text every path matching `pattern` starts with: a cheap test that
+    spares most rules their regex."""
+    cut = len(pattern)
+    for marker in ("*", "/:"):
+        found = pattern.find(marker)
+        if found != -1:
+            cut = min(cut, found)
+    return unquote(pattern[:cut]).rstrip("/")
+
+
+def _first_segment(path: str) -> str:
+    """`blog` for `/blog`, `/blog/` and `/blog/a/b`; empty for `/`."""
+    return path[1:].partition("/")[0]
+
+
+# A plan is the rules one request has to look at, in file order: a run of exact patterns
+# is one step `(None, None, {exact key: (payloads...)})`, any other pattern is a step
+# `(literal prefix, compiled.match, payload)`.
+_Plan = tuple[tuple[Any, Any, Any], ...]
+
+
+class _Index:
+    """Plans by first path segment, so that a request only looks at the rules whose
+    first segment is its own, plus those that start with `*` or `:name` (`any`)."""
+
+    __slots__ = ("any", "by_segment")
+
+    def __init__(self, entries: list[tuple[str, Any]], *, capture: bool) -> None:
+        steps = []  # (first segment or None for any, exact key or None, step)
+        for pattern, payload in entries:
+            source = _pattern_source(pattern, capture=capture)
+            first: str | None = unquote(_first_segment(pattern))
+            if "/" in first or ("*" in first or first.startswith(":")):
+                first = None  # `/*`, `/:lang/...`, `/*.jpg`, `/news*`, a decoded `%2F`
+            if source is None:
+                steps.append((first, _exact_key(unquote(pattern)), payload))
+            else:
+                step = (_literal_prefix(pattern), re.compile(source).match, payload)
+                steps.append((first, None, step))
+        segments = {first for first, _, _ in steps if first is not None}
+        self.any = self._plan([s for s in steps if s[0] is None])
+        self.by_segment = {
+            segment: self._plan([s for s in steps if s[0] in (segment, None)])
+            for segment in segments
+        }
+
+    @staticmethod
+    def _plan(steps: list[tuple[str | None, str | None, Any]]) -> _Plan:
+        plan: list[tuple[Any, Any, Any]] = []
+        table: dict[str, list[Any]] | None = None
+        for _, key, step in steps:
+            if key is None:
+                table = None
+                plan.append(step)
+                continue
             if table is None:
                 table = {}
-                plan.append((None, table))
-            table.setdefault(key, []).append(payload)  # type: ignore[arg-type]
-        else:
-            table = None
-            plan.append((re.compile(source).match, payload))
-    return tuple(
-        (None, {k: tuple(v) for k, v in step.items()}) if matcher is None else (matcher, step)
-        for matcher, step in plan
-    )
+                plan.append((None, None, table))
+            table.setdefault(key, []).append(step)
+        return tuple(
+            (None, None, {k: tuple(v) for k, v in step[2].items()}) if step[1] is None else step
+            for step in plan
+        )
+
+    def plan_for(self, path: str) -> _Plan:
+        return self.by_segment.get(_first_segment(path), self.any)
+
+    def __bool__(self) -> bool:
+        return bool(self.any or self.by_segment)
 
 
 class Rules:
@@ -613,11 +674,9 @@ class Rules:
 
     __slots__ = ("_headers", "_redirects")
 
-    def __init__(
-        self, redirects: tuple[tuple[Any, Any], ...], headers: tuple[tuple[Any, Any], ...]
-    ) -> None:
-        self._redirects = redirects
-        self._headers = headers
+    def __init__(self, redirects: _Index, headers: _Index) -> None:
+        self._redirects = redirects if redirects else None
+        self._headers = headers if headers else None
 
     @classmethod
     def from_json(
@@ -627,24 +686,17 @@ class Rules:
     ) -> Rules:
         """Compile what `parse_redirects` and `parse_headers` returned (or its JSON round
         trip). Rules with conditions are left out: they never match here."""
-        redirect_entries = []
-        for data in redirects or ():
-            if data.get("conditions"):
-                continue
-            source = data["from"]
-            regex = _pattern_source(source, capture=True)
-            key = _exact_key(unquote(source)) if regex is None else None
-            redirect_entries.append((key, regex, _Redirect(data)))
-        header_entries = []
-        for data in headers or ():
-            values = [(name, value) for name, value in data.get("values") or ()]
-            if not values:
-                continue
-            pattern = data["for"]
-            regex = _pattern_source(pattern, capture=False)
-            key = _exact_key(unquote(pattern)) if regex is None else None
-            header_entries.append((key, regex, _HeaderBlock(values)))
-        return cls(_plan(redirect_entries), _plan(header_entries))
+        redirect_entries = [
+            (data["from"], _Redirect(data))
+            for data in redirects or ()
+            if not data.get("conditions")
+        ]
+        header_entries = [
+            (data["for"], _HeaderBlock([(name, value) for name, value in data["values"]]))
+            for data in headers or ()
+            if data.get("values")
+        ]
+        return cls(_Index(redirect_entries, capture=True), _Index(header_entries, capture=False))
 
     def match_redirect(
         self,
@@ -658,18 +710,20 @@ class Rules:
         A rule without `!` is shadowed, i.e. skipped, when `file_exists(path)` is true;
         `file_exists` is called at most once, and only when such a rule matches.
         """
-        if not self._redirects:
+        if self._redirects is None:
             return None
         key = _exact_key(path)
         params: Mapping[str, str] | None = None
         exists: bool | None = None
-        for matcher, step in self._redirects:
+        for prefix, matcher, step in self._redirects.plan_for(path):
             if matcher is None:
                 candidates = step.get(key)
                 if candidates is None:
                     continue
                 found = None
             else:
+                if not path.startswith(prefix):
+                    continue
                 found = matcher(path)
                 if found is None:
                     continue
@@ -696,16 +750,16 @@ class Rules:
     def headers_for(self, path: str) -> tuple[tuple[str, str], ...]:
         """The `_headers` headers for the decoded request `path`: every matching block in
         file order, a repeated name joined with ", ". Returns a shared, immutable tuple."""
-        if not self._headers:
+        if self._headers is None:
             return _EMPTY_HEADERS
         key = _exact_key(path)
         matched: list[_HeaderBlock] = []
-        for matcher, step in self._headers:
+        for prefix, matcher, step in self._headers.plan_for(path):
             if matcher is None:
                 blocks = step.get(key)
                 if blocks is not None:
                     matched.extend(blocks)
-            elif matcher(path) is not None:
+            elif path.startswith(prefix) and matcher(path) is not None:
                 matched.append(step)
         if not matched:
             return _EMPTY_HEADERS
@@ -725,10 +779,7 @@ def _query_params(query: Mapping[str, str] | str) -> Mapping[str, str]:
 
 
 def _with_query(target: str, query: Mapping[str, str] | str) -> str:
-    if isinstance(query, str):
-        raw = query.lstrip("?")
-    else:
-        raw = urlencode(query) if query else ""
+    raw = query.lstrip("?") if isinstance(query, str) else urlencode(query)
     if not raw:
         return target
     fragment = ""

@@ -1,0 +1,42 @@
+"""The edge's own small pages: not found, not live yet, building, failed, disabled."""
+
+from __future__ import annotations
+
+from html import escape
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;
+color:#1f2328}}h1{{font-size:1.5rem}}p{{color:#57606a}}a{{color:#0969da}}</style></head>
+<body><h1>{title}</h1><p>{text}</p>{link}</body></html>
+"""
+
+
+def page(title: str, text: str, link: tuple[str, str] | None = None) -> bytes:
+    anchor = f'<p><a href="{escape(link[0])}">{escape(link[1])}</a></p>' if link else ""
+    return _PAGE.format(title=escape(title), text=escape(text), link=anchor).encode()
+
+
+NOT_FOUND = page("Not found", "There is nothing at this address.")
+NO_SITE = page("Site not found", "No site answers on this address.")
+NOT_LIVE = page("Nothing deployed yet", "This site has no ready deployment yet.")
+DISABLED = page("Site disabled", "The owners of this site have turned it off.")
+BAD_PATH = page("Bad request", "This path cannot be served.")
+
+STATUS_TEXT = {
+    "waiting": ("Deployment queued", "This deployment is waiting for a builder."),
+    "processing": ("Deployment starting", "This deployment's build is starting."),
+    "building": ("Deployment building", "This deployment is being built right now."),
+    "failed": (
+        "Deployment failed",
+        "This deployment's build failed, so there is nothing to serve.",
+    ),
+    "canceled": ("Deployment canceled", "This deployment was canceled before it was built."),
+}
+
+
+def status_page(status: str, log_url: str) -> bytes:
+    title, text = STATUS_TEXT.get(status, ("Deployment unavailable", "Nothing to serve."))
+    return page(title, text, (log_url, "Read the build log (team members)"))
