@@ -16,6 +16,7 @@ from urllib.parse import quote
 import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 
 from deployments.edge import access, invalidation, pages
 from deployments.edge.files import (
@@ -25,7 +26,7 @@ from deployments.edge.files import (
     parse_range,
     prepare,
 )
-from deployments.edge.hosts import HostKind, parse
+from deployments.edge.hosts import HostKind, ParsedHost, parse
 from deployments.edge.served import NOT_EDGE, Served, load
 
 log = structlog.get_logger(__name__)
@@ -85,7 +86,7 @@ class Edge:
             if parsed.kind == HostKind.PLATFORM:
                 served = NOT_EDGE
             else:
-                served = await sync_to_async(load, thread_sensitive=True)(parsed)
+                served = await sync_to_async(_load_once, thread_sensitive=True)(parsed)
             self.cache[host] = served
             future.set_result(served)
             return served
@@ -197,6 +198,15 @@ class Edge:
             prepared = await asyncio.to_thread(prepare, served, file_path, encoding, status, extra)
             served.prepared[key] = prepared
         await _send_file(prepared, served, request, send, method, scope)
+
+
+def _load_once(parsed: ParsedHost) -> Served:
+    """Load outside any request cycle, so close the connection Django won't close for us
+    (misses are rare; an idle connection per web process is not worth keeping)."""
+    try:
+        return load(parsed)
+    finally:
+        connection.close()
 
 
 def _find(served: Served, path: str) -> tuple[str | None, str | None]:

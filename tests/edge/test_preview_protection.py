@@ -1,0 +1,88 @@
+"""Preview protection: deployment addresses of a "previews" site open only for signed-in
+members of its team, through the dashboard handshake."""
+
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from sites.services import site_update
+from tests.edge.conftest import SITES_DOMAIN, publish
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{django_settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def follow_handshake(edge, host: str, user) -> str:  # type: ignore[no-untyped-def]
+    """Walk the redirects a browser would; returns the access cookie for `host`."""
+    first = edge.get(host, "/page?x=1")
+    assert first.status == 302
+    authorize = urlsplit(first.getheader("location"))
+    assert authorize.path == "/edge/authorize"
+    back = edge.get("127.0.0.1", f"{authorize.path}?{authorize.query}", Cookie=session_cookie(user))
+    assert back.status == 302, back.body
+    callback = urlsplit(back.getheader("location"))
+    assert callback.hostname == host and callback.path == "/.shipway/auth"
+    landed = edge.get(host, f"{callback.path}?{callback.query}")
+    assert landed.status == 302 and landed.getheader("location") == "/page?x=1"
+    jar = SimpleCookie(landed.getheader("set-cookie"))
+    return "; ".join(f"{k}={m.value}" for k, m in jar.items())
+
+
+def test_preview_needs_a_team_member(edge, static_site):
+    site, owner = static_site
+    site_update(site=site, access="previews")
+    deployment = publish(site, {"index.html": "secret preview", "page.html": "page"})
+    preview = f"{deployment.id}.{site.id}.{SITES_DOMAIN}"
+    production = f"{site.id}.{SITES_DOMAIN}"
+
+    assert edge.get(production).body == b"secret preview"  # production stays public
+    anonymous = edge.get(preview)
+    assert anonymous.status == 302 and b"secret" not in anonymous.body
+
+    cookie = follow_handshake(edge, preview, owner)
+    assert edge.get(preview, "/", Cookie=cookie).body == b"secret preview"
+    # The cookie is for this host only: another site's preview does not accept it.
+    assert edge.get(production.replace(site.id, "x" + site.id[1:]), "/", Cookie=cookie).status in (
+        302,
+        404,
+    )
+    forged = cookie[:-3] + "abc"
+    assert edge.get(preview, "/", Cookie=forged).status == 302
+
+
+def test_outsiders_are_refused_at_the_dashboard(edge, static_site):
+    site, _ = static_site
+    site_update(site=site, access="team")
+    publish(site, {"index.html": "team only"})
+    host = f"{site.id}.{SITES_DOMAIN}"
+    location = urlsplit(edge.get(host).getheader("location"))
+    outsider = make_user()
+    refused = edge.get(
+        "127.0.0.1", f"{location.path}?{location.query}", Cookie=session_cookie(outsider)
+    )
+    assert refused.status == 403
+    signed_out = edge.get("127.0.0.1", f"{location.path}?{location.query}")
+    assert signed_out.status == 302 and "/accounts/login/" in signed_out.getheader("location")
+
+
+def test_a_forged_ticket_is_not_accepted(edge, static_site):
+    site, _ = static_site
+    site_update(site=site, access="team")
+    publish(site, {"index.html": "team only"})
+    host = f"{site.id}.{SITES_DOMAIN}"
+    response = edge.get(host, "/.shipway/auth?ticket=bogus&next=/")
+    assert response.status == 302 and "/edge/authorize" in response.getheader("location")
+    assert response.getheader("set-cookie") is None
