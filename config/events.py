@@ -4,6 +4,7 @@ Channel names are the API's (`sites.{siteId}.deployments.{deploymentId}`); each 
 Channels group of the same name. Publishing never breaks the operation that caused it.
 """
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,26 @@ def group_name(channel: str) -> str:
     return channel
 
 
+def user_group(user_id: int) -> str:
+    """The group every open feed of one user joins, for access changes."""
+    return f"users.{user_id}"
+
+
+def access_changed(user_id: int) -> None:
+    """After commit, make the user's open feeds re-check what they may read."""
+
+    def notify() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "shipway.access_changed"})
+        except Exception:
+            log.warning("events.access_changed_failed", user_id=user_id, exc_info=True)
+
+    transaction.on_commit(notify)
+
+
 def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> None:
     """Send one message to every channel now (use `publish` inside a transaction)."""
     layer = get_channel_layer()
@@ -27,6 +48,7 @@ def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> 
         return
     message = {
         "type": "shipway.event",
+        "id": uuid.uuid4().hex,  # one event reaches a feed once, however many groups it is in
         "data": {
             "events": events,
             "channels": channels,

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
-from deployments.api import DeploymentViewSet
+from deployments.api import DeploymentViewSet, RealtimeTokenView
 from deployments.views import edge_authorize
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 
@@ -52,6 +52,7 @@ v1 = [
     path("sites/specifications", specification_catalog, name="specification-catalog"),
     path("teams/<str:team_id>/", include(team_children.urls)),
     path("sites/<str:site_id>/", include(site_children.urls)),
+    path("realtime/tokens", RealtimeTokenView.as_view(), name="realtime-token"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("auth/", include("rest_framework.urls")),

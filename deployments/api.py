@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -13,11 +15,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api.fields import StrictBooleanField
 from config.api.views import ApiViewSet
+from deployments import consumers, services, uploads
 from deployments import logs as build_logs
-from deployments import services, uploads
 from deployments.models import Deployment, Status, Upload
 from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
 from sites.api import SiteSerializer
@@ -210,3 +213,13 @@ class DeploymentViewSet(
         response["X-Log-Size"] = str(deployment.log_size)
         response["X-Deployment-Status"] = deployment.status
         return response
+
+
+class RealtimeTokenView(APIView):
+    """A token for `/v1/realtime?token=...`, for clients that cannot send cookies."""
+
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
+        body = {"token": consumers.issue_token(request.user.pk), "expiresAt": expires}
+        return Response(body, status=status.HTTP_201_CREATED)

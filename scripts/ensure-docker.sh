@@ -21,7 +21,7 @@ apt_install() {
     apt-get update -qq
     apt_updated=1
   fi
-  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  apt-get install -y -qq "$@" >/dev/null
 }
 
 if ! command -v debootstrap >/dev/null 2>&1; then

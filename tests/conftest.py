@@ -1,5 +1,7 @@
 import pytest
 
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(autouse=True)
 def _artifacts_in_tmp(settings, tmp_path):

@@ -162,6 +162,7 @@ class Edge:
     ) -> None:
         method = scope["method"]
         status = 200
+        requested = path  # _headers rules apply to the URL asked for, even when rewritten
         rules = served.rules
         if rules is not None:
             match = rules.match_redirect(
@@ -191,10 +192,10 @@ class Edge:
             if b"range" in request
             else choose_encoding(request.get(b"accept-encoding", b""), entry)
         )
-        key = (path, encoding, status)
+        key = (requested, encoding, status)
         prepared = served.prepared.get(key)
         if prepared is None:
-            extra = rules.headers_for(path) if rules is not None else None
+            extra = list(rules.headers_for(requested)) if rules is not None else None
             prepared = await asyncio.to_thread(prepare, served, file_path, encoding, status, extra)
             served.prepared[key] = prepared
         await _send_file(prepared, served, request, send, method, scope)

@@ -6,20 +6,27 @@ and line. At serving time the edge builds `Rules.from_json(...)` once per deploy
 calls `match_redirect` / `headers_for` per request. This module imports nothing from
 Django and compiles every pattern once, in `from_json`.
 
-Matching conventions (see also each function's docstring):
+Matching conventions:
 
 - `path` is the *decoded* URL path, as in the ASGI scope's `path` (Netlify also matches
   decoded paths); patterns are percent-decoded once when compiled. Matching is
   case-sensitive. A trailing slash is ignored: `/blog` and `/blog/` match the same rules.
 - `/news/*` matches `/news`, `/news/` and everything below; `:splat` is what `*` covered.
-  A `:name` placeholder is a whole path segment.
+  A `:name` placeholder is a whole path segment. In `_headers`, `*` may also stand inside
+  a segment (`/*.jpg`).
+- `_redirects` rules apply once, first match wins; a rewrite's target is not matched
+  again. All matching `_headers` blocks apply, in file order; a header set by several is
+  joined with ", " (but Set-Cookie, which cannot be joined, is sent once per value).
 - `Country=`, `Language=`, `Role=` and `Cookie=` conditions are parsed and kept in the
   JSON, but a rule that has any of them never matches here: Shipway has no geolocation,
   no language negotiation and no identity roles at the edge.
-- Not supported, rejected with a line-numbered error: rewrites (200) or 404s to an
-  absolute URL (proxying), domain-level rules (an absolute URL as FROM, or as a
-  `_headers` path), and `*` anywhere but at the end of a `_redirects` FROM.
-- Rules are applied once: the target of a rewrite is not matched against the rules again.
+
+Not supported, and refused with a line-numbered error: rewrites (200) or 404s to an
+absolute URL (that is proxying another site); domain-level rules (an absolute URL as
+FROM, or as a `_headers` path); `*` anywhere but at the end of a `_redirects` FROM;
+statuses other than 200, 301, 302, 303, 307, 308 and 404; a redirect to its own path
+(it would loop); header values with control or non-ASCII characters; and the framing
+headers the server owns (Content-Length, Transfer-Encoding, Connection...).
 """
 
 from __future__ import annotations
@@ -431,14 +438,15 @@ _NO_GROUPS: dict[str, str | None] = {}
 
 
 def _pattern_source(pattern: str, *, capture: bool) -> str | None:
-    """The regex source for a path pattern, or None when it has no `*` or `:name` (then
-    it is matched by dictionary lookup on `_exact_key`). A trailing slash is optional."""
+    """The regex source (for re.DOTALL) for a path pattern, or None when it has no `*` or
+    `:name` (then it is matched by dictionary lookup on `_exact_key`). A trailing slash is
+    optional. With `capture`, placeholders and the splat are named groups."""
     segments = pattern[1:].split("/")
     if len(segments) > 1 and segments[-1] == "":
         segments.pop()
     if not any("*" in s or (s.startswith(":") and _IDENT.fullmatch(s[1:])) for s in segments):
         return None
-    source = ["(?s)"]
+    source = []
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
         if segment == "*" and last:
@@ -613,60 +621,77 @@ def _first_segment(path: str) -> str:
     return path[1:].partition("/")[0]
 
 
-# A plan is the rules one request has to look at, in file order: a run of exact patterns
-# is one step `(None, None, {exact key: (payloads...)})`, any other pattern is a step
-# `(literal prefix, compiled.match, payload)`.
-_Plan = tuple[tuple[Any, Any, Any], ...]
+class _Plan:
+    """The rules one request has to look at, in file order: a run of exact patterns is one
+    step `(None, None, {exact key: (payloads...)})`, any other pattern a step
+    `(literal prefix, compiled.match, payload)`; the prefix spares most regex calls."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, entries: list[tuple[str | None, Any, Any]]) -> None:
+        steps: list[tuple[Any, Any, Any]] = []
+        table: dict[str, list[Any]] | None = None
+        for key, pattern_step, payload in entries:
+            if key is None:
+                table = None
+                steps.append(pattern_step)
+                continue
+            if table is None:
+                table = {}
+                steps.append((None, None, table))
+            table.setdefault(key, []).append(payload)
+        self.steps = tuple(
+            (None, None, {k: tuple(v) for k, v in step[2].items()}) if step[1] is None else step
+            for step in steps
+        )
+
+    def matches(self, path: str, key: str) -> Iterator[tuple[Any, re.Match[str] | None]]:
+        """(payload, regex match or None for an exact pattern) of every matching rule."""
+        for prefix, matcher, step in self.steps:
+            if matcher is None:
+                payloads = step.get(key)
+                if payloads is not None:
+                    for payload in payloads:
+                        yield payload, None
+            elif path.startswith(prefix):
+                found = matcher(path)
+                if found is not None:
+                    yield step, found
 
 
 class _Index:
-    """Plans by first path segment, so that a request only looks at the rules whose
-    first segment is its own, plus those that start with `*` or `:name` (`any`)."""
+    """Plans by first path segment: a request only looks at the rules whose first segment
+    is its own, and at those starting with `*` or `:name` (the only ones in `any`).
+    Matching costs a dictionary lookup per run of exact rules and about a microsecond
+    per pattern rule looked at."""
 
     __slots__ = ("any", "by_segment")
 
     def __init__(self, entries: list[tuple[str, Any]], *, capture: bool) -> None:
-        steps = []  # (first segment or None for any, exact key or None, step)
+        keyed = []  # (first segment or None for any, (exact key or None, step, payload))
         for pattern, payload in entries:
+            segment = unquote(_first_segment(pattern))
+            # `/*`, `/:lang/...`, `/*.jpg`, `/news*` and a decoded `%2F` can match any first
+            # segment
+            dynamic = "/" in segment or "*" in segment or segment.startswith(":")
+            first = None if dynamic else segment
             source = _pattern_source(pattern, capture=capture)
-            first: str | None = unquote(_first_segment(pattern))
-            if "/" in first or ("*" in first or first.startswith(":")):
-                first = None  # `/*`, `/:lang/...`, `/*.jpg`, `/news*`, a decoded `%2F`
             if source is None:
-                steps.append((first, _exact_key(unquote(pattern)), payload))
+                keyed.append((first, (_exact_key(unquote(pattern)), None, payload)))
             else:
-                step = (_literal_prefix(pattern), re.compile(source).match, payload)
-                steps.append((first, None, step))
-        segments = {first for first, _, _ in steps if first is not None}
-        self.any = self._plan([s for s in steps if s[0] is None])
+                step = (_literal_prefix(pattern), re.compile(source, re.DOTALL).match, payload)
+                keyed.append((first, (None, step, payload)))
+        self.any = _Plan([entry for first, entry in keyed if first is None])
         self.by_segment = {
-            segment: self._plan([s for s in steps if s[0] in (segment, None)])
-            for segment in segments
+            segment: _Plan([entry for first, entry in keyed if first in (segment, None)])
+            for segment in {first for first, _ in keyed if first is not None}
         }
-
-    @staticmethod
-    def _plan(steps: list[tuple[str | None, str | None, Any]]) -> _Plan:
-        plan: list[tuple[Any, Any, Any]] = []
-        table: dict[str, list[Any]] | None = None
-        for _, key, step in steps:
-            if key is None:
-                table = None
-                plan.append(step)
-                continue
-            if table is None:
-                table = {}
-                plan.append((None, None, table))
-            table.setdefault(key, []).append(step)
-        return tuple(
-            (None, None, {k: tuple(v) for k, v in step[2].items()}) if step[1] is None else step
-            for step in plan
-        )
 
     def plan_for(self, path: str) -> _Plan:
         return self.by_segment.get(_first_segment(path), self.any)
 
     def __bool__(self) -> bool:
-        return bool(self.any or self.by_segment)
+        return bool(self.any.steps or self.by_segment)
 
 
 class Rules:
@@ -715,36 +740,23 @@ class Rules:
         key = _exact_key(path)
         params: Mapping[str, str] | None = None
         exists: bool | None = None
-        for prefix, matcher, step in self._redirects.plan_for(path):
-            if matcher is None:
-                candidates = step.get(key)
-                if candidates is None:
+        for rule, found in self._redirects.plan_for(path).matches(path, key):
+            groups = _NO_GROUPS if found is None else found.groupdict()
+            if rule.query:
+                if params is None:
+                    params = _query_params(query)
+                groups = rule.match_query(params, groups)
+                if groups is None:
                     continue
-                found = None
-            else:
-                if not path.startswith(prefix):
+            if not rule.force:
+                if exists is None:
+                    exists = bool(file_exists(path))
+                if exists:
                     continue
-                found = matcher(path)
-                if found is None:
-                    continue
-                candidates = (step,)
-            for rule in candidates:
-                groups = _NO_GROUPS if found is None else found.groupdict()
-                if rule.query:
-                    if params is None:
-                        params = _query_params(query)
-                    groups = rule.match_query(params, groups)
-                    if groups is None:
-                        continue
-                if not rule.force:
-                    if exists is None:
-                        exists = bool(file_exists(path))
-                    if exists:
-                        continue
-                target = rule.target(groups)
-                if rule.append_query:
-                    target = _with_query(target, query)
-                return RedirectMatch(rule.status, target, rule.rewrite, rule.force, rule.line)
+            target = rule.target(groups)
+            if rule.append_query:
+                target = _with_query(target, query)
+            return RedirectMatch(rule.status, target, rule.rewrite, rule.force, rule.line)
         return None
 
     def headers_for(self, path: str) -> tuple[tuple[str, str], ...]:
@@ -753,14 +765,7 @@ class Rules:
         if self._headers is None:
             return _EMPTY_HEADERS
         key = _exact_key(path)
-        matched: list[_HeaderBlock] = []
-        for prefix, matcher, step in self._headers.plan_for(path):
-            if matcher is None:
-                blocks = step.get(key)
-                if blocks is not None:
-                    matched.extend(blocks)
-            elif path.startswith(prefix) and matcher(path) is not None:
-                matched.append(step)
+        matched = [block for block, _ in self._headers.plan_for(path).matches(path, key)]
         if not matched:
             return _EMPTY_HEADERS
         if len(matched) == 1:

@@ -1,0 +1,159 @@
+"""The realtime feed: `/v1/realtime?channels=...` over a websocket (API.md, "Realtime").
+
+Callers authenticate with their session cookie (same origin only) or a short-lived
+token from `POST /v1/realtime/tokens`. Every channel is checked against the site's read
+permission when subscribing; one unknown or forbidden channel refuses the connection
+with a close code and a reason. When a user's team roles change, their open feeds
+re-check what they follow and stop what they may no longer read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core import signing
+
+from config.events import user_group
+from deployments.models import Deployment
+from sites.models import Site
+
+log = structlog.get_logger(__name__)
+
+TOKEN_SALT = "shipway.realtime"  # noqa: S105 (a signing namespace, not a secret)
+TOKEN_AGE = 60
+MAX_CHANNELS = 50
+CHANNEL = re.compile(
+    r"^sites\.(?P<site>[a-z0-9][a-z0-9-]{0,35})"
+    r"(?:\.deployments(?:\.(?P<deployment>[a-z0-9]{1,36})(?P<logs>\.logs)?)?)?$"
+)
+
+# Close codes (4000-4999 are the application's): the reason says which channel and why.
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+BAD_REQUEST = 4400
+
+
+def issue_token(user_id: int) -> str:
+    return signing.dumps({"u": user_id}, salt=TOKEN_SALT)
+
+
+class RealtimeConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.subscribed: list[str] = []
+        self.recent: deque[str | None] = deque(maxlen=256)
+        await self.accept()
+        query = parse_qs(self.scope["query_string"].decode("latin-1"))
+        user, problem = await self._user(query)
+        if problem:
+            await self.close(code=UNAUTHORIZED, reason=problem)
+            return
+        self.user = user
+        channels = query.get("channels", [])
+        if not channels:
+            await self.close(code=BAD_REQUEST, reason="Name at least one channel: ?channels=...")
+            return
+        if len(channels) > MAX_CHANNELS:
+            await self.close(code=BAD_REQUEST, reason=f"At most {MAX_CHANNELS} channels.")
+            return
+        for channel in dict.fromkeys(channels):
+            refusal = await database_sync_to_async(_refusal)(user, channel)
+            if refusal:
+                await self.close(code=FORBIDDEN, reason=refusal)
+                return
+        for channel in dict.fromkeys(channels):
+            await self.channel_layer.group_add(channel, self.channel_name)
+            self.subscribed.append(channel)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.send_json({"type": "connected", "data": {"channels": self.subscribed}})
+        log.info("realtime.connected", user_id=user.pk, channels=self.subscribed)
+
+    async def disconnect(self, code: int) -> None:
+        for channel in self.subscribed:
+            await self.channel_layer.group_discard(channel, self.channel_name)
+        if getattr(self, "user", None) is not None:
+            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.send_json(
+            {
+                "type": "error",
+                "data": {"message": 'Unknown message; the only one accepted is {"type": "ping"}.'},
+            }
+        )
+
+    async def decode_json(self, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None  # answered as an unknown message, the connection stays up
+
+    async def shipway_event(self, message: dict[str, Any]) -> None:
+        event_id = message.get("id")
+        if event_id in self.recent:
+            return  # the same event through another of this feed's channels
+        self.recent.append(event_id)
+        await self.send_json({"type": "event", "data": message["data"]})
+
+    async def shipway_access_changed(self, message: dict[str, Any]) -> None:
+        """The user's roles changed: drop every channel they may no longer read."""
+        for channel in list(self.subscribed):
+            if await database_sync_to_async(_refusal)(self.user, channel):
+                await self.channel_layer.group_discard(channel, self.channel_name)
+                self.subscribed.remove(channel)
+        if not self.subscribed:
+            await self.close(code=FORBIDDEN, reason="Access to these channels was removed.")
+
+    async def _user(self, query: dict[str, list[str]]) -> tuple[Any, str]:
+        token = query.get("token", [""])[0]
+        if token:
+            try:
+                data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_AGE)
+            except signing.SignatureExpired:
+                return None, "The token has expired; ask for a new one."
+            except signing.BadSignature:
+                return None, "The token is not valid."
+            user = await database_sync_to_async(_active_user)(data.get("u"))
+            return (user, "") if user else (None, "The token's user no longer exists.")
+        user = self.scope.get("user") or AnonymousUser()
+        if not user.is_authenticated:
+            return None, "Sign in, or connect with ?token= from POST /v1/realtime/tokens."
+        if not _same_origin(self.scope):
+            return None, "A cookie-authenticated feed must come from the same origin."
+        return user, ""
+
+
+def _active_user(user_id: Any) -> Any:
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def _same_origin(scope: dict[str, Any]) -> bool:
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin")
+    if origin is None:  # not a browser: no ambient cookie was used on its behalf
+        return True
+    return urlsplit(origin.decode("latin-1")).netloc == headers.get(b"host", b"").decode()
+
+
+def _refusal(user: Any, channel: str) -> str:
+    """Why `user` may not follow `channel` ("" when they may)."""
+    match = CHANNEL.match(channel)
+    if not match:
+        return f"Unknown channel '{channel[:100]}'."
+    site_id = match["site"]
+    if not Site.objects.for_user(user, "view").filter(pk=site_id).exists():
+        return f"Channel '{channel}': no such site, or you may not read it."
+    deployment_id = match["deployment"]
+    if deployment_id and not Deployment.objects.filter(pk=deployment_id, site_id=site_id).exists():
+        return f"Channel '{channel}': no such deployment."
+    return ""

@@ -1,0 +1,170 @@
+"""A live server for tests: uvicorn serving config.asgi on loopback, against the test
+database and a storage directory shared by the whole session (the edge, realtime)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import storages
+
+SITES_DOMAIN = "sites.localhost"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def edge_storage(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("edge-storage")
+
+
+@pytest.fixture
+def live_storage(settings, edge_storage):
+    """Every edge test writes where the session's server reads."""
+    settings.MEDIA_ROOT = edge_storage
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": edge_storage},
+        },
+    }
+    storages._storages.pop("artifacts", None)
+    settings.SITES_DOMAIN = SITES_DOMAIN
+
+
+class LiveServer:
+    """uvicorn serving config.asgi on a free loopback port, against the test database.
+
+    The server caches content type and permission ids (Django and guardian do); a
+    transactional test's flush recreates those rows with new ids, so the server is
+    restarted whenever they changed since it started.
+    """
+
+    def __init__(self, storage: Path, log_dir: Path) -> None:
+        self.storage = storage
+        self.log_dir = log_dir
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.ids: tuple[int, ...] = ()
+
+    def ensure_fresh(self) -> int:
+        ids = _cached_ids()
+        if self.process is None or ids != self.ids:
+            self.stop()
+            self._start()
+            self.ids = ids
+        return self.port
+
+    def _start(self) -> None:
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db.get('HOST') or '127.0.0.1'}:"
+            f"{db.get('PORT') or 5432}/{db['NAME']}",
+            "SHIPWAY_STORAGE_ROOT": str(self.storage),
+            "SITES_DOMAIN": SITES_DOMAIN,
+            "SITES_URL_TEMPLATE": f"http://{{host}}:{self.port}",
+            "SHIPWAY_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "DATABASE_CONN_MAX_AGE": "0",
+        }
+        log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--lifespan",
+                "off",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError("uvicorn did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _cached_ids() -> tuple[int, ...]:
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    return (
+        *ContentType.objects.order_by("id").values_list("id", flat=True)[:1],
+        *Permission.objects.order_by("id").values_list("id", flat=True)[:1],
+    )
+
+
+@pytest.fixture(scope="session")
+def _live_server(django_db_setup, django_db_blocker, edge_storage, tmp_path_factory):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        reason = "live-server tests need DATABASE_URL (PostgreSQL) shared with the server"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = LiveServer(edge_storage, tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def edge_server(_live_server, transactional_db) -> int:
+    """The live server's port, for a transactional test."""
+    return _live_server.ensure_fresh()
+
+
+class EdgeClient:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def get(self, host: str, path: str = "/", method: str = "GET", **headers: str):  # type: ignore[no-untyped-def]
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        names = {k.replace("_", "-"): v for k, v in headers.items()}
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", host)
+        for name, value in names.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.body = response.read()
+        connection.close()
+        return response
+
+
+@pytest.fixture
+def edge(edge_server, live_storage) -> EdgeClient:
+    return EdgeClient(edge_server)
