@@ -23,10 +23,10 @@ from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import safe_extract
 from builds.runtimes import get_runtime
-from deployments import logs
+from deployments import logs, vcs
 from deployments import services as deployment_services
 from deployments.errors import BuildError, ErrorCode
-from deployments.models import Deployment, Status
+from deployments.models import Deployment, SourceType, Status
 from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
@@ -56,7 +56,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
         scratch = Path(tmp)
         try:
-            source = _fetch_source(deployment, scratch)
+            source = _fetch_source(deployment, scratch, output.write)
             tree = _unpack(source, scratch / "tree")
             spec = plan(deployment, tree, output.write)
             moved = deployment_services.deployment_transition(
@@ -98,12 +98,40 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     log.info("build.ready", seconds=round(time.monotonic() - started, 2))
 
 
-def _fetch_source(deployment: Deployment, scratch: Path) -> Path:
+def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: ignore[no-untyped-def]
     path = scratch / SOURCE_FILE
     stored = f"{deployment.storage_prefix}/{SOURCE_FILE}"
+    if deployment.source_type == SourceType.VCS and not artifacts().exists(stored):
+        _fetch_from_git(deployment, say)
     with artifacts().open(stored, "rb") as src, open(path, "wb") as dst:
         shutil.copyfileobj(src, dst, 1024 * 1024)
     return path
+
+
+def _fetch_from_git(deployment: Deployment, say) -> None:  # type: ignore[no-untyped-def]
+    say(
+        f"Fetching {deployment.reference_type} {deployment.reference} from "
+        f"{vcs.display(deployment.repository)}\n"
+    )
+    fetched = vcs.fetch(
+        deployment.repository,
+        deployment.reference,
+        deployment.reference_type,
+        deployment.site.root_directory,
+    )
+    try:
+        with open(fetched.source.path, "rb") as archive:
+            deployment_services.deployment_store_fetched_source(
+                deployment=deployment,
+                archive=archive,
+                size=fetched.source.size,
+                commit_hash=fetched.commit_hash,
+                commit_message=fetched.commit_message,
+            )
+    finally:
+        fetched.source.discard()
+    first_line = fetched.commit_message.splitlines()[0] if fetched.commit_message else ""
+    say(f"Commit {fetched.commit_hash[:12]}: {first_line}\n")
 
 
 def _unpack(source: Path, tree: Path) -> Path:

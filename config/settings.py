@@ -192,6 +192,9 @@ SHIPWAY_PLATFORM_HOSTS = [
 ] + [SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].lower()]
 # The edge's read-through copies of artifacts when the storage is not a local filesystem.
 SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
+# The front proxy's host map (deployments/edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.
+SHIPWAY_EDGE_ROOT = Path(os.environ.get("SHIPWAY_EDGE_ROOT", VAR_DIR / "edge"))
+SHIPWAY_FRONT_PROXY = env_bool("SHIPWAY_FRONT_PROXY", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -271,6 +274,8 @@ SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# git sources: only http(s) repositories, unless local ones are allowed (tests, labs).
+SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 

@@ -17,9 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.fields import StrictBooleanField
+from config.api.fields import StrictBooleanField, StrictCharField
 from config.api.views import ApiViewSet
-from deployments import consumers, services, uploads
+from deployments import consumers, services, uploads, vcs
 from deployments import logs as build_logs
 from deployments.models import Deployment, Status, Upload
 from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
@@ -47,12 +47,16 @@ class DeploymentSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True)
     errorCode = serializers.SerializerMethodField()
     logSize = serializers.IntegerField(source="log_size", read_only=True)
-    repository = serializers.CharField(read_only=True)
+    repository = serializers.SerializerMethodField()
     reference = serializers.CharField(read_only=True)
     commitHash = serializers.CharField(source="commit_hash", read_only=True)
     commitMessage = serializers.CharField(source="commit_message", read_only=True)
+    referenceType = serializers.CharField(source="reference_type", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def get_repository(self, deployment: Deployment) -> str:
+        return vcs.display(deployment.repository)  # never the credentials in the address
 
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id
@@ -63,6 +67,13 @@ class DeploymentSerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     code = serializers.FileField(help_text="The source: a .tar.gz, .tgz or .zip archive.")
+    activate = StrictBooleanField(required=False, default=True)
+
+
+class VcsSerializer(serializers.Serializer):
+    repository = StrictCharField(max_length=1024)
+    reference = StrictCharField(max_length=255)
+    type = serializers.ChoiceField(choices=["branch", "commit", "tag"])
     activate = StrictBooleanField(required=False, default=True)
 
 
@@ -146,6 +157,24 @@ class DeploymentViewSet(
     ) -> Response:
         """How much of a chunked upload has arrived: resume from `sizeReceived`."""
         return Response(_upload_state(uploads.upload_for(self.site("change"), upload_id)))
+
+    @extend_schema(request=VcsSerializer, responses={202: DeploymentSerializer})
+    @action(detail=False, methods=["post"])
+    def vcs(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Deploy a branch, tag or commit of a git repository."""
+        site = self.site("change")
+        serializer = VcsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        deployment = services.deployment_create_from_vcs(
+            site=site,
+            repository=data["repository"],
+            reference=data["reference"],
+            reference_type=data["type"],
+            activate=data["activate"],
+            user=request.user,
+        )
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
 
     def perform_destroy(self, instance: Deployment) -> None:
         services.deployment_delete(deployment=instance)

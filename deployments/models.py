@@ -49,6 +49,7 @@ class Deployment(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     repository = models.CharField(max_length=1024, blank=True)
     reference = models.CharField(max_length=256, blank=True)
+    reference_type = models.CharField(max_length=8, blank=True)  # branch, commit or tag
     commit_hash = models.CharField(max_length=64, blank=True)
     commit_message = models.TextField(blank=True)
     use_cache = models.BooleanField(default=True)

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from config import events
 from config.api.errors import Conflict
-from deployments import intake, logs
+from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
@@ -110,6 +110,57 @@ def _create(
     return deployment
 
 
+def deployment_create_from_vcs(
+    *,
+    site: Site,
+    repository: str,
+    reference: str,
+    reference_type: str,
+    activate: bool = True,
+    user: AbstractBaseUser | None = None,
+) -> Deployment:
+    """Queue a deployment of a git reference; the worker fetches it (the log shows it)."""
+    try:
+        vcs.check(repository, reference, reference_type)
+    except vcs.RepositoryRejected as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    with transaction.atomic():
+        deployment = Deployment.objects.create(
+            site=site,
+            source_type=SourceType.VCS,
+            activate=activate,
+            created_by=user,
+            framework=site.framework,
+            build_runtime=site.build_runtime,
+            repository=repository,
+            reference=reference,
+            reference_type=reference_type,
+        )
+        _announce(deployment, "create")
+        _enqueue_build(deployment)
+    log.info(
+        "deployment.created",
+        site_id=site.id,
+        deployment_id=deployment.id,
+        source_type=SourceType.VCS,
+        repository=vcs.display(repository),
+    )
+    return deployment
+
+
+def deployment_store_fetched_source(
+    *, deployment: Deployment, archive: BinaryIO, size: int, commit_hash: str, commit_message: str
+) -> None:
+    """Keep a git deployment's fetched tree as its source, with the commit it came from."""
+    artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(archive))
+    Deployment.objects.filter(pk=deployment.pk).update(
+        source_size=size, commit_hash=commit_hash, commit_message=commit_message
+    )
+    deployment.source_size, deployment.commit_hash = size, commit_hash
+    deployment.commit_message = commit_message
+    _announce(deployment, "update")
+
+
 def deployment_redeploy(
     *, deployment: Deployment, use_cache: bool = True, user: AbstractBaseUser | None = None
 ) -> Deployment:
@@ -125,6 +176,7 @@ def deployment_redeploy(
             use_cache=use_cache,
             repository=deployment.repository,
             reference=deployment.reference,
+            reference_type=deployment.reference_type,
             commit_hash=deployment.commit_hash,
             commit_message=deployment.commit_message,
         )
