@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from rest_framework.exceptions import APIException
 
-from deployments.models import Deployment
+from deployments import services
+from deployments.models import Deployment, Upload
 
 
 @admin.register(Deployment)
@@ -12,18 +16,77 @@ class DeploymentAdmin(admin.ModelAdmin):
         "source_type",
         "framework",
         "error_code",
+        "output_size",
         "build_started_at",
         "build_ended_at",
+        "created_by",
         "created_at",
     ]
-    list_filter = ["status", "source_type", "framework", "error_code"]
-    search_fields = ["id", "site__id", "site__name", "commit_hash"]
-    list_select_related = ["site"]
+    list_filter = ["status", "source_type", "framework", "error_code", "created_at"]
+    search_fields = ["id", "site__id", "site__name", "commit_hash", "repository"]
+    list_select_related = ["site", "created_by"]
     date_hierarchy = "created_at"
+    actions = ["activate", "cancel", "redeploy"]
+    exclude = ["repository"]  # may hold credentials; the API shows it without them
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        # Deployments are immutable records of a build.
-        return [f.name for f in Deployment._meta.fields]
+        # A deployment is the immutable record of a build: every field is read-only.
+        return [f.name for f in Deployment._meta.fields if f.name != "repository"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Deployment], operation, done: str):  # type: ignore[no-untyped-def]
+        count = 0
+        for deployment in queryset.select_related("site"):
+            try:
+                operation(deployment)
+                count += 1
+            except APIException as exc:
+                self.message_user(request, f"{deployment.id}: {exc.detail}", messages.ERROR)
+        if count:
+            self.message_user(request, f"{done} {count} deployment(s).", messages.SUCCESS)
+
+    @admin.action(description="Activate (roll back or forward to) the selected deployment")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Deployment]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one deployment to activate.", messages.ERROR)
+            return
+        self._each(
+            request, queryset, lambda d: services.deployment_activate(deployment=d), "Activated"
+        )
+
+    @admin.action(description="Cancel the selected waiting or building deployments")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Deployment]) -> None:
+        self._each(
+            request, queryset, lambda d: services.deployment_cancel(deployment=d), "Canceled"
+        )
+
+    @admin.action(description="Redeploy the selected deployments (a new build of each)")
+    def redeploy(self, request: HttpRequest, queryset: QuerySet[Deployment]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda d: services.deployment_redeploy(deployment=d, user=request.user),
+            "Queued a new build of",
+        )
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ["id", "site", "user", "received_size", "total_size", "updated_at"]
+    search_fields = ["id", "site__id"]
+    list_select_related = ["site", "user"]
+    readonly_fields = [
+        "id",
+        "site",
+        "user",
+        "received_size",
+        "total_size",
+        "activate",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

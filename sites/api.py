@@ -59,6 +59,17 @@ class SiteSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    links = serializers.SerializerMethodField(
+        help_text="The site's collections, so the browsable API can be walked."
+    )
+
+    def get_links(self, site: Site) -> dict[str, str]:
+        request = self.context.get("request")
+        base = f"/v1/sites/{site.id}"
+        paths = {name: f"{base}/{name}" for name in ("deployments", "variables", "domains")}
+        if request is None:
+            return paths
+        return {name: request.build_absolute_uri(path) for name, path in paths.items()}
 
 
 class SiteCreateSerializer(SiteSerializer):
@@ -113,7 +124,8 @@ class SiteViewSet(
         data = self._validated(SiteCreateSerializer(data=request.data))
         team = team_for(request.user, data.pop("teamId"), "deploy")
         site = services.site_create(team=team, site_id=data.pop("siteId", None), **data)
-        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+        body = SiteSerializer(site, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SiteUpdateSerializer, responses=SiteSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -121,7 +133,7 @@ class SiteViewSet(
         data = self._validated(SiteUpdateSerializer(site, data=request.data, partial=True))
         data.pop("teamId", None)
         site = services.site_update(site=site, **data)
-        return Response(SiteSerializer(site).data)
+        return Response(SiteSerializer(site, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance: Site) -> None:
         services.site_delete(site=instance)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 pytest_plugins = ["tests.live"]
@@ -25,3 +27,20 @@ def _artifacts_in_tmp(settings, tmp_path):
 def _fast_password_hashing(settings):
     """Real hashing costs half a second per user; tests make many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _builds_queue_of_this_session(settings):
+    """Builds queued by tests that run no worker go to a queue of this session's own
+    (removed at the end), never to the `builds` queue a real worker may be reading."""
+    settings.SHIPWAY_BUILD_QUEUE = f"builds-test-{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_sessions_queue():
+    yield
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        redis.Redis.from_url(url).delete(f"builds-test-{os.getpid()}")
