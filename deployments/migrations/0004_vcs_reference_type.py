@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0003_upload'),
+        ("deployments", "0003_upload"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deployment',
-            name='reference_type',
+            model_name="deployment",
+            name="reference_type",
             field=models.CharField(blank=True, max_length=8),
         ),
     ]
