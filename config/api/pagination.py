@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import Count, QuerySet, Window
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -38,8 +39,21 @@ class EnvelopePagination(LimitOffsetPagination):
         return value
 
     def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+        """One query for the page and the total (`COUNT(*) OVER ()`), not two."""
         self.envelope_key = getattr(view, "envelope_key", "items")
-        return super().paginate_queryset(queryset, request, view)
+        if not isinstance(queryset, QuerySet):
+            return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        window = queryset.annotate(_envelope_total=Window(Count("*")))
+        page = list(window[self.offset : self.offset + self.limit])
+        if page:
+            self.count = page[0]._envelope_total
+        else:  # past the end (or empty): the total needs its own question
+            self.count = queryset.count() if self.offset else 0
+        self.display_page_controls = self.count > self.limit and self.template is not None
+        return page
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response({"total": self.count, self.envelope_key: data})
