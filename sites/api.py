@@ -12,7 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import team_for
-from config.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from config.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    iso_datetime,
+)
 from config.api.views import ApiViewSet
 from config.ids import client_id_validator
 from sites import frameworks, services, specifications
@@ -64,12 +69,39 @@ class SiteSerializer(serializers.Serializer):
     )
 
     def get_links(self, site: Site) -> dict[str, str]:
-        request = self.context.get("request")
-        base = f"/v1/sites/{site.id}"
-        paths = {name: f"{base}/{name}" for name in ("deployments", "variables", "domains")}
-        if request is None:
-            return paths
-        return {name: request.build_absolute_uri(path) for name, path in paths.items()}
+        origin = self.context.get("origin")
+        if origin is None:
+            request = self.context.get("request")
+            origin = request.build_absolute_uri("/")[:-1] if request is not None else ""
+            self.context["origin"] = origin  # once per response, not once per site
+        base = f"{origin}/v1/sites/{site.id}"
+        return {name: f"{base}/{name}" for name in ("deployments", "variables", "domains")}
+
+    def to_representation(self, site: Site) -> dict[str, Any]:
+        """The fields above, read directly: lists render 25 sites per request and DRF's
+        generic field walk cost about half a millisecond per site (bench/RESULTS.md)."""
+        return {
+            "id": site.id,
+            "name": site.name,
+            "teamId": site.team_id,
+            "framework": site.framework,
+            "adapter": site.adapter,
+            "buildRuntime": site.build_runtime,
+            "installCommand": site.install_command,
+            "buildCommand": site.build_command,
+            "outputDirectory": site.output_directory,
+            "fallbackFile": site.fallback_file,
+            "rootDirectory": site.root_directory,
+            "timeout": site.timeout,
+            "specification": site.specification,
+            "enabled": site.enabled,
+            "access": site.access,
+            "deploymentId": site.deployment_id,
+            "url": site.url,
+            "createdAt": iso_datetime(site.created_at),
+            "updatedAt": iso_datetime(site.updated_at),
+            "links": self.get_links(site),
+        }
 
 
 class SiteCreateSerializer(SiteSerializer):

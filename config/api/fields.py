@@ -33,3 +33,12 @@ class StrictBooleanField(serializers.BooleanField):
             return data.lower() == "true"
         self.fail("invalid")
         raise AssertionError  # unreachable: fail() raises
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def iso_datetime(value: Any) -> str | None:
+    """A datetime as DateTimeField renders it (ISO 8601, UTC as "Z"), for hand-written
+    representations on hot paths."""
+    return None if value is None else _DATETIME.to_representation(value)
