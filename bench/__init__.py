@@ -1,0 +1,1 @@
+"""Benchmark scripts (`python -m bench.api`) and their recorded results (RESULTS.md)."""
