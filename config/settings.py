@@ -186,6 +186,14 @@ STORAGES = {
 SITES_DOMAIN = os.environ.get("SITES_DOMAIN", "sites.localhost")
 SITES_URL_TEMPLATE = os.environ.get("SITES_URL_TEMPLATE", "http://{host}:8000")
 SHIPWAY_PUBLIC_URL = os.environ.get("SHIPWAY_PUBLIC_URL", "http://127.0.0.1:8000")
+# This server's public IPs (comma-separated): custom domains may point A/AAAA records at them.
+SHIPWAY_SERVER_IPS = [
+    a.strip() for a in os.environ.get("SHIPWAY_SERVER_IPS", "").split(",") if a.strip()
+]
+# DNS servers that verify custom domains ("ip" or "ip:port", comma-separated; none: the system's).
+SHIPWAY_DNS_NAMESERVERS = [
+    s.strip() for s in os.environ.get("SHIPWAY_DNS_NAMESERVERS", "").split(",") if s.strip()
+]
 # Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
 SHIPWAY_PLATFORM_HOSTS = [
     h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h

@@ -11,6 +11,7 @@ from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamView
 from deployments.api import DeploymentViewSet, RealtimeTokenView
 from deployments.views import edge_authorize
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
+from sites.domains_api import DomainViewSet, tls_ask
 
 
 class OptionalSlashMixin:
@@ -44,6 +45,7 @@ team_children.register("memberships", MembershipViewSet, basename="membership")
 site_children = NestedRouter()
 site_children.register("variables", VariableViewSet, basename="variable")
 site_children.register("deployments", DeploymentViewSet, basename="deployment")
+site_children.register("domains", DomainViewSet, basename="domain")
 
 v1 = [
     path("account", AccountView.as_view(), name="account"),
@@ -53,6 +55,7 @@ v1 = [
     path("teams/<str:team_id>/", include(team_children.urls)),
     path("sites/<str:site_id>/", include(site_children.urls)),
     path("realtime/tokens", RealtimeTokenView.as_view(), name="realtime-token"),
+    path("edge/tls-ask", tls_ask, name="edge-tls-ask"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("auth/", include("rest_framework.urls")),

@@ -208,3 +208,49 @@ class Variable(models.Model):
     @value.setter
     def value(self, plain: str) -> None:
         self.encrypted_value = crypto.encrypt(plain)
+
+
+def new_verification_token() -> str:
+    """The value a domain's `_shipway-challenge` TXT record must hold (unguessable)."""
+    import secrets  # here, so this block stays one append to the module
+
+    return secrets.token_hex(16)
+
+
+class DomainStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    VERIFIED = "verified", "Verified"
+
+
+class Domain(models.Model):
+    """A custom domain of a site; only a verified one serves (sites/domains.py).
+
+    `domain` is the lowercase ASCII (IDNA) form. A removed domain's row is deleted, so
+    the name is free to claim again at once; the unique index also serves the edge's and
+    Caddy's lookups by name.
+    """
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+    verification_token = models.CharField(
+        max_length=64, default=new_verification_token, editable=False
+    )
+    status = models.CharField(
+        max_length=16, choices=DomainStatus.choices, default=DomainStatus.PENDING
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def verified(self) -> bool:
+        return self.status == DomainStatus.VERIFIED

@@ -1,0 +1,376 @@
+"""Custom domains: claiming one for a site, proving it by DNS, and which site a host serves.
+
+A domain is claimed pending; `domain_verify` looks up the records `domain_records` asks
+for (a TXT token, and a CNAME to the site's address or A/AAAA records to this server)
+and marks it verified. Only verified domains serve, and only they get certificates
+(Caddy's on-demand TLS asks `certificate_allowed`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.name
+import dns.nameserver
+import dns.resolver
+import structlog
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+
+from config.api.errors import Conflict
+from deployments.edge.hosts import HostKind, parse
+from deployments.models import Deployment
+from sites.models import Domain, DomainStatus, Site
+from sites.services import notify_serving_changed
+
+log = structlog.get_logger(__name__)
+
+CHALLENGE_LABEL = "_shipway-challenge"
+MAX_DOMAIN_LENGTH = 253
+# Seconds for each DNS lookup (verify runs several, inside an API request).
+DNS_LIFETIME = 4.0
+# RFC 1123: letters, digits and "-", 1 to 63 characters, no "-" at either end.
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+
+# Why a verification failed, in words (stored as the domain's `last_error`).
+CHECK_ERRORS = {
+    "txt_missing": "No TXT record {challenge}.",
+    "txt_mismatch": "The TXT record {challenge} does not hold this domain's token ({token}).",
+    "cname_elsewhere": "{domain} is a CNAME to {target}, not to {site_host}.",
+    "not_pointed": "{domain} has no CNAME record to {site_host}.",
+    "not_pointed_or_ip": "{domain} has no CNAME record to {site_host} and no A/AAAA record to "
+    "this server ({server_ips}).",
+    "other_addresses": "{domain} points to {addresses}, not only to this server ({server_ips}).",
+    "lookup_failed": "The DNS lookup of {rdtype} {name} failed ({reason}); try again later.",
+}
+
+
+# -- names --------------------------------------------------------------------------
+
+
+def challenge_name(domain: str) -> str:
+    return f"{CHALLENGE_LABEL}.{domain}"
+
+
+def _invalid(message: str) -> ValidationError:
+    return ValidationError({"domain": message})
+
+
+def _ascii_label(label: str) -> str:
+    """One label in its ASCII form (IDNA 2008 with UTS 46 mapping for Unicode ones)."""
+    codec = dns.name.IDNA_2008_Practical
+    try:
+        if not label.isascii():
+            label = codec.encode(label).decode("ascii")
+        elif label.startswith("xn--"):
+            codec.decode(label.encode("ascii"))  # must be valid punycode
+    except (dns.exception.DNSException, UnicodeError):
+        raise _invalid(f"'{label}' is not a valid internationalized domain label.") from None
+    return label.lower()
+
+
+def normalize_domain(raw: str) -> str:
+    """The domain in lowercase ASCII (IDNA) form, or a 400 naming `domain` that says
+    what is wrong: a host name of two or more RFC 1123 labels, at most 253 characters,
+    without scheme, port, path or wildcard, and not an IP address."""
+    value = raw.strip()
+    if not value:
+        raise _invalid("Enter a domain name, e.g. www.example.com.")
+    if "://" in value:
+        raise _invalid("Give the domain name alone, without a scheme (https://).")
+    if any(mark in value for mark in "/?#"):
+        raise _invalid("Give the domain name alone, without a path.")
+    if "*" in value:
+        raise _invalid("Wildcard domains are not supported; add each name.")
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise _invalid("Use a domain name, not an IP address.")
+    if ":" in value:
+        raise _invalid("Give the domain name alone, without a port.")
+    value = value.lower()
+    value = value.removesuffix(".")  # the fully qualified form names the same domain
+    labels = value.split(".")
+    if "" in labels:
+        raise _invalid("A domain name cannot have an empty label ('..', or a leading dot).")
+    labels = [_ascii_label(label) for label in labels]
+    for label in labels:
+        if not _LABEL.match(label):
+            raise _invalid(
+                f"'{label}' is not a valid label: use letters, digits and '-', 1 to 63 "
+                "characters, not starting or ending with '-'."
+            )
+    if len(labels) < 2:
+        raise _invalid("Give a full domain name of at least two labels, e.g. www.example.com.")
+    if labels[-1].isdigit():
+        raise _invalid("The last label of a domain name cannot be all digits.")
+    name = ".".join(labels)
+    if len(name) > MAX_DOMAIN_LENGTH:
+        raise _invalid(f"A domain name has at most {MAX_DOMAIN_LENGTH} characters.")
+    return name
+
+
+def _refuse_platform(name: str) -> None:
+    """Shipway's own host names (and localhost) cannot be claimed by a site."""
+    sites_domain = settings.SITES_DOMAIN.lower().rstrip(".")
+    if name == sites_domain or name.endswith(f".{sites_domain}"):
+        raise _invalid(
+            f"Names under {sites_domain} are Shipway's own; every site already answers on "
+            f"{{siteId}}.{sites_domain}."
+        )
+    platform_hosts = {
+        *settings.SHIPWAY_PLATFORM_HOSTS,
+        urlsplit(settings.SHIPWAY_PUBLIC_URL).hostname,
+    }
+    if name in {host.lower().rstrip(".") for host in platform_hosts if host}:
+        raise _invalid(f"'{name}' is this Shipway's own address.")
+    if name == "localhost" or name.endswith(".localhost"):
+        raise _invalid("Names under localhost cannot be custom domains.")
+
+
+def server_addresses() -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """SHIPWAY_SERVER_IPS, parsed."""
+    try:
+        return [ipaddress.ip_address(ip) for ip in settings.SHIPWAY_SERVER_IPS]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SHIPWAY_SERVER_IPS: {exc}") from None
+
+
+def domain_records(domain: Domain) -> list[dict[str, str]]:
+    """The DNS records to add: the TXT token, and a CNAME to the site's address or (when
+    this server's addresses are configured) an A/AAAA record per address."""
+    records = [
+        {"type": "TXT", "name": challenge_name(domain.domain), "value": domain.verification_token},
+        {"type": "CNAME", "name": domain.domain, "value": _site_host(domain.site_id)},
+    ]
+    for address in server_addresses():
+        kind = "A" if address.version == 4 else "AAAA"
+        records.append({"type": kind, "name": domain.domain, "value": str(address)})
+    return records
+
+
+def _site_host(site_id: str) -> str:
+    return f"{site_id}.{settings.SITES_DOMAIN}".lower()
+
+
+# -- writes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def domain_create(*, site: Site, domain: str) -> Domain:
+    """Claim `domain` for the site, pending until `domain_verify` finds its records.
+
+    400 (naming `domain`) for a malformed name or one of Shipway's own; 409 when any
+    site, this one included, already has it.
+    """
+    name = normalize_domain(domain)
+    _refuse_platform(name)
+    holder = Domain.objects.filter(domain=name).values_list("site_id", flat=True).first()
+    if holder is not None:
+        raise _taken(name, holder == site.id)
+    record = Domain(site=site, domain=name)
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    except IntegrityError:  # claimed at the same moment by another request
+        raise _taken(name, same_site=False) from None
+    notify_serving_changed(site.id)
+    log.info("domain.created", site_id=site.id, domain_id=record.id, domain=name)
+    return record
+
+
+def _taken(name: str, same_site: bool) -> Conflict:
+    if same_site:
+        return Conflict(f"The domain '{name}' is already added to this site.")
+    return Conflict(f"The domain '{name}' is already added to another site.")
+
+
+def domain_verify(*, domain: Domain) -> Domain:
+    """Look up the domain's records; verified when the TXT record holds its token and the
+    domain points here (a CNAME to the site's address, or A/AAAA records that are all
+    this server's). Either way the check's time and its problem (`last_error`, empty on
+    success) are kept; a DNS miss is not an error of the call.
+
+    A verified domain stays verified when a later check fails (the TXT record may be
+    removed once verified); removing the domain is what stops it serving.
+    """
+    # The lookups take up to seconds each: run them before taking any row lock.
+    problem = dns_problem(domain.domain, domain.verification_token, _site_host(domain.site_id))
+    now = timezone.now()
+    with transaction.atomic():
+        current = Domain.objects.select_for_update().filter(pk=domain.pk).first()
+        if current is None:
+            raise NotFound(f"Domain '{domain.pk}' not found.")
+        current.last_checked_at = now
+        current.last_error = problem[: Domain._meta.get_field("last_error").max_length]
+        if not problem and current.status != DomainStatus.VERIFIED:
+            current.status = DomainStatus.VERIFIED
+            current.verified_at = now
+        current.save()
+        notify_serving_changed(current.site_id)
+    log.info(
+        "domain.checked",
+        site_id=current.site_id,
+        domain_id=current.id,
+        domain=current.domain,
+        status=current.status,
+        problem=problem or None,
+    )
+    return current
+
+
+def domain_delete(*, domain: Domain) -> None:
+    """Remove the domain: it stops serving, and any site may add the name again at once."""
+    with transaction.atomic():
+        Domain.objects.filter(pk=domain.pk).delete()
+        notify_serving_changed(domain.site_id)
+    log.info("domain.deleted", site_id=domain.site_id, domain_id=domain.pk, domain=domain.domain)
+
+
+# -- DNS ----------------------------------------------------------------------------
+
+
+class _LookupFailed(Exception):
+    pass
+
+
+def _resolver() -> dns.resolver.Resolver:
+    """The system's resolver, or SHIPWAY_DNS_NAMESERVERS ("ip" or "ip:port") when set."""
+    servers = settings.SHIPWAY_DNS_NAMESERVERS
+    resolver = dns.resolver.Resolver(configure=not servers)
+    if servers:
+        resolver.nameservers = [_nameserver(server) for server in servers]
+    resolver.lifetime = DNS_LIFETIME
+    resolver.timeout = DNS_LIFETIME
+    return resolver
+
+
+def _nameserver(text: str) -> dns.nameserver.Do53Nameserver:
+    text = text.strip()
+    if text.startswith("["):  # [IPv6]:port
+        address, _, port = text[1:].partition("]")
+        return dns.nameserver.Do53Nameserver(address, int(port.lstrip(":") or 53))
+    if text.count(":") == 1:  # IPv4:port
+        address, port = text.split(":")
+        return dns.nameserver.Do53Nameserver(address, int(port))
+    return dns.nameserver.Do53Nameserver(text)
+
+
+def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list:  # type: ignore[type-arg]
+    """The records of `rdtype` at `name` ([] when there are none)."""
+    try:
+        return list(resolver.resolve(f"{name}.", rdtype, search=False))
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except dns.resolver.LifetimeTimeout:
+        reason = "no answer in time"
+    except dns.resolver.NoNameservers:
+        reason = "no DNS server answered"
+    except dns.exception.DNSException as exc:
+        reason = type(exc).__name__
+    raise _LookupFailed(
+        CHECK_ERRORS["lookup_failed"].format(rdtype=rdtype, name=name, reason=reason)
+    )
+
+
+def dns_problem(domain: str, token: str, site_host: str) -> str:
+    """What keeps `domain` from being verified, in words; "" when nothing does."""
+    try:
+        resolver = _resolver()
+    except dns.exception.DNSException:
+        return CHECK_ERRORS["lookup_failed"].format(
+            rdtype="TXT", name=challenge_name(domain), reason="no DNS resolver is configured"
+        )
+    try:
+        return _problem(resolver, domain, token, site_host)
+    except _LookupFailed as exc:
+        return str(exc)
+
+
+def _problem(resolver: dns.resolver.Resolver, domain: str, token: str, site_host: str) -> str:
+    words = {"domain": domain, "challenge": challenge_name(domain), "site_host": site_host}
+    texts = _lookup(resolver, challenge_name(domain), "TXT")
+    if not texts:
+        return CHECK_ERRORS["txt_missing"].format(**words)
+    values = {b"".join(text.strings).decode(errors="replace").strip() for text in texts}
+    if token not in values:
+        return CHECK_ERRORS["txt_mismatch"].format(token=token, **words)
+
+    cnames = _lookup(resolver, domain, "CNAME")
+    targets = [cname.target.to_text(omit_final_dot=True).lower() for cname in cnames]
+    if site_host in targets:
+        return ""
+    ours = server_addresses()
+    found = []
+    if ours:  # an A/AAAA lookup follows CNAMEs, so a chain ending here counts too
+        found = [
+            ipaddress.ip_address(record.address)
+            for rdtype in ("A", "AAAA")
+            for record in _lookup(resolver, domain, rdtype)
+        ]
+        if found and all(address in ours for address in found):
+            return ""
+    server_ips = ", ".join(str(address) for address in ours)
+    if targets:
+        return CHECK_ERRORS["cname_elsewhere"].format(target=targets[0], **words)
+    if found:
+        addresses = ", ".join(sorted({str(address) for address in found}))
+        return CHECK_ERRORS["other_addresses"].format(
+            addresses=addresses, server_ips=server_ips, **words
+        )
+    if ours:
+        return CHECK_ERRORS["not_pointed_or_ip"].format(server_ips=server_ips, **words)
+    return CHECK_ERRORS["not_pointed"].format(**words)
+
+
+# -- reads --------------------------------------------------------------------------
+
+
+def _host(raw: str) -> str:
+    return raw.strip().lower().rstrip(".")
+
+
+def verified_site_for_domain(host: str) -> str | None:
+    """The id of the site a verified custom domain serves, or None (one indexed query)."""
+    name = _host(host)
+    if not name or len(name) > MAX_DOMAIN_LENGTH:
+        return None
+    return (
+        Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED)
+        .values_list("site_id", flat=True)
+        .first()
+    )
+
+
+def verified_domains_for_site(site_id: str) -> list[str]:
+    """The site's verified custom domains (the front proxy links each to its files)."""
+    return list(
+        Domain.objects.filter(site_id=site_id, status=DomainStatus.VERIFIED).values_list(
+            "domain", flat=True
+        )
+    )
+
+
+def certificate_allowed(host: str) -> bool:
+    """Whether Shipway serves `host`, so a certificate may be issued for it: a verified
+    custom domain, or a site's or deployment's own address that names a real one.
+    One indexed query at most."""
+    name = _host(host)
+    if not name or len(name) > MAX_DOMAIN_LENGTH:
+        return False
+    parsed = parse(name, settings.SITES_DOMAIN, frozenset(settings.SHIPWAY_PLATFORM_HOSTS))
+    if parsed.kind == HostKind.PRODUCTION:
+        return Site.objects.filter(pk=parsed.site_id).exists()
+    if parsed.kind == HostKind.DEPLOYMENT:
+        return Deployment.objects.filter(pk=parsed.deployment_id, site_id=parsed.site_id).exists()
+    if parsed.kind == HostKind.CUSTOM:
+        return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()
+    return False
