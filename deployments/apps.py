@@ -6,4 +6,7 @@ class DeploymentsConfig(AppConfig):
     name = "deployments"
 
     def ready(self) -> None:
-        from deployments.edge import invalidation  # noqa: F401  (connects its receiver)
+        from deployments.edge import (
+            invalidation,  # noqa: F401  (connects its receiver)
+            proxy_map,  # noqa: F401  (connects its receiver)
+        )

@@ -1,0 +1,634 @@
+"""Benchmark the edge: nginx alone, Shipway's Python edge, and the front-proxy path.
+
+    .venv/bin/python -m bench.edge                   # the default run, about 3.5 minutes
+    .venv/bin/python -m bench.edge --duration 30s    # longer wrk runs
+    .venv/bin/python -m bench.edge --profile         # also: where the Python edge's time goes
+
+One run: (re)creates the `shipway_bench_edge` PostgreSQL database, migrates it, makes one
+public static site with one ready deployment (a small HTML page and a 150 KB fingerprinted
+script, `assets/app-3f2a9c1e.js`), built in this process like tests/edge/conftest.py
+`publish` does, with its storage and the front proxy's host map in a temporary directory.
+It counts the SQL queries of the Python edge's steady state (the ASGI app in-process,
+after a warm-up: it must be 0), then, for each file, runs `wrk --latency` against:
+
+  nginx        nginx serving the deployment's output directory directly (2 workers,
+               sendfile on): the reference;
+  python-edge  uvicorn serving config.asgi:application (2 workers, httptools and uvloop
+               when installed, no access log): the edge in front of Django;
+  front-proxy  nginx with deploy/nginx.conf and the host map (deployments/edge/proxy_map.py),
+               falling through to that same uvicorn.
+
+The setups are interleaved over --rounds rounds (default 3). It prints, per setup and
+file, the median requests/s, the 99th-percentile latency, the share of nginx's requests/s
+(the median of per-round shares), the server's CPU time per request, and non-2xx
+answers and socket errors (any of which makes the exit status non-zero), then whether the
+targets hold: Python edge >= 25% of nginx, front proxy >= 90%. Servers are stopped at
+the end, also on error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import importlib.util
+import os
+import pwd
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.api import (
+    WrkResult,
+    free_port,
+    machine_cpu,
+    parse_wrk,
+    recreate_database,
+    stop,
+    tree_cpu_seconds,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_edge"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
+SITES_DOMAIN = "sites.localhost"
+HTML_PATH = "/"
+SCRIPT_PATH = "/assets/app-3f2a9c1e.js"
+SCRIPT_SIZE = 150 * 1024
+TARGETS = {"python-edge": 0.25, "front-proxy": 0.90}
+
+
+def site_files() -> dict[str, bytes]:
+    html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Bench</title>"
+        '<link rel=stylesheet href="/assets/app-3f2a9c1e.css"></head><body><main>'
+        + "<p>Shipway serves this page on its own host.</p>" * 16
+        + '</main><script type=module src="/assets/app-3f2a9c1e.js"></script></body></html>\n'
+    ).encode()
+    lines, size, i = [], 0, 0
+    while size < SCRIPT_SIZE:
+        line = f"export const value{i} = (x) => x * {i % 97} + {i * 7919 % 10007}; // {i:x}\n"
+        lines.append(line)
+        size += len(line)
+        i += 1
+    script = "".join(lines).encode()[:SCRIPT_SIZE]
+    return {"index.html": html, "assets/app-3f2a9c1e.js": script}
+
+
+# --- the data --------------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    site_id: str
+    deployment_id: str
+    host: str
+    output_dir: Path
+    files: dict[str, bytes]
+
+
+def publish_site(storage: Path) -> Published:
+    """Migrate, then one public static site with one ready, active deployment (built in
+    this process, as tests/edge/conftest.py does), its hosts in the front proxy's map."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+    from config.celery import app as celery_app
+    from deployments.edge import proxy_map
+    from deployments.services import deployment_create_from_upload
+    from tests.archives import tar_gz, upload
+    from tests.factories import make_site, make_team, make_user
+
+    team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
+    site = make_site(team, site_id="bench", framework="static", access="public")
+    files = site_files()
+    celery_app.conf.task_always_eager = True
+    try:
+        deployment = deployment_create_from_upload(
+            site=site, archive=upload(tar_gz(files)), activate=True
+        )
+    finally:
+        celery_app.conf.task_always_eager = False
+    deployment.refresh_from_db()
+    if deployment.status != "ready":
+        raise RuntimeError(f"the deployment is {deployment.status}: {deployment.error_code}")
+    links = proxy_map.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
+    host = f"{site.id}.{SITES_DOMAIN}"
+    if links.get(host) != deployment.id:
+        raise RuntimeError(f"the host map does not serve {host} from disk: {links}")
+    output = storage / f"sites/{site.id}/deployments/{deployment.id}/output"
+    return Published(site.id, deployment.id, host, output, files)
+
+
+# --- the steady state's SQL, in-process ---------------------------------------------------
+
+
+def count_queries(published: Published, requests: int) -> tuple[int, int]:
+    """(queries of one request on a cold cache, queries of `requests` warm requests),
+    with config.asgi's application called in this process. async_to_sync from this thread
+    makes the edge's thread-sensitive loads run here, on the connection counted."""
+    from asgiref.sync import async_to_sync
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from config.asgi import application
+
+    async def call(path: str) -> int:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"host", published.host.encode()), (b"accept-encoding", b"gzip")],
+        }
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await application(scope, receive, send)
+        return sent[0]["status"]
+
+    async def warm_up() -> None:
+        for path in (HTML_PATH, SCRIPT_PATH, "/missing"):
+            await call(path)
+        await asyncio.sleep(1)  # the invalidation listener subscribes and drops the cache
+        for path in (HTML_PATH, SCRIPT_PATH, "/missing"):
+            await call(path)
+
+    async def steady() -> None:
+        for i in range(requests):
+            status = await call((HTML_PATH, SCRIPT_PATH)[i % 2])
+            if status != 200:
+                raise RuntimeError(f"the in-process edge answered {status}")
+
+    async_to_sync(warm_up)()
+    application.invalidate(None)
+    with CaptureQueriesContext(connection) as cold:
+        async_to_sync(call)(HTML_PATH)
+    async_to_sync(warm_up)()
+    with CaptureQueriesContext(connection) as warm:
+        async_to_sync(steady)()
+    return len(cold), len(warm)
+
+
+def profile(published: Published, requests: int) -> None:
+    """A call profile of the edge in-process (no server, no network)."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("(pyinstrument is not installed: .venv/bin/pip install pyinstrument)")
+        return
+    from config.asgi import application
+
+    async def run() -> None:
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict) -> None:
+            pass
+
+        for i in range(requests):
+            path = (HTML_PATH, SCRIPT_PATH)[i % 2]
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "query_string": b"",
+                "headers": [(b"host", published.host.encode())],
+            }
+            await application(scope, receive, send)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(run())  # warm
+    profiler = Profiler(async_mode="disabled")
+    profiler.start()
+    started = time.perf_counter()
+    loop.run_until_complete(run())
+    elapsed = time.perf_counter() - started
+    profiler.stop()
+    loop.close()
+    print(f"\nin-process edge: {elapsed / requests * 1e6:.1f} us per request (profiled)")
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+# --- servers ---------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    describe: str
+    port: int
+    pid: int
+
+
+def _wait_for(port: int, host: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}; see {log}")
+        with contextlib.suppress(OSError):
+            if get(port, host, HTML_PATH).status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not answer 200 within 60 s; see {log}")
+
+
+@contextlib.contextmanager
+def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            stop(process)
+
+
+def uvicorn_command(port: int, workers: int) -> list[str]:
+    command = [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
+    command += ["--log-level", "warning", "--lifespan", "off"]
+    if importlib.util.find_spec("httptools"):
+        command += ["--http", "httptools"]
+    if importlib.util.find_spec("uvloop"):
+        command += ["--loop", "uvloop"]
+    return command
+
+
+REFERENCE_CONF = """\
+worker_processes {workers};
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    {types}
+    types_hash_max_size 4096;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    access_log off;
+    server_tokens off;
+    client_body_temp_path {run}/client_body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        index index.html;
+        charset utf-8;
+    }}
+}}
+"""
+
+
+def nginx_command(run: Path) -> list[str]:
+    nginx = shutil.which("nginx") or "nginx"
+    return [nginx, "-p", str(run), "-c", str(run / "nginx.conf"), "-e", str(run / "error.log")]
+
+
+def write_nginx_conf(run: Path, text: str) -> list[str]:
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "nginx.conf").write_text(text)
+    command = nginx_command(run)
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise RuntimeError(f"nginx -t failed for {run / 'nginx.conf'}:\n{checked.stderr}")
+    return [*command, "-g", "daemon off;"]
+
+
+# --- HTTP and wrk ----------------------------------------------------------------------
+
+
+def get(port: int, host: str, path: str) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
+
+
+def check_same_files(servers: list[Server], published: Published) -> None:
+    """Every setup answers both files, byte for byte, and the front proxy from disk."""
+    for server in servers:
+        for path, name in ((HTML_PATH, "index.html"), (SCRIPT_PATH, SCRIPT_PATH.lstrip("/"))):
+            answer = get(server.port, published.host, path)
+            if answer.status != 200 or answer.body != published.files[name]:  # type: ignore[attr-defined]
+                raise RuntimeError(f"{server.name} {path}: {answer.status}, wrong body")
+            etag = answer.getheader("etag", "")
+            from_nginx = "-" in etag and len(etag) < 30  # nginx: "<mtime>-<size>" in hex
+            if server.name == "front-proxy" and not from_nginx:
+                raise RuntimeError(f"front-proxy {path} was not sent by nginx (ETag {etag})")
+            if server.name == "python-edge" and from_nginx:
+                raise RuntimeError(f"python-edge {path}: unexpected ETag {etag}")
+
+
+def wrk(port: int, host: str, path: str, duration: str, args: argparse.Namespace) -> str:
+    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{duration}"]
+    command += ["--latency", f"--timeout={args.timeout}", "-H", f"Host: {host}"]
+    done = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def measure(
+    server: Server, host: str, path: str, args: argparse.Namespace, warm: bool
+) -> WrkResult:
+    if warm:
+        wrk(server.port, host, path, args.warmup, args)
+    cpu_before, (busy_before, all_before) = tree_cpu_seconds(server.pid), machine_cpu()
+    output = wrk(server.port, host, path, args.duration, args)
+    cpu_after, (busy_after, all_after) = tree_cpu_seconds(server.pid), machine_cpu()
+    result = parse_wrk(output, server.name, path)
+    result.server_cpu_ms = (cpu_after - cpu_before) * 1000 / max(result.requests, 1)
+    result.machine_busy = (busy_after - busy_before) / max(all_after - all_before, 1)
+    flag = "  !!! ERRORS" if result.failed else ""
+    print(
+        f"   {server.name:<12} {path:<24} {result.requests_per_second:>9,.0f} req/s"
+        f"  p99 {result.p99_ms:>7.2f} ms"
+        f"  server CPU {result.server_cpu_ms * 1000:6.1f} us/request  ({result.requests} "
+        f"requests, {result.non_2xx} non-2xx, {result.socket_errors} socket errors){flag}",
+        flush=True,
+    )
+    return result
+
+
+@dataclass
+class Summary:
+    """One setup and file over the rounds: medians, and the errors of all rounds."""
+
+    setup: str
+    path: str
+    runs: list[WrkResult]
+    share: float  # median over rounds of requests/s over nginx's in the same round
+
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(r, attribute) for r in self.runs)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.runs)
+
+
+def summarize(runs: dict[tuple[str, str], list[WrkResult]]) -> list[Summary]:
+    summaries = []
+    for (setup, path), results in runs.items():
+        reference = runs.get(("nginx", path))
+        shares = [0.0]
+        if reference:
+            pairs = zip(results, reference, strict=True)
+            shares = [r.requests_per_second / n.requests_per_second for r, n in pairs]
+        summaries.append(Summary(setup, path, results, statistics.median(shares)))
+    return summaries
+
+
+def print_table(summaries: list[Summary], servers: dict[str, Server]) -> list[str]:
+    """The Markdown table; returns the targets missed."""
+    missed = []
+    rounds = len(summaries[0].runs) if summaries else 0
+    print(
+        f"\n| setup | file | requests/s (median of {rounds}; min-max) | p99 | share of nginx "
+        "| server CPU per request | non-2xx / socket errors |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in summaries:
+        target = TARGETS.get(r.setup)
+        mark = ""
+        if target is not None:
+            mark = f" (target {target:.0%})" if r.share >= target else f" **< {target:.0%}**"
+            if r.share < target:
+                missed.append(f"{r.setup} {r.path}: {r.share:.0%} of nginx, target {target:.0%}")
+        low = min(run.requests_per_second for run in r.runs)
+        high = max(run.requests_per_second for run in r.runs)
+        non_2xx = sum(run.non_2xx for run in r.runs)
+        sockets = sum(run.socket_errors for run in r.runs)
+        errors = f"**{non_2xx} / {sockets}**" if r.failed else "0 / 0"
+        print(
+            f"| {servers[r.setup].describe} | `{r.path}` "
+            f"| {r.median('requests_per_second'):,.0f} ({low:,.0f}-{high:,.0f}) "
+            f"| {r.median('p99_ms'):.1f} ms | {r.share:.0%}{mark} "
+            f"| {r.median('server_cpu_ms') * 1000:.0f} us | {errors} |"
+        )
+    return missed
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", default="10s", help="wrk -d per file (default 10s)")
+    parser.add_argument("--warmup", default="2s", help="wrk run before measuring (default 2s)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
+    parser.add_argument("--timeout", default="10s", help="wrk --timeout (default 10s)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds, medians reported (default 3)"
+    )
+    parser.add_argument(
+        "--setups",
+        default="nginx,python-edge,front-proxy",
+        help="comma-separated, of: nginx, python-edge, front-proxy (nginx is the reference)",
+    )
+    parser.add_argument("--queries", type=int, default=400, help="in-process requests counted")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--profile", action="store_true", help="also profile the edge in-process")
+    parser.add_argument("--profile-requests", type=int, default=20000)
+    args = parser.parse_args()
+
+    for tool, package in (("wrk", "wrk"), ("nginx", "nginx-light")):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed (apt-get install -y {package})")
+    chosen = [name.strip() for name in args.setups.split(",") if name.strip()]
+    unknown = set(chosen) - {"nginx", "python-edge", "front-proxy"}
+    if unknown:
+        sys.exit(f"unknown setups: {sorted(unknown)}")
+
+    begun = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="shipway-bench-edge-"))
+    work.chmod(0o755)
+    storage, edge_root = work / "storage", work / "edge"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": args.database_url,
+        "DATABASE_CONN_MAX_AGE": "0",
+        "REDIS_URL": args.redis_url,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "SHIPWAY_STORAGE_ROOT": str(storage),
+        "SHIPWAY_EDGE_ROOT": str(edge_root),
+        "SHIPWAY_EDGE_CACHE_DIR": str(work / "cache"),
+        "SHIPWAY_FRONT_PROXY": "1",
+        "SITES_DOMAIN": SITES_DOMAIN,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE_DIR))
+
+    try:
+        print(f"database {args.database_url} (dropped and created); files in {work}", flush=True)
+        recreate_database(args.database_url)
+        published = publish_site(storage)
+        sizes = ", ".join(f"{name} {len(data):,} bytes" for name, data in published.files.items())
+        print(f"site {published.host}, deployment {published.deployment_id}: {sizes}")
+
+        cold, warm = count_queries(published, args.queries)
+        print(
+            f"\nSQL queries, Python edge in-process: {cold} for a host's first request (cache "
+            f"miss), {warm} for the {args.queries} requests after the warm-up (steady state)"
+        )
+        if cold == 0:
+            print("!!! the cold request ran no query: the count does not see the edge's queries")
+        if args.profile:
+            profile(published, args.profile_requests)
+        return run_servers(args, chosen, env, work, edge_root, published, warm, begun)
+    except KeyboardInterrupt:
+        print("\ninterrupted: servers stopped", file=sys.stderr)
+        return 130
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_servers(
+    args: argparse.Namespace,
+    chosen: list[str],
+    env: dict[str, str],
+    work: Path,
+    edge_root: Path,
+    published: Published,
+    steady_queries: int,
+    begun: float,
+) -> int:
+    from deployments.edge import proxy_map
+
+    user = pwd.getpwuid(os.getuid()).pw_name
+    web_port, reference_port, front_port = free_port(), free_port(), free_port()
+    servers: dict[str, Server] = {}
+    runs: dict[tuple[str, str], list[WrkResult]] = {}
+    with contextlib.ExitStack() as stack:
+        uvicorn = uvicorn_command(web_port, args.workers)
+        process = stack.enter_context(started(uvicorn, env, work / "uvicorn.log"))
+        _wait_for(web_port, published.host, process, work / "uvicorn.log")
+        flavour = "httptools+uvloop" if "uvloop" in uvicorn else "default http/loop"
+        servers["python-edge"] = Server(
+            "python-edge",
+            f"Python edge: uvicorn {args.workers} workers, {flavour}",
+            web_port,
+            process.pid,
+        )
+        if "nginx" in chosen:
+            run = work / "nginx-reference"
+            conf = REFERENCE_CONF.format(
+                workers=args.workers,
+                run=run,
+                types=proxy_map.nginx_types(),
+                port=reference_port,
+                root=published.output_dir,
+            )
+            command = write_nginx_conf(run, f"user {user};\n{conf}")
+            process = stack.enter_context(started(command, env, run / "stdout.log"))
+            _wait_for(reference_port, published.host, process, run / "error.log")
+            servers["nginx"] = Server(
+                "nginx",
+                f"nginx alone, {args.workers} workers, sendfile",
+                reference_port,
+                process.pid,
+            )
+        if "front-proxy" in chosen:
+            run = work / "nginx-front"
+            conf = proxy_map.nginx_config(
+                SHIPWAY_NGINX_LISTEN=f"127.0.0.1:{front_port}",
+                SHIPWAY_NGINX_USER=user,
+                SHIPWAY_NGINX_WORKERS=str(args.workers),
+                SHIPWAY_NGINX_RUN_DIR=str(run),
+                SHIPWAY_EDGE_ROOT=str(edge_root),
+                SITES_DOMAIN=SITES_DOMAIN,
+                SHIPWAY_WEB=f"127.0.0.1:{web_port}",
+                SHIPWAY_PLATFORM_HOSTS="platform.invalid",
+            )
+            command = write_nginx_conf(run, conf)
+            process = stack.enter_context(started(command, env, run / "stdout.log"))
+            _wait_for(front_port, published.host, process, run / "error.log")
+            servers["front-proxy"] = Server(
+                "front-proxy",
+                f"front proxy: nginx {args.workers} workers, deploy/nginx.conf + host map",
+                front_port,
+                process.pid,
+            )
+        order = [name for name in ("nginx", "python-edge", "front-proxy") if name in chosen]
+        check_same_files([servers[name] for name in order], published)
+        for name in order:
+            print(f"{name}: {servers[name].describe}")
+        # Rounds interleave the setups, so that what else the machine does weighs on all
+        # of them alike; the table has each one's median, and its share of nginx is the
+        # median of its per-round shares (each against nginx's run of the same round).
+        load = os.getloadavg()[0]
+        if load > 1.5:
+            print(f"note: load average {load:.1f} before the first run: the machine is busy")
+        for round_number in range(args.rounds):
+            print(f"\n-- round {round_number + 1} of {args.rounds}", flush=True)
+            for path in (HTML_PATH, SCRIPT_PATH):
+                for name in order:
+                    result = measure(
+                        servers[name], published.host, path, args, warm=round_number == 0
+                    )
+                    runs.setdefault((name, path), []).append(result)
+
+    missed = print_table(summarize(runs), servers)
+    print(
+        f"\nSQL queries in the Python edge's steady state: {steady_queries}"
+        f"{'' if steady_queries == 0 else '  !!! must be 0'}"
+    )
+    print(
+        f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration} --latency "
+        f"--timeout={args.timeout}, warm-up {args.warmup}; loopback, {os.cpu_count()} CPUs; "
+        f"total {time.monotonic() - begun:.0f} s"
+    )
+    for line in missed:
+        print(f"under target: {line}")
+    failed = [r for results in runs.values() for r in results if r.failed]
+    for r in failed:
+        print(
+            f"!!! {r.setup} {r.path}: {r.non_2xx} non-2xx, {r.socket_errors} socket errors",
+            file=sys.stderr,
+        )
+    return 1 if failed or steady_queries else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
