@@ -61,8 +61,18 @@ class Packaged:
     file_count: int
 
 
+_ENCODED_TYPES = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+}
+
+
 def content_type_for(path: str) -> str:
-    guessed, _ = mimetypes.guess_type(path)
+    guessed, encoding = mimetypes.guess_type(path)
+    if encoding:  # "app.js.gz" is a gzip file, not JavaScript
+        return _ENCODED_TYPES.get(encoding, "application/octet-stream")
     kind = guessed or "application/octet-stream"
     if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
         return f"{kind}; charset=utf-8"
