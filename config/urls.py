@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
@@ -68,7 +67,7 @@ urlpatterns = [
     path("edge/authorize", edge_authorize, name="edge-authorize"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", RedirectView.as_view(url="/v1/", permanent=False), name="home"),
+    path("", include("config.dashboard.urls")),
 ]
 
 handler404 = "config.api.errors.json_not_found"

@@ -1,0 +1,1 @@
+"""The dashboard views, one module per concern."""

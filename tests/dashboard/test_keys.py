@@ -1,0 +1,52 @@
+"""API keys: the secret is shown once, right after creation; deleting one ends it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from accounts.models import ApiKey
+from accounts.services import api_key_create
+from tests.dashboard.conftest import client_for
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_keys_secret_is_shown_once_and_works() -> None:
+    user = make_user()
+    client = client_for(user)
+    created = client.post("/account/keys/", {"name": "CI deploys"})
+    assert created.status_code == 200
+    assert "no-store" in created["Cache-Control"]
+    html = created.content.decode()
+    secret = re.search(r'id="new-key" class="mono" value="(sw_[^"]+)"', html)[1]
+    later = client.get("/account/keys/").content.decode()
+    assert "CI deploys" in later and secret not in later
+    api = client_for(None)
+    assert api.get("/v1/account", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+
+
+def test_a_key_needs_a_name() -> None:
+    response = client_for(make_user()).post("/account/keys/", {"name": ""})
+    assert response.status_code == 400
+    assert not ApiKey.objects.exists()
+
+
+def test_delete_your_key_but_not_someone_elses() -> None:
+    user, other = make_user(), make_user()
+    mine, _ = api_key_create(user=user, name="mine")
+    theirs, _ = api_key_create(user=other, name="theirs")
+    client = client_for(user)
+    assert client.post(f"/account/keys/{theirs.id}/delete/").status_code == 404
+    assert client.post(f"/account/keys/{mine.id}/delete/").status_code == 302
+    assert list(ApiKey.objects.values_list("name", flat=True)) == ["theirs"]
+
+
+def test_the_list_shows_only_your_keys() -> None:
+    user, other = make_user(), make_user()
+    api_key_create(user=user, name="laptop")
+    api_key_create(user=other, name="someone else's")
+    html = client_for(user).get("/account/keys/").content.decode()
+    assert "laptop" in html and "someone else" not in html
