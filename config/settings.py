@@ -120,7 +120,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "shipway"},
+            # No read timeout: an idle feed waits on Redis for as long as it likes
+            # (redis-py's default timeout dropped every quiet websocket after 5 s).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "prefix": "shipway",
+            },
         }
     }
 else:

@@ -33,7 +33,11 @@ MESSAGES: dict[ErrorCode, str] = {
 
 
 def message_for(code: str) -> str:
-    return MESSAGES.get(ErrorCode(code), "") if code in ErrorCode else ""
+    """The sentence for a code ("" for an empty or unknown one)."""
+    try:
+        return MESSAGES[ErrorCode(code)]
+    except ValueError:
+        return ""
 
 
 class BuildError(Exception):

@@ -14,11 +14,23 @@
     document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
     document.querySelectorAll("[data-no-js-only]").forEach(function (el) { el.hidden = true; });
 
-    // Selects that submit their form when changed (the team switcher, member roles).
+    // Selects that submit their form when picked with a pointer (the team switcher).
+    // Arrow keys change a closed select one option at a time, so a keyboard change
+    // waits for Enter, or shows the form's button again.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () {
+      var byKeyboard = false;
+      var submit = function () {
         if (select.form.requestSubmit) select.form.requestSubmit();
         else select.form.submit();
+      };
+      select.addEventListener("keydown", function (event) {
+        byKeyboard = true;
+        if (event.key === "Enter") { event.preventDefault(); submit(); }
+      });
+      select.addEventListener("pointerdown", function () { byKeyboard = false; });
+      select.addEventListener("change", function () {
+        if (!byKeyboard) { submit(); return; }
+        select.form.querySelectorAll("[data-no-js-only]").forEach(function (el) { el.hidden = false; });
       });
     });
 

@@ -40,8 +40,10 @@ def dashboard_view(view: View) -> View:
             if request.method == "GET" and request.GET.get("team"):
                 switch_team(request, request.GET["team"])
             return view(request, *args, **kwargs)
-        except (NotFound, Http404) as exc:
-            return error_page(request, 404, "Not found", _text(exc) or "There is nothing here.")
+        except NotFound as exc:
+            return error_page(request, 404, "Not found", _text(exc))
+        except Http404:
+            return error_page(request, 404, "Not found", "There is nothing here.")
         except PermissionDenied as exc:
             return error_page(request, 403, "Not allowed", _text(exc))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -35,7 +36,7 @@ SITES_PER_PAGE = 50
 DEPLOYMENTS_PER_PAGE = 20
 
 
-def site_list(user, team_id: str):  # type: ignore[no-untyped-def]
+def site_list(user: AbstractBaseUser, team_id: str) -> QuerySet[Site]:
     """The team's sites the user may read, newest first, each with its active deployment
     and its latest deployment's id and status: one query however many sites."""
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at", "-id")
@@ -141,6 +142,7 @@ def site_settings(request: HttpRequest, site_id: str) -> HttpResponse:
         "catalog": frameworks.catalog(),
         "can_change": action == "change" or can(request.user, site, "change"),
         "can_delete": can(request.user, site, "delete"),
+        "deployment_count": site.deployments.count(),
     }
     return render_page(
         request, "dashboard/site_settings.html", context, status=400 if form.errors else 200
