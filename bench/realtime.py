@@ -213,6 +213,19 @@ def stop(process: subprocess.Popen[Any], grace: float = 5) -> None:
         process.wait(timeout=5)
 
 
+def one_run_at_a_time() -> Any:
+    """Two runs would drop each other's database: the second waits for the first."""
+    import fcntl
+
+    handle = open(Path(tempfile.gettempdir()) / "shipway-bench-realtime.lock", "a+")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another bench.realtime run holds the database; waiting for it", flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU time of every live process in process group `pgid`."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -553,7 +566,7 @@ def split(total: int, parts: int) -> list[int]:
 
 def run_phase(
     world: World,
-    server: tuple[int, int],
+    served: tuple[int, int],
     env: dict[str, str],
     tmp: Path,
     subscribers: int,
@@ -566,7 +579,7 @@ def run_phase(
     from builds.logwriter import LogWriter
     from deployments.logs import log_channel
 
-    port, server = server
+    port, server = served  # the port, and uvicorn's process group
     phase = Phase(subscribers=subscribers, round_no=round_no, loadavg=os.getloadavg())
     deployment = new_building_deployment(world.site)
     channel = log_channel(deployment)
@@ -789,7 +802,7 @@ def report(phases: list[Phase], args: argparse.Namespace) -> bool:
     print()
     print(
         "| subscribers | chunks | coalesce (write -> append) | database (append -> publish) "
-        "| of which SQL | of which COMMIT | publish (-> group_send done) "
+        "| of which SQL | of which COMMIT (-> on_commit) | publish (-> group_send done) "
         "| delivery (group_send done -> client) | fan-out spread | send's teardown |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -892,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
+    lock = one_run_at_a_time()
     tmp = Path(tempfile.mkdtemp(prefix="shipway-bench-realtime-"))
     env = bench_env(tmp)
     os.environ.update(env)
@@ -939,6 +953,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"\ntotal {time.monotonic() - started:.1f} s")
+        lock.close()
     return 0 if ok else 1
 
 
