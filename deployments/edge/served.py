@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from deployments.edge.hosts import HostKind, ParsedHost
 from deployments.edge.rules import Rules
-from deployments.storage import MANIFEST_FILE, OUTPUT_DIR, artifacts
+from deployments.storage import MANIFEST_FILE, artifacts
 
 
 @dataclass
@@ -44,9 +44,6 @@ class Served:
     @property
     def serves_files(self) -> bool:
         return self.enabled and self.status == "ready" and bool(self.files)
-
-    def has(self, path: str) -> bool:
-        return path in self.files
 
 
 NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
@@ -138,7 +135,3 @@ def local_path(prefix: str, relative: str) -> Path:
                 dst.write(chunk)
         partial.rename(cached)  # deployments are immutable: a copy never goes stale
     return cached
-
-
-def output_path(served: Served, path: str) -> str:
-    return f"{OUTPUT_DIR}{path}"
