@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.realtime --workers 2          # uvicorn with 2 workers
     .venv/bin/python -m bench.realtime --subscribers 100 --rounds 5
     .venv/bin/python -m bench.realtime --client-procs 4     # subscribers split over 4 processes
-    .venv/bin/python -m bench.realtime --what-if consumer   # a suggested change, prototyped
-    .venv/bin/python -m bench.realtime --what-if all --uvicorn-args "--ws-per-message-deflate false"
+    .venv/bin/python -m bench.realtime --what-if pubsub     # the remaining suggestion, prototyped
+    .venv/bin/python -m bench.realtime --uvicorn-args "--ws-per-message-deflate false"
 
 One run (re)creates the `shipway_bench_realtime` PostgreSQL database, flushes Redis
 database 13, migrates, and makes a user, a team, a static site and an API key through the
@@ -35,15 +35,14 @@ Then where the time goes, from probes this process puts around `deployments.logs
 the SQL it runs, `config.events.send` and the channel layer's `group_send` (timestamps
 only; behaviour unchanged): the LogWriter's coalescing (write -> append starts), the
 database (append -> the on_commit publish starts; the SQL statements and the COMMIT
-apart), the publish (-> `group_send` done, through `async_to_sync`), delivery (-> the
+apart), the publish (-> `group_send` done, on config.events' loop), delivery (-> the
 client has it: Redis, uvicorn's channel layer receive, the consumer, the websocket), the
 fan-out spread (a chunk's last subscriber - its first) and send's teardown (`group_send`
 done -> `send` returns). And the cost: uvicorn's CPU time (its process group, from
 /proc) per websocket message delivered, and the subscriber processes' CPU use.
 
-`--what-if` runs prototypes of the suggested changes (the app is not edited): see
-LeadingEdgeLogWriter, install_persistent_loop_send, use_pubsub_layer and
-_what_if_application below; `all` is writer, publisher, consumer and pubsub.
+`--what-if pubsub` runs the remaining suggestion, prototyped (the app is not edited):
+channels_redis's Pub/Sub layer in the server and here (see use_pubsub_layer).
 
 Cleanup, also on error or Ctrl-C: subscribers and uvicorn stopped, the database dropped,
 Redis database 13 flushed, the temporary directory removed (`--keep` keeps it).
@@ -64,7 +63,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -396,95 +394,7 @@ class Probes:
 
 # --- what-if: prototypes of the suggested changes (the app is not edited) ---------------
 
-WHAT_IFS = ("writer", "writer-eager", "publisher", "consumer", "pubsub")
-SERVER_WHAT_IFS = {"consumer", "pubsub"}
-
-
-class LeadingEdgeLogWriter:
-    """The LogWriter, but the first output after a quiet spell is written at once.
-
-    `--what-if writer`: while output keeps coming, the next write waits COALESCE after
-    the previous write *ended*: in a steady stream that is the product's pace (and its
-    number of messages), only output after a pause goes out sooner.
-    `--what-if writer-eager`: the next write waits COALESCE after the previous one
-    *started*: whatever came during a write goes out as soon as it ends (fewer ms of
-    waiting, more messages)."""
-
-    def __new__(cls, deployment: Any, eager: bool = False) -> Any:
-        from builds import logwriter
-
-        class Writer(logwriter.LogWriter):
-            def _loop(self) -> None:
-                last_beat = last_write = 0.0
-                try:
-                    while True:
-                        with self._lock:
-                            if not self._pending and not self._closed:
-                                self._lock.wait(timeout=logwriter.HEARTBEAT_EVERY)
-                            closed = self._closed
-                        wait = last_write + logwriter.COALESCE - time.monotonic()
-                        if wait > 0 and not closed:
-                            time.sleep(wait)
-                        with self._lock:
-                            text, self._pending = "".join(self._pending), []
-                        if text:
-                            last_write = time.monotonic()
-                            logwriter.logs.append(self.deployment, text)
-                            if not eager:
-                                last_write = time.monotonic()
-                        if time.monotonic() - last_beat >= logwriter.HEARTBEAT_EVERY:
-                            logwriter.Deployment.objects.filter(pk=self.deployment.pk).update(
-                                heartbeat_at=logwriter.timezone.now()
-                            )
-                            last_beat = time.monotonic()
-                        if closed:
-                            return
-                finally:
-                    logwriter.close_old_connections()
-                    logwriter.connection.close()
-
-        return Writer(deployment)
-
-
-def install_persistent_loop_send() -> None:
-    """`--what-if publisher`: `config.events.send` on one long-lived event loop (its
-    Redis connections kept) instead of `async_to_sync`, which makes a new loop, a new
-    thread and a new Redis connection for every send."""
-    import uuid
-    from datetime import UTC, datetime
-
-    from channels.layers import get_channel_layer
-
-    from config import events as events_module
-
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, name="bench-events", daemon=True).start()
-
-    def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        message = {
-            "type": "shipway.event",
-            "id": uuid.uuid4().hex,
-            "data": {
-                "events": events,
-                "channels": channels,
-                "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                "payload": payload,
-            },
-        }
-
-        async def send_all() -> None:
-            for channel in channels:
-                await layer.group_send(events_module.group_name(channel), message)
-
-        try:
-            asyncio.run_coroutine_threadsafe(send_all(), loop).result(timeout=5)
-        except Exception as error:  # as the product: a failed send never breaks the build
-            print(f"send failed: {error!r}", file=sys.stderr)
-
-    events_module.send = send
+WHAT_IFS = ("pubsub",)
 
 
 def use_pubsub_layer() -> None:
@@ -502,29 +412,10 @@ def use_pubsub_layer() -> None:
 
 
 def _what_if_application() -> Any:
-    """The ASGI app with the server's what-ifs (BENCH_REALTIME_WHAT_IF) applied.
-
-    `consumer`: RealtimeConsumer handles `shipway.event` without Channels'
-    `aclose_old_connections()` (a hop to the one sync thread, per message per
-    subscriber); the handler touches no database. `pubsub`: see use_pubsub_layer."""
+    """The ASGI app with the Pub/Sub layer (see use_pubsub_layer)."""
     from config.asgi import application
-    from deployments.consumers import RealtimeConsumer
 
-    what_if = set(os.environ.get("BENCH_REALTIME_WHAT_IF", "").split(","))
-    if "pubsub" in what_if:
-        use_pubsub_layer()
-    if "consumer" not in what_if:
-        return application
-
-    dispatch = RealtimeConsumer.dispatch
-
-    async def event_without_db_hop(self: Any, message: dict[str, Any]) -> None:
-        if message.get("type") == "shipway.event":
-            await self.shipway_event(message)
-        else:
-            await dispatch(self, message)
-
-    RealtimeConsumer.dispatch = event_without_db_hop
+    use_pubsub_layer()
     return application
 
 
@@ -623,12 +514,7 @@ def run_phase(
         first_chunk = len(probes.chunks)
         server_cpu, wall = group_cpu_seconds(server), time.monotonic()
         interval = 1 / args.rate
-        what_if = args.what_if.split(",")
-        if "writer" in what_if or "writer-eager" in what_if:
-            writer = LeadingEdgeLogWriter(deployment, eager="writer-eager" in what_if)
-        else:
-            writer = LogWriter(deployment)
-        with writer:
+        with LogWriter(deployment) as writer:
             start = time.monotonic()
             for seq in range(args.lines):
                 delay = start + seq * interval - time.monotonic()
@@ -888,17 +774,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--what-if",
         default="",
-        help=f"prototypes of the suggested changes: {','.join(WHAT_IFS)}, or all "
-        "(all but writer-eager)",
+        help=f"a prototype of a suggested change: {','.join(WHAT_IFS)}",
     )
     args = parser.parse_args(argv)
-    all_of_them = {"writer", "publisher", "consumer", "pubsub"}
-    what_if = all_of_them if args.what_if == "all" else set(filter(None, args.what_if.split(",")))
+    what_if = set(filter(None, args.what_if.split(",")))
     if what_if - set(WHAT_IFS):
         parser.error(f"--what-if: unknown {', '.join(sorted(what_if - set(WHAT_IFS)))}")
-    if {"writer", "writer-eager"} <= what_if:
-        parser.error("--what-if: writer or writer-eager, not both")
-    args.what_if = ",".join(w for w in WHAT_IFS if w in what_if)
+    args.what_if = ",".join(sorted(what_if))
     counts = [int(n) for n in args.subscribers.split(",") if n]
 
     def interrupted(signum: int, _frame: Any) -> None:
@@ -920,17 +802,10 @@ def main(argv: list[str] | None = None) -> int:
         if "pubsub" in what_if:
             use_pubsub_layer()  # before populate() sends anything: the layer is cached
         world = populate()
-        if "publisher" in what_if:
-            install_persistent_loop_send()
         probes = Probes()
         probes.install()
         print(f"setup {time.monotonic() - started:.1f} s")
-        app = (
-            "bench.realtime:what_if_application"
-            if what_if & SERVER_WHAT_IFS
-            else "config.asgi:application"
-        )
-        env["BENCH_REALTIME_WHAT_IF"] = args.what_if
+        app = "bench.realtime:what_if_application" if what_if else "config.asgi:application"
         extra = args.uvicorn_args.split()
         with uvicorn(env, args.workers, tmp / "uvicorn.log", app, extra) as (port, server):
             for round_no in range(1, args.rounds + 1):

@@ -18,7 +18,7 @@ from deployments import logs
 from deployments.models import Deployment
 
 HEARTBEAT_EVERY = 5.0
-COALESCE = 0.02  # seconds to gather a burst of output into one write
+COALESCE = 0.02  # seconds between two writes, to gather a burst of output into one
 
 
 class LogWriter:
@@ -51,19 +51,24 @@ class LogWriter:
         self._thread.join()
 
     def _loop(self) -> None:
-        last_beat = 0.0
+        last_beat = last_write_end = 0.0
         try:
             while True:
                 with self._lock:
                     if not self._pending and not self._closed:
                         self._lock.wait(timeout=HEARTBEAT_EVERY)
                     closed = self._closed
-                if not closed:
-                    time.sleep(COALESCE)
+                # Gather a burst, counting from the end of the previous write: the first
+                # output after a quiet spell goes out at once, a steady stream keeps one
+                # write per COALESCE (each write is a message to every subscriber).
+                wait = last_write_end + COALESCE - time.monotonic()
+                if wait > 0 and not closed:
+                    time.sleep(wait)
                 with self._lock:
                     text, self._pending = "".join(self._pending), []
                 if text:
                     logs.append(self.deployment, text)
+                    last_write_end = time.monotonic()
                 if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
                     Deployment.objects.filter(pk=self.deployment.pk).update(
                         heartbeat_at=timezone.now()

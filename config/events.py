@@ -4,16 +4,48 @@ Channel names are the API's (`sites.{siteId}.deployments.{deploymentId}`); each 
 Channels group of the same name. Publishing never breaks the operation that caused it.
 """
 
+import asyncio
+import os
+import threading
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 log = structlog.get_logger(__name__)
+
+
+SEND_TIMEOUT = 5.0  # seconds a publisher waits for Redis before giving up on one event
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _run(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run `coroutine` on this process's event loop for sends and wait for it.
+
+    One long-lived loop (and so one set of Redis connections) per process: asgiref's
+    `async_to_sync` would make a new thread, loop and Redis connection for every send,
+    which cost a build's log 5-8 ms per chunk (bench/RESULTS.md, Realtime).
+    """
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid():  # a forked worker needs its own
+            _loop = asyncio.new_event_loop()
+            _loop_pid = os.getpid()
+            threading.Thread(target=_loop.run_forever, name="events", daemon=True).start()
+        loop = _loop
+    future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+    try:
+        future.result(timeout=SEND_TIMEOUT)
+    except TimeoutError:
+        future.cancel()
+        raise
 
 
 def group_name(channel: str) -> str:
@@ -34,7 +66,7 @@ def access_changed(user_id: int) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(user_group(user_id), {"type": "shipway.access_changed"})
+            _run(layer.group_send(user_group(user_id), {"type": "shipway.access_changed"}))
         except Exception:
             log.warning("events.access_changed_failed", user_id=user_id, exc_info=True)
 
@@ -56,11 +88,18 @@ def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> 
             "payload": payload,
         },
     }
-    for channel in channels:
-        try:
-            async_to_sync(layer.group_send)(group_name(channel), message)
-        except Exception:  # a realtime outage must not fail a build or an API call
-            log.warning("events.send_failed", channel=channel, exc_info=True)
+
+    async def send_all() -> None:
+        for channel in channels:
+            try:
+                await layer.group_send(group_name(channel), message)
+            except Exception:  # a realtime outage must not fail a build or an API call
+                log.warning("events.send_failed", channel=channel, exc_info=True)
+
+    try:
+        _run(send_all())
+    except Exception:
+        log.warning("events.send_failed", channels=channels, exc_info=True)
 
 
 def publish(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> None:

@@ -98,6 +98,15 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             return None  # answered as an unknown message, the connection stays up
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels runs close_old_connections() in the process's one sync thread before
+        # every handler. shipway_event touches no database, and that hop, once per
+        # subscriber per event, was most of the fan-out's cost (bench/RESULTS.md, Realtime).
+        if message.get("type") == "shipway.event":
+            await self.shipway_event(message)
+        else:
+            await super().dispatch(message)
+
     async def shipway_event(self, message: dict[str, Any]) -> None:
         event_id = message.get("id")
         if event_id in self.recent:
