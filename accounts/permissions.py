@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Model
 
 from accounts.models import Role, Team
+from config import readcache
 
 VIEW = "view_site"
 CHANGE = "change_site"
@@ -41,3 +42,4 @@ def grant_site_to_team(site: Model, team: Team) -> None:
         for role, codenames in ROLE_SITE_PERMISSIONS.items()
         for codename in codenames
     )
+    readcache.invalidate()  # bulk_create sends no post_save

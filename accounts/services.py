@@ -152,10 +152,14 @@ def api_key_delete(*, key: ApiKey) -> None:
     log.info("api_key.deleted", api_key_id=key.pk, user_id=key.user_id)
 
 
-def api_key_touch(*, key: ApiKey) -> None:
-    """Record use, at most once per API_KEY_LAST_USED_RESOLUTION seconds (no write per call)."""
+def api_key_touch(*, key: ApiKey) -> bool:
+    """Record use, at most once per API_KEY_LAST_USED_RESOLUTION seconds (no write per
+    call). True when it wrote."""
     now = timezone.now()
     resolution = timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION)
-    if key.last_used_at is None or now - key.last_used_at >= resolution:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    if key.last_used_at is not None and now - key.last_used_at < resolution:
+        return False
+    # update(), not save(): recording use is not a change the read cache must drop for.
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+    return True

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.api                 # the default run, under 2 minutes
     .venv/bin/python -m bench.api --duration 30s  # longer wrk runs
-    .venv/bin/python -m bench.api --lean          # also the views of bench/urls.py
+    .venv/bin/python -m bench.api --auth-only     # also /bench/auth-only (DRF's floor)
     .venv/bin/python -m bench.api --profile       # also: queries and time per step
     .venv/bin/python -m bench.api --setups gunicorn,uvicorn-pool   # see --help
 
@@ -10,7 +10,9 @@ One run: (re)creates the `shipway_bench` PostgreSQL database, migrates it, makes
 who owns a team with 200 sites (plus another team's sites the caller cannot see) and an
 API key, all through the services; then, for each serving setup, starts the server on
 loopback, checks once that `/v1/sites` answers 200 with a page of 25 of 200 sites, warms
-up, and runs `wrk --latency` against the bare view and the real endpoint. It prints
+up, and runs `wrk --latency` against the bare view and the real endpoint. The setups
+include the same gunicorn with the read cache off (config/readcache.py), which measures
+the database path every request would take without it. It prints
 requests/s, the 99th-percentile latency, the real endpoint's share of the bare view's
 requests/s, and the server's CPU time per request (its processes' CPU time over the run
 divided by the requests served: it moves much less than requests/s when other work
@@ -47,7 +49,6 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 BARE_PATH = "/bench/bare"
 SITES_PATH = "/v1/sites"
-LEAN_PATH = "/bench/sites-lean"
 AUTH_ONLY_PATH = "/bench/auth-only"
 VISIBLE_SITES = 200
 PAGE_SIZE = 25
@@ -71,6 +72,12 @@ def _setups(workers: int, threads: int) -> dict[str, Setup]:
     return {
         "gunicorn": Setup(
             "gunicorn", f"gunicorn WSGI, {workers} sync workers", [*gunicorn, "-k", "sync"]
+        ),
+        "gunicorn-nocache": Setup(
+            "gunicorn-nocache",
+            f"gunicorn WSGI, {workers} sync workers, read cache off",
+            [*gunicorn, "-k", "sync"],
+            {"SHIPWAY_READ_CACHE_URL": ""},
         ),
         # Under ASGI every request runs its sync code in a thread of its own, so
         # persistent connections (the project's CONN_MAX_AGE=60) pile up, one per
@@ -217,9 +224,9 @@ def get_json(url: str, secret: str) -> dict[str, Any]:
         raise RuntimeError(f"{url} answered {exc.code}: {exc.read()[:500]!r}") from None
 
 
-def check_sites(base: str, secret: str, lean: bool) -> None:
-    """One plain request: /v1/sites must answer 200 with a page of 25 of 200 sites (and
-    /bench/sites-lean, when measured, exactly the same body)."""
+def check_sites(base: str, secret: str) -> None:
+    """Two plain requests: /v1/sites must answer 200 with a page of 25 of 200 sites, and
+    the same body again (from the read cache when it is on)."""
     body = get_json(base + SITES_PATH, secret)
     sites = body.get("sites", [])
     if len(sites) != PAGE_SIZE or body.get("total") != VISIBLE_SITES:
@@ -227,8 +234,8 @@ def check_sites(base: str, secret: str, lean: bool) -> None:
             f"{SITES_PATH} answered {len(sites)} sites of {body.get('total')}; "
             f"expected {PAGE_SIZE} of {VISIBLE_SITES}"
         )
-    if lean and get_json(base + LEAN_PATH, secret) != body:
-        raise RuntimeError(f"{LEAN_PATH} does not answer the same body as {SITES_PATH}")
+    if get_json(base + SITES_PATH, secret) != body:
+        raise RuntimeError(f"{SITES_PATH} answered a different body the second time")
 
 
 # --- wrk -------------------------------------------------------------------------------
@@ -362,55 +369,63 @@ def _ms_per_call(fn: Callable[[], object], repeat: int) -> float:
 
 def profile(secret: str, repeat: int, call_profile: bool) -> None:
     """Where a request's time goes, in-process (no server, no network): queries per
-    request, time per request, and time per step of `GET /v1/sites` next to the same
-    step as `/bench/sites-lean` does it."""
+    request and time per request, with the read cache on and off, and time per step of
+    `GET /v1/sites`'s database path."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.db.models import Count, Window
-    from django.test import Client, RequestFactory
+    from django.test import Client, RequestFactory, override_settings
     from django.test.utils import CaptureQueriesContext
     from rest_framework.request import Request
 
     from accounts.authentication import ApiKeyAuthentication
-    from bench.urls import fast_representation, visible_sites
+    from config import readcache
     from sites.api import SiteSerializer
     from sites.models import Site
 
+    no_cache = override_settings(SHIPWAY_READ_CACHE_URL="")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     print(f"\nin-process, median ms per request ({repeat} requests):")
-    for path in (BARE_PATH, AUTH_ONLY_PATH, SITES_PATH, LEAN_PATH):
-        client.get(path)  # warm caches (content types, URL resolver, connection)
-        with CaptureQueriesContext(connection) as context:
-            answer = client.get(path)
-        queries = list(context.captured_queries)  # the next request clears the log
-        per_request = _ms_per_call(lambda path=path: client.get(path), repeat)
-        print(f"  {path:<18} {per_request:7.2f} ms  {answer.status_code}, {len(queries)} queries")
+    for path, cached in (
+        (BARE_PATH, True),
+        (AUTH_ONLY_PATH, True),
+        (SITES_PATH, True),
+        (AUTH_ONLY_PATH, False),
+        (SITES_PATH, False),
+    ):
+        with contextlib.nullcontext() if cached else no_cache:
+            client.get(path)  # warm caches (content types, URL resolver, connection)
+            with CaptureQueriesContext(connection) as context:
+                answer = client.get(path)
+            queries = list(context.captured_queries)  # the next request clears the log
+            per_request = _ms_per_call(lambda path=path: client.get(path), repeat)
+        label = f"{path}{'' if cached else ' (read cache off)'}"
+        print(f"  {label:<36} {per_request:7.2f} ms  {answer.status_code}, {len(queries)} queries")
         for query in queries:
             print(f"      {query['sql'][:160]}")
 
     user = get_user_model().objects.get(username="bench")
-    drf_request = Request(RequestFactory().get(SITES_PATH, HTTP_AUTHORIZATION=f"Bearer {secret}"))
+
+    def drf_request() -> Request:
+        return Request(RequestFactory().get(SITES_PATH, HTTP_AUTHORIZATION=f"Bearer {secret}"))
+
+    def authenticate_uncached() -> None:
+        with no_cache:
+            ApiKeyAuthentication().authenticate(drf_request())
+
     page = list(Site.objects.for_user(user)[:PAGE_SIZE])
     steps = [
         (
-            "API key authentication (1 query)",
-            lambda: ApiKeyAuthentication().authenticate(drf_request),
+            "API key authentication, read cache",
+            lambda: ApiKeyAuthentication().authenticate(drf_request()),
         ),
-        ("guardian: build the for_user() queryset", lambda: Site.objects.for_user(user)),
-        ("guardian: count() (build + query)", lambda: Site.objects.for_user(user).count()),
+        ("API key authentication, database (1 query)", authenticate_uncached),
+        ("read cache: one entry (1 round trip)", lambda: readcache.get(drf_request(), "x")),
         (
-            "guardian: page of 25 (build + query)",
-            lambda: list(Site.objects.for_user(user)[:PAGE_SIZE]),
+            "for_user(): page of 25 with COUNT(*) OVER ()",
+            lambda: list(Site.objects.for_user(user).annotate(t=Window(Count("*")))[:PAGE_SIZE]),
         ),
-        (
-            "lean: page of 25 with COUNT(*) OVER () (build + query)",
-            lambda: list(visible_sites(user).annotate(total_count=Window(Count("pk")))[:PAGE_SIZE]),
-        ),
-        ("DRF SiteSerializer, 25 sites", lambda: SiteSerializer(page, many=True).data),
-        (
-            "lean: fast_representation(SiteSerializer), 25 sites",
-            lambda: list(map(fast_representation(SiteSerializer()), page)),
-        ),
+        ("SiteSerializer, 25 sites", lambda: SiteSerializer(page, many=True).data),
         ("SELECT 1 (a round trip)", lambda: connection.cursor().execute("SELECT 1")),
     ]
     print("\nsteps, median ms per call:")
@@ -460,16 +475,17 @@ def main() -> int:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
     parser.add_argument("--timeout", default="10s", help="wrk --timeout (default 10s)")
     parser.add_argument(
-        "--lean",
+        "--auth-only",
         action="store_true",
-        help=f"also measure {LEAN_PATH} (the suggested changes) and {AUTH_ONLY_PATH}",
+        help=f"also measure {AUTH_ONLY_PATH} (API-key auth and DRF, a constant body)",
     )
     parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="gthread threads (default 4)")
     parser.add_argument(
         "--setups",
-        default="gunicorn,uvicorn,gthread",
-        help="comma-separated, of: gunicorn, uvicorn, gthread, uvicorn-persistent (the "
+        default="gunicorn,gunicorn-nocache,uvicorn",
+        help="comma-separated, of: gunicorn, gunicorn-nocache, uvicorn, gthread, "
+        "uvicorn-persistent (the "
         "project's CONN_MAX_AGE under ASGI: it uses up PostgreSQL's connections, for everyone "
         "on the machine), uvicorn-pool (needs psycopg-pool installed)",
     )
@@ -493,8 +509,8 @@ def main() -> int:
     if "uvicorn-pool" in chosen and importlib.util.find_spec("psycopg_pool") is None:
         sys.exit("the uvicorn-pool setup needs psycopg-pool: pip install psycopg-pool")
     paths = [(BARE_PATH, None), (SITES_PATH, "key")]
-    if args.lean:
-        paths += [(LEAN_PATH, "key"), (AUTH_ONLY_PATH, "key")]
+    if args.auth_only:
+        paths.append((AUTH_ONLY_PATH, "key"))
 
     env = {
         **os.environ,
@@ -530,7 +546,7 @@ def main() -> int:
             busy = ": the machine is busy, numbers will be low and noisy" if load > 1.0 else ""
             print(f"   load average {load:.1f} before starting{busy}", flush=True)
             with running(setup, env) as (base, pid):
-                check_sites(base, secret, args.lean)
+                check_sites(base, secret)
                 for path, needs_key in paths:
                     key = secret if needs_key else None
                     results.append(measure(name, base, pid, path, key, args))

@@ -291,6 +291,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
+# The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
+SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "console")  # "console" or "json"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from config import events
+from config import events, readcache
 from config.api.errors import Conflict
 from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
@@ -230,6 +230,7 @@ def deployment_fail(deployment_id: str, code: ErrorCode, detail: str = "") -> De
 def _make_active(deployment: Deployment) -> None:
     site = deployment.site
     Site.objects.filter(pk=site.pk).update(deployment=deployment, updated_at=timezone.now())
+    readcache.invalidate()  # update() sends no post_save
     site.deployment = deployment
     site_id = site.id
     notify_serving_changed(site_id)

@@ -18,7 +18,7 @@ from config.api.fields import (
     StrictIntegerField,
     iso_datetime,
 )
-from config.api.views import ApiViewSet
+from config.api.views import ApiViewSet, ReadCachedListMixin
 from config.ids import client_id_validator
 from sites import frameworks, services, specifications
 from sites.models import MAX_VARIABLE_VALUE, Access, Site, Variable, VariableScope
@@ -124,6 +124,7 @@ class SiteUpdateSerializer(SiteSerializer):
 
 
 class SiteViewSet(
+    ReadCachedListMixin,  # before ListModelMixin, whose list it wraps
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -131,7 +132,8 @@ class SiteViewSet(
     mixins.DestroyModelMixin,
     ApiViewSet,
 ):
-    """Sites the caller may read; writes need the role API.md names."""
+    """Sites the caller may read; writes need the role API.md names. The list is what
+    API clients poll, so it is answered from the read cache when it can."""
 
     envelope_key = "sites"
     lookup_url_kwarg = "site_id"

@@ -1,6 +1,22 @@
 """Base classes for the API's views."""
 
-from rest_framework import viewsets
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.authentication import authenticated_api_key, bearer_secret_hash
+from accounts.models import ApiKey
+from config import readcache
+
+# Accept headers for which DRF's negotiation picks the JSON renderer with no options.
+_PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
+# The headers DRF sets on a list's response (the middleware adds the rest either way).
+_REPLAYED_HEADERS = ("Content-Type", "Vary", "Allow")
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -9,3 +25,74 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     envelope_key = "items"
     lookup_value_regex = "[^/]+"
+
+
+class ReadCachedListMixin:
+    """A JSON list answered from the read cache (config/readcache.py) when it holds it.
+
+    For lists that depend only on the caller and the URL, built from the models the read
+    cache watches. `list` stores what it renders, per API key (or per signed-in user)
+    and URL, in the current generation. A later `GET` with a valid API key that DRF
+    would answer with plain JSON is then answered in front of DRF, from one Redis round
+    trip: the same authentication function decides (a key that is unknown, expired or
+    whose user is inactive falls through to DRF, which refuses it), and the same bytes
+    and headers come back. The browsable API is never cached.
+    """
+
+    @classmethod
+    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Callable:
+        view = super().as_view(actions, **initkwargs)  # type: ignore[misc]
+        if not actions or actions.get("get") != "list":
+            return view
+
+        def cached_or_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return _cached_list(request) or view(request, *args, **kwargs)
+
+        return functools.update_wrapper(cached_or_view, view)  # keeps DRF's attributes
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.accepted_renderer.format != "json":
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        if isinstance(request.auth, ApiKey):
+            parts = _list_entry(request, "api-key", request.auth.secret_hash)
+        else:
+            parts = _list_entry(request, "user", request.user.pk)
+        cached = readcache.get(request, *parts)
+        if cached is not None:
+            body, headers = cached
+            return HttpResponse(body, content_type=headers["Content-Type"])
+        response: Response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+
+        def remember(rendered: Response) -> None:
+            if rendered.status_code == 200:
+                headers = {h: rendered[h] for h in _REPLAYED_HEADERS if rendered.has_header(h)}
+                readcache.put(request, (rendered.content, headers), *parts)
+
+        response.add_post_render_callback(remember)
+        return response
+
+
+def _list_entry(request: HttpRequest | Request, *caller: Any) -> tuple[Any, ...]:
+    return ("list", *caller, request.build_absolute_uri())
+
+
+def _cached_list(request: HttpRequest) -> HttpResponse | None:
+    """The cached answer to this API-key `GET`, or None to let DRF answer."""
+    if request.method != "GET" or "format" in request.GET:
+        return None
+    if request.headers.get("Accept", "").strip() not in _PLAIN_JSON_ACCEPT:
+        return None
+    try:
+        secret_hash = bearer_secret_hash(request)
+        if secret_hash is None:
+            return None
+        parts = _list_entry(request, "api-key", secret_hash)
+        readcache.prefetch(request, *parts)  # one round trip for the key and the list
+        authenticated_api_key(request, secret_hash)
+    except exceptions.AuthenticationFailed:
+        return None  # DRF's authentication says why, in the API's error envelope
+    cached = readcache.get(request, *parts)
+    if cached is None:
+        return None
+    body, headers = cached
+    return HttpResponse(body, headers=headers)

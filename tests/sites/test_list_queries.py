@@ -2,7 +2,9 @@
 
 Each list is read once to warm up (an API key records its first use with one UPDATE,
 content types are cached), then measured with 1 item, then with 200; the page size is
-the maximum (100), so a query per item would show as 99 extra queries.
+the maximum (100), so a query per item would show as 99 extra queries. The read cache is
+dropped before each measurement, so these count the database path; a repeated read
+from the cache costs none (test_site_list_repeated_reads_no_database).
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from config import readcache
 from sites import services as site_services
 from tests.factories import add_member, api_client, make_site, make_team, make_user
 
@@ -23,6 +27,7 @@ PAGE = "?limit=100"
 
 
 def _measure(client, path: str, key: str, expected_total: int) -> int:  # type: ignore[no-untyped-def]
+    readcache.invalidate()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
     assert response.status_code == 200, response.content
@@ -76,6 +81,26 @@ def test_site_list(role):
         also_visible=also_visible,
         label=f" as {role}",
     )
+
+
+def test_site_list_repeated_reads_no_database():
+    """The second identical read comes from the read cache: same body, no SQL at all."""
+    if not settings.SHIPWAY_READ_CACHE_URL:
+        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
+    owner = make_user()
+    team = make_team(owner)
+    for index in range(30):
+        make_site(team, name=f"Site {index}")
+    client = api_client(owner)
+    first = client.get("/v1/sites")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/v1/sites")
+    assert again.status_code == 200
+    assert again.content == first.content
+    for header in ("Content-Type", "Vary", "Allow", "X-Frame-Options"):
+        assert again[header] == first[header], header
+    assert again["Content-Type"] == "application/json"
+    assert len(queries) == 0, [q["sql"] for q in queries]
 
 
 def test_team_list():

@@ -1,0 +1,173 @@
+"""The read cache (config/readcache.py) never answers with what is no longer true.
+
+Each test reads `GET /v1/sites` once (so the answer is cached), changes something the
+answer depends on through the services (or the admin's way, a model save), and reads
+again: the second answer must show the change. Plus: callers never share entries, and a
+cache that is down only costs speed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.http import HttpRequest
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts import selectors
+from accounts import services as account_services
+from accounts.models import ApiKey, Membership, Role
+from deployments.services import deployment_activate
+from sites import services as site_services
+from tests.edge.conftest import publish
+from tests.factories import add_member, api_client, make_site, make_team, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(client) -> list[str]:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/sites")
+    assert response.status_code == 200, response.content
+    return sorted(site["name"] for site in response.json()["sites"])
+
+
+def _cached(client) -> None:  # type: ignore[no-untyped-def]
+    """Read twice; the second read must come from the cache (no SQL)."""
+    if not settings.SHIPWAY_READ_CACHE_URL:
+        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
+    client.get("/v1/sites")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/v1/sites")
+    assert len(queries) == 0
+
+
+@pytest.fixture
+def owner_client():  # type: ignore[no-untyped-def]
+    owner = make_user()
+    team = make_team(owner)
+    make_site(team, name="First")
+    client = api_client(owner)
+    _cached(client)
+    return owner, team, client
+
+
+def test_created_updated_deleted_sites_show_at_once(owner_client):
+    _owner, team, client = owner_client
+    site = make_site(team, name="Second")
+    assert _names(client) == ["First", "Second"]
+    site_services.site_update(site=site, name="Renamed")
+    assert _names(client) == ["First", "Renamed"]
+    site_services.site_delete(site=site)
+    assert _names(client) == ["First"]
+
+
+def test_activation_shows_the_new_deployment(transactional_db, owner_client, live_storage):
+    _owner, team, client = owner_client
+    site = team.sites.get()
+    first = publish(site, {"index.html": "one"})
+    second = publish(site, {"index.html": "two"})
+    _cached(client)
+    assert client.get("/v1/sites").json()["sites"][0]["deploymentId"] == second.id
+    deployment_activate(deployment=first)  # a roll back: Site row changed by update()
+    assert client.get("/v1/sites").json()["sites"][0]["deploymentId"] == first.id
+
+
+def test_membership_changes_show_at_once(owner_client):
+    _owner, team, _client = owner_client
+    member = make_user()
+    member_client = api_client(member)
+    assert _names(member_client) == []  # cached: sees nothing yet
+    add_member(team, member, Role.VIEWER)
+    membership = Membership.objects.get(team=team, user=member)
+    assert _names(member_client) == ["First"]
+    make_site(team, name="Granted later")  # granted to the team's groups in bulk
+    assert _names(member_client) == ["First", "Granted later"]
+    account_services.membership_delete(membership=membership)
+    assert _names(member_client) == []
+
+
+def test_callers_never_share_entries(owner_client):
+    _owner, _team, client = owner_client
+    outsider = api_client(make_user())
+    assert _names(outsider) == []
+    staff = api_client(make_user(is_staff=True, is_superuser=True))
+    assert "First" in _names(staff)
+    assert _names(client) == ["First"]
+    # The links carry the host the caller used: another host, another entry.
+    other_host = client.get("/v1/sites", HTTP_HOST="api.example.test").json()
+    assert other_host["sites"][0]["links"]["deployments"].startswith("http://api.example.test/")
+    # The browsable API is never answered from the cache.
+    browsable = client.get("/v1/sites", HTTP_ACCEPT="text/html")
+    assert browsable["Content-Type"].startswith("text/html")
+
+
+def test_revoked_key_and_deactivated_user_are_refused_at_once(owner_client):
+    owner, _team, client = owner_client
+    key = ApiKey.objects.filter(user=owner).get()
+    account_services.api_key_delete(key=key)
+    assert client.get("/v1/sites").status_code == 401
+
+    client = api_client(owner)
+    _cached(client)
+    user = get_user_model().objects.get(pk=owner.pk)
+    user.is_active = False
+    user.save()  # as the admin does it: no service, a model save
+    assert client.get("/v1/sites").status_code == 401
+
+
+def test_cached_user_keeps_its_password(owner_client):
+    """The cached user comes back without the password hash, and saving it keeps the
+    stored one (the field is deferred, not blank)."""
+    owner, _team, client = owner_client
+    owner.set_password("correct horse battery")
+    owner.save()
+    _cached(client)
+    secret_hash = ApiKey.objects.get(user=owner).secret_hash
+    with CaptureQueriesContext(connection) as queries:
+        key = selectors.api_key_for_secret(HttpRequest(), secret_hash)
+    assert len(queries) == 0  # from the cache
+    assert key.user.get_deferred_fields() == {"password"}
+    key.user.first_name = "Ada"
+    key.user.save()
+    user = get_user_model().objects.get(pk=owner.pk)
+    assert user.first_name == "Ada"
+    assert user.check_password("correct horse battery")
+
+
+def test_a_cache_that_is_down_only_costs_speed(owner_client, settings):
+    _owner, team, client = owner_client
+    settings.SHIPWAY_READ_CACHE_URL = "redis://127.0.0.1:9/0"  # the discard port: nobody
+    assert _names(client) == ["First"]
+    make_site(team, name="Second")
+    assert _names(client) == ["First", "Second"]
+
+
+def test_only_valid_keys_and_plain_json_are_answered_from_the_cache(owner_client):
+    """Anything the cache must not answer goes through DRF as before."""
+    owner, _team, client = owner_client
+    bare = APIClient()
+    bare.credentials(HTTP_AUTHORIZATION="Bearer not-a-key")
+    response = bare.get("/v1/sites")
+    assert response.status_code == 401
+    assert response.json()["code"] == 401
+    for accept in ("text/html", "application/json; indent=4"):
+        response = client.get("/v1/sites", HTTP_ACCEPT=accept)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(accept.split(";")[0]), accept
+    assert client.get("/v1/sites?format=api")["Content-Type"].startswith("text/html")
+    # A key that expires is refused from that moment, though it and its list are cached.
+    _key, secret = account_services.api_key_create(
+        user=owner, name="short", expires_in=timedelta(seconds=1)
+    )
+    short = APIClient()
+    short.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    _cached(short)
+    time.sleep(1.1)
+    response = short.get("/v1/sites")
+    assert response.status_code == 401
+    assert "expired" in response.json()["message"]
