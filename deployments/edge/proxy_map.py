@@ -543,4 +543,5 @@ def nginx_config(template: str | Path | None = None, **values: str) -> str:
         ),
     }
     filled = {**defaults, **values}
+    filled.setdefault("SHIPWAY_API", filled["SHIPWAY_WEB"])  # one process serves both
     return re.sub(r"\$\{([A-Z_]+)\}", lambda m: filled.get(m[1], m[0]), path.read_text())

@@ -4,6 +4,8 @@ host map on disk and hands everything else to the Python edge (the session's uvi
 from __future__ import annotations
 
 import gzip
+import http.client
+import http.server
 import os
 import pwd
 import re
@@ -56,8 +58,9 @@ class Nginx:
     """nginx with deploy/nginx.conf on a loopback port, its @edge the live server (which
     restarts on a new port when it must: nginx then restarts with it)."""
 
-    def __init__(self, binary: str, run: Path, edge_root: Path) -> None:
+    def __init__(self, binary: str, run: Path, edge_root: Path, api_port: int = 0) -> None:
         self.binary, self.run, self.edge_root = binary, run, edge_root
+        self.api_port = api_port  # a WSGI process of its own for the platform, or none
         self.port = _free_port()
         self.web_port = 0
         self.process: subprocess.Popen | None = None
@@ -77,6 +80,7 @@ class Nginx:
             SHIPWAY_EDGE_ROOT=str(self.edge_root),
             SITES_DOMAIN=SITES_DOMAIN,
             SHIPWAY_WEB=f"127.0.0.1:{web_port}",
+            SHIPWAY_API=f"127.0.0.1:{self.api_port or web_port}",
             SHIPWAY_PLATFORM_HOSTS="platform.invalid",
         )
         (self.run / "nginx.conf").write_text(config)
@@ -372,3 +376,54 @@ def test_verified_custom_domains_are_linked_and_can_move(front, edge_root, stati
     proxy_map.publish_site(site.id)
     assert linked(edge_root, "www.example.test") == f"../deployments/{moved_to.id}"
     assert front.get("www.example.test").body == b"second site"
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """An upstream that answers every GET with its name (the server's `name`)."""
+
+    def do_GET(self) -> None:
+        body = self.server.name.encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web(
+    tmp_path, edge_root
+):
+    """With SHIPWAY_API set (runplatform --api-port), nginx sends the dashboard, admin and
+    API to the WSGI process, and the realtime feed and every site host to the ASGI web."""
+    binary = shutil.which("nginx")
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    upstreams = {}
+    for name in ("web", "api"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+        server.name = name  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        upstreams[name] = server
+    nginx = Nginx(binary, tmp_path, edge_root, api_port=upstreams["api"].server_address[1])
+    try:
+        port = nginx.ensure(upstreams["web"].server_address[1])
+        expected = {
+            ("platform.invalid", "/v1/sites"): "api",
+            ("platform.invalid", "/v1/realtime/tokens"): "api",
+            ("platform.invalid", "/admin/"): "api",
+            ("platform.invalid", "/"): "api",
+            ("platform.invalid", "/v1/realtime"): "web",
+            (f"some-site.{SITES_DOMAIN}", "/missing-file"): "web",
+        }
+        for (hostname, path), upstream in expected.items():
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path, headers={"Host": hostname})
+            answer = connection.getresponse()
+            assert (hostname, path, answer.read().decode()) == (hostname, path, upstream)
+            connection.close()
+    finally:
+        nginx.stop()
+        for server in upstreams.values():
+            server.shutdown()

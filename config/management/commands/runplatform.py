@@ -2,6 +2,12 @@
 
 Migrates, makes sure an admin exists, starts an embedded Redis when REDIS_URL is unset,
 then runs the web (uvicorn), a Celery worker and Celery beat until Ctrl-C stops them all.
+
+One port serves everything (the API, dashboard, admin, realtime feed and sites), which
+is what a laptop wants. Behind a front proxy, `--api-port` also runs the dashboard,
+admin and API under gunicorn's sync workers, which answer Django's views for several
+times less CPU than uvicorn (bench/RESULTS.md, "API"); the proxy sends plain platform
+HTTP there and the realtime feed and sites to the web (deploy/nginx.conf, SHIPWAY_API).
 """
 
 from __future__ import annotations
@@ -41,8 +47,25 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("SHIPWAY_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--web-workers", type=int, default=1)
+        parser.add_argument(
+            "--api-port",
+            type=int,
+            default=int(os.environ.get("SHIPWAY_API_PORT", "0")),
+            help="also serve the platform's HTTP under gunicorn (WSGI) on this port, for a "
+            "front proxy to route to (0, the default: no)",
+        )
+        parser.add_argument("--api-workers", type=int, default=os.cpu_count() or 2)
 
-    def handle(self, *args: Any, host: str, port: int, web_workers: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        web_workers: int,
+        api_port: int,
+        api_workers: int,
+        **options: Any,
+    ) -> None:
         env = os.environ.copy()
         redis_server = None
         if not settings.REDIS_URL:
@@ -103,8 +126,21 @@ class Command(BaseCommand):
                 str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
         }
+        if api_port:
+            commands["api"] = [
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"{host}:{api_port}",
+                "--workers",
+                str(api_workers),
+                "--worker-class",
+                "sync",
+            ]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-        self._print_addresses(host, port)
+        self._print_addresses(host, port, api_port)
 
         stopping = False
 
@@ -172,9 +208,16 @@ class Command(BaseCommand):
             )
         )
 
-    def _print_addresses(self, host: str, port: int) -> None:
+    def _print_addresses(self, host: str, port: int, api_port: int) -> None:
         base = f"http://{host}:{port}"
         sites = settings.SITES_URL_TEMPLATE.format(host=f"<siteId>.{settings.SITES_DOMAIN}")
+        api = (
+            f"  WSGI       http://{host}:{api_port}/ (gunicorn: the dashboard, admin and API "
+            f"for a front proxy; python manage.py edgemap nginx-conf --web {host}:{port} "
+            f"--api {host}:{api_port})\n"
+            if api_port
+            else ""
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 "\nShipway is up.\n"
@@ -183,6 +226,7 @@ class Command(BaseCommand):
                 f"  API docs   {base}/v1/docs\n"
                 f"  API        {base}/v1/\n"
                 f"  sites      {sites}\n"
+                f"{api}"
                 "Press Ctrl-C to stop.\n"
             )
         )

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         conf = actions.add_parser("nginx-conf", help="print deploy/nginx.conf, filled in")
         conf.add_argument("--listen", default="80", help="nginx `listen` (default 80)")
         conf.add_argument("--web", default="127.0.0.1:8000", help="the web process, host:port")
+        conf.add_argument(
+            "--api", default=None, help="the WSGI API process, host:port (default: --web)"
+        )
         conf.add_argument("--user", default="www-data", help="nginx's worker user")
         conf.add_argument("--workers", default="auto", help="worker_processes")
         conf.add_argument("--run-dir", default="/run/shipway-nginx", help="pid, logs, temp")
@@ -45,6 +48,7 @@ class Command(BaseCommand):
                 proxy_map.nginx_config(
                     SHIPWAY_NGINX_LISTEN=options["listen"],
                     SHIPWAY_WEB=options["web"],
+                    SHIPWAY_API=options["api"] or options["web"],
                     SHIPWAY_NGINX_USER=options["user"],
                     SHIPWAY_NGINX_WORKERS=options["workers"],
                     SHIPWAY_NGINX_RUN_DIR=options["run_dir"],
