@@ -221,6 +221,7 @@
       show("ready", status === "ready");
       show("not-ready", status !== "ready");
       show("active", active);
+      show("not-active", !active);
       show("activatable", status === "ready" && !active);
       show("deletable", !running && !active);
       if (!running) {
