@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
 from config.api.views import ApiViewSet
 from deployments import consumers, services, uploads, vcs
@@ -219,9 +220,9 @@ class DeploymentViewSet(
         path = f"{deployment.storage_prefix}/{names[kind]}"
         if not artifacts().exists(path):
             raise NotFound(f"This deployment has no {kind} archive.")
-        return FileResponse(
+        return file_download(
+            request,
             artifacts().open(path, "rb"),
-            as_attachment=True,
             filename=f"{deployment.site_id}-{deployment.id}-{kind}.tar.gz",
             content_type="application/gzip",
         )
