@@ -15,6 +15,7 @@ from pathlib import Path
 import structlog
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from builds.detection import Detection, detect
@@ -73,7 +74,8 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 _copy_tree(tree / spec.workdir / spec.output_directory, out_dir, spec)
             packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
             output.write(
-                f"Packaged {packaged.file_count} files ({packaged.output_size} bytes) "
+                f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
+                f"({packaged.output_size} bytes) "
                 f"in {time.monotonic() - started:.1f} s.\n"
             )
         except BuildError as exc:

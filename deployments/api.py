@@ -13,12 +13,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
+from config.api.renderers import PlainTextRenderer
 from config.api.views import ApiViewSet
 from deployments import consumers, services, uploads, vcs
 from deployments import logs as build_logs
@@ -231,7 +233,8 @@ class DeploymentViewSet(
         parameters=[OpenApiParameter("offset", int, default=0)],
         responses={(200, "text/plain"): str},
     )
-    @action(detail=True, methods=["get"])
+    # Text, whatever the caller accepts; `Accept: text/plain` included (not a 406).
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PlainTextRenderer])
     def logs(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         deployment = self.get_object()
         raw = request.query_params.get("offset", "0")

@@ -1,6 +1,8 @@
 """A no-build static site goes from upload to ready through the API and the real task
 (run eagerly in-process: no container is needed when there is nothing to run)."""
 
+import json
+
 import pytest
 
 from config.celery import app as celery_app
@@ -40,3 +42,13 @@ def test_static_site_upload_to_ready(eager_celery):
     assert artifacts().exists(f"{prefix}/manifest.json")
     log = client.get(f"/v1/sites/{site.id}/deployments/{deployment.id}/logs").content.decode()
     assert "Packaged 2 files" in log
+    # Asking for text gets the same text (DRF would answer 406 without a text renderer).
+    as_text = client.get(
+        f"/v1/sites/{site.id}/deployments/{deployment.id}/logs", HTTP_ACCEPT="text/plain"
+    )
+    assert as_text.status_code == 200
+    assert as_text["Content-Type"] == "text/plain; charset=utf-8"
+    assert as_text.content.decode() == log
+    missing = client.get(f"/v1/sites/{site.id}/deployments/nope/logs", HTTP_ACCEPT="text/plain")
+    assert missing.status_code == 404
+    assert json.loads(missing.content)["code"] == 404
