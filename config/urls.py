@@ -70,5 +70,5 @@ urlpatterns = [
     path("", include("config.dashboard.urls")),
 ]
 
-handler404 = "config.api.errors.json_not_found"
+handler404 = "config.dashboard.views.base.not_found"
 handler500 = "config.api.errors.json_server_error"

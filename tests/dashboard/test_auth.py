@@ -33,3 +33,20 @@ def test_sign_out_is_a_post_form() -> None:
     response = client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_unknown_addresses_get_the_dashboards_page_and_the_api_its_json(signed_in) -> None:
+    client = client_for(make_user() if signed_in else None)
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "Not found" in html and "Back to your sites" in html
+    api = client.get("/v1/no-such-collection")
+    assert api.status_code == 404
+    assert api.json() == {
+        "message": "The requested resource was not found.",
+        "code": 404,
+        "type": "not_found",
+    }

@@ -24,6 +24,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
 from accounts.models import Membership, Team
 from accounts.selectors import team_for
+from config.api.errors import json_not_found
 
 SESSION_TEAM = "dashboard_team_id"
 
@@ -51,12 +52,22 @@ def dashboard_view(view: View) -> View:
 
 
 def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    # A signed-out visitor (an unknown address) gets the page without a team switcher.
+    nav = None if request.user.is_authenticated else Navigation(teams=[], current=None)
     return render_page(
         request,
         "dashboard/error.html",
         {"code": status, "title": title, "message": message},
         status=status,
+        nav=nav,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the API's JSON envelope under /v1/, the dashboard's page elsewhere."""
+    if request.path.startswith("/v1/"):
+        return json_not_found(request, exception)
+    return error_page(request, 404, "Not found", "There is nothing at this address.")
 
 
 # -- the current team -------------------------------------------------------------------
