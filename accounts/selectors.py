@@ -57,6 +57,11 @@ def api_key_for_secret(request: HttpRequest, secret_hash: str) -> ApiKey | None:
     return key
 
 
+def prefetch_api_key(request: HttpRequest, secret_hash: str) -> None:
+    """Have the request's first read-cache round trip also fetch this key's entry."""
+    readcache.prefetch(request, "api-key", secret_hash)
+
+
 def remember_api_key(request: HttpRequest, key: ApiKey) -> None:
     """Cache `key` (as it is now) for `api_key_for_secret`."""
     values = (

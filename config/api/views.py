@@ -9,6 +9,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import selectors
 from accounts.authentication import authenticated_api_key, bearer_secret_hash
 from accounts.models import ApiKey
 from config import readcache
@@ -36,7 +37,8 @@ class ReadCachedListMixin:
     would answer with plain JSON is then answered in front of DRF, from one Redis round
     trip: the same authentication function decides (a key that is unknown, expired or
     whose user is inactive falls through to DRF, which refuses it), and the same bytes
-    and headers come back. The browsable API is never cached.
+    and headers come back; on a miss DRF answers without another round trip. The
+    browsable API is never cached.
     """
 
     @classmethod
@@ -84,15 +86,17 @@ def _cached_list(request: HttpRequest) -> HttpResponse | None:
         return None
     try:
         secret_hash = bearer_secret_hash(request)
-        if secret_hash is None:
-            return None
-        parts = _list_entry(request, "api-key", secret_hash)
-        readcache.prefetch(request, *parts)  # one round trip for the key and the list
-        authenticated_api_key(request, secret_hash)
     except exceptions.AuthenticationFailed:
         return None  # DRF's authentication says why, in the API's error envelope
-    cached = readcache.get(request, *parts)
+    if secret_hash is None:
+        return None
+    selectors.prefetch_api_key(request, secret_hash)  # one round trip for both
+    cached = readcache.get(request, *_list_entry(request, "api-key", secret_hash))
     if cached is None:
+        return None  # DRF answers, and finds the key in what this round trip fetched
+    try:
+        authenticated_api_key(request, secret_hash)
+    except exceptions.AuthenticationFailed:
         return None
     body, headers = cached
     return HttpResponse(body, headers=headers)
