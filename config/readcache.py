@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
-from functools import cache
 from typing import Any
 
 import redis
@@ -34,6 +33,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
+
+from config.redis_clients import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -54,15 +55,9 @@ WATCHED_MODELS = (
 _MEMO = "_readcache"  # per request: the generation and what the first MGET fetched
 
 
-@cache
-def _client(url: str) -> redis.Redis:
-    # Short timeouts: a Redis that hangs must not hold up the requests it would speed up.
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-
 def _redis() -> redis.Redis | None:
     url = settings.SHIPWAY_READ_CACHE_URL
-    return _client(url) if url else None
+    return redis_client(url) if url else None
 
 
 def _key(parts: tuple[Any, ...]) -> str:

@@ -17,6 +17,7 @@ import structlog
 from django.conf import settings
 from django.dispatch import receiver
 
+from config.redis_clients import redis_client
 from sites.signals import site_serving_changed
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def announce(site_id: str | None) -> None:
         edge.invalidate(site_id)
     if settings.REDIS_URL:
         try:
-            redis.Redis.from_url(settings.REDIS_URL).publish(CHANNEL, site_id or "*")
+            redis_client(settings.REDIS_URL).publish(CHANNEL, site_id or "*")
         except redis.RedisError:
             log.warning("edge.invalidation_not_published", site_id=site_id, exc_info=True)
 
