@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
+from accounts.signals import user_access_changed
 from config import events
 from config.api.errors import Conflict
 from config.ids import new_id
@@ -104,6 +105,13 @@ def _ensure_an_owner_remains(membership: Membership) -> None:
         raise Conflict("A team must keep at least one owner.")
 
 
+def _access_changed(user_id: int) -> None:
+    """After commit: the user's open feeds re-check their channels, and their preview
+    cookies stop working (the edge listens to user_access_changed)."""
+    events.access_changed(user_id)
+    transaction.on_commit(lambda: user_access_changed.send(sender=None, user_id=user_id))
+
+
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str) -> Membership:
     """Change a member's role (and so the group that carries their permissions)."""
@@ -115,7 +123,7 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
     user.groups.add(team.group_for(role))
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
-    events.access_changed(user.pk)
+    _access_changed(user.pk)
     log.info("membership.updated", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -127,7 +135,7 @@ def membership_delete(*, membership: Membership) -> None:
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
     membership.delete()
-    events.access_changed(membership.user_id)
+    _access_changed(membership.user_id)
     log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
 
 

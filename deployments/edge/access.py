@@ -5,11 +5,13 @@ reach them. The edge sends a visitor without a valid cookie to the dashboard's
 `/edge/authorize`; that view checks the user may read the site and redirects back to
 `/.shipway/auth` on the site's host with a one-minute signed ticket; the edge turns the
 ticket into a host-only cookie (signed, 12 hours) and sends the visitor on. Checking the
-cookie costs one HMAC, no database.
+cookie costs one HMAC, no database. A cookie issued before its user's access changed is
+void (invalidation.revoke_previews): the visitor goes through the handshake again.
 """
 
 from __future__ import annotations
 
+import time
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -17,6 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from django.conf import settings
 from django.core import signing
 
+from deployments.edge import invalidation
 from deployments.edge.served import Served
 
 COOKIE = "__shipway_access"
@@ -27,8 +30,12 @@ TICKET_AGE = 60
 COOKIE_AGE = 12 * 3600
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def issue_ticket(*, site_id: str, host: str, user_id: int) -> str:
-    return signing.dumps({"s": site_id, "h": host, "u": user_id}, salt=TICKET_SALT)
+    return signing.dumps({"s": site_id, "h": host, "u": user_id, "t": _now_ms()}, salt=TICKET_SALT)
 
 
 def allowed(served: Served, cookie_header: bytes) -> bool:
@@ -46,7 +53,10 @@ def allowed(served: Served, cookie_header: bytes) -> bool:
         value = signing.loads(morsel.value, salt=COOKIE_SALT, max_age=COOKIE_AGE)
     except signing.BadSignature:
         return False
-    return value.get("s") == served.site_id and value.get("h") == served.host
+    if value.get("s") != served.site_id or value.get("h") != served.host:
+        return False
+    # "t": when it was issued (ms); cookies from before "t" existed count as the oldest.
+    return value.get("t", 1) > invalidation.revoked_at(value.get("u"))
 
 
 def sign_in_url(served: Served, scope: dict[str, Any]) -> str:
@@ -67,8 +77,11 @@ def callback(served: Served, scope: dict[str, Any]) -> tuple[int, str, list[tupl
         return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
     if ticket.get("s") != served.site_id or ticket.get("h") != served.host:
         return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
+    if ticket.get("t", 0) <= invalidation.revoked_at(ticket.get("u")):  # checked before
+        return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
     value = signing.dumps(
-        {"s": served.site_id, "h": served.host, "u": ticket.get("u")}, salt=COOKIE_SALT
+        {"s": served.site_id, "h": served.host, "u": ticket.get("u"), "t": _now_ms()},
+        salt=COOKIE_SALT,
     )
     secure = "; Secure" if settings.SITES_URL_TEMPLATE.startswith("https") else ""
     cookie = f"{COOKIE}={value}; Path=/; Max-Age={COOKIE_AGE}; HttpOnly; SameSite=Lax{secure}"

@@ -1,6 +1,7 @@
 """Preview protection: deployment addresses of a "previews" site open only for signed-in
 members of its team, through the dashboard handshake."""
 
+import time
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -9,9 +10,12 @@ from django.conf import settings as django_settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+from accounts.models import Membership, Role
+from accounts.services import membership_delete
 from sites.services import site_update
 from tests.edge.conftest import SITES_DOMAIN, publish
-from tests.factories import make_user
+from tests.factories import add_member, make_user
+from tests.live import EdgeClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,3 +90,50 @@ def test_a_forged_ticket_is_not_accepted(edge, static_site):
     response = edge.get(host, "/.shipway/auth?ticket=bogus&next=/")
     assert response.status == 302 and "/edge/authorize" in response.getheader("location")
     assert response.getheader("set-cookie") is None
+
+
+def _refused_soon(edge, host: str, cookie: str) -> bool:  # type: ignore[no-untyped-def]
+    """The live server learns a revocation through Redis a moment after it is made."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if edge.get(host, "/", Cookie=cookie).status == 302:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_removed_member_loses_preview_access_at_once(edge, static_site, _live_server):
+    site, owner = static_site
+    site_update(site=site, access="previews")
+    deployment = publish(site, {"index.html": "secret preview"})
+    preview = f"{deployment.id}.{site.id}.{SITES_DOMAIN}"
+    member = add_member(site.team, make_user(), Role.VIEWER)
+    cookie = follow_handshake(edge, preview, member)
+    owner_cookie = follow_handshake(edge, preview, owner)
+    assert edge.get(preview, "/", Cookie=cookie).body == b"secret preview"
+
+    membership_delete(membership=Membership.objects.get(team=site.team, user=member))
+    assert _refused_soon(edge, preview, cookie)
+    assert edge.get(preview, "/", Cookie=owner_cookie).body == b"secret preview"
+    # The dashboard refuses them a new one; a web process started later refuses the old.
+    location = urlsplit(edge.get(preview).getheader("location"))
+    again = edge.get(
+        "127.0.0.1", f"{location.path}?{location.query}", Cookie=session_cookie(member)
+    )
+    assert again.status == 403
+    _live_server.stop()
+    restarted = EdgeClient(_live_server.ensure_fresh())
+    assert restarted.get(preview, "/", Cookie=cookie).status == 302
+    assert restarted.get(preview, "/", Cookie=owner_cookie).body == b"secret preview"
+
+
+def test_a_deactivated_user_loses_preview_access_at_once(edge, static_site):
+    site, owner = static_site
+    site_update(site=site, access="team")
+    publish(site, {"index.html": "team only"})
+    host = f"{site.id}.{SITES_DOMAIN}"
+    cookie = follow_handshake(edge, host, owner)
+    assert edge.get(host, "/", Cookie=cookie).body == b"team only"
+    owner.is_active = False
+    owner.save()  # as the admin does it
+    assert _refused_soon(edge, host, cookie)
