@@ -199,6 +199,9 @@ SHIPWAY_SERVER_IPS = [
 SHIPWAY_DNS_NAMESERVERS = [
     s.strip() for s in os.environ.get("SHIPWAY_DNS_NAMESERVERS", "").split(",") if s.strip()
 ]
+# A pending custom-domain claim blocks other sites from the name for this many days, then
+# lapses (so nobody can hold a domain they cannot verify).
+SHIPWAY_DOMAIN_CLAIM_DAYS = env_int("SHIPWAY_DOMAIN_CLAIM_DAYS", 7)
 # Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
 SHIPWAY_PLATFORM_HOSTS = [
     h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -169,13 +170,25 @@ def domain_create(*, site: Site, domain: str) -> Domain:
     """Claim `domain` for the site, pending until `domain_verify` finds its records.
 
     400 (naming `domain`) for a malformed name or one of Shipway's own; 409 when any
-    site, this one included, already has it.
+    site, this one included, already has it. Another site's pending claim lapses after
+    SHIPWAY_DOMAIN_CLAIM_DAYS: then this claim replaces it.
     """
     name = normalize_domain(domain)
     _refuse_platform(name)
-    holder = Domain.objects.filter(domain=name).values_list("site_id", flat=True).first()
-    if holder is not None:
-        raise _taken(name, holder == site.id)
+    held = Domain.objects.select_for_update().filter(domain=name).first()
+    if held is not None:
+        lapses = held.created_at + timedelta(days=settings.SHIPWAY_DOMAIN_CLAIM_DAYS)
+        if held.site_id == site.id or held.status != DomainStatus.PENDING:
+            raise _taken(name, held.site_id == site.id)
+        if lapses > timezone.now():
+            raise Conflict(
+                f"The domain '{name}' is claimed by another site and waits for its DNS "
+                f"records; unless it is verified, the claim lapses at "
+                f"{lapses.isoformat(timespec='seconds')}."
+            )
+        held.delete()  # never verified: the name goes to whoever can prove it now
+        notify_serving_changed(held.site_id)
+        log.info("domain.claim_lapsed", site_id=held.site_id, domain_id=held.pk, domain=name)
     record = Domain(site=site, domain=name)
     try:
         with transaction.atomic():

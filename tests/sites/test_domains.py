@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import dns.message
@@ -14,6 +15,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import pytest
+from django.utils import timezone
 
 from deployments.services import deployment_create_from_upload
 from sites import domains
@@ -433,6 +435,33 @@ def test_a_domain_belongs_to_one_site_at_most(client, site, owner):
     assert theirs.status_code == 409
     assert "blog" not in theirs.json()["message"]  # says it is taken, not by whom
     assert Domain.objects.count() == 1
+
+
+def test_a_pending_claim_lapses_for_others_after_the_claim_days(client, site, dns_server, settings):
+    """Nobody can hold a name they cannot verify: after SHIPWAY_DOMAIN_CLAIM_DAYS another
+    site's pending claim gives way; a verified one never does."""
+    stranger = make_user("stranger")
+    make_site(make_team(stranger, team_id="other"), "theirs", name="Theirs")
+    theirs = api_client(stranger)
+    pending = claimed(client, "www.example.com")
+    refused = add(theirs, "www.example.com", site_id="theirs")
+    assert refused.status_code == 409
+    assert "lapses at" in refused.json()["message"]
+
+    Domain.objects.filter(pk=pending["id"]).update(
+        created_at=timezone.now() - timedelta(days=settings.SHIPWAY_DOMAIN_CLAIM_DAYS, seconds=1)
+    )
+    assert add(client, "www.example.com").status_code == 409  # its own site: still its own
+    taken = add(theirs, "www.example.com", site_id="theirs")
+    assert taken.status_code == 201, taken.content
+    assert list(Domain.objects.values_list("site_id", flat=True)) == ["theirs"]
+    assert client.get(f"/v1/sites/blog/domains/{pending['id']}").status_code == 404
+
+    verified = claimed(client, "shop.example.com")
+    publish_records(dns_server, verified, "TXT", "CNAME")
+    assert verify(client, verified["id"])["verified"]
+    Domain.objects.filter(pk=verified["id"]).update(created_at=timezone.now() - timedelta(days=365))
+    assert add(theirs, "shop.example.com", site_id="theirs").status_code == 409
 
 
 def test_a_deleted_domain_can_be_added_again_at_once(client, site, dns_server):
