@@ -204,10 +204,10 @@ def deployment_transition(
         for name, value in fields.items():
             setattr(deployment, name, value)
         deployment.save()
+        if to == Status.READY and deployment.activate:
+            _make_active(deployment)  # first, so the `ready` event already says `active`
         _announce(deployment, "update")
         notify_serving_changed(deployment.site_id)  # its own address shows its status
-        if to == Status.READY and deployment.activate:
-            _make_active(deployment)
     log.info(
         "deployment.status_changed",
         site_id=deployment.site_id,

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 from accounts import services as account_services
 from accounts.models import Membership, Role
 from deployments import logs
-from deployments.models import Status
+from deployments.models import Deployment, Status
 from deployments.services import deployment_create_from_upload, deployment_transition
 from tests.archives import tar_gz, upload
 from tests.factories import add_member, api_client, make_site, make_team, make_user
@@ -58,6 +58,7 @@ def receive_until(ws, done, timeout: float = 10) -> list[dict]:  # type: ignore[
 
 def test_statuses_in_order_and_the_log_exactly_once(setup):
     port, owner, _team, site, deployment = setup
+    Deployment.objects.filter(pk=deployment.id).update(activate=True)  # goes live when ready
     base = f"sites.{site.id}.deployments.{deployment.id}"
     with feed(port, owner, base, f"{base}.logs") as ws:
         hello = json.loads(ws.recv(timeout=10))
@@ -87,6 +88,8 @@ def test_statuses_in_order_and_the_log_exactly_once(setup):
         producer.join()
     statuses = [m["data"]["payload"]["status"] for m in messages if base in m["data"]["channels"]]
     assert statuses == ["processing", "building", "ready"]
+    ready = next(m for m in messages if m["data"]["payload"].get("status") == "ready")
+    assert ready["data"]["payload"]["active"] is True  # activated in the same transaction
     chunks = [m["data"]["payload"] for m in messages if m["data"]["channels"] == [f"{base}.logs"]]
     text = "".join(c["text"] for c in chunks)
     assert text == "".join(lines)
