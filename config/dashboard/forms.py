@@ -145,6 +145,29 @@ class UploadForm(forms.Form):
         return code
 
 
+class GitDeployForm(forms.Form):
+    repository = forms.CharField(
+        label="Repository",
+        max_length=2048,
+        help_text="An https:// address of a git repository. For a private one, put a token "
+        "in it (https://TOKEN@host/owner/repo.git): it is never shown again.",
+    )
+    reference_type = forms.ChoiceField(
+        label="Deploy a",
+        choices=[("branch", "Branch"), ("tag", "Tag"), ("commit", "Commit")],
+        initial="branch",
+    )
+    reference = forms.CharField(label="Name or commit", max_length=255, initial="main")
+    activate = forms.BooleanField(
+        label="Serve it when the build is ready", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its ids must differ from the upload form's on the same page (both have `activate`).
+        kwargs.setdefault("auto_id", "git_%s")
+        super().__init__(*args, **kwargs)
+
+
 class RedeployForm(forms.Form):
     clear_cache = forms.BooleanField(label="Without the build cache", required=False)
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path(SITE + "settings/", sites.site_settings, name="site-settings"),
     path(SITE + "delete/", sites.site_delete, name="site-delete"),
     path(SITE + "upload/", deployments.deployment_upload, name="upload"),
+    path(SITE + "git/", deployments.deployment_from_git, name="deploy-git"),
     path(SITE + "variables/", variables.variable_list, name="variables"),
     path(SITE + "variables/<str:variable_id>/", variables.variable_edit, name="variable"),
     path(

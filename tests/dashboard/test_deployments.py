@@ -77,6 +77,66 @@ def test_a_refused_archive_shows_why_on_the_form_and_creates_nothing() -> None:
     assert Deployment.objects.filter(site_id="site-a").count() == 1
 
 
+def test_the_git_form_queues_a_deployment_of_a_reference() -> None:
+    world = build_world()
+    client = world.client("developer")
+    html = client.get("/sites/site-a/").content.decode()
+    assert 'action="/sites/site-a/git/"' in html and "Or deploy from a git repository" in html
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "two elements share an id (the two forms' fields)"
+    response = client.post(
+        "/sites/site-a/git/",
+        {
+            "repository": "https://ci-token@git.example.com/team/site.git",
+            "reference_type": "tag",
+            "reference": "v1.2.0",
+            "activate": "on",
+        },
+    )
+    assert response.status_code == 302
+    deployment = Deployment.objects.exclude(pk=world.deployment.pk).get(site_id="site-a")
+    assert response["Location"] == f"/sites/site-a/deployments/{deployment.id}/"
+    assert (deployment.source_type, deployment.reference_type, deployment.reference) == (
+        "vcs",
+        "tag",
+        "v1.2.0",
+    )
+    assert deployment.created_by == world.users["developer"] and deployment.activate
+    page = client.get(response["Location"]).content.decode()
+    assert "ci-token" not in page  # the token in the address is never shown
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"repository": "ftp://git.example.com/x.git"}, "repository", "Use a "),
+        ({"reference_type": "commit", "reference": "main"}, "reference", "hex digits"),
+        ({"reference": "../etc"}, "reference", "not a valid git branch"),
+        ({"reference_type": "ref"}, "reference_type", "Select a valid choice"),
+    ],
+)
+def test_a_refused_git_source_shows_why_on_its_field_and_creates_nothing(
+    fields, field, message
+) -> None:
+    world = build_world()
+    body = {"repository": "https://git.example.com/x.git", "reference_type": "branch"}
+    body |= {"reference": "main", **fields}
+    response = world.client("developer").post("/sites/site-a/git/", body)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="git_{field}_error1"' in html and message in html
+    assert '<details class="git-deploy" open>' in html  # shown unfolded, with its errors
+    assert Deployment.objects.filter(site_id="site-a").count() == 1
+
+
+def test_viewers_cannot_deploy_from_git() -> None:
+    world = build_world()
+    body = {"repository": "https://git.example.com/x.git", "reference_type": "branch"}
+    response = world.client("viewer").post("/sites/site-a/git/", body | {"reference": "main"})
+    assert response.status_code == 403
+    assert Deployment.objects.filter(site_id="site-a").count() == 1
+
+
 # -- the deployment page -------------------------------------------------------------
 
 

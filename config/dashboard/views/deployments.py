@@ -1,5 +1,5 @@
-"""Deployments: the page with its live log, the upload form (no script), and the buttons
-(activate, cancel, redeploy, delete), each one service call."""
+"""Deployments: the page with its live log, the upload form (no script), the git form,
+and the buttons (activate, cancel, redeploy, delete), each one service call."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from config.api.errors import Conflict
 from config.dashboard import ansi
 from config.dashboard.display import present
-from config.dashboard.forms import RedeployForm, UploadForm
+from config.dashboard.forms import GitDeployForm, RedeployForm, UploadForm
 from config.dashboard.views.base import (
     apply_errors,
     dashboard_view,
@@ -104,7 +104,31 @@ def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
         else:
             messages.success(request, "Upload received; the build is queued.")
             return redirect(_page_of(deployment))
-    return site_page(request, site, form, status=400)
+    return site_page(request, site, upload_form=form, status=400)
+
+
+@require_POST
+@dashboard_view
+def deployment_from_git(request: HttpRequest, site_id: str) -> HttpResponse:
+    """The git form: a deployment of a branch, tag or commit, then its page."""
+    site = site_for(request.user, site_id, "change")
+    form = GitDeployForm(request.POST)
+    if form.is_valid():
+        try:
+            deployment = deployment_services.deployment_create_from_vcs(
+                site=site,
+                repository=form.cleaned_data["repository"],
+                reference=form.cleaned_data["reference"],
+                reference_type=form.cleaned_data["reference_type"],
+                activate=form.cleaned_data["activate"],
+                user=request.user,
+            )
+        except (ValidationError, Conflict) as exc:
+            apply_errors(form, exc, aliases={"type": "reference_type"})
+        else:
+            messages.success(request, "Deployment queued; the build fetches the repository.")
+            return redirect(_page_of(deployment))
+    return site_page(request, site, git_form=form, status=400)
 
 
 @require_POST

@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.selectors import team_for
 from config.api.errors import Conflict
 from config.dashboard.display import present, present_sites
-from config.dashboard.forms import SiteCreateForm, SiteSettingsForm, UploadForm
+from config.dashboard.forms import GitDeployForm, SiteCreateForm, SiteSettingsForm, UploadForm
 from config.dashboard.views.base import (
     apply_errors,
     dashboard_view,
@@ -93,9 +93,15 @@ def site_create(request: HttpRequest) -> HttpResponse:
 
 
 def site_page(
-    request: HttpRequest, site: Site, upload_form: UploadForm, *, status: int = 200
+    request: HttpRequest,
+    site: Site,
+    upload_form: UploadForm | None = None,
+    git_form: GitDeployForm | None = None,
+    *,
+    status: int = 200,
 ) -> HttpResponse:
-    """The site's deployments with the upload box (also after a refused upload)."""
+    """The site's deployments with the upload box and the git form (also after one of
+    them was refused: that one comes back with its errors)."""
     remember_team(request, site.team_id)
     deployments = Paginator(
         site.deployments.select_related("created_by"), DEPLOYMENTS_PER_PAGE
@@ -105,7 +111,9 @@ def site_page(
         "site": site,
         "tab": "deployments",
         "deployments": deployments,
-        "upload_form": upload_form,
+        "upload_form": upload_form or UploadForm(),
+        "git_form": git_form or GitDeployForm(),
+        "git_open": git_form is not None,  # the refused git form is shown unfolded
         "can_change": can(request.user, site, "change"),
         "api_base": request.build_absolute_uri("/v1/")[:-1],
     }
@@ -115,7 +123,7 @@ def site_page(
 @dashboard_view
 def site_detail(request: HttpRequest, site_id: str) -> HttpResponse:
     site = site_for(request.user, site_id, "view")
-    return site_page(request, site, UploadForm())
+    return site_page(request, site)
 
 
 @dashboard_view
