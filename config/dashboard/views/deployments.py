@@ -4,7 +4,9 @@ and the buttons (activate, cancel, redeploy, delete), each one service call."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -85,26 +87,45 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     return render_page(request, "dashboard/deployment.html", context)
 
 
+def _create_and_open(
+    request: HttpRequest,
+    form: forms.Form,
+    create: Callable[[], Deployment],
+    done: str,
+    aliases: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """Run `create` (a service call reading the valid `form`) and open the new
+    deployment's page with `done` flashed; None when the form or the service refused
+    (the reasons are then on `form`)."""
+    if not form.is_valid():
+        return None
+    try:
+        deployment = create()
+    except (ValidationError, Conflict) as exc:
+        apply_errors(form, exc, aliases)
+        return None
+    messages.success(request, done)
+    return redirect(_page_of(deployment))
+
+
 @require_POST
 @dashboard_view
 def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
     """The upload box without a script: one multipart POST, then the deployment's page."""
     site = site_for(request.user, site_id, "change")
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            deployment = deployment_services.deployment_create_from_upload(
-                site=site,
-                archive=form.cleaned_data["code"],
-                activate=form.cleaned_data["activate"],
-                user=request.user,
-            )
-        except (ValidationError, Conflict) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Upload received; the build is queued.")
-            return redirect(_page_of(deployment))
-    return site_page(request, site, upload_form=form, status=400)
+    opened = _create_and_open(
+        request,
+        form,
+        lambda: deployment_services.deployment_create_from_upload(
+            site=site,
+            archive=form.cleaned_data["code"],
+            activate=form.cleaned_data["activate"],
+            user=request.user,
+        ),
+        "Upload received; the build is queued.",
+    )
+    return opened or site_page(request, site, upload_form=form, status=400)
 
 
 @require_POST
@@ -113,22 +134,21 @@ def deployment_from_git(request: HttpRequest, site_id: str) -> HttpResponse:
     """The git form: a deployment of a branch, tag or commit, then its page."""
     site = site_for(request.user, site_id, "change")
     form = GitDeployForm(request.POST)
-    if form.is_valid():
-        try:
-            deployment = deployment_services.deployment_create_from_vcs(
-                site=site,
-                repository=form.cleaned_data["repository"],
-                reference=form.cleaned_data["reference"],
-                reference_type=form.cleaned_data["reference_type"],
-                activate=form.cleaned_data["activate"],
-                user=request.user,
-            )
-        except (ValidationError, Conflict) as exc:
-            apply_errors(form, exc, aliases={"type": "reference_type"})
-        else:
-            messages.success(request, "Deployment queued; the build fetches the repository.")
-            return redirect(_page_of(deployment))
-    return site_page(request, site, git_form=form, status=400)
+    opened = _create_and_open(
+        request,
+        form,
+        lambda: deployment_services.deployment_create_from_vcs(
+            site=site,
+            repository=form.cleaned_data["repository"],
+            reference=form.cleaned_data["reference"],
+            reference_type=form.cleaned_data["reference_type"],
+            activate=form.cleaned_data["activate"],
+            user=request.user,
+        ),
+        "Deployment queued; the build fetches the repository.",
+        aliases={"type": "reference_type"},
+    )
+    return opened or site_page(request, site, git_form=form, status=400)
 
 
 @require_POST
