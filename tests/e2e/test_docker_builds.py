@@ -49,6 +49,8 @@ def test_build_command_output_is_packaged_and_activated(worker, owner, client):
         f"/v1/sites/{site.id}/deployments/{deployment.id}/download", {"type": "output"}
     )
     assert output.status_code == 200
+    # Removed after `ready`, in the background: nothing of the build is left behind.
+    _wait_until(lambda: not _containers_of(deployment), "the build's container to go")
 
 
 def test_static_site_without_build(worker, owner, client):
