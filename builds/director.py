@@ -113,10 +113,10 @@ def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: 
 def _fetch_from_git(deployment: Deployment, say) -> None:  # type: ignore[no-untyped-def]
     say(
         f"Fetching {deployment.reference_type} {deployment.reference} from "
-        f"{vcs.display(deployment.repository)}\n"
+        f"{deployment.repository}\n"
     )
     fetched = vcs.fetch(
-        deployment.repository,
+        deployment_services.repository_address(deployment),
         deployment.reference,
         deployment.reference_type,
         deployment.site.root_directory,

@@ -27,11 +27,11 @@ class DeploymentAdmin(admin.ModelAdmin):
     list_select_related = ["site", "created_by"]
     date_hierarchy = "created_at"
     actions = ["activate", "cancel", "redeploy"]
-    exclude = ["repository"]  # may hold credentials; the API shows it without them
+    exclude = ["repository_credentials"]  # encrypted, and of no use to read
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         # A deployment is the immutable record of a build: every field is read-only.
-        return [f.name for f in Deployment._meta.fields if f.name != "repository"]
+        return [f.name for f in Deployment._meta.fields if f.name != "repository_credentials"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

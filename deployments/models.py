@@ -47,7 +47,10 @@ class Deployment(models.Model):
     build_ended_at = models.DateTimeField(null=True, blank=True)
     activate = models.BooleanField(default=True)
     error_code = models.CharField(max_length=32, blank=True)
+    # The address without credentials; a token in it is kept apart, encrypted, and only
+    # until the source is fetched (deployments.services).
     repository = models.CharField(max_length=1024, blank=True)
+    repository_credentials = models.TextField(blank=True, editable=False)
     reference = models.CharField(max_length=256, blank=True)
     reference_type = models.CharField(max_length=8, blank=True)  # branch, commit or tag
     commit_hash = models.CharField(max_length=64, blank=True)

@@ -18,6 +18,7 @@ from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
+from sites import crypto
 from sites.models import Site
 from sites.services import notify_serving_changed, site_payload
 
@@ -124,6 +125,7 @@ def deployment_create_from_vcs(
         vcs.check(repository, reference, reference_type)
     except vcs.RepositoryRejected as exc:
         raise ValidationError({exc.field: str(exc)}) from None
+    address, userinfo = vcs.split_credentials(repository)
     with transaction.atomic():
         deployment = Deployment.objects.create(
             site=site,
@@ -132,7 +134,8 @@ def deployment_create_from_vcs(
             created_by=user,
             framework=site.framework,
             build_runtime=site.build_runtime,
-            repository=repository,
+            repository=address,
+            repository_credentials=crypto.encrypt(userinfo) if userinfo else "",
             reference=reference,
             reference_type=reference_type,
         )
@@ -143,19 +146,30 @@ def deployment_create_from_vcs(
         site_id=site.id,
         deployment_id=deployment.id,
         source_type=SourceType.VCS,
-        repository=vcs.display(repository),
+        repository=address,
     )
     return deployment
+
+
+def repository_address(deployment: Deployment) -> str:
+    """The address git fetches the deployment's source from, credentials included."""
+    secret = deployment.repository_credentials
+    return vcs.with_credentials(deployment.repository, crypto.decrypt(secret) if secret else "")
 
 
 def deployment_store_fetched_source(
     *, deployment: Deployment, archive: BinaryIO, size: int, commit_hash: str, commit_message: str
 ) -> None:
-    """Keep a git deployment's fetched tree as its source, with the commit it came from."""
+    """Keep a git deployment's fetched tree as its source, with the commit it came from.
+    Its repository's credentials are not needed any more, so they are dropped."""
     artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(archive))
     Deployment.objects.filter(pk=deployment.pk).update(
-        source_size=size, commit_hash=commit_hash, commit_message=commit_message
+        source_size=size,
+        commit_hash=commit_hash,
+        commit_message=commit_message,
+        repository_credentials="",
     )
+    deployment.repository_credentials = ""
     deployment.source_size, deployment.commit_hash = size, commit_hash
     deployment.commit_message = commit_message
     _announce(deployment, "update")

@@ -70,11 +70,24 @@ def check(repository: str, reference: str, reference_type: str) -> None:
 
 def display(repository: str) -> str:
     """The address without any credentials, for logs."""
+    return split_credentials(repository)[0]
+
+
+def split_credentials(repository: str) -> tuple[str, str]:
+    """(the address without credentials, the `user:token` it carried or "")."""
     parts = urlsplit(repository)
-    if parts.password or parts.username:
-        host = parts.hostname or ""
-        return parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")).geturl()
-    return repository
+    if not (parts.password or parts.username):
+        return repository, ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    return parts._replace(netloc=hostport).geturl(), userinfo
+
+
+def with_credentials(repository: str, userinfo: str) -> str:
+    """The address with `userinfo` (from split_credentials) put back."""
+    if not userinfo:
+        return repository
+    parts = urlsplit(repository)
+    return parts._replace(netloc=f"{userinfo}@{parts.netloc}").geturl()
 
 
 def fetch(repository: str, reference: str, reference_type: str, root_directory: str) -> Fetched:

@@ -3,9 +3,13 @@
 import subprocess
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from config.celery import app as celery_app
+from deployments import services
 from deployments.models import Deployment
+from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,3 +139,52 @@ def test_credentials_in_the_address_are_never_shown(settings):
     assert response.status_code == 202
     assert "tok3n" not in response.content.decode()
     assert response.json()["repository"] == "https://example.com/r.git"
+
+
+def test_a_token_in_the_address_is_encrypted_at_rest_and_dropped_once_fetched():
+    owner = make_user()
+    site = make_site(make_team(owner), framework="static")
+    address = "https://bob:tok3n@example.com/r.git"
+    response = deploy(api_client(owner), site, repository=address, reference="main", type="branch")
+    assert response.status_code == 202
+    deployment = Deployment.objects.get(pk=response.json()["id"])
+    assert deployment.repository == "https://example.com/r.git"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM deployments_deployment WHERE id = %s", [deployment.id])
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert "tok3n" not in row and "bob" not in row  # not in any column, in plain text
+    assert services.repository_address(deployment) == address  # what git is given
+
+    services.deployment_store_fetched_source(
+        deployment=deployment,
+        archive=upload(tar_gz({"index.html": "x"})),
+        size=10,
+        commit_hash="a" * 40,
+        commit_message="m",
+    )
+    deployment.refresh_from_db()
+    assert deployment.repository_credentials == ""
+    assert services.repository_address(deployment) == "https://example.com/r.git"
+
+
+def test_the_migration_moves_tokens_out_of_stored_addresses():
+    site = make_site(make_team(make_user()), framework="static")
+    before = [("deployments", "0004_vcs_reference_type")]
+    after = [("deployments", "0005_repository_credentials")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("deployments", "Deployment")
+    with_token = old.objects.create(
+        site_id=site.id, source_type="vcs", repository="https://x-token:s3cret@git.example/r.git"
+    )
+    plain = old.objects.create(
+        site_id=site.id, source_type="vcs", repository="https://git.example/p"
+    )
+    executor = MigrationExecutor(connection)  # a fresh graph, as `migrate` would load
+    executor.migrate(after)
+    moved = Deployment.objects.get(pk=with_token.pk)
+    assert moved.repository == "https://git.example/r.git"
+    assert "s3cret" not in moved.repository_credentials
+    assert services.repository_address(moved) == "https://x-token:s3cret@git.example/r.git"
+    untouched = Deployment.objects.get(pk=plain.pk)
+    assert (untouched.repository, untouched.repository_credentials) == ("https://git.example/p", "")
