@@ -16,6 +16,7 @@ again, which checks what they may read today.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,16 @@ def _on_user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         transaction.on_commit(lambda: revoke_previews(instance.pk))
 
 
+def _stop_if_cancelled() -> None:
+    """Raise CancelledError if this task is being cancelled. redis-py's connect and
+    commands can swallow a cancellation (or turn it into an error of their own); without
+    this, the listener would go on to wait for messages forever and the event loop's
+    shutdown, which waits for it, with it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def listen(edge: Edge) -> None:
     """Run for the life of the process: apply invalidations published by others."""
     if not settings.REDIS_URL:
@@ -107,13 +118,14 @@ async def listen(edge: Edge) -> None:
     import redis.asyncio as aioredis
 
     while True:
+        client = aioredis.Redis.from_url(settings.REDIS_URL)
         try:
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 edge.invalidate(None)  # anything cached before now may be stale
                 for user_id, at_ms in (await client.hgetall(REVOKED_KEY)).items():
                     _record(int(user_id), int(at_ms))
+                _stop_if_cancelled()
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -126,6 +138,10 @@ async def listen(edge: Edge) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
+            _stop_if_cancelled()
             log.warning("edge.invalidation_listener_lost", exc_info=True)
             edge.invalidate(None)
             await asyncio.sleep(1)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()  # its connections (hgetall took one of the pool's)
