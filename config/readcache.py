@@ -13,17 +13,26 @@ under that generation. So an entry read before a change is never used once the c
 is visible. Entries also expire after `TTL` seconds, which bounds any write that
 bypasses the ORM.
 
-It talks to Redis directly, not through Django's cache (which costs twice the time per
-call), and a request's first `get` fetches the generation and every key `prefetch`ed so
-far in one MGET: a cached API-key list is one round trip. The cache failing is never an
-error: reads fall through to the database.
+Each process also keeps the entries it used in memory, and learns the generation from
+a Redis channel that `invalidate()` publishes on (a listener thread): then a repeated
+read costs no round trip at all (on this machine one costs ~150 us of CPU, a third of
+a bare Django request). A process only trusts its own copy of the generation while its
+listener is subscribed; otherwise, and on a miss, it asks Redis, where a request's first
+`get` fetches the generation and every key `prefetch`ed so far in one MGET. Like the
+edge's host cache, another process sees a change when the message reaches it, a few
+milliseconds after the commit. It talks to Redis directly, not through Django's cache
+(which costs twice the time per call). The cache failing is never an error: reads fall
+through to the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import redis
@@ -41,6 +50,8 @@ log = structlog.get_logger(__name__)
 TTL = 300
 PREFIX = "shipway:readcache:"
 GENERATION_KEY = PREFIX + "generation"
+GENERATION_CHANNEL = PREFIX + "generations"
+LOCAL_ENTRIES = 512  # entries a process keeps in memory (a sites page is ~15 KB)
 # Every model whose rows change what a cached read shows (or who may read it).
 WATCHED_MODELS = (
     "sites.Site",
@@ -55,8 +66,12 @@ WATCHED_MODELS = (
 _MEMO = "_readcache"  # per request: the generation and what the first MGET fetched
 
 
+def _redis_url() -> str:
+    return settings.SHIPWAY_READ_CACHE_URL
+
+
 def _redis() -> redis.Redis | None:
-    url = settings.SHIPWAY_READ_CACHE_URL
+    url = _redis_url()
     return redis_client(url) if url else None
 
 
@@ -74,9 +89,90 @@ def _decode(raw: bytes | None, current: int) -> Any:
     return value if generation == current else None
 
 
+class _Local:
+    """This process's copy of the generation (while its listener is subscribed) and of
+    the entries it used, newest last."""
+
+    def __init__(self, url: str = "") -> None:
+        self.pid, self.url = os.getpid(), url
+        self.lock = threading.Lock()
+        self.generation: int | None = None
+        self.entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self.listener: threading.Thread | None = None
+
+    def learn(self, generation: int) -> None:
+        with self.lock:
+            if self.generation is not None and generation > self.generation:
+                self.generation = generation
+                self.entries.clear()  # all of another generation now
+
+    def entry(self, key: str, generation: int) -> Any:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None or found[0] != generation:
+                return None
+            self.entries.move_to_end(key)
+            return found[1]
+
+    def keep(self, key: str, generation: int, value: Any) -> None:
+        with self.lock:
+            if generation != self.generation:
+                return
+            self.entries[key] = (generation, value)
+            self.entries.move_to_end(key)
+            while len(self.entries) > LOCAL_ENTRIES:
+                self.entries.popitem(last=False)
+
+
+_local = _Local()
+
+
+def _local_state(url: str) -> _Local:
+    """This process's state, its listener started (again after a fork)."""
+    global _local
+    if _local.pid != os.getpid() or _local.url != url:  # forked, or another Redis
+        _local = _Local(url)
+    if _local.listener is None:
+        with _local.lock:
+            if _local.listener is None:
+                _local.listener = threading.Thread(
+                    target=_listen, args=(_local, url), name="readcache", daemon=True
+                )
+                _local.listener.start()
+    return _local
+
+
+def _listen(state: _Local, url: str) -> None:
+    """Follow the generation on its channel; while not subscribed, trust nothing local.
+    Stops once the process reads through another state (another URL, a fork)."""
+    while state is _local:
+        client = redis.Redis.from_url(url)
+        try:
+            with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                pubsub.subscribe(GENERATION_CHANNEL)
+                current = client.get(GENERATION_KEY)  # after subscribing: nothing missed
+                with state.lock:
+                    state.entries.clear()
+                    state.generation = int(current) if current is not None else None
+                for message in pubsub.listen():
+                    generation = int(message["data"])
+                    with state.lock:
+                        if state.generation is None or generation > state.generation:
+                            state.generation = generation
+                            state.entries.clear()
+        except Exception:
+            log.warning("readcache.listener_lost", exc_info=True)
+        finally:
+            with state.lock:
+                state.generation = None
+            client.close()
+        time.sleep(1)
+
+
 class _Memo:
     def __init__(self) -> None:
         self.generation: int | None = None
+        self.asked_redis = False
         self.fetched: dict[str, bytes | None] = {}
         self.wanted: list[str] = []
 
@@ -98,22 +194,38 @@ def prefetch(request: HttpRequest, *parts: Any) -> None:
 def get(request: HttpRequest, *parts: Any) -> Any:
     """The value stored under `parts` in this request's generation, or None.
 
-    The request's first call reads the generation, and anything prefetched, with it."""
+    From this process's memory when it can; else the request's first trip to Redis
+    fetches it with everything prefetched (and the generation, when this process does
+    not know it) in one MGET."""
     client = _redis()
     if client is None:
         return None
     memo, key = _memo(request), _key(parts)
+    local = _local_state(_redis_url())
+    if memo.generation is None:
+        memo.generation = local.generation  # None unless its listener is subscribed
+    if memo.generation is not None:
+        found = local.entry(key, memo.generation)
+        if found is not None:
+            return found
     try:
-        if memo.generation is None:
-            keys = [key, *memo.wanted]
-            current, *values = client.mget(GENERATION_KEY, *keys)
-            if current is None:  # never restart from a number an older entry carries
-                client.set(GENERATION_KEY, time.time_ns(), nx=True)
-                current, values = client.get(GENERATION_KEY), [None] * len(keys)
-            memo.generation = int(current)
+        if not memo.asked_redis:
+            memo.asked_redis = True
+            keys = [key, *(k for k in memo.wanted if k != key)]
+            if memo.generation is None:
+                current, *values = client.mget(GENERATION_KEY, *keys)
+                if current is None:  # never restart from a number an older entry carries
+                    client.set(GENERATION_KEY, time.time_ns(), nx=True)
+                    current, values = client.get(GENERATION_KEY), [None] * len(keys)
+                memo.generation = int(current)
+            else:
+                values = client.mget(*keys)
             memo.fetched = dict(zip(keys, values, strict=True))
         raw = memo.fetched[key] if key in memo.fetched else client.get(key)
-        return _decode(raw, memo.generation)
+        value = _decode(raw, memo.generation)
+        if value is not None:
+            local.keep(key, memo.generation, value)
+        return value
     except (redis.RedisError, pickle.UnpicklingError, ValueError, TypeError):
         log.warning("readcache.unavailable", exc_info=True)
         return None
@@ -125,8 +237,10 @@ def put(request: HttpRequest, value: Any, *parts: Any) -> None:
     current = _memo(request).generation
     if client is None or current is None:
         return
+    key = _key(parts)
+    _local_state(_redis_url()).keep(key, current, value)
     try:
-        client.set(_key(parts), pickle.dumps((current, value)), ex=TTL)
+        client.set(key, pickle.dumps((current, value)), ex=TTL)
     except redis.RedisError:
         log.warning("readcache.unavailable", exc_info=True)
 
@@ -135,13 +249,24 @@ def _advance() -> None:
     client = _redis()
     if client is None:
         return
+    # This process's memory, if it reads through this Redis (a worker that only writes
+    # has none, and starts no listener).
+    local = _local if (_local.pid, _local.url) == (os.getpid(), _redis_url()) else None
     try:
         with client.pipeline(transaction=False) as pipe:
             pipe.set(GENERATION_KEY, time.time_ns(), nx=True)
             pipe.incr(GENERATION_KEY)
-            pipe.execute()
+            generation = pipe.execute()[1]
+        client.publish(GENERATION_CHANNEL, generation)
     except redis.RedisError:
         log.warning("readcache.invalidate_failed", exc_info=True)
+        if local is not None:
+            with local.lock:  # it cannot tell what is current any more
+                local.generation = None
+                local.entries.clear()
+        return
+    if local is not None:
+        local.learn(generation)  # its own next read sees its own write
 
 
 def invalidate() -> None:

@@ -8,6 +8,7 @@ cache that is down only costs speed.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from deployments.services import deployment_activate
 from sites import services as site_services
 from tests.edge.conftest import publish
 from tests.factories import add_member, api_client, make_site, make_team, make_user
+from tests.live import EdgeClient
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +173,32 @@ def test_only_valid_keys_and_plain_json_are_answered_from_the_cache(owner_client
     response = short.get("/v1/sites")
     assert response.status_code == 401
     assert "expired" in response.json()["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_sees_a_change_within_moments(edge_server, live_storage):
+    """The live server (another process) keeps entries in memory and learns the new
+    generation from Redis: a removed member's list empties there too."""
+    if not settings.SHIPWAY_READ_CACHE_URL:
+        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
+    owner = make_user()
+    team = make_team(owner)
+    make_site(team, name="First")
+    member = make_user()
+    add_member(team, member, Role.VIEWER)
+    _key, secret = account_services.api_key_create(user=member, name="live")
+    server = EdgeClient(edge_server)
+
+    def names() -> list[str]:
+        answer = server.get(
+            f"127.0.0.1:{edge_server}", "/v1/sites", Authorization=f"Bearer {secret}"
+        )
+        assert answer.status == 200, answer.body[:300]
+        return sorted(site["name"] for site in json.loads(answer.body)["sites"])
+
+    assert names() == names() == ["First"]  # the second from the server's memory
+    account_services.membership_delete(membership=Membership.objects.get(user=member))
+    deadline = time.monotonic() + 5
+    while names() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert names() == []
