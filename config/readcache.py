@@ -97,7 +97,8 @@ class _Local:
         self.pid, self.url = os.getpid(), url
         self.lock = threading.Lock()
         self.generation: int | None = None
-        self.entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        # key -> (generation, value, monotonic time it expires: TTL, as in Redis)
+        self.entries: OrderedDict[str, tuple[int, Any, float]] = OrderedDict()
         self.listener: threading.Thread | None = None
 
     def learn(self, generation: int) -> None:
@@ -109,7 +110,7 @@ class _Local:
     def entry(self, key: str, generation: int) -> Any:
         with self.lock:
             found = self.entries.get(key)
-            if found is None or found[0] != generation:
+            if found is None or found[0] != generation or found[2] < time.monotonic():
                 return None
             self.entries.move_to_end(key)
             return found[1]
@@ -118,7 +119,7 @@ class _Local:
         with self.lock:
             if generation != self.generation:
                 return
-            self.entries[key] = (generation, value)
+            self.entries[key] = (generation, value, time.monotonic() + TTL)
             self.entries.move_to_end(key)
             while len(self.entries) > LOCAL_ENTRIES:
                 self.entries.popitem(last=False)
