@@ -2,7 +2,7 @@
 
 `GET /v1/sites` with an API key is what clients poll. Answering it from PostgreSQL costs
 an indexed key lookup plus a permission-filtered page (planning alone ~2 ms); from here
-it is two Redis round trips (bench/RESULTS.md, "API").
+it is a lookup in the process's memory (bench/RESULTS.md, "API").
 
 Every entry carries the *generation* it was read in: a number in Redis that
 `invalidate()` moves on whenever a watched model changes (sites, their object
@@ -102,10 +102,11 @@ class _Local:
         self.listener: threading.Thread | None = None
 
     def learn(self, generation: int) -> None:
+        """A newer generation (while subscribed): every entry kept is of an older one."""
         with self.lock:
             if self.generation is not None and generation > self.generation:
                 self.generation = generation
-                self.entries.clear()  # all of another generation now
+                self.entries.clear()
 
     def entry(self, key: str, generation: int) -> Any:
         with self.lock:
@@ -151,16 +152,12 @@ def _listen(state: _Local, url: str) -> None:
         try:
             with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                 pubsub.subscribe(GENERATION_CHANNEL)
-                current = client.get(GENERATION_KEY)  # after subscribing: nothing missed
+                current = _current_generation(client)  # after subscribing: nothing missed
                 with state.lock:
                     state.entries.clear()
-                    state.generation = int(current) if current is not None else None
+                    state.generation = current
                 for message in pubsub.listen():
-                    generation = int(message["data"])
-                    with state.lock:
-                        if state.generation is None or generation > state.generation:
-                            state.generation = generation
-                            state.entries.clear()
+                    state.learn(int(message["data"]))
         except Exception:
             log.warning("readcache.listener_lost", exc_info=True)
         finally:
@@ -168,6 +165,13 @@ def _listen(state: _Local, url: str) -> None:
                 state.generation = None
             client.close()
         time.sleep(1)
+
+
+def _current_generation(client: redis.Redis) -> int:
+    """The generation in Redis, started (from the clock) when there is none yet: never
+    from a number an older entry may carry."""
+    client.set(GENERATION_KEY, time.time_ns(), nx=True)
+    return int(client.get(GENERATION_KEY))
 
 
 class _Memo:
@@ -215,9 +219,8 @@ def get(request: HttpRequest, *parts: Any) -> Any:
             keys = [key, *(k for k in memo.wanted if k != key)]
             if memo.generation is None:
                 current, *values = client.mget(GENERATION_KEY, *keys)
-                if current is None:  # never restart from a number an older entry carries
-                    client.set(GENERATION_KEY, time.time_ns(), nx=True)
-                    current, values = client.get(GENERATION_KEY), [None] * len(keys)
+                if current is None:
+                    current, values = _current_generation(client), [None] * len(keys)
                 memo.generation = int(current)
             else:
                 values = client.mget(*keys)

@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -23,6 +24,7 @@ from rest_framework.test import APIClient
 from accounts import selectors
 from accounts import services as account_services
 from accounts.models import ApiKey, Membership, Role
+from config import readcache
 from deployments.services import deployment_activate
 from sites import services as site_services
 from tests.edge.conftest import publish
@@ -202,3 +204,22 @@ def test_another_process_sees_a_change_within_moments(edge_server, live_storage)
     while names() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert names() == []
+
+
+def test_a_repeated_read_is_answered_from_the_process_memory(owner_client, monkeypatch):
+    """Once this process follows the generation, a repeated read needs neither
+    PostgreSQL nor Redis: with Redis made unreachable, it still answers with no SQL."""
+    _owner, _team, client = owner_client
+    if not settings.SHIPWAY_READ_CACHE_URL:
+        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
+    client.get("/v1/sites")  # starts this process's listener
+    deadline = time.monotonic() + 5
+    while readcache._local.generation is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first = client.get("/v1/sites")  # kept in memory now
+    unreachable = redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)
+    monkeypatch.setattr(readcache, "_redis", lambda: unreachable)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/v1/sites")
+    assert again.content == first.content
+    assert len(queries) == 0, [q["sql"] for q in queries]

@@ -34,11 +34,11 @@ class ReadCachedListMixin:
     For lists that depend only on the caller and the URL, built from the models the read
     cache watches. `list` stores what it renders, per API key (or per signed-in user)
     and URL, in the current generation. A later `GET` with a valid API key that DRF
-    would answer with plain JSON is then answered in front of DRF, from one Redis round
-    trip: the same authentication function decides (a key that is unknown, expired or
-    whose user is inactive falls through to DRF, which refuses it), and the same bytes
-    and headers come back; on a miss DRF answers without another round trip. The
-    browsable API is never cached.
+    would answer with plain JSON is then answered in front of DRF, from the read cache
+    (the process's memory, else one Redis round trip): the same authentication function
+    decides (a key that is unknown, expired or whose user is inactive falls through to
+    DRF, which refuses it), and the same bytes and headers come back; on a miss DRF
+    answers without another round trip. The browsable API is never cached.
     """
 
     @classmethod
