@@ -22,7 +22,7 @@ from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
 from config.api.renderers import PlainTextRenderer
 from config.api.views import ApiViewSet
-from deployments import consumers, services, uploads, vcs
+from deployments import consumers, services, uploads
 from deployments import logs as build_logs
 from deployments.models import Deployment, Status, Upload
 from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
@@ -50,16 +50,14 @@ class DeploymentSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True)
     errorCode = serializers.SerializerMethodField()
     logSize = serializers.IntegerField(source="log_size", read_only=True)
-    repository = serializers.SerializerMethodField()
+    # Stored without credentials (deployments.services keeps them apart, encrypted).
+    repository = serializers.CharField(read_only=True)
     reference = serializers.CharField(read_only=True)
     commitHash = serializers.CharField(source="commit_hash", read_only=True)
     commitMessage = serializers.CharField(source="commit_message", read_only=True)
     referenceType = serializers.CharField(source="reference_type", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-
-    def get_repository(self, deployment: Deployment) -> str:
-        return vcs.display(deployment.repository)  # never the credentials in the address
 
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id

@@ -68,11 +68,6 @@ def check(repository: str, reference: str, reference_type: str) -> None:
         raise RepositoryRejected("reference", "That is not a valid git branch or tag name.")
 
 
-def display(repository: str) -> str:
-    """The address without any credentials, for logs."""
-    return split_credentials(repository)[0]
-
-
 def split_credentials(repository: str) -> tuple[str, str]:
     """(the address without credentials, the `user:token` it carried or "")."""
     parts = urlsplit(repository)
