@@ -1,4 +1,6 @@
-"""`Authorization: Bearer <key>` for the REST API."""
+"""`Authorization: Bearer <key>` for the REST API and the realtime handshake."""
+
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,6 +36,20 @@ def authenticated_api_key(request: HttpRequest | Request, secret_hash: str) -> A
     if services.api_key_touch(key=key):
         selectors.remember_api_key(request, key)  # or every call would write again
     return key
+
+
+def api_key_user(authorization: str) -> tuple[Any, str]:
+    """The user of the API key in an `Authorization` header value, for callers outside
+    DRF (the realtime handshake): (user, "") or (None, why not)."""
+    request = HttpRequest()
+    request.META["HTTP_AUTHORIZATION"] = authorization
+    try:
+        secret_hash = bearer_secret_hash(request)
+        if secret_hash is None:
+            return None, "The Authorization header must be 'Bearer <API key>'."
+        return authenticated_api_key(request, secret_hash).user, ""
+    except exceptions.AuthenticationFailed as exc:
+        return None, str(exc.detail)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

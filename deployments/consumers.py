@@ -1,7 +1,9 @@
 """The realtime feed: `/v1/realtime?channels=...` over a websocket (API.md, "Realtime").
 
-Callers authenticate with their session cookie (same origin only) or a short-lived
-token from `POST /v1/realtime/tokens`. Every channel is checked against the site's read
+Callers authenticate with an API key in the handshake's `Authorization: Bearer` header
+(servers, the command line, SDKs), a short-lived token from `POST /v1/realtime/tokens`
+in `?token=` (browsers, which cannot set headers), or their session cookie (same origin
+only). Every channel is checked against the site's read
 permission when subscribing; one unknown or forbidden channel refuses the connection
 with a close code and a reason. When a user's team roles change, their open feeds
 re-check what they follow and stop what they may no longer read.
@@ -21,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 
+from accounts.authentication import api_key_user
 from config.events import user_group
 from deployments.models import Deployment
 from sites.models import Site
@@ -134,9 +137,15 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 return None, "The token is not valid."
             user = await database_sync_to_async(_active_user)(data.get("u"))
             return (user, "") if user else (None, "The token's user no longer exists.")
+        authorization = dict(self.scope.get("headers", [])).get(b"authorization")
+        if authorization is not None:
+            return await database_sync_to_async(api_key_user)(authorization.decode("latin-1"))
         user = self.scope.get("user") or AnonymousUser()
         if not user.is_authenticated:
-            return None, "Sign in, or connect with ?token= from POST /v1/realtime/tokens."
+            return None, (
+                "Sign in, send 'Authorization: Bearer <API key>', or connect with ?token= "
+                "from POST /v1/realtime/tokens."
+            )
         if not _same_origin(self.scope):
             return None, "A cookie-authenticated feed must come from the same origin."
         return user, ""

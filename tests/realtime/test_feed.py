@@ -117,6 +117,30 @@ def test_a_late_joiner_reads_then_follows_without_gaps(setup):
     assert tail.content.decode() == "early 2\nlate 3\n"
 
 
+def test_an_api_key_in_the_authorization_header_opens_the_feed(setup):
+    """Servers, the command line and SDKs set headers: a key there works as everywhere."""
+    port, owner, _team, site, deployment = setup
+    _key, secret = account_services.api_key_create(user=owner, name="feed")
+    base = f"sites.{site.id}.deployments.{deployment.id}"
+    url = f"ws://127.0.0.1:{port}/v1/realtime?channels={base}"
+    headers = {"Authorization": f"Bearer {secret}"}
+    with connect(url, open_timeout=10, additional_headers=headers) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "connected"
+        deployment_transition(deployment.id, Status.PROCESSING)
+        messages = receive_until(ws, lambda got: len(got) >= 1)
+    assert messages[0]["data"]["payload"]["status"] == "processing"
+
+    for header, reason in [
+        ("Bearer not-a-key", "Invalid API key"),
+        (f"Basic {secret}", "must be 'Bearer <API key>'"),
+    ]:
+        ws = connect(url, open_timeout=10, additional_headers={"Authorization": header})
+        with ws, pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 4401 and reason in closed.value.rcvd.reason
+
+
 def test_refusals_have_a_code_and_a_reason(setup):
     port, owner, _team, site, _deployment = setup
     outsider = make_user()
