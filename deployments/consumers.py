@@ -1,4 +1,4 @@
-"""The realtime feed: `/v1/realtime?channels=...` over a websocket (API.md, "Realtime").
+"""The realtime feed: `/v1/realtime?channels=...` over a websocket (docs/api.md, "Realtime").
 
 Callers authenticate with their session cookie (same origin only) or a short-lived
 token from `POST /v1/realtime/tokens`. Every channel is checked against the site's read
