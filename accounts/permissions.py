@@ -1,7 +1,7 @@
 """Roles -> object permissions on sites, granted through django-guardian to team groups.
 
-API.md: a viewer reads; a developer also deploys, activates, edits variables and
-settings; an owner also deletes sites, manages members and domains.
+docs/api.md, Permissions: a viewer reads; a developer also deploys, activates, edits
+variables and settings; an owner also deletes sites, manages members and domains.
 """
 
 from django.contrib.auth.models import Permission

@@ -8,8 +8,9 @@ from django.core.validators import RegexValidator
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
-# API.md: lowercase letters, digits and "-", 1 to 36 characters, starting with a letter
-# or digit. These ids become DNS labels ({siteId}.{SITES_DOMAIN}), hence the rule.
+# docs/api.md, Conventions: lowercase letters, digits and "-", 1 to 36 characters,
+# starting with a letter or digit. These ids become DNS labels ({siteId}.{SITES_DOMAIN}),
+# hence the rule.
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,35}$")
 client_id_validator = RegexValidator(
     CLIENT_ID_PATTERN,

@@ -14,7 +14,7 @@ from sites.domains_api import DomainViewSet, tls_ask
 
 
 class OptionalSlashMixin:
-    """API.md's paths have no trailing slash; accept one too rather than redirect."""
+    """The API's paths (docs/api.md) have no trailing slash; accept one too rather than redirect."""
 
     def __init__(self) -> None:
         super().__init__()

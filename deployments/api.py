@@ -32,7 +32,7 @@ from sites.selectors import site_for
 
 
 class DeploymentSerializer(serializers.Serializer):
-    """A deployment as the API shows it (API.md, "Deployments")."""
+    """A deployment as the API shows it (docs/api.md, "Deployments")."""
 
     id = serializers.CharField(read_only=True)
     siteId = serializers.CharField(source="site_id", read_only=True)

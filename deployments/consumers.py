@@ -1,4 +1,4 @@
-"""The realtime feed: `/v1/realtime?channels=...` over a websocket (API.md, "Realtime").
+"""The realtime feed: `/v1/realtime?channels=...` over a websocket (docs/api.md, "Realtime").
 
 Callers authenticate with an API key in the handshake's `Authorization: Bearer` header
 (servers, the command line, SDKs), a short-lived token from `POST /v1/realtime/tokens`

@@ -17,7 +17,7 @@ class Status(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
-# Status moves only forward (API.md): the allowed next states of each state.
+# Status moves only forward (docs/api.md, Deployments): the allowed next states of each state.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.WAITING: frozenset({Status.PROCESSING, Status.FAILED, Status.CANCELED}),
     Status.PROCESSING: frozenset({Status.BUILDING, Status.FAILED, Status.CANCELED}),

@@ -7,7 +7,7 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 
 log = structlog.get_logger(__name__)
 
-# Under sites/{siteId}/deployments/{deploymentId}/ (DESIGN.md, "Storage layout"):
+# Under sites/{siteId}/deployments/{deploymentId}/ (docs/architecture.md, "Storage layout"):
 SOURCE_FILE = "source.tar.gz"
 OUTPUT_DIR = "output"
 OUTPUT_ARCHIVE = "output.tar.gz"

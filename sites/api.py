@@ -29,7 +29,7 @@ RESERVED_SITE_IDS = frozenset({"frameworks", "specifications"})
 
 
 class SiteSerializer(serializers.Serializer):
-    """A site as the API shows it (API.md, "Sites")."""
+    """A site as the API shows it (docs/api.md, "Sites")."""
 
     id = serializers.CharField(read_only=True)
     name = StrictCharField(max_length=128)
@@ -132,7 +132,7 @@ class SiteViewSet(
     mixins.DestroyModelMixin,
     ApiViewSet,
 ):
-    """Sites the caller may read; writes need the role API.md names. The list is what
+    """Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can."""
 
     envelope_key = "sites"

@@ -48,7 +48,7 @@ from tests.factories import add_member, make_site, make_team, make_user
 
 CALLERS: tuple[str, ...] = ("anonymous", "outsider", "viewer", "developer", "owner", "staff")
 
-# The error `type` each status must carry (API.md, "Errors").
+# The error `type` each status must carry (docs/api.md, "Errors").
 ERROR_TYPES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

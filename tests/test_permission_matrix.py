@@ -1,5 +1,5 @@
 """Who may do what, over every account, key, team, membership, site and variable
-endpoint of API.md, for all six callers (see tests/api_matrix.py).
+endpoint of docs/api.md, for all six callers (see tests/api_matrix.py).
 
 The rules: anonymous callers get 401 everywhere but the two catalogs; something the
 caller may not see is 404 (never 403); viewers read the team's sites, variables, team
@@ -166,7 +166,7 @@ def catalog(key: str, must_have: str) -> Any:
 STAFF_ONLY_TEAMS = {"team", "empty_team", "other_team"}
 
 
-# -- the matrix, one class per part of API.md ----------------------------------------
+# -- the matrix, one class per part of docs/api.md -----------------------------------
 
 
 class TestAccountMatrix(PermissionMatrix):

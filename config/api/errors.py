@@ -1,4 +1,4 @@
-"""Every API error answers `{"message", "code", "type"}` (API.md, "Conventions")."""
+"""Every API error answers `{"message", "code", "type"}` (docs/api.md, "Errors")."""
 
 from typing import Any
 

@@ -4,7 +4,7 @@ from typing import Any
 
 
 def drop_trailing_slashes(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
-    """Document paths as API.md writes them (`/v1/sites`, not `/v1/sites/`).
+    """Document paths as docs/api.md writes them (`/v1/sites`, not `/v1/sites/`).
 
     The routers accept an optional trailing slash (`/?`), which the schema generator
     renders as a required one.
