@@ -22,7 +22,7 @@ from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
 from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
-from builds.runners.base import safe_extract
+from builds.runners.base import drop_unsafe_links, is_inside, safe_extract
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
@@ -58,7 +58,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
         scratch = Path(tmp)
         try:
             source = _fetch_source(deployment, scratch, output.write)
-            tree = _unpack(source, scratch / "tree")
+            tree = _unpack(source, scratch / "tree", output.write)
             spec = plan(deployment, tree, output.write)
             moved = deployment_services.deployment_transition(
                 deployment.id, Status.BUILDING, build_started_at=timezone.now()
@@ -71,7 +71,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
             else:
                 output.write("No install or build command: publishing the source as it is.\n")
-                _copy_tree(tree / spec.workdir / spec.output_directory, out_dir, spec)
+                _copy_tree(tree, tree / spec.workdir / spec.output_directory, out_dir, spec)
             packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
             output.write(
                 f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
@@ -136,22 +136,26 @@ def _fetch_from_git(deployment: Deployment, say) -> None:  # type: ignore[no-unt
     say(f"Commit {fetched.commit_hash[:12]}: {first_line}\n")
 
 
-def _unpack(source: Path, tree: Path) -> Path:
+def _unpack(source: Path, tree: Path, say) -> Path:  # type: ignore[no-untyped-def]
     try:
         with tarfile.open(source, "r:gz") as archive:
             safe_extract(archive, tree)
     except (tarfile.TarError, OSError) as exc:
         raise BuildError(ErrorCode.SOURCE_INVALID, f"The source could not be read: {exc}") from exc
+    for name in drop_unsafe_links(tree):
+        say(f"Ignored {name}: a link that does not lead to a file inside the source.\n")
     return tree
 
 
-def _copy_tree(source: Path, destination: Path, spec: BuildSpec) -> None:
-    if not source.is_dir():
+def _copy_tree(tree: Path, source: Path, destination: Path, spec: BuildSpec) -> None:
+    """The no-build path: the output directory of the source, links copied as the files
+    they name (after drop_unsafe_links, only in-tree regular files remain linked)."""
+    if not source.is_dir() or not is_inside(tree, source):
         raise BuildError(
             ErrorCode.OUTPUT_MISSING,
             f"The output directory '{spec.output_directory}' does not exist in the source.",
         )
-    shutil.copytree(source, destination, symlinks=True)
+    shutil.copytree(source.resolve(), destination, symlinks=False)
 
 
 def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
@@ -176,6 +180,11 @@ def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[
     site: Site = deployment.site
     workdir = site.root_directory.strip("/")
     root = tree / workdir
+    if not root.is_dir() or not is_inside(tree, root):
+        raise BuildError(
+            ErrorCode.SOURCE_INVALID,
+            f"The site's rootDirectory '{workdir}' is not a directory in the source.",
+        )
     detection = detect(root)
     framework_key = site.framework
     if site.framework == "auto":

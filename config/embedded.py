@@ -89,7 +89,6 @@ class EmbeddedPostgres:
 
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
         self._server = None
-        log.info("embedded_postgres.stopped", pgdata=str(self.pgdata))
 
 
 def _port_is_free(host: str, port: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 import tarfile
 import threading
 import time
@@ -159,6 +160,31 @@ def safe_extract(archive: tarfile.TarFile, destination: Path) -> None:
     """Extract only regular files, directories and in-tree links (the "data" filter:
     no absolute paths, no "..", no devices, no set-id bits)."""
     archive.extractall(destination, filter="data")
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """Whether `path`, every link on the way resolved, is `root` or lies beneath it."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def drop_unsafe_links(tree: Path) -> list[str]:
+    """Remove every symbolic link in `tree` that does not resolve to a regular file inside
+    it (links out, links to directories, dangling links, chains that leave), and return
+    their names. The worker reads a user's tree on the host (detection, lock files, the
+    no-build copy, `_redirects`): after this, no read can be led outside it, whatever
+    the intake let through when the source was stored."""
+    dropped: list[str] = []
+    while True:  # again after a drop: a link that went through a dropped one now dangles
+        before = len(dropped)
+        for directory, dirnames, filenames in os.walk(tree):
+            for name in [*dirnames, *filenames]:
+                path = Path(directory) / name
+                if path.is_symlink() and not (path.is_file() and is_inside(tree, path)):
+                    path.unlink()
+                    dropped.append(str(path.relative_to(tree)))
+            dirnames[:] = [d for d in dirnames if (Path(directory) / d).is_dir()]
+        if len(dropped) == before:
+            return dropped
 
 
 def command_failed(step: Step, exit_code: int) -> BuildError:
