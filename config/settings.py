@@ -256,7 +256,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Builds: "docker" (a locked-down container per build) or "local" (subprocesses, no
-# isolation: for machines without Docker; `make run` picks it when Docker is absent).
+# isolation: only when chosen; without a Docker engine, builds fail as docker_unavailable).
 SHIPWAY_BUILD_RUNNER = os.environ.get("SHIPWAY_BUILD_RUNNER", "docker")
 SHIPWAY_RUNTIME_CACHE = Path(
     os.environ.get("SHIPWAY_RUNTIME_CACHE", VAR_DIR / "cache" / "runtimes")
@@ -265,6 +265,8 @@ SHIPWAY_BUILD_PIDS_LIMIT = env_int("SHIPWAY_BUILD_PIDS_LIMIT", 512)
 SHIPWAY_LOCAL_BUILD_CACHE = Path(
     os.environ.get("SHIPWAY_LOCAL_BUILD_CACHE", VAR_DIR / "cache" / "builds")
 )
+# LocalRunner under root: builds run as user ids from this one up (one per build at once).
+SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # The reaper: a build whose worker sent no heartbeat for this long is failed; a
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)

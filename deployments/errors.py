@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     OUTPUT_MISSING = "output_missing"
     RULES_INVALID = "rules_invalid"
     IMAGE_MISSING = "image_missing"
+    DOCKER_UNAVAILABLE = "docker_unavailable"
     SOURCE_INVALID = "source_invalid"
     CANCELED = "canceled"
     INTERNAL = "internal"
@@ -26,6 +27,9 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.OUTPUT_MISSING: "The build left no files in the output directory.",
     ErrorCode.RULES_INVALID: "The _redirects or _headers file has a line Shipway cannot read.",
     ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
+    ErrorCode.DOCKER_UNAVAILABLE: (
+        "No Docker engine answers on the build worker; builds run only in containers."
+    ),
     ErrorCode.SOURCE_INVALID: "The source could not be read.",
     ErrorCode.CANCELED: "The deployment was canceled.",
     ErrorCode.INTERNAL: "Shipway failed while building; the log has details.",

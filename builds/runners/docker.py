@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docker
+import requests
 import structlog
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
@@ -51,17 +52,23 @@ def labels_for(spec: BuildSpec) -> dict[str, str]:
     }
 
 
-def cache_volume_name(site_id: str) -> str:
-    return f"shipway-cache-{site_id}"
+def cache_volume_name(cache_id: str) -> str:
+    return f"shipway-cache-{cache_id}"
 
 
 class DockerRunner:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
         try:
             self.client = client or docker.from_env(timeout=120)
-        except DockerException as exc:
+            self.client.ping()
+        except (DockerException, requests.RequestException) as exc:
+            # Fail closed: without an engine, nothing runs (never silently on the host).
+            log.warning("build.docker_unavailable", error=str(exc))
             raise BuildError(
-                ErrorCode.INTERNAL, f"The Docker engine is not reachable: {exc}"
+                ErrorCode.DOCKER_UNAVAILABLE,
+                "No Docker engine answers on the build worker, and builds run only in "
+                "containers. Start Docker on the worker; or, for code you trust, set "
+                "SHIPWAY_BUILD_RUNNER=local to run builds unisolated on the host.",
             ) from exc
 
     def run(
@@ -103,7 +110,7 @@ class DockerRunner:
     def _create_container(self, spec: BuildSpec):  # type: ignore[no-untyped-def]
         volumes = None
         if spec.use_cache:
-            name = cache_volume_name(spec.site_id)
+            name = cache_volume_name(spec.cache_id)
             try:
                 self.client.volumes.get(name)
             except NotFound:

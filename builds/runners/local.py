@@ -1,14 +1,18 @@
 """LocalRunner: the same build as plain subprocesses in a temporary directory.
 
-For machines without Docker (`make run` falls back to it with a warning). It is not a
-sandbox: commands run as this user on this host, so use it only for code you trust.
-It still scrubs the environment, limits memory, processes and CPU time with rlimits,
-enforces the timeout, supports cancel, and kills the whole process group at the end.
+Only when chosen (SHIPWAY_BUILD_RUNNER=local): it is not a sandbox, so every build's log
+says so. It shares the host's network and file system with the worker. What it does
+hold: as root, each build runs under a user id of its own from a pool (never root), its
+files and cache owned by that id only while it runs; the environment is scrubbed;
+memory, CPU time and processes (RLIMIT_NPROC) are limited; the timeout and cancel are
+enforced; and at the end every process of that user id is killed, even one that left
+the process group with setsid.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import resource
 import shutil
@@ -17,7 +21,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -38,7 +42,16 @@ from deployments.errors import BuildError, ErrorCode
 _PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE")
 
 
-def _limits(spec: BuildSpec) -> Callable[[], None]:
+WARNING = (
+    "WARNING: this build runs on the worker's host WITHOUT isolation "
+    "(SHIPWAY_BUILD_RUNNER=local): it shares the host's network and can read what the "
+    "worker's other users can. Deploy only code you trust.\n"
+)
+# As root, builds run under user ids from this pool, one per build at a time.
+_UID_POOL = 32
+
+
+def _limits(spec: BuildSpec, uid: int | None) -> Callable[[], None]:
     memory = spec.memory_mb * 1024 * 1024
 
     def apply() -> None:  # runs in the child, before exec
@@ -46,8 +59,56 @@ def _limits(spec: BuildSpec) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_AS, (memory * 4, memory * 4))  # V8 reserves a lot
         resource.setrlimit(resource.RLIMIT_CPU, (int(spec.timeout) + 5, int(spec.timeout) + 5))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if uid is not None:
+            # Counted per user id: only meaningful when the id is the build's alone.
+            resource.setrlimit(resource.RLIMIT_NPROC, (spec.pids, spec.pids))
+            _become(uid)
 
     return apply
+
+
+def _become(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+@contextlib.contextmanager
+def _build_uid() -> Iterator[int | None]:
+    """A user id no other build holds (None when the worker is not root: the build then
+    runs as the worker's own user, which is not root either)."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    locks = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE) / ".uids"
+    locks.mkdir(parents=True, exist_ok=True)
+    while True:
+        for slot in range(_UID_POOL):
+            handle = open(locks / str(slot), "w")  # noqa: SIM115 (held while the build runs)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield settings.SHIPWAY_LOCAL_BUILD_UID + slot
+            finally:
+                handle.close()
+            return
+        time.sleep(0.5)
+
+
+def _chown_tree(path: Path, uid: int) -> None:
+    os.chown(path, uid, uid, follow_symlinks=False)
+    for directory, dirnames, filenames in os.walk(path):
+        for name in [*dirnames, *filenames]:
+            os.chown(os.path.join(directory, name), uid, uid, follow_symlinks=False)
+
+
+def _kill_user(uid: int) -> None:
+    """Kill every process of `uid`: kill(-1) from a process running as that user reaches
+    exactly its processes, wherever they moved (new sessions, double forks)."""
+    subprocess.run(["sh", "-c", "kill -9 -1"], preexec_fn=lambda: _become(uid), check=False)
 
 
 class LocalRunner:
@@ -59,18 +120,32 @@ class LocalRunner:
         on_output: Callable[[str], None],
         should_cancel: Callable[[], bool],
     ) -> BuildResult:
-        home = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE) / spec.site_id
-        with tempfile.TemporaryDirectory(prefix="shipway-build-") as scratch:
-            workspace = Path(scratch) / "workspace"
+        on_output(WARNING)
+        cache = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE)
+        cache.mkdir(parents=True, exist_ok=True)
+        cache.chmod(0o711)  # others may pass through to the directory they own, not list
+        with _build_uid() as uid, tempfile.TemporaryDirectory(prefix="shipway-build-") as tmp:
+            scratch = Path(tmp)
+            workspace = scratch / "workspace"
             with tarfile.open(source, "r:gz") as archive:
                 safe_extract(archive, workspace)
-            if not spec.use_cache:
-                home = Path(scratch) / "home"
+            cached = spec.use_cache and spec.cache_id
+            home = cache / spec.cache_id if cached else scratch / "home"
             home.mkdir(parents=True, exist_ok=True)
+            home.chmod(0o700)
+            if uid is not None:
+                _chown_tree(scratch, uid)
+                _chown_tree(home, uid)
             env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
             env.update(spec.env, HOME=str(home))
             workdir = workspace / spec.workdir
-            results = self._run_steps(spec, workdir, env, on_output, should_cancel)
+            try:
+                results = self._run_steps(spec, workdir, env, uid, on_output, should_cancel)
+            finally:
+                if uid is not None:
+                    _kill_user(uid)
+                    _chown_tree(home, 0)  # at rest, only root reads a site's cache
+                    _chown_tree(scratch, 0)
             output = (workdir / spec.output_directory).resolve()
             if not output.is_dir() or not output.is_relative_to(workspace.resolve()):
                 raise BuildError(
@@ -81,7 +156,7 @@ class LocalRunner:
             shutil.copytree(output, output_to, symlinks=True, dirs_exist_ok=True)
         return BuildResult(output_to, results)
 
-    def _run_steps(self, spec, workdir, env, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
+    def _run_steps(self, spec, workdir, env, uid, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
         lines = LineStream(on_output, SecretMasker(spec.secrets))
         results: list[StepResult] = []
         for step in spec.steps:
@@ -94,7 +169,7 @@ class LocalRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_limits(spec),
+                preexec_fn=_limits(spec, uid),
             )
             remaining = spec.timeout - sum(r.duration for r in results)
             with Watchdog(remaining, should_cancel, lambda p=process: _kill_group(p)) as dog:
@@ -104,6 +179,8 @@ class LocalRunner:
                 exit_code = process.wait()
             lines.close()
             _kill_group(process)  # anything it left running in the background
+            if uid is not None:
+                _kill_user(uid)  # and anything that left the group
             results.append(
                 StepResult(step.name, step.command, exit_code, time.monotonic() - started)
             )

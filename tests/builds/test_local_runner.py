@@ -1,8 +1,12 @@
 """LocalRunner: the same promises as DockerRunner, with plain processes."""
 
 import io
+import os
+import shutil
 import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +100,30 @@ def test_output_directory_may_not_escape_the_workspace(source, tmp_path):
     with pytest.raises(BuildError) as failure:
         run(spec("true", output_directory="../../.."), source, tmp_path)
     assert failure.value.code == ErrorCode.OUTPUT_MISSING
+
+
+def test_every_log_says_the_build_is_not_isolated(source, tmp_path):
+    _, log = run(spec("mkdir out"), source, tmp_path)
+    assert log.startswith("WARNING: this build runs on the worker's host WITHOUT isolation")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to a build user needs root")
+def test_as_root_a_build_runs_under_a_user_of_its_own_and_dies_whole(source, tmp_path, settings):
+    """Never as root; and a process that left the group with setsid is killed too."""
+    reachable = Path(tempfile.mkdtemp())  # where the build's user may write
+    reachable.chmod(0o777)
+    marker = reachable / "survivor"
+    command = (
+        'mkdir out; echo "uid=$(id -u)" > out/who.txt; cat /proc/self/limits > out/limits.txt; '
+        f"setsid sh -c 'sleep 3; touch {marker}' </dev/null >/dev/null 2>&1 &"
+    )
+    run(spec(command, pids=77, cache_id="c1"), source, tmp_path)
+    who = (tmp_path / "output" / "who.txt").read_text()
+    assert who.strip() == f"uid={settings.SHIPWAY_LOCAL_BUILD_UID}"
+    limits = (tmp_path / "output" / "limits.txt").read_text()
+    assert any(line.startswith("Max processes") and " 77 " in line for line in limits.splitlines())
+    home = settings.SHIPWAY_LOCAL_BUILD_CACHE / "c1"
+    assert home.stat().st_uid == 0 and home.stat().st_mode & 0o777 == 0o700  # at rest: root's
+    time.sleep(4)
+    assert not marker.exists(), "a process of the build outlived it"
+    shutil.rmtree(reachable)

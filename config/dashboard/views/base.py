@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
@@ -129,7 +130,13 @@ def render_page(
 ) -> HttpResponse:
     """Render a page of the dashboard with the team switcher's data."""
     nav = nav or navigation(request)
-    return render(request, template, {"nav": nav, **(context or {})}, status=status)
+    unisolated = settings.SHIPWAY_BUILD_RUNNER == "local"
+    return render(
+        request,
+        template,
+        {"nav": nav, "unisolated_builds": unisolated, **(context or {})},
+        status=status,
+    )
 
 
 def posted(request: HttpRequest) -> Any:

@@ -93,15 +93,25 @@ class Command(BaseCommand):
             env["REDIS_URL"] = redis.start()
             started.append(f"Redis (embedded, {env['REDIS_URL']})")
 
-        if settings.SHIPWAY_BUILD_RUNNER == "docker" and not self._docker_answers():
-            env["SHIPWAY_BUILD_RUNNER"] = "local"
+        if settings.SHIPWAY_BUILD_RUNNER == "local":
             self.stderr.write(
                 self.style.ERROR(
-                    "WARNING: no Docker engine answers, so builds run as plain processes on this "
-                    "machine (LocalRunner): NOT isolated. Only deploy code you trust, or start "
-                    "Docker and restart."
+                    "WARNING: SHIPWAY_BUILD_RUNNER=local: builds run as plain processes on this "
+                    "machine, NOT isolated. Only deploy code you trust."
                 )
             )
+            started.append("builds: LOCAL runner, not isolated (SHIPWAY_BUILD_RUNNER=local)")
+        elif not self._docker_answers():
+            self.stderr.write(
+                self.style.ERROR(
+                    "WARNING: no Docker engine answers, so every build will fail "
+                    "(errorCode docker_unavailable) until one does. Start Docker; or, for code "
+                    "you trust only, set SHIPWAY_BUILD_RUNNER=local."
+                )
+            )
+            started.append("builds: NO Docker engine answers; builds will fail until one does")
+        else:
+            started.append("builds: in Docker containers")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_admin()
