@@ -240,6 +240,7 @@ def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[
         timeout=float(site.timeout),
         use_cache=deployment.use_cache,
         cache_key=cache_key,
+        cache_id=site.uid.hex,
     )
 
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from builds import director, reaper
+from builds.cache import remove_build_cache as remove_cache
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
@@ -17,6 +18,12 @@ def build_deployment(self, deployment_id: str) -> None:  # type: ignore[no-untyp
 @shared_task(ignore_result=True)
 def reap_stuck_deployments() -> None:
     reaper.reap()
+
+
+@shared_task(ignore_result=True)
+def remove_build_cache(cache_id: str) -> None:
+    """A deleted site's build cache (sent by name from sites.services.site_delete)."""
+    remove_cache(cache_id)
 
 
 def enqueue_build(deployment_id: str) -> None:

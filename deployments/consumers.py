@@ -38,6 +38,8 @@ CHANNEL = re.compile(
     r"(?:\.deployments(?:\.(?P<deployment>[a-z0-9]{1,36})(?P<logs>\.logs)?)?)?$"
 )
 
+SITE_CHANNEL = re.compile(r"^sites\.[a-z0-9][a-z0-9-]{0,35}$")
+
 # Close codes (4000-4999 are the application's): the reason says which channel and why.
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
@@ -116,6 +118,19 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return  # the same event through another of this feed's channels
         self.recent.append(event_id)
         await self.send_json({"type": "event", "data": message["data"]})
+        deleted = [e[: -len(".delete")] for e in message["data"].get("events", [])]
+        for site_channel in (c for c in deleted if SITE_CHANNEL.match(c)):
+            await self._drop_site(site_channel)
+
+    async def _drop_site(self, site_channel: str) -> None:
+        """A deleted site's channels end with it: a new site may take the same id, and
+        its events are not for whoever followed the old one."""
+        for channel in list(self.subscribed):
+            if channel == site_channel or channel.startswith(f"{site_channel}."):
+                await self.channel_layer.group_discard(channel, self.channel_name)
+                self.subscribed.remove(channel)
+        if not self.subscribed:
+            await self.close(code=FORBIDDEN, reason="The site was deleted.")
 
     async def shipway_access_changed(self, message: dict[str, Any]) -> None:
         """The user's roles changed: drop every channel they may no longer read."""

@@ -27,11 +27,11 @@ def edge_authorize(request: HttpRequest) -> HttpResponse:
     if not site_id or not next_path.startswith("/") or next_path.startswith("//"):
         return HttpResponseBadRequest(pages.page("Bad request", "This address names no site."))
     try:
-        site_for(request.user, site_id, "view")
+        site = site_for(request.user, site_id, "view")
     except APIException:
         body = pages.page("Not allowed", "Only members of this site's team may open this address.")
         return HttpResponse(body, status=403)
-    ticket = access.issue_ticket(site_id=site_id, host=parsed.host, user_id=request.user.pk)
+    ticket = access.issue_ticket(site_uid=site.uid.hex, host=parsed.host, user_id=request.user.pk)
     base = settings.SITES_URL_TEMPLATE.format(host=parsed.host)
     query = urlencode({"ticket": ticket, "next": next_path})
     return HttpResponseRedirect(f"{base}{access.CALLBACK_PATH}?{query}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,10 @@ class Access(models.TextChoices):
 
 class Site(models.Model):
     id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
+    # Site ids are chosen by users and free again once a site is deleted; whatever must
+    # never pass to the next site of that id (its build cache, preview cookies) is keyed
+    # by this server-made identity instead.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=128)
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="sites")
     framework = models.CharField(max_length=32, validators=[validate_framework])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
@@ -125,14 +127,34 @@ def site_update(*, site: Site, **fields: Any) -> Site:
 @transaction.atomic
 def site_delete(*, site: Site) -> None:
     """Delete a site, its deployments and variables, and (after commit) its stored files."""
-    site_id = site.id
+    site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
+    # Each deployment's own prefix, not the site's: a new site may take this id at once.
+    prefixes = [d.storage_prefix for d in site.deployments.only("id", "site_id")]
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: delete_prefix(f"sites/{site_id}"))
+    transaction.on_commit(lambda: [delete_prefix(prefix) for prefix in prefixes])
+    transaction.on_commit(
+        lambda: current_app.send_task(
+            "builds.tasks.remove_build_cache",
+            args=[cache_id],
+            queue=settings.SHIPWAY_BUILD_QUEUE,
+        )
+    )
     notify_serving_changed(site_id)
     channel = f"sites.{site_id}"
-    events.publish(events=[f"{channel}.delete"], channels=[channel], payload=payload)
+    # Every channel of the site hears it, so each feed following any of them closes.
+    deployment_channels = [f"{channel}.deployments.{p.rsplit('/', 1)[1]}" for p in prefixes]
+    events.publish(
+        events=[f"{channel}.delete"],
+        channels=[
+            channel,
+            f"{channel}.deployments",
+            *deployment_channels,
+            *(f"{c}.logs" for c in deployment_channels),
+        ],
+        payload=payload,
+    )
     log.info("site.deleted", site_id=site_id)
 
 

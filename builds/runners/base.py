@@ -43,6 +43,7 @@ class BuildSpec:
     timeout: float = 900.0
     use_cache: bool = True
     cache_key: str = ""  # e.g. the lock file's hash; "" when there is nothing to key on
+    cache_id: str = ""  # whose build cache: the site's server-made identity (Site.uid)
 
 
 @dataclass

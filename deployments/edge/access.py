@@ -34,8 +34,10 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def issue_ticket(*, site_id: str, host: str, user_id: int) -> str:
-    return signing.dumps({"s": site_id, "h": host, "u": user_id, "t": _now_ms()}, salt=TICKET_SALT)
+def issue_ticket(*, site_uid: str, host: str, user_id: int) -> str:
+    """A ticket for `host` of the site whose identity is `site_uid` (Site.uid, not its id:
+    a new site that takes a deleted site's id accepts none of the old tickets or cookies)."""
+    return signing.dumps({"s": site_uid, "h": host, "u": user_id, "t": _now_ms()}, salt=TICKET_SALT)
 
 
 def allowed(served: Served, cookie_header: bytes) -> bool:
@@ -53,7 +55,7 @@ def allowed(served: Served, cookie_header: bytes) -> bool:
         value = signing.loads(morsel.value, salt=COOKIE_SALT, max_age=COOKIE_AGE)
     except signing.BadSignature:
         return False
-    if value.get("s") != served.site_id or value.get("h") != served.host:
+    if value.get("s") != served.site_uid or value.get("h") != served.host:
         return False
     # "t": when it was issued (ms); cookies from before "t" existed count as the oldest.
     return value.get("t", 1) > invalidation.revoked_at(value.get("u"))
@@ -75,12 +77,12 @@ def callback(served: Served, scope: dict[str, Any]) -> tuple[int, str, list[tupl
         ticket = signing.loads(query.get("ticket", [""])[0], salt=TICKET_SALT, max_age=TICKET_AGE)
     except signing.BadSignature:
         return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
-    if ticket.get("s") != served.site_id or ticket.get("h") != served.host:
+    if ticket.get("s") != served.site_uid or ticket.get("h") != served.host:
         return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
     if ticket.get("t", 0) <= invalidation.revoked_at(ticket.get("u")):  # checked before
         return 302, sign_in_url(served, {"path": next_path, "query_string": b""}), []
     value = signing.dumps(
-        {"s": served.site_id, "h": served.host, "u": ticket.get("u"), "t": _now_ms()},
+        {"s": served.site_uid, "h": served.host, "u": ticket.get("u"), "t": _now_ms()},
         salt=COOKIE_SALT,
     )
     secure = "; Secure" if settings.SITES_URL_TEMPLATE.startswith("https") else ""

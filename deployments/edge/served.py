@@ -29,6 +29,7 @@ class Served:
     host: str
     kind: HostKind
     site_id: str = ""
+    site_uid: str = ""  # the site's server-made identity: what preview cookies name
     deployment_id: str = ""
     status: str = ""  # the deployment's status, "" when there is none
     enabled: bool = True
@@ -63,11 +64,11 @@ def load(parsed: ParsedHost) -> Served:
         return Served(host=parsed.host, kind=parsed.kind)
     site = (
         Site.objects.filter(pk=site_id)
-        .values("id", "enabled", "access", "fallback_file", "deployment_id")
+        .values("id", "uid", "enabled", "access", "fallback_file", "deployment_id")
         .first()
     )
-    if site is None:
-        return Served(host=parsed.host, kind=HostKind.UNKNOWN)
+    if site is None:  # named by the site id, so that a site made with it is seen at once
+        return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
     deployment_id = (
         parsed.deployment_id if parsed.kind == HostKind.DEPLOYMENT else site["deployment_id"]
     )
@@ -79,7 +80,7 @@ def load(parsed: ParsedHost) -> Served:
         else None
     )
     if parsed.kind == HostKind.DEPLOYMENT and deployment is None:
-        return Served(host=parsed.host, kind=HostKind.UNKNOWN)
+        return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
     access = site["access"]
     protected = access == Access.TEAM or (
         access == Access.PREVIEWS and parsed.kind == HostKind.DEPLOYMENT
@@ -88,6 +89,7 @@ def load(parsed: ParsedHost) -> Served:
         host=parsed.host,
         kind=parsed.kind,
         site_id=site_id,
+        site_uid=site["uid"].hex,
         deployment_id=deployment["id"] if deployment else "",
         status=deployment["status"] if deployment else "",
         enabled=site["enabled"],

@@ -12,9 +12,9 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.models import Membership, Role
 from accounts.services import membership_delete
-from sites.services import site_update
+from sites.services import site_delete, site_update
 from tests.edge.conftest import SITES_DOMAIN, publish
-from tests.factories import add_member, make_user
+from tests.factories import add_member, make_site, make_team, make_user
 from tests.live import EdgeClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,14 +92,18 @@ def test_a_forged_ticket_is_not_accepted(edge, static_site):
     assert response.getheader("set-cookie") is None
 
 
-def _refused_soon(edge, host: str, cookie: str) -> bool:  # type: ignore[no-untyped-def]
-    """The live server learns a revocation through Redis a moment after it is made."""
+def _soon(condition) -> bool:  # type: ignore[no-untyped-def]
+    """The live server learns a change through Redis a moment after it is made."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if edge.get(host, "/", Cookie=cookie).status == 302:
+        if condition():
             return True
         time.sleep(0.05)
     return False
+
+
+def _refused_soon(edge, host: str, cookie: str) -> bool:  # type: ignore[no-untyped-def]
+    return _soon(lambda: edge.get(host, "/", Cookie=cookie).status == 302)
 
 
 def test_a_removed_member_loses_preview_access_at_once(edge, static_site, _live_server):
@@ -137,3 +141,24 @@ def test_a_deactivated_user_loses_preview_access_at_once(edge, static_site):
     owner.is_active = False
     owner.save()  # as the admin does it
     assert _refused_soon(edge, host, cookie)
+
+
+def test_a_new_site_that_takes_a_deleted_sites_id_accepts_none_of_its_cookies(edge, static_site):
+    """Site ids are the users' to choose, and free again after a delete: a member of the
+    old site's team must not open the new one's protected pages with the old cookie."""
+    site, owner = static_site
+    site_update(site=site, access="team")
+    publish(site, {"index.html": "old team's page"})
+    host = f"{site.id}.{SITES_DOMAIN}"
+    cookie = follow_handshake(edge, host, owner)
+    assert edge.get(host, "/", Cookie=cookie).body == b"old team's page"
+
+    site_id = site.id
+    site_delete(site=site)
+    assert _soon(lambda: edge.get(host, "/", Cookie=cookie).status == 404)  # remembered as gone
+    other_owner = make_user()
+    reused = make_site(make_team(other_owner), site_id=site_id, framework="static", access="team")
+    publish(reused, {"index.html": "new team's page"})
+    assert _soon(lambda: edge.get(host).status == 302)  # the new site is seen, not "gone"
+    refused = edge.get(host, "/", Cookie=cookie)
+    assert refused.status == 302 and b"new team" not in refused.body

@@ -16,6 +16,7 @@ from accounts.models import Membership, Role
 from deployments import logs
 from deployments.models import Deployment, Status
 from deployments.services import deployment_create_from_upload, deployment_transition
+from sites.services import site_delete
 from tests.archives import tar_gz, upload
 from tests.factories import add_member, api_client, make_site, make_team, make_user
 
@@ -194,3 +195,15 @@ def test_removed_member_stops_receiving(setup):
                 message = json.loads(ws.recv(timeout=10))
                 assert message["type"] != "event", f"still receiving: {message}"
         assert closed.value.rcvd.code == 4403
+
+
+def test_a_deleted_sites_feeds_close(setup):
+    """A new site may take the id at once; its events are not for the old site's team."""
+    port, owner, _team, site, deployment = setup
+    base = f"sites.{site.id}.deployments.{deployment.id}"
+    with feed(port, owner, base) as ws, pytest.raises(ConnectionClosed) as closed:
+        assert json.loads(ws.recv(timeout=10))["type"] == "connected"
+        site_delete(site=site)
+        while True:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4403 and "deleted" in closed.value.rcvd.reason
