@@ -262,6 +262,14 @@ SHIPWAY_RUNTIME_CACHE = Path(
     os.environ.get("SHIPWAY_RUNTIME_CACHE", VAR_DIR / "cache" / "runtimes")
 )
 SHIPWAY_BUILD_PIDS_LIMIT = env_int("SHIPWAY_BUILD_PIDS_LIMIT", 512)
+# Builds run on a Docker network of Shipway's own that reaches neither the host nor
+# private networks (builds/network.py); these networks stay reachable (CIDRs, for a
+# registry or proxy at a private address). Isolation off: Docker's default bridge.
+SHIPWAY_BUILD_NETWORK = os.environ.get("SHIPWAY_BUILD_NETWORK", "shipway-builds")
+SHIPWAY_BUILD_NETWORK_ISOLATION = env_bool("SHIPWAY_BUILD_NETWORK_ISOLATION", True)
+SHIPWAY_BUILD_EGRESS_ALLOW = [
+    n.strip() for n in os.environ.get("SHIPWAY_BUILD_EGRESS_ALLOW", "").split(",") if n.strip()
+]
 SHIPWAY_LOCAL_BUILD_CACHE = Path(
     os.environ.get("SHIPWAY_LOCAL_BUILD_CACHE", VAR_DIR / "cache" / "builds")
 )

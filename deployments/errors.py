@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     RULES_INVALID = "rules_invalid"
     IMAGE_MISSING = "image_missing"
     DOCKER_UNAVAILABLE = "docker_unavailable"
+    BUILD_NETWORK_UNAVAILABLE = "build_network_unavailable"
     SOURCE_INVALID = "source_invalid"
     CANCELED = "canceled"
     INTERNAL = "internal"
@@ -27,6 +28,9 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.OUTPUT_MISSING: "The build left no files in the output directory.",
     ErrorCode.RULES_INVALID: "The _redirects or _headers file has a line Shipway cannot read.",
     ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
+    ErrorCode.BUILD_NETWORK_UNAVAILABLE: (
+        "The build worker could not set up the isolated network builds run on."
+    ),
     ErrorCode.DOCKER_UNAVAILABLE: (
         "No Docker engine answers on the build worker; builds run only in containers."
     ),

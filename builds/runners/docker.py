@@ -23,6 +23,7 @@ import requests
 import structlog
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
+from builds import network as build_network
 from builds.runners.base import (
     BuildResult,
     BuildSpec,
@@ -137,7 +138,7 @@ class DockerRunner:
             mem_limit=f"{spec.memory_mb}m",
             memswap_limit=f"{spec.memory_mb}m",
             pids_limit=spec.pids,
-            network_mode="bridge",
+            network=build_network.ensure(self.client),
             volumes=volumes,
             detach=True,
         )
