@@ -9,8 +9,9 @@ off, and firewall rules (iptables, in the chains Docker leaves to users) drop:
 - forwarded packets to private, shared, link-local and loopback ranges (DOCKER-USER),
   except the networks in SHIPWAY_BUILD_EGRESS_ALLOW (where a registry resolves to a
   private address, say).
-DNS keeps working: Docker's resolver for a user-defined network answers inside the
-container and forwards from the engine's own process.
+DNS keeps working: Docker's resolver inside each container forwards to the host's name
+servers (from the container's network), so port 53 of those stays open even where they
+have private addresses.
 
 The rules live on the machine of the engine; with a remote DOCKER_HOST they must be
 installed there (docs/security.md shows them).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from pathlib import Path
 
 import docker
 import structlog
@@ -45,9 +47,24 @@ _ready = threading.Lock()
 _ensured_for: set[str] = set()
 
 
+def name_servers(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[str]:
+    """The host's IPv4 name servers, as Docker's resolver will forward to them."""
+    servers = []
+    for line in resolv_conf.read_text().splitlines() if resolv_conf.exists() else []:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver" and "." in parts[1]:
+            servers.append(parts[1])
+    return servers
+
+
 def rules() -> list[list[str]]:
     """The iptables rules, in order (each an `iptables` argument list without -I/-A)."""
-    allow = [
+    dns = [
+        ["DOCKER-USER", "-i", BRIDGE, "-d", server, "-p", proto, "--dport", "53", "-j", "RETURN"]
+        for server in name_servers()
+        for proto in ("udp", "tcp")
+    ]
+    allow = dns + [
         ["DOCKER-USER", "-i", BRIDGE, "-d", network, "-j", "RETURN"]
         for network in settings.SHIPWAY_BUILD_EGRESS_ALLOW
     ]
