@@ -14,6 +14,7 @@ HTTP there and the realtime feed and sites to the web (deploy/nginx.conf, SHIPWA
 
 from __future__ import annotations
 
+import http.client
 import os
 import secrets
 import signal
@@ -172,6 +173,7 @@ class Command(BaseCommand):
                 "sync",
             ]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        self._wait_until_listening(host, port, processes["web"])
         started.append(f"web: {web_workers} uvicorn process{'es' if web_workers != 1 else ''}")
         started.append("a Celery worker (2 builds at once) and Celery beat")
         if api_port:
@@ -203,6 +205,22 @@ class Command(BaseCommand):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    @staticmethod
+    def _wait_until_listening(host: str, port: int, web: subprocess.Popen) -> None:
+        """Say "up" only once the web answers HTTP: uvicorn's parent listens at once, but
+        its worker processes take seconds to import the project."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and web.poll() is None:
+            connection = http.client.HTTPConnection(host, port, timeout=2)
+            try:
+                connection.request("HEAD", "/v1/")
+                connection.getresponse()
+                return
+            except OSError:
+                time.sleep(0.2)
+            finally:
+                connection.close()
 
     @staticmethod
     def _docker_answers() -> bool:
