@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     RULES_INVALID = "rules_invalid"
     IMAGE_MISSING = "image_missing"
     SOURCE_INVALID = "source_invalid"
+    SOURCE_REFUSED = "source_refused"
+    SOURCE_TOO_LARGE = "source_too_large"
     CANCELED = "canceled"
     INTERNAL = "internal"
 
@@ -27,6 +29,8 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.RULES_INVALID: "The _redirects or _headers file has a line Shipway cannot read.",
     ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
     ErrorCode.SOURCE_INVALID: "The source could not be read.",
+    ErrorCode.SOURCE_REFUSED: "The source's address is one Shipway does not connect to.",
+    ErrorCode.SOURCE_TOO_LARGE: "The source is larger than this server accepts.",
     ErrorCode.CANCELED: "The deployment was canceled.",
     ErrorCode.INTERNAL: "Shipway failed while building; the log has details.",
 }
