@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -340,13 +341,19 @@ def test_a_fetch_that_hangs_is_stopped(owner_and_site, eager, settings, monkeypa
 # -- The watch on a running git ------------------------------------------------------
 
 
-def alive(pid: int) -> bool:
-    """Running (a killed process whose parent is gone can stay a zombie a while)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
+def alive(pid: int, within: float = 5.0) -> bool:
+    """Still running after `within` seconds (a SIGKILL lands asynchronously, and a killed
+    process whose parent is gone can stay a zombie a while)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+        if "State:\tZ" in status:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_a_command_that_grows_past_the_limit_is_killed_with_its_children(tmp_path):
