@@ -5,6 +5,7 @@ clone with nothing else installed: an embedded PostgreSQL and Redis (config/embe
 with their data under var/, and local files. Every setting is in docs/configuration.md.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -312,6 +313,18 @@ SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_D
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # git sources: only http(s) repositories, unless local ones are allowed (tests, labs).
 SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
+# A git fetch is stopped once its objects pass this many bytes (errorCode source_too_large).
+SHIPWAY_VCS_MAX_FETCH_SIZE = env_int("SHIPWAY_VCS_MAX_FETCH_SIZE", 500 * 1024 * 1024)
+# Outbound connections made for users (git fetches; config/outbound.py) never go to
+# loopback, private, link-local or this server's own addresses, except to the networks
+# listed here (CIDRs, comma-separated): 127.0.0.0/8 for tests and labs, 10.1.2.0/24 for
+# a private forge. An allowed network is allowed whole, this server's addresses in it
+# too, so name the narrowest one. A bad entry stops the start here, not at a fetch.
+SHIPWAY_OUTBOUND_ALLOW = [
+    str(ipaddress.ip_network(n.strip(), strict=False))
+    for n in os.environ.get("SHIPWAY_OUTBOUND_ALLOW", "").split(",")
+    if n.strip()
+]
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.

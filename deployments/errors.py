@@ -17,6 +17,8 @@ class ErrorCode(StrEnum):
     DOCKER_UNAVAILABLE = "docker_unavailable"
     BUILD_NETWORK_UNAVAILABLE = "build_network_unavailable"
     SOURCE_INVALID = "source_invalid"
+    SOURCE_REFUSED = "source_refused"
+    SOURCE_TOO_LARGE = "source_too_large"
     CANCELED = "canceled"
     INTERNAL = "internal"
 
@@ -35,6 +37,8 @@ MESSAGES: dict[ErrorCode, str] = {
         "No Docker engine answers on the build worker; builds run only in containers."
     ),
     ErrorCode.SOURCE_INVALID: "The source could not be read.",
+    ErrorCode.SOURCE_REFUSED: "The source's address is one Shipway does not connect to.",
+    ErrorCode.SOURCE_TOO_LARGE: "The source is larger than this server accepts.",
     ErrorCode.CANCELED: "The deployment was canceled.",
     ErrorCode.INTERNAL: "Shipway failed while building; the log has details.",
 }

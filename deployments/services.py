@@ -120,7 +120,11 @@ def deployment_create_from_vcs(
     activate: bool = True,
     user: AbstractBaseUser | None = None,
 ) -> Deployment:
-    """Queue a deployment of a git reference; the worker fetches it (the log shows it)."""
+    """Queue a deployment of a git reference; the worker fetches it (the log shows it).
+
+    A refused address (its host resolves to a loopback, private or link-local address,
+    or to this server: config/outbound.py) or reference raises a 400 and leaves no row.
+    """
     try:
         vcs.check(repository, reference, reference_type)
     except vcs.RepositoryRejected as exc:

@@ -44,3 +44,69 @@ def _drop_the_sessions_queue():
         import redis
 
         redis.Redis.from_url(url).delete(f"builds-test-{os.getpid()}")
+
+
+class FakeDns:
+    """Answers for `config.outbound.resolve`, so tests name what a host resolves to
+    without asking any DNS server. Names it was not told about go to the resolver
+    that answers only IP literals and `localhost` (from the machine itself).
+
+    `answer(host, *addresses)` queues one answer (no addresses: the name does not
+    resolve): calls get the queued answers in order, and the last one again after
+    that (a host that "rebinds" gets two).
+    """
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self._real = real
+        self._answers: dict[str, list[list[str]]] = {}
+        self.asked: list[str] = []
+
+    def answer(self, host: str, *addresses: str) -> None:
+        self._answers.setdefault(host, []).append(list(addresses))
+
+    def resolve(self, host: str, port: int):  # type: ignore[no-untyped-def]
+        import ipaddress
+        import socket
+
+        self.asked.append(host)
+        queue = self._answers.get(host)
+        if not queue:
+            return self._real(host, port)
+        addresses = queue.pop(0) if len(queue) > 1 else queue[0]
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [ipaddress.ip_address(a) for a in addresses]
+
+
+def _no_dns(real):  # type: ignore[no-untyped-def]
+    """`config.outbound.resolve` for tests: IP literals and `localhost` only, which the
+    machine answers itself; any other name is a test that would ask a DNS server."""
+
+    def resolve(host: str, port: int):  # type: ignore[no-untyped-def]
+        import socket
+
+        try:
+            socket.getaddrinfo(host, port, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            if host != "localhost":
+                raise AssertionError(f"a test asked DNS about {host!r}: use fake_dns") from None
+        return real(host, port)
+
+    return resolve
+
+
+@pytest.fixture(autouse=True)
+def _outbound_without_dns(monkeypatch):
+    """No test sends a DNS query on the platform's behalf (fake_dns answers instead)."""
+    from config import outbound
+
+    monkeypatch.setattr(outbound, "resolve", _no_dns(outbound.resolve))
+
+
+@pytest.fixture
+def fake_dns(monkeypatch, _outbound_without_dns) -> FakeDns:
+    from config import outbound
+
+    dns = FakeDns(outbound.resolve)
+    monkeypatch.setattr(outbound, "resolve", dns.resolve)
+    return dns

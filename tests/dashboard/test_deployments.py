@@ -77,7 +77,8 @@ def test_a_refused_archive_shows_why_on_the_form_and_creates_nothing() -> None:
     assert Deployment.objects.filter(site_id="site-a").count() == 1
 
 
-def test_the_git_form_queues_a_deployment_of_a_reference() -> None:
+def test_the_git_form_queues_a_deployment_of_a_reference(fake_dns) -> None:
+    fake_dns.answer("git.example.com", "93.184.215.14")  # public; nothing connects to it
     world = build_world()
     client = world.client("developer")
     html = client.get("/sites/site-a/").content.decode()
@@ -110,6 +111,7 @@ def test_the_git_form_queues_a_deployment_of_a_reference() -> None:
     ("fields", "field", "message"),
     [
         ({"repository": "ftp://git.example.com/x.git"}, "repository", "Use a "),
+        ({"repository": "http://10.0.0.1/x.git"}, "repository", "a private address"),
         ({"reference_type": "commit", "reference": "main"}, "reference", "hex digits"),
         ({"reference": "../etc"}, "reference", "not a valid git branch"),
         ({"reference_type": "ref"}, "reference_type", "Select a valid choice"),
