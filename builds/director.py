@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
+from builds.output import OutputLimits, copy_directory
 from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import safe_extract
@@ -71,7 +72,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
             else:
                 output.write("No install or build command: publishing the source as it is.\n")
-                _copy_tree(tree / spec.workdir / spec.output_directory, out_dir, spec)
+                _copy_tree(tree, spec, out_dir, output.write)
             packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
             output.write(
                 f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
@@ -145,13 +146,17 @@ def _unpack(source: Path, tree: Path) -> Path:
     return tree
 
 
-def _copy_tree(source: Path, destination: Path, spec: BuildSpec) -> None:
-    if not source.is_dir():
+def _copy_tree(tree: Path, spec: BuildSpec, destination: Path, say) -> None:  # type: ignore[no-untyped-def]
+    """The no-build path: the source's output directory, copied as a build's output is
+    (limits checked, links resolved inside it or skipped), from its real path only if
+    that is inside the source."""
+    source = (tree / spec.workdir / spec.output_directory).resolve()
+    if not source.is_dir() or not source.is_relative_to(tree.resolve()):
         raise BuildError(
             ErrorCode.OUTPUT_MISSING,
             f"The output directory '{spec.output_directory}' does not exist in the source.",
         )
-    shutil.copytree(source, destination, symlinks=True)
+    copy_directory(source, destination, spec.limits, say, spec.output_directory)
 
 
 def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
@@ -231,6 +236,15 @@ def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[
         timeout=float(site.timeout),
         use_cache=deployment.use_cache,
         cache_key=cache_key,
+        limits=output_limits(),
+    )
+
+
+def output_limits() -> OutputLimits:
+    return OutputLimits(
+        max_bytes=settings.SHIPWAY_OUTPUT_MAX_BYTES,
+        max_files=settings.SHIPWAY_OUTPUT_MAX_FILES,
+        max_file_bytes=settings.SHIPWAY_OUTPUT_MAX_FILE_BYTES,
     )
 
 

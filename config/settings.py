@@ -269,6 +269,13 @@ SHIPWAY_LOCAL_BUILD_CACHE = Path(
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+# What one build may produce (its commands are hostile by assumption):
+# The output directory, checked from each entry's header while it is copied out of the
+# build, before its data is read: total bytes, entries (files, directories and links), and
+# the bytes of any one file. Past any of them the build fails with its own errorCode.
+SHIPWAY_OUTPUT_MAX_BYTES = env_int("SHIPWAY_OUTPUT_MAX_BYTES", 1024 * 1024 * 1024)
+SHIPWAY_OUTPUT_MAX_FILES = env_int("SHIPWAY_OUTPUT_MAX_FILES", 20_000)
+SHIPWAY_OUTPUT_MAX_FILE_BYTES = env_int("SHIPWAY_OUTPUT_MAX_FILE_BYTES", 256 * 1024 * 1024)
 
 # Celery: Redis is the broker; the database is the truth about every build.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

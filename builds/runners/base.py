@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from builds.output import OutputLimits
 from deployments.errors import BuildError, ErrorCode
 
 MASK = "********"
@@ -42,6 +43,7 @@ class BuildSpec:
     timeout: float = 900.0
     use_cache: bool = True
     cache_key: str = ""  # e.g. the lock file's hash; "" when there is nothing to key on
+    limits: OutputLimits = field(default_factory=OutputLimits)  # what the output may hold
 
 
 @dataclass

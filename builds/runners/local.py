@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import tarfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from builds.output import copy_directory
 from builds.runners.base import (
     BuildResult,
     BuildSpec,
@@ -78,7 +78,14 @@ class LocalRunner:
                     f"The output directory '{spec.output_directory}' does not exist after "
                     "the build.",
                 )
-            shutil.copytree(output, output_to, symlinks=True, dirs_exist_ok=True)
+            masked = SecretMasker(spec.secrets)
+            copy_directory(
+                output,
+                output_to,
+                spec.limits,
+                lambda text: on_output(masked(text)),
+                spec.output_directory,
+            )
         return BuildResult(output_to, results)
 
     def _run_steps(self, spec, workdir, env, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
