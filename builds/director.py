@@ -57,10 +57,11 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
     with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
         scratch = Path(tmp)
+        say = output.note  # Shipway's own lines, kept past the log's cap
         try:
-            source = _fetch_source(deployment, scratch, output.write)
+            source = _fetch_source(deployment, scratch, say)
             tree = _unpack(source, scratch / "tree")
-            spec = plan(deployment, tree, output.write)
+            spec = plan(deployment, tree, say)
             moved = deployment_services.deployment_transition(
                 deployment.id, Status.BUILDING, build_started_at=timezone.now()
             )
@@ -71,10 +72,10 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 runner = runner or get_runner()
                 runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
             else:
-                output.write("No install or build command: publishing the source as it is.\n")
-                _copy_tree(tree, spec, out_dir, output.write)
+                say("No install or build command: publishing the source as it is.\n")
+                _copy_tree(tree, spec, out_dir, say)
             packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
-            output.write(
+            say(
                 f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
                 f"({packaged.output_size} bytes) "
                 f"in {time.monotonic() - started:.1f} s.\n"
@@ -237,6 +238,7 @@ def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[
         use_cache=deployment.use_cache,
         cache_key=cache_key,
         limits=output_limits(),
+        log_line_max=settings.SHIPWAY_BUILD_LOG_MAX_LINE,
     )
 
 

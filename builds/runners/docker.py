@@ -148,7 +148,7 @@ class DockerRunner:
     def _run_steps(self, spec, container, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
         api = self.client.api
         workdir = f"{WORKSPACE}/{spec.workdir}".rstrip("/")
-        lines = LineStream(on_output, SecretMasker(spec.secrets))
+        lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
         results: list[StepResult] = []
         with Watchdog(spec.timeout, should_cancel, lambda: _kill(container)) as watchdog:
             for step in spec.steps:

@@ -89,7 +89,7 @@ class LocalRunner:
         return BuildResult(output_to, results)
 
     def _run_steps(self, spec, workdir, env, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
-        lines = LineStream(on_output, SecretMasker(spec.secrets))
+        lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
         results: list[StepResult] = []
         for step in spec.steps:
             on_output(f"$ {step.display or step.command}\n")
