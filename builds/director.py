@@ -11,6 +11,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import structlog
 from django.conf import settings
@@ -20,16 +21,17 @@ from django.utils import timezone
 
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
-from builds.output import OutputLimits, copy_directory
+from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
-from builds.runners.base import safe_extract
+from builds.runners.base import SecretMasker, safe_extract
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
 from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
+from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
 from sites.specifications import get_specification
@@ -57,8 +59,13 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
     with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
         scratch = Path(tmp)
-        say = output.note  # Shipway's own lines, kept past the log's cap
+        mask = SecretMasker([])  # replaced in the try below, where reading secrets may fail
+
+        def say(text: str) -> None:  # Shipway's own lines (a commit message may quote a secret)
+            output.note(mask(text))
+
         try:
+            mask = SecretMasker(_secrets_of(deployment))
             source = _fetch_source(deployment, scratch, say)
             tree = _unpack(source, scratch / "tree")
             spec = plan(deployment, tree, say)
@@ -86,7 +93,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 log.info("build.canceled")
             else:
                 log.info("build.failed", error_code=exc.code)
-                deployment_services.deployment_fail(deployment.id, exc.code, exc.detail)
+                deployment_services.deployment_fail(deployment.id, exc.code, _detail(exc, mask))
             _store_log(deployment)
             return
         except Exception:
@@ -100,6 +107,24 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
         deployment.id, Status.READY, output_size=packaged.output_size
     )
     log.info("build.ready", seconds=round(time.monotonic() - started, 2))
+
+
+def _secrets_of(deployment: Deployment) -> list[str]:
+    """What the log must never show: the site's secret variables, whatever their scope,
+    and a git source's credentials (git's errors may quote its address)."""
+    values = [v.value for v in deployment.site.variables.filter(secret=True)]
+    if deployment.repository_credentials:
+        userinfo = crypto.decrypt(deployment.repository_credentials)
+        user, _, password = userinfo.partition(":")
+        token = password or user  # `https://TOKEN@host` carries it as the user
+        values += [userinfo, unquote(userinfo), token, unquote(token)]
+    return values
+
+
+def _detail(exc: BuildError, mask: SecretMasker) -> str:
+    """A failure's sentence as the log (and so the realtime feed) shows it: masked, then
+    escaped and cut short (git's stderr or a rules error may quote anything)."""
+    return shown(mask(exc.detail), limit=2000)
 
 
 def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: ignore[no-untyped-def]

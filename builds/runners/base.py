@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import tarfile
 import threading
 import time
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 from builds.output import OutputLimits, describe_size
 from deployments.errors import BuildError, ErrorCode
@@ -76,18 +78,31 @@ class BuildRunner(Protocol):
 
 
 class SecretMasker:
-    """Replaces secret values in output (longest first, so one secret inside another is
-    masked whole). Values shorter than 4 characters are not masked: they would mask
-    ordinary text everywhere."""
+    """Replaces secret values in text (longest first, so one secret inside another is
+    masked whole). Each secret is also masked as Python's repr, JSON and a URL write it,
+    since error messages quote what they complain about that way. Values shorter than 4
+    characters are not masked: they would mask ordinary text everywhere."""
 
     def __init__(self, secrets: list[str]) -> None:
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        forms = {form for secret in secrets if len(secret) >= 4 for form in _forms(secret)}
+        self.secrets = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
         self.longest = len(self.secrets[0]) if self.secrets else 0
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         return text
+
+
+def _forms(secret: str) -> set[str]:
+    quoted = repr(secret)[1:-1]
+    return {
+        secret,
+        quoted,
+        quoted.replace("'", "\\'"),  # repr's form when the text around it has a " too
+        json.dumps(secret)[1:-1],
+        quote(secret, safe=""),
+    }
 
 
 class LineStream:

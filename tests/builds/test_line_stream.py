@@ -72,5 +72,17 @@ def test_each_step_starts_afresh_after_close():
     assert "".join(out) == "d" * 100 + "… [line cut at 100 bytes]\nnext step\n"
 
 
+def test_secrets_are_masked_as_repr_json_and_urls_quote_them():
+    secret = 'it\'s "quoted" \\ and\tspaced'
+    masker = SecretMasker([secret])
+    for text in (
+        f"got {secret!r}",
+        f"got {(secret + chr(39))!r}",  # repr escapes ' when the text has both quotes
+        '{"value": "it\'s \\"quoted\\" \\\\ and\\tspaced"}',
+        "https://x/it%27s%20%22quoted%22%20%5C%20and%09spaced",
+    ):
+        assert "quoted" not in masker(text), text
+
+
 def test_short_values_are_not_masked():
     assert SecretMasker(["abc"])("abc abc") == "abc abc"

@@ -6,7 +6,9 @@ import pytest
 from builds.logwriter import LogWriter
 from config.celery import app as celery_app
 from deployments import logs
+from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment
+from sites.services import variable_create
 from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
 
@@ -63,3 +65,42 @@ def test_the_log_keeps_its_cap_then_one_note_and_shipways_own_lines(owner, clien
     ) in text
     assert len(text.encode()) < 1200
     assert log_of(client, deployment) == text
+
+
+def test_a_secret_quoted_by_a_rules_error_is_masked(eager, owner, client):
+    site = make_site(make_team(owner), framework="static")
+    variable_create(site=site, key="API_TOKEN", value=SECRET, secret=True, scope="runtime")
+    deployment = upload_to(
+        client, site, {"index.html": "hi", "_headers": f"/*\n  X-Token {SECRET}\n"}
+    )
+    log = log_of(client, deployment)
+    assert (deployment.status, deployment.error_code) == ("failed", "rules_invalid"), log
+    assert SECRET not in log
+    assert "got 'X-Token ********'" in log
+
+
+def test_gits_error_is_masked_of_the_addresss_credentials(eager, owner, client, monkeypatch):
+    def failing_fetch(repository, *args):  # type: ignore[no-untyped-def]
+        assert "tok3n-s3cret" in repository  # git gets the credentials...
+        raise BuildError(
+            ErrorCode.SOURCE_INVALID,
+            f"git fetch failed: fatal: unable to access '{repository}': \x1b[31mrefused",
+        )
+
+    monkeypatch.setattr("deployments.vcs.fetch", failing_fetch)
+    site = make_site(make_team(owner), framework="static")
+    response = client.post(
+        f"/v1/sites/{site.id}/deployments/vcs",
+        {
+            "repository": "https://bob:tok3n-s3cret@example.com/r.git",
+            "reference": "main",
+            "type": "branch",
+        },
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    deployment = Deployment.objects.get(pk=response.json()["id"])
+    log = log_of(client, deployment)
+    assert deployment.error_code == "source_invalid", log
+    assert "tok3n-s3cret" not in log  # ...the log never does
+    assert "unable to access 'https://********@example.com/r.git': \\x1b[31mrefused" in log
