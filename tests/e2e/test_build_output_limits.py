@@ -4,6 +4,7 @@ files, and a secret quoted by an error message (issue 10, items 5, 6 and 9)."""
 
 import time
 
+import docker
 import pytest
 
 from builds.packaging import read_manifest
@@ -74,14 +75,28 @@ def test_links_out_of_the_output_are_skipped_with_a_line_each(worker, owner, cli
         assert handle.read() == b"hi\n"
 
 
+def test_the_whole_workspace_may_be_the_output(worker, owner, client):
+    site = _site(owner, "echo hi > index.html && ln -s index.html same.html && ln -s / root")
+    site.output_directory = "."
+    site.save(update_fields=["output_directory"])
+    deployment = wait_for(deploy(client, site, {"a.txt": "a"}))
+    log = log_of(client, deployment)
+    assert deployment.status == "ready", log
+    assert "Skipped root: a symbolic link leading outside the output (/)" in log
+    files = read_manifest(deployment.storage_prefix)["files"]
+    assert sorted(files) == ["/a.txt", "/index.html", "/same.html"]
+
+
 def test_a_sparse_terabyte_is_refused_from_its_header(worker, owner, client):
     site = _site(owner, "mkdir -p out && echo hi > out/index.html && truncate -s 1T out/big")
     started = time.monotonic()
     deployment = wait_for(deploy(client, site, {"a.txt": "a"}), timeout=120)
     log = log_of(client, deployment)
     assert (deployment.status, deployment.error_code) == ("failed", "output_file_too_large"), log
-    assert "out/big" in log and "SHIPWAY_OUTPUT_MAX_FILE_BYTES" in log
+    assert "out/big is 1 TB" in log and "SHIPWAY_OUTPUT_MAX_FILE_BYTES" in log
     assert time.monotonic() - started < 60
+    # Docker stopped sending the terabyte: the container goes at once.
+    _wait_until(lambda: not _containers_of(deployment), "the build's container to go", 30)
 
 
 def test_too_many_output_files_fail_with_their_code(worker_with, owner, client):
@@ -117,13 +132,13 @@ def test_a_line_without_end_is_cut_and_the_build_goes_on(worker, owner, client):
 
 
 def test_the_log_is_cut_at_its_cap_and_the_build_goes_on(worker_with, owner, client):
-    worker_with(SHIPWAY_BUILD_LOG_MAX_BYTES="100000")
+    worker_with(SHIPWAY_BUILD_LOG_MAX_BYTES=str(100 * 1024))
     site = _site(owner, "seq 1 200000 && mkdir -p out && echo hi > out/index.html")
     deployment = wait_for(deploy(client, site, {"a.txt": "a"}))
     log = log_of(client, deployment)
     assert deployment.status == "ready", log[-2000:]
     assert len(log.encode()) < 110_000
-    assert "The log was cut at 0.1 MB" in log
+    assert "The log was cut at 100 KB (SHIPWAY_BUILD_LOG_MAX_BYTES)" in log
     assert "199999" not in log
     assert "Packaged 1 file" in log  # Shipway's own lines still come through
 
@@ -141,3 +156,17 @@ def test_a_secret_quoted_by_a_rules_error_is_masked(worker, owner, client):
     assert "_headers line 2" in log
     assert "s3cr3t-value-123" not in log
     assert "X-Token ********" in log
+
+
+def _containers_of(deployment):  # type: ignore[no-untyped-def]
+    label = f"shipway.deployment={deployment.id}"
+    return docker.from_env().containers.list(all=True, filters={"label": label})
+
+
+def _wait_until(condition, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
