@@ -11,6 +11,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import structlog
 from django.conf import settings
@@ -20,15 +21,17 @@ from django.utils import timezone
 
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
+from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
-from builds.runners.base import drop_unsafe_links, is_inside, safe_extract
+from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
 from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
+from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
 from sites.specifications import get_specification
@@ -56,10 +59,16 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
     with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
         scratch = Path(tmp)
+        mask = SecretMasker([])  # replaced in the try below, where reading secrets may fail
+
+        def say(text: str) -> None:  # Shipway's own lines (a commit message may quote a secret)
+            output.note(mask(text))
+
         try:
-            source = _fetch_source(deployment, scratch, output.write)
-            tree = _unpack(source, scratch / "tree", output.write)
-            spec = plan(deployment, tree, output.write)
+            mask = SecretMasker(_secrets_of(deployment))
+            source = _fetch_source(deployment, scratch, say)
+            tree = _unpack(source, scratch / "tree", say)
+            spec = plan(deployment, tree, say)
             moved = deployment_services.deployment_transition(
                 deployment.id, Status.BUILDING, build_started_at=timezone.now()
             )
@@ -70,10 +79,10 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 runner = runner or get_runner()
                 runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
             else:
-                output.write("No install or build command: publishing the source as it is.\n")
-                _copy_tree(tree, tree / spec.workdir / spec.output_directory, out_dir, spec)
+                say("No install or build command: publishing the source as it is.\n")
+                _copy_tree(tree, spec, out_dir, say)
             packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
-            output.write(
+            say(
                 f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
                 f"({packaged.output_size} bytes) "
                 f"in {time.monotonic() - started:.1f} s.\n"
@@ -84,7 +93,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 log.info("build.canceled")
             else:
                 log.info("build.failed", error_code=exc.code)
-                deployment_services.deployment_fail(deployment.id, exc.code, exc.detail)
+                deployment_services.deployment_fail(deployment.id, exc.code, _detail(exc, mask))
             _store_log(deployment)
             return
         except Exception:
@@ -98,6 +107,24 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
         deployment.id, Status.READY, output_size=packaged.output_size
     )
     log.info("build.ready", seconds=round(time.monotonic() - started, 2))
+
+
+def _secrets_of(deployment: Deployment) -> list[str]:
+    """What the log must never show: the site's secret variables, whatever their scope,
+    and a git source's credentials (git's errors may quote its address)."""
+    values = [v.value for v in deployment.site.variables.filter(secret=True)]
+    if deployment.repository_credentials:
+        userinfo = crypto.decrypt(deployment.repository_credentials)
+        user, _, password = userinfo.partition(":")
+        token = password or user  # `https://TOKEN@host` carries it as the user
+        values += [userinfo, unquote(userinfo), token, unquote(token)]
+    return values
+
+
+def _detail(exc: BuildError, mask: SecretMasker) -> str:
+    """A failure's sentence as the log (and so the realtime feed) shows it: masked, then
+    escaped and cut short (git's stderr or a rules error may quote anything)."""
+    return shown(mask(exc.detail), limit=2000)
 
 
 def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: ignore[no-untyped-def]
@@ -147,15 +174,17 @@ def _unpack(source: Path, tree: Path, say) -> Path:  # type: ignore[no-untyped-d
     return tree
 
 
-def _copy_tree(tree: Path, source: Path, destination: Path, spec: BuildSpec) -> None:
-    """The no-build path: the output directory of the source, links copied as the files
-    they name (after drop_unsafe_links, only in-tree regular files remain linked)."""
-    if not source.is_dir() or not is_inside(tree, source):
+def _copy_tree(tree: Path, spec: BuildSpec, destination: Path, say) -> None:  # type: ignore[no-untyped-def]
+    """The no-build path: the source's output directory, copied as a build's output is
+    (limits checked, links resolved inside it or skipped), from its real path only if
+    that is inside the source."""
+    source = (tree / spec.workdir / spec.output_directory).resolve()
+    if not source.is_dir() or not source.is_relative_to(tree.resolve()):
         raise BuildError(
             ErrorCode.OUTPUT_MISSING,
             f"The output directory '{spec.output_directory}' does not exist in the source.",
         )
-    shutil.copytree(source.resolve(), destination, symlinks=False)
+    copy_directory(source, destination, spec.limits, say, spec.output_directory)
 
 
 def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
@@ -241,6 +270,16 @@ def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[
         use_cache=deployment.use_cache,
         cache_key=cache_key,
         cache_id=site.uid.hex,
+        limits=output_limits(),
+        log_line_max=settings.SHIPWAY_BUILD_LOG_MAX_LINE,
+    )
+
+
+def output_limits() -> OutputLimits:
+    return OutputLimits(
+        max_bytes=settings.SHIPWAY_OUTPUT_MAX_BYTES,
+        max_files=settings.SHIPWAY_OUTPUT_MAX_FILES,
+        max_file_bytes=settings.SHIPWAY_OUTPUT_MAX_FILE_BYTES,
     )
 
 

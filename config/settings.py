@@ -280,6 +280,19 @@ SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+# What one build may produce (its commands are hostile by assumption):
+# The log: past this many bytes it is no longer stored or published, one line says it was
+# cut, and the build goes on.
+SHIPWAY_BUILD_LOG_MAX_BYTES = env_int("SHIPWAY_BUILD_LOG_MAX_BYTES", 10 * 1024 * 1024)
+# One line of build output: the rest of a longer line is dropped, with a marker, so a line
+# that never ends costs no memory.
+SHIPWAY_BUILD_LOG_MAX_LINE = env_int("SHIPWAY_BUILD_LOG_MAX_LINE", 64 * 1024)
+# The output directory, checked from each entry's header while it is copied out of the
+# build, before its data is read: total bytes, entries (files, directories and links), and
+# the bytes of any one file. Past any of them the build fails with its own errorCode.
+SHIPWAY_OUTPUT_MAX_BYTES = env_int("SHIPWAY_OUTPUT_MAX_BYTES", 1024 * 1024 * 1024)
+SHIPWAY_OUTPUT_MAX_FILES = env_int("SHIPWAY_OUTPUT_MAX_FILES", 20_000)
+SHIPWAY_OUTPUT_MAX_FILE_BYTES = env_int("SHIPWAY_OUTPUT_MAX_FILE_BYTES", 256 * 1024 * 1024)
 
 # Celery: Redis is the broker; the database is the truth about every build.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -12,6 +12,9 @@ class ErrorCode(StrEnum):
     OUT_OF_MEMORY = "out_of_memory"
     COMMAND_FAILED = "command_failed"
     OUTPUT_MISSING = "output_missing"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    TOO_MANY_OUTPUT_FILES = "too_many_output_files"
+    OUTPUT_FILE_TOO_LARGE = "output_file_too_large"
     RULES_INVALID = "rules_invalid"
     IMAGE_MISSING = "image_missing"
     DOCKER_UNAVAILABLE = "docker_unavailable"
@@ -28,6 +31,17 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.OUT_OF_MEMORY: "The build ran out of memory; choose a larger specification.",
     ErrorCode.COMMAND_FAILED: "A build command exited with an error; the log shows which.",
     ErrorCode.OUTPUT_MISSING: "The build left no files in the output directory.",
+    ErrorCode.OUTPUT_TOO_LARGE: (
+        "The build's output is larger than this server allows (SHIPWAY_OUTPUT_MAX_BYTES)."
+    ),
+    ErrorCode.TOO_MANY_OUTPUT_FILES: (
+        "The build's output has more files, directories and links than this server allows "
+        "(SHIPWAY_OUTPUT_MAX_FILES)."
+    ),
+    ErrorCode.OUTPUT_FILE_TOO_LARGE: (
+        "A file of the build's output is larger than this server allows "
+        "(SHIPWAY_OUTPUT_MAX_FILE_BYTES)."
+    ),
     ErrorCode.RULES_INVALID: "The _redirects or _headers file has a line Shipway cannot read.",
     ErrorCode.IMAGE_MISSING: "The build's runtime image is not installed on this server.",
     ErrorCode.BUILD_NETWORK_UNAVAILABLE: (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import tarfile
 import threading
@@ -11,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
+from builds.output import OutputLimits, describe_size
 from deployments.errors import BuildError, ErrorCode
 
 MASK = "********"
@@ -44,6 +47,8 @@ class BuildSpec:
     use_cache: bool = True
     cache_key: str = ""  # e.g. the lock file's hash; "" when there is nothing to key on
     cache_id: str = ""  # whose build cache: the site's server-made identity (Site.uid)
+    limits: OutputLimits = field(default_factory=OutputLimits)  # what the output may hold
+    log_line_max: int = 64 * 1024  # characters of one line of output; the rest is cut
 
 
 @dataclass
@@ -75,12 +80,15 @@ class BuildRunner(Protocol):
 
 
 class SecretMasker:
-    """Replaces secret values in output (longest first, so one secret inside another is
-    masked whole). Values shorter than 4 characters are not masked: they would mask
-    ordinary text everywhere."""
+    """Replaces secret values in text (longest first, so one secret inside another is
+    masked whole). Each secret is also masked as Python's repr, JSON and a URL write it,
+    since error messages quote what they complain about that way. Values shorter than 4
+    characters are not masked: they would mask ordinary text everywhere."""
 
     def __init__(self, secrets: list[str]) -> None:
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        forms = {form for secret in secrets if len(secret) >= 4 for form in _forms(secret)}
+        self.secrets = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
+        self.longest = len(self.secrets[0]) if self.secrets else 0
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
@@ -88,28 +96,93 @@ class SecretMasker:
         return text
 
 
-class LineStream:
-    """Bytes in, whole masked lines out; holds a partial line until its newline comes (so
-    a secret split across two reads is still masked)."""
+def _forms(secret: str) -> set[str]:
+    quoted = repr(secret)[1:-1]
+    return {
+        secret,
+        quoted,
+        quoted.replace("'", "\\'"),  # repr's form when the text around it has a " too
+        json.dumps(secret)[1:-1],
+        quote(secret, safe=""),
+    }
 
-    def __init__(self, emit: Callable[[str], None], masker: SecretMasker) -> None:
+
+class LineStream:
+    """Bytes in, whole masked lines out.
+
+    A partial line is held until its line break comes, so that a secret split across two
+    reads is still masked. A line longer than `max_line` characters is cut: its start goes
+    out with a marker and the rest, up to its line break, is dropped. So memory stays flat
+    however long a line is, and each read is scanned once (what is held is at most about
+    `max_line` characters, never re-split).
+    """
+
+    def __init__(
+        self, emit: Callable[[str], None], masker: SecretMasker, max_line: int = 64 * 1024
+    ) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._pending = ""
+        self._dropping = False  # inside the rest of a line that was cut
         self._emit = emit
         self._mask = masker
+        self._max_line = max_line
+        self._marker = f"… [line cut at {describe_size(max_line)}]\n"
 
     def feed(self, data: bytes) -> None:
-        text = self._pending + self._decoder.decode(data)
-        lines = text.splitlines(keepends=True)
-        self._pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-        if lines:
-            self._emit(self._mask("".join(lines)))
+        text = self._decoder.decode(data)
+        if self._dropping:
+            start = _first_break(text)
+            if start < 0:
+                return
+            self._dropping = False
+            text = text[start + (2 if text.startswith("\r\n", start) else 1) :]
+        text = self._pending + text
+        end = max(text.rfind("\n"), text.rfind("\r")) + 1
+        if end:
+            self._emit(self._lines(text[:end]))
+            text = text[end:]
+        self._pending = text
+        if len(text) > self._max_line + self._mask.longest:
+            self._cut_pending()
 
     def close(self) -> None:
         rest = self._pending + self._decoder.decode(b"", final=True)
-        self._pending = ""
+        if self._dropping:
+            rest = ""
+        self._pending, self._dropping = "", False
         if rest:
-            self._emit(self._mask(rest + "\n"))
+            self._emit(self._lines(rest + "\n"))
+
+    def _lines(self, text: str) -> str:
+        """Whole lines, masked, any over the limit cut (a rare case: scanned only then).
+        Masked before cutting, so that a cut never leaves part of a secret."""
+        masked = self._mask(text)
+        if len(masked) <= self._max_line:
+            return masked
+        return "".join(self._cut(line) for line in masked.splitlines(keepends=True))
+
+    def _cut(self, line: str) -> str:
+        if len(line.rstrip("\r\n")) <= self._max_line:
+            return line
+        return line[: self._max_line] + self._marker
+
+    def _cut_pending(self) -> None:
+        """The held line is too long: send its start, drop the rest up to its break.
+
+        It is masked first, and cut only once there are `longest` characters after the
+        cut, so that a secret straddling the cut is whole, and masked, before it is cut.
+        """
+        masked = self._mask(self._pending)
+        if len(masked) <= self._max_line + self._mask.longest:
+            self._pending = masked  # secrets shrank it; wait for more
+            return
+        self._emit(masked[: self._max_line] + self._marker)
+        self._pending, self._dropping = "", True
+
+
+def _first_break(text: str) -> int:
+    found = [i for i in (text.find("\n"), text.find("\r")) if i >= 0]
+    return min(found) if found else -1
 
 
 class Watchdog:

@@ -10,7 +10,6 @@ never a host path, never shared between sites). It is always removed afterwards.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import tarfile
 import tempfile
 import threading
@@ -24,6 +23,7 @@ import structlog
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from builds import network as build_network
+from builds.output import CHUNK, copy_tar
 from builds.runners.base import (
     BuildResult,
     BuildSpec,
@@ -32,7 +32,6 @@ from builds.runners.base import (
     StepResult,
     Watchdog,
     command_failed,
-    safe_extract,
 )
 from deployments.errors import BuildError, ErrorCode
 
@@ -86,7 +85,7 @@ class DockerRunner:
             self._put_source(container, source)
             container.start()
             results = self._run_steps(spec, container, on_output, should_cancel)
-            self._copy_output(spec, container, output_to)
+            self._copy_output(spec, container, output_to, on_output)
         except BaseException:
             _remove_container(container.id)  # failed or canceled: stop it now
             raise
@@ -157,7 +156,7 @@ class DockerRunner:
     def _run_steps(self, spec, container, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
         api = self.client.api
         workdir = f"{WORKSPACE}/{spec.workdir}".rstrip("/")
-        lines = LineStream(on_output, SecretMasker(spec.secrets))
+        lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
         results: list[StepResult] = []
         with Watchdog(spec.timeout, should_cancel, lambda: _kill(container)) as watchdog:
             for step in spec.steps:
@@ -191,32 +190,37 @@ class DockerRunner:
                     raise command_failed(step, exit_code)
         return results
 
-    def _copy_output(self, spec: BuildSpec, container, output_to: Path) -> None:  # type: ignore[no-untyped-def]
+    def _copy_output(self, spec: BuildSpec, container, output_to: Path, on_output) -> None:  # type: ignore[no-untyped-def]
+        """Stream the output directory out of the container (builds/output.py checks each
+        entry's header against the limits before its data is read, and keeps only files
+        and directories)."""
         path = f"{WORKSPACE}/{spec.workdir}/{spec.output_directory}".replace("//", "/")
         try:
-            stream, stat = container.get_archive(path.rstrip("/") or "/")
+            stream, stat = container.get_archive(path.rstrip("/") or "/", chunk_size=CHUNK)
         except NotFound:
             raise BuildError(
                 ErrorCode.OUTPUT_MISSING,
                 f"The output directory '{spec.output_directory}' does not exist after the build.",
             ) from None
-        if not stat.get("mode", 0) & 0x80000000:  # os.ModeDir in Go's FileMode
-            raise BuildError(
-                ErrorCode.OUTPUT_MISSING,
-                f"The output directory '{spec.output_directory}' is not a directory.",
+        masked = SecretMasker(spec.secrets)
+        try:
+            if not stat.get("mode", 0) & 0x80000000:  # os.ModeDir in Go's FileMode
+                raise BuildError(
+                    ErrorCode.OUTPUT_MISSING,
+                    f"The output directory '{spec.output_directory}' is not a directory.",
+                )
+            copy_tar(
+                stream,
+                stat["name"],
+                output_to,
+                spec.limits,
+                lambda text: on_output(masked(text)),
+                spec.output_directory,
             )
-        with tempfile.TemporaryDirectory(prefix="shipway-output-") as scratch:
-            archive_path = Path(scratch) / "output.tar"
-            with open(archive_path, "wb") as handle:
-                for chunk in stream:
-                    handle.write(chunk)
-            unpacked = Path(scratch) / "unpacked"
-            with tarfile.open(archive_path) as archive:
-                safe_extract(archive, unpacked)
-            top = unpacked / stat["name"]
-            output_to.mkdir(parents=True, exist_ok=True)
-            for child in top.iterdir():
-                shutil.move(str(child), output_to / child.name)
+        finally:
+            # Closing the stream closes its connection, which stops Docker sending the
+            # rest (say, the terabyte whose header was refused).
+            stream.close()
 
 
 def _kill(container) -> None:  # type: ignore[no-untyped-def]

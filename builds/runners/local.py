@@ -15,7 +15,6 @@ import contextlib
 import fcntl
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import tarfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from builds.output import copy_directory
 from builds.runners.base import (
     BuildResult,
     BuildSpec,
@@ -153,11 +153,18 @@ class LocalRunner:
                     f"The output directory '{spec.output_directory}' does not exist after "
                     "the build.",
                 )
-            shutil.copytree(output, output_to, symlinks=True, dirs_exist_ok=True)
+            masked = SecretMasker(spec.secrets)
+            copy_directory(
+                output,
+                output_to,
+                spec.limits,
+                lambda text: on_output(masked(text)),
+                spec.output_directory,
+            )
         return BuildResult(output_to, results)
 
     def _run_steps(self, spec, workdir, env, uid, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
-        lines = LineStream(on_output, SecretMasker(spec.secrets))
+        lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
         results: list[StepResult] = []
         for step in spec.steps:
             on_output(f"$ {step.display or step.command}\n")

@@ -4,16 +4,20 @@ concurrent uploads, activations and redeploys all end `ready`; data outlives a r
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from websockets.sync.client import connect
 
 from config.embedded import free_port
 from tests.archives import tar_gz
@@ -99,10 +103,14 @@ class Platform:
 
 @pytest.fixture
 def platform(docker_ready, tmp_path):
-    platform = Platform(tmp_path / "var", tmp_path / "platform.log")
+    # Not under pytest's own temporary root: pytest makes that private again (0700) when
+    # another session starts, and the embedded PostgreSQL runs as a user of its own.
+    var_dir = Path(tempfile.mkdtemp(prefix="shipway-platform-"))
+    platform = Platform(var_dir / "var", tmp_path / "platform.log")
     platform.start()
     yield platform
     platform.stop()
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def _upload(platform: Platform, site_id: str, body: str) -> str:
@@ -153,7 +161,18 @@ def test_concurrent_uploads_activations_and_redeploys_all_end_ready(platform):
                 "outputDirectory": "out",
             },
         )
-    first = {site_id: _upload(platform, site_id, f"first {site_id}") for site_id in sites}
+    # The feed, on one of the web processes, hears the worker's events (through Redis).
+    feed = connect(
+        f"ws://127.0.0.1:{platform.port}/v1/realtime?channels=sites.{sites[0]}.deployments",
+        open_timeout=10,
+        additional_headers={"Authorization": platform.session.headers["Authorization"]},
+    )
+    with feed:
+        assert json.loads(feed.recv(timeout=10))["type"] == "connected"
+        first = {site_id: _upload(platform, site_id, f"first {site_id}") for site_id in sites}
+        heard = []
+        while "ready" not in heard:
+            heard.append(json.loads(feed.recv(timeout=60))["data"]["payload"].get("status"))
     for site_id, deployment_id in first.items():
         assert _wait_final(platform, site_id, [deployment_id])[deployment_id]["status"] == "ready"
 
