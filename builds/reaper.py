@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from builds.runners.docker import owned_labels
 from deployments import services
 from deployments.errors import ErrorCode
 from deployments.models import Deployment, Status
@@ -52,13 +53,15 @@ def reap() -> dict[str, int]:
 
 
 def remove_orphan_containers() -> int:
-    """Remove Shipway's build containers whose deployment is no longer building (only
-    containers labelled shipway.managed; nothing else on the Docker host is touched)."""
+    """Remove this installation's build containers whose deployment is no longer
+    building. Containers of another installation on the same engine, of another role
+    (site servers) or not Shipway's at all are never touched."""
     try:
         import docker
 
         client = docker.from_env(timeout=10)
-        containers = client.containers.list(all=True, filters={"label": "shipway.managed=true"})
+        mine = [f"{key}={value}" for key, value in owned_labels("build").items()]
+        containers = client.containers.list(all=True, filters={"label": mine})
     except Exception:  # no Docker here: nothing to clean
         return 0
     building = set(

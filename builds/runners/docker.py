@@ -23,6 +23,7 @@ import structlog
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from builds import network as build_network
+from builds.models import installation_id
 from builds.output import CHUNK, copy_tar
 from builds.runners.base import (
     BuildResult,
@@ -44,11 +45,21 @@ LABEL_PREFIX = "shipway"
 
 
 def labels_for(spec: BuildSpec) -> dict[str, str]:
-    """Every container and volume Shipway makes carries these; cleanup looks only at them."""
+    """Every build container carries these; cleanup looks only at its own installation's
+    containers of the role it manages (builds.reaper)."""
     return {
-        f"{LABEL_PREFIX}.managed": "true",
+        **owned_labels("build"),
         f"{LABEL_PREFIX}.site": spec.site_id,
         f"{LABEL_PREFIX}.deployment": spec.deployment_id,
+    }
+
+
+def owned_labels(role: str) -> dict[str, str]:
+    """Whose and what a container or volume is: this installation's, in this role."""
+    return {
+        f"{LABEL_PREFIX}.managed": "true",
+        f"{LABEL_PREFIX}.installation": installation_id(),
+        f"{LABEL_PREFIX}.role": role,
     }
 
 
@@ -116,10 +127,7 @@ class DockerRunner:
             except NotFound:
                 self.client.volumes.create(
                     name,
-                    labels={
-                        f"{LABEL_PREFIX}.managed": "true",
-                        f"{LABEL_PREFIX}.site": spec.site_id,
-                    },
+                    labels={**owned_labels("build-cache"), f"{LABEL_PREFIX}.site": spec.site_id},
                 )
             # A new volume starts as a copy of the image's home directory (owned by builder).
             volumes = {name: {"bind": HOME, "mode": "rw"}}

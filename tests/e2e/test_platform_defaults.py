@@ -56,7 +56,7 @@ class Platform:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a first start collects and compresses static files
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log()
             if "Shipway is up" in self.log():
