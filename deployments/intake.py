@@ -5,11 +5,17 @@ is a .tar.gz/.tgz or .zip, reads cleanly, stays inside its own tree (no absolute
 no "..", no links leading out), holds only files, directories and in-tree links, and
 stays under the entry, size and compression-ratio limits. What is stored is a new
 tar.gz holding exactly the accepted entries, with owners reset and set-id bits cleared.
+
+Reading is strict, because a damaged archive would otherwise be accepted in part: the
+whole compressed stream is read and checked (gzip's CRC32 and length, the tar's
+end-of-archive marker, each zip member's CRC and size) before anything is stored.
 """
 
 from __future__ import annotations
 
 import datetime
+import gzip
+import io
 import os
 import posixpath
 import stat
@@ -28,10 +34,22 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _COPY_CHUNK = 1024 * 1024
 # Below this unpacked size the ratio check is skipped: tiny text compresses very well.
 _RATIO_FLOOR = 8 * 1024 * 1024
+_BLOCK = tarfile.BLOCKSIZE
+_END_OF_ARCHIVE = bytes(_BLOCK)
+# Tar writers pad the end of an archive to a whole record (10 KiB by default, more with
+# a large blocking factor); more than this after the end marker is not padding.
+MAX_END_PADDING = 1024 * 1024
+_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 
 
 class ArchiveRejected(ValueError):
     """The archive is refused; the message says why, for the person who sent it."""
+
+
+def damaged(detail: str) -> ArchiveRejected:
+    return ArchiveRejected(
+        f"The archive is damaged (corrupt or cut short): {detail}. Create it again and upload it."
+    )
 
 
 @dataclass(frozen=True)
@@ -113,35 +131,183 @@ def _sniff(stream: BinaryIO) -> str:
 
 
 def _tar_entries(stream: BinaryIO) -> Iterator[Entry]:
-    with tarfile.open(fileobj=stream, mode="r|gz") as archive:
-        for member in archive:
-            name = clean_name(member.name)
-            if member.isdir():
-                yield Entry(name, "dir", member.mode, member.mtime)
-            elif member.isfile():
-                yield Entry(
-                    name,
-                    "file",
-                    member.mode,
-                    member.mtime,
-                    member.size,
-                    open=lambda m=member: archive.extractfile(m),
-                )
-            elif member.issym():
-                _check_link(name, member.linkname, "symbolic link")
-                yield Entry(name, "symlink", 0o777, member.mtime, target=member.linkname)
-            elif member.islnk():
-                # A hard link is stored as a copy of the file it names, which must be an
-                # in-tree file seen earlier; so the tree keeps no hard links at all.
-                target = clean_name(_check_link(name, member.linkname, "hard link"))
-                yield Entry(name, "hardlink", member.mode, member.mtime, target=target)
-            else:
+    # gzip.GzipFile checks each member's CRC32 and length and raises on a stream cut
+    # short or followed by anything but zero padding; _TarReader reads it to its end.
+    tar = _TarReader(gzip.GzipFile(fileobj=stream, mode="rb"))
+    for member, content in tar.members():
+        name = clean_name(member.name)
+        if member.type == tarfile.DIRTYPE:
+            yield Entry(name, "dir", member.mode, member.mtime)
+        elif member.type in _FILE_TYPES:
+            yield Entry(
+                name, "file", member.mode, member.mtime, member.size, open=lambda c=content: c
+            )
+        elif member.type == tarfile.SYMTYPE:
+            _check_link(name, member.linkname, "symbolic link")
+            yield Entry(name, "symlink", 0o777, member.mtime, target=member.linkname)
+        elif member.type == tarfile.LNKTYPE:
+            # A hard link is stored as a copy of the file it names, which must be an
+            # in-tree file seen earlier; so the tree keeps no hard links at all.
+            target = clean_name(_check_link(name, member.linkname, "hard link"))
+            yield Entry(name, "hardlink", member.mode, member.mtime, target=target)
+        else:
+            raise ArchiveRejected(
+                f"The entry '{member.name}' is a device, FIFO or other special file."
+            )
+
+
+class _TarReader:
+    """Walks an uncompressed tar stream header by header, to its very end.
+
+    tarfile's own stream reader stops at the end-of-archive marker without reading what
+    follows (so a cut-off gzip trailer goes unnoticed) and ends silently at a header it
+    cannot read (so an archive cut at a member boundary looks complete). This reader
+    parses each 512-byte header with tarfile.TarInfo.frombuf, applies the extended
+    headers (PAX, GNU long names) itself, requires the end marker, and reads everything
+    after it, so the decompressor verifies the stream's end.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def members(self) -> Iterator[tuple[tarfile.TarInfo, _Content | None]]:
+        """Each member, with its content (files only) to be read before the next."""
+        while (member := self._next_member()) is not None:
+            content = _Content(self, member.size) if member.type in _FILE_TYPES else None
+            yield member, content
+            left = content.remaining if content is not None else 0
+            size = member.size if content is not None else 0
+            self.skip(left + (-size % _BLOCK), "a file's content")
+        self._read_to_the_end()
+
+    def _next_member(self) -> tarfile.TarInfo | None:
+        extended: dict[str, str] = {}
+        while True:
+            block = self.read_exact(_BLOCK, "a header", at_end_ok=True)
+            if not block:
+                raise damaged("the tar data ends without its end-of-archive marker")
+            if block == _END_OF_ARCHIVE:
+                return None
+            try:
+                header = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+            except tarfile.HeaderError:
+                raise damaged("a tar header is unreadable (bad checksum or field)") from None
+            if header.type not in _EXTENDED_TYPES:
+                return _apply_extended(header, extended)
+            payload = self.read_exact(header.size, "an extended header")
+            self.skip(-header.size % _BLOCK, "an extended header")
+            extended.update(_extended_fields(header.type, payload))
+
+    def _read_to_the_end(self) -> None:
+        padding = 0
+        while chunk := self.stream.read(_COPY_CHUNK):
+            padding += len(chunk)
+            if padding > MAX_END_PADDING:
                 raise ArchiveRejected(
-                    f"The entry '{member.name}' is a device, FIFO or other special file."
+                    f"The archive holds more than {MAX_END_PADDING} bytes after the end "
+                    "of the tar data."
                 )
+
+    def read_exact(self, size: int, what: str, *, at_end_ok: bool = False) -> bytes:
+        """`size` bytes (or b"" at the very end, if at_end_ok); a short read means the
+        data was cut inside `what`."""
+        data = self.stream.read(size)
+        while 0 < len(data) < size and (more := self.stream.read(size - len(data))):
+            data += more
+        if len(data) != size and not (at_end_ok and not data):
+            raise damaged(f"the tar data ends inside {what}")
+        return data
+
+    def skip(self, size: int, what: str) -> None:
+        while size:
+            size -= len(self.read_exact(min(size, _COPY_CHUNK), what))
+
+
+class _Content(io.RawIOBase):
+    """One file's content in the tar stream: exactly its stated size, read in place."""
+
+    def __init__(self, tar: _TarReader, size: int) -> None:
+        self.tar = tar
+        self.remaining = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        size = min(len(buffer), self.remaining)
+        if not size:
+            return 0
+        data = self.tar.read_exact(size, "a file's content")
+        buffer[:size] = data
+        self.remaining -= size
+        return size
+
+
+# Extended headers: PAX per-file and global (and Solaris's per-file), GNU long names.
+_EXTENDED_TYPES = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
+
+
+def _extended_fields(kind: bytes, payload: bytes) -> dict[str, str]:
+    """The fields an extended header sets on the member that follows it."""
+    if kind == tarfile.GNUTYPE_LONGNAME:
+        return {"path": _text(payload.split(b"\0", 1)[0])}
+    if kind == tarfile.GNUTYPE_LONGLINK:
+        return {"linkpath": _text(payload.split(b"\0", 1)[0])}
+    records = _pax_records(payload)
+    # A global header's fields would apply to every later member; none that matters
+    # here (path, size, ...) makes sense globally, so they are read and set aside.
+    return {} if kind == tarfile.XGLTYPE else records
+
+
+def _pax_records(payload: bytes) -> dict[str, str]:
+    """PAX records, each "<length> <keyword>=<value>\\n" with length counting itself;
+    NUL padding may follow the last."""
+    records: dict[str, str] = {}
+    at = 0
+    while at < len(payload) and payload[at] != 0:
+        space = payload.find(b" ", at, at + 20)
+        length = int(payload[at:space]) if space > at and payload[at:space].isdigit() else 0
+        record = payload[at : at + length]
+        keyword, equals, value = record[space - at + 1 : -1].partition(b"=")
+        if not equals or not keyword or not record.endswith(b"\n") or len(record) != length:
+            raise damaged("a PAX extended header is malformed")
+        records[_text(keyword)] = _text(value)
+        at += length
+    if payload[at:].strip(b"\0"):
+        raise damaged("a PAX extended header is malformed")
+    return records
+
+
+def _text(raw: bytes) -> str:
+    # As tarfile reads names: UTF-8, any other byte kept as a surrogate escape.
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _apply_extended(header: tarfile.TarInfo, fields: dict[str, str]) -> tarfile.TarInfo:
+    if "path" in fields:
+        header.name = fields["path"]
+    if "linkpath" in fields:
+        header.linkname = fields["linkpath"]
+    if "size" in fields:
+        if not fields["size"].isdigit():
+            raise damaged("a PAX extended header has a size that is not a number")
+        header.size = int(fields["size"])
+    if "mtime" in fields:
+        try:
+            header.mtime = float(fields["mtime"])
+        except ValueError:
+            header.mtime = 0  # as tarfile does with a time it cannot read
+    return header
 
 
 def _zip_entries(stream: BinaryIO) -> Iterator[Entry]:
+    _check_zip_end(stream)
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
             if info.flag_bits & 0x1:
@@ -151,6 +317,10 @@ def _zip_entries(stream: BinaryIO) -> Iterator[Entry]:
             mtime = _zip_time(info)
             file_type = stat.S_IFMT(mode)
             if info.is_dir():
+                # Nothing needs a directory's data, but it is read all the same: its CRC
+                # is checked only when it is read, and a directory holds no data.
+                if _read_zip_member(archive, info, 0):
+                    raise damaged(f"the directory entry '{info.filename}' holds data")
                 yield Entry(name, "dir", 0o755, mtime)
             elif file_type == stat.S_IFLNK:
                 target = archive.read(info).decode("utf-8", "replace")
@@ -163,12 +333,60 @@ def _zip_entries(stream: BinaryIO) -> Iterator[Entry]:
                     (mode & 0o777) or 0o644,
                     mtime,
                     info.file_size,
-                    open=lambda i=info: archive.open(i),
+                    open=lambda i=info: _ZipMember(archive.open(i), i),
                 )
             else:
                 raise ArchiveRejected(
                     f"The entry '{info.filename}' is a device, FIFO or other special file."
                 )
+
+
+# Fields of the end-of-central-directory record as zipfile._EndRecData returns it.
+_END_COMMENT_SIZE, _END_COMMENT = 7, 8
+
+
+def _check_zip_end(stream: BinaryIO) -> None:
+    """A zip is read from its end: without its end record (the zip's table of contents,
+    written last), it was cut short. The record is found as ZipFile finds it, with the
+    same function, so this check and ZipFile read the same record."""
+    end = zipfile._EndRecData(stream)
+    stream.seek(0)
+    if end is None:
+        raise damaged("its end record, written last, is missing")
+    if len(end[_END_COMMENT]) < end[_END_COMMENT_SIZE]:
+        raise damaged("it ends inside its comment")
+
+
+def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A small member's data, read to its end (which checks its CRC and size); at most
+    `limit` + 1 bytes are read, so more than `limit` means it holds more."""
+    with _ZipMember(archive.open(info), info) as member:
+        return member.read(limit + 1)
+
+
+class _ZipMember(io.RawIOBase):
+    """A zip member's data that must match its stated size: zipfile checks the CRC when
+    a read reaches the end, but not that the data was as long as the directory says."""
+
+    def __init__(self, member: IO[bytes], info: zipfile.ZipInfo) -> None:
+        self.member = member
+        self.info = info
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        data = self.member.read(len(buffer))
+        self.total += len(data)
+        if not data and self.total != self.info.file_size:
+            raise damaged(f"the entry '{self.info.filename}' is shorter than its stated size")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.member.close()
+        super().close()
 
 
 def _zip_time(info: zipfile.ZipInfo) -> float:
@@ -214,12 +432,32 @@ def check_and_repack(
     except ArchiveRejected:
         os.unlink(path)
         raise
-    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error, OSError) as exc:
         os.unlink(path)
-        raise ArchiveRejected(f"The archive is corrupt or truncated ({exc}).") from None
+        raise damaged(_damage(exc)) from None
     except BaseException:
         os.unlink(path)
         raise
+
+
+def _damage(exc: BaseException) -> str:
+    """What a reader's exception says about the archive, in words (the reader's own
+    text when there are none better)."""
+    text = str(exc)
+    if isinstance(exc, EOFError):
+        return "its data ends before the end of the compressed stream"
+    if isinstance(exc, zlib.error):
+        return "its compressed data is invalid"
+    if isinstance(exc, gzip.BadGzipFile):
+        if text.startswith("Not a gzipped file"):
+            return "there is data after the end of the compressed stream"
+        if text.startswith("CRC check failed"):
+            return "its checksum (CRC32) does not match its content"
+        if text.startswith("Incorrect length"):
+            return "its stated length does not match its content"
+    if isinstance(exc, zipfile.BadZipFile) and text.startswith("Bad CRC-32 for file "):
+        return f"the entry {text.removeprefix('Bad CRC-32 for file ')} fails its checksum (CRC32)"
+    return text
 
 
 def _repack(upload: BinaryIO, kind: str, path: str, compressed: int, limits: Limits) -> Source:
