@@ -74,11 +74,11 @@ class Entry:
     """One accepted entry, read from either archive format."""
 
     name: str
-    kind: str  # "file", "dir" or "symlink"
+    kind: str  # "file", "dir", "symlink" or "hardlink"
     mode: int
     mtime: float
     size: int = 0
-    target: str = ""  # symlinks only
+    target: str = ""  # links only: a symlink's target as written, a hard link's checked
     open: object = None  # files only: () -> binary stream of the content
 
 
@@ -120,6 +120,58 @@ def _check_link(name: str, target: str, kind: str) -> str:
     return resolved
 
 
+def _walk_link(name: str, target: str) -> list[str]:
+    """The paths in the tree that a symbolic link's target goes through, in order; the
+    last one it reaches is where it points (the tree's root when it ends at "").
+
+    This resolves the text alone, each ".." undoing the name before it. That is what
+    the link means on disk only if none of those paths is itself a link (a ".." after
+    a link goes up from wherever that link leads): _refuse_link_chains checks it once
+    the whole archive is read, since a link may go through one defined later.
+    """
+    _check_link(name, target, "symbolic link")  # not absolute, not above the root
+    at = name.split("/")[:-1]  # the link's directory: real, as nothing is stored in a link
+    walked = []
+    for part in target.split("/"):
+        if part == ".." and not at:
+            raise ArchiveRejected(f"The symbolic link '{name}' points outside the archive.")
+        if part == "..":
+            at.pop()
+        elif part not in ("", "."):
+            at.append(part)
+            walked.append("/".join(at))
+    return [*walked, "/".join(at)]
+
+
+def _relative(path: str, start: str) -> str:
+    """`path` from the directory `start` (both in the tree): "../" up, then down."""
+    to, start_parts = path.split("/") if path else [], start.split("/") if start else []
+    common = 0
+    while common < min(len(to), len(start_parts)) and to[common] == start_parts[common]:
+        common += 1
+    return "/".join([".."] * (len(start_parts) - common) + to[common:]) or "."
+
+
+def _refuse_link_chains(links: dict[str, list[str]]) -> None:
+    """Refuse any symbolic link whose target goes through or ends at another link.
+
+    A link into the tree is safe only if what it names is a real file or directory: a
+    chain can lead outside even when each link, read alone, stays inside (and
+    tarfile's "data" filter, which checks each link as it extracts it, is beaten by
+    putting a link before the link it goes through). So links may point only at files
+    and directories; with nothing stored beneath a link either (_repack refuses that),
+    every accepted link resolves on disk exactly as its normalised text says.
+    """
+    for name, walked in links.items():
+        for path in walked:
+            if path in links:
+                raise ArchiveRejected(
+                    f"The symbolic link '{name}' goes through the symbolic link '{path}': "
+                    "a link may point only at a file or a directory, not at or through "
+                    "another link."
+                )
+
+
 def _sniff(stream: BinaryIO) -> str:
     head = stream.read(4)
     stream.seek(0)
@@ -143,7 +195,6 @@ def _tar_entries(stream: BinaryIO) -> Iterator[Entry]:
                 name, "file", member.mode, member.mtime, member.size, open=lambda c=content: c
             )
         elif member.type == tarfile.SYMTYPE:
-            _check_link(name, member.linkname, "symbolic link")
             yield Entry(name, "symlink", 0o777, member.mtime, target=member.linkname)
         elif member.type == tarfile.LNKTYPE:
             # A hard link is stored as a copy of the file it names, which must be an
@@ -324,7 +375,6 @@ def _zip_entries(stream: BinaryIO) -> Iterator[Entry]:
                 yield Entry(name, "dir", 0o755, mtime)
             elif file_type == stat.S_IFLNK:
                 target = archive.read(info).decode("utf-8", "replace")
-                _check_link(name, target, "symbolic link")
                 yield Entry(name, "symlink", 0o777, mtime, target=target)
             elif file_type in (0, stat.S_IFREG):
                 yield Entry(
@@ -467,6 +517,7 @@ def _repack(upload: BinaryIO, kind: str, path: str, compressed: int, limits: Lim
     files: dict[str, int] = {}  # name -> size, for hard links
     names: set[str] = set()
     dirs: set[str] = set()
+    links: dict[str, list[str]] = {}  # symlink -> the paths its target goes through
     with tarfile.open(path, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as out:
         for entry in entries:
             count += 1
@@ -474,11 +525,7 @@ def _repack(upload: BinaryIO, kind: str, path: str, compressed: int, limits: Lim
                 raise ArchiveRejected(f"The archive has more than {limits.max_entries} entries.")
             if not entry.name:
                 continue  # the archive's own root ("./")
-            if entry.name in names or (entry.kind != "dir" and entry.name in dirs):
-                raise ArchiveRejected(f"The entry '{entry.name}' appears twice.")
-            for parent in _parents(entry.name):
-                if parent in names and parent not in dirs:
-                    raise ArchiveRejected(f"The entry '{entry.name}' is inside a non-directory.")
+            _check_place(entry, names, dirs)
             info = tarfile.TarInfo(entry.name)
             info.mtime = int(entry.mtime)
             info.uid = info.gid = 0
@@ -489,8 +536,10 @@ def _repack(upload: BinaryIO, kind: str, path: str, compressed: int, limits: Lim
                 info.mode = _safe_mode(entry.mode, "dir")
                 dirs.add(entry.name)
             elif entry.kind == "symlink":
+                links[entry.name] = _walk_link(entry.name, entry.target)
                 info.type = tarfile.SYMTYPE
-                info.linkname = entry.target
+                # Stored normalised: the path it reaches, from the link's directory.
+                info.linkname = _relative(links[entry.name][-1], posixpath.dirname(entry.name))
                 info.mode = 0o777
             elif entry.kind == "hardlink":
                 if entry.target not in files:
@@ -513,7 +562,24 @@ def _repack(upload: BinaryIO, kind: str, path: str, compressed: int, limits: Lim
             out.addfile(info, data)
             if data is not None:
                 data.close()
+    _refuse_link_chains(links)
     return Source(path, os.path.getsize(path), count, unpacked, directories=dirs)
+
+
+def _check_place(entry: Entry, names: set[str], dirs: set[str]) -> None:
+    """Each name once, and nothing stored inside a file or a link (in either order):
+    so the directories a path goes through are real directories."""
+    if entry.name in names:
+        raise ArchiveRejected(f"The entry '{entry.name}' appears twice.")
+    if entry.kind != "dir" and entry.name in dirs:
+        raise ArchiveRejected(
+            f"The entry '{entry.name}' is not a directory, but other entries are stored in it."
+        )
+    for parent in _parents(entry.name):
+        if parent in names and parent not in dirs:
+            raise ArchiveRejected(
+                f"The entry '{entry.name}' is stored in '{parent}', which is not a directory."
+            )
 
 
 def _parents(name: str) -> Iterator[str]:
