@@ -172,3 +172,26 @@ def test_a_zip_whose_entry_claims_more_data_than_it_has_is_refused(uploader):
 
 def test_a_good_zip_is_still_accepted(uploader):
     uploader.accepted(ZIP, "site.zip")
+
+
+def _with_size_field(field: bytes) -> bytes:
+    """A tar.gz whose one file header states this size field (checksum fixed up)."""
+    info = tarfile.TarInfo("index.html")
+    info.size = 2
+    header = bytearray(info.tobuf(tarfile.USTAR_FORMAT))
+    header[124:136] = field
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return gzip.compress(bytes(header) + b"hi".ljust(512, b"\0") + bytes(1024))
+
+
+def test_a_negative_size_is_refused(uploader):
+    """A base-256 size field can be negative; read as "read everything", it would be a
+    bomb of its own."""
+    message = uploader.refused(_with_size_field(b"\xff" * 12))
+    assert DAMAGED in message and "negative size" in message, message
+
+
+def test_a_size_beyond_the_data_is_refused(uploader):
+    message = uploader.refused(_with_size_field(b"%011o\0" % 1_000_000))
+    assert DAMAGED in message, message
