@@ -20,7 +20,6 @@ short, escaped excerpt of what was sent.
 from __future__ import annotations
 
 import datetime
-import gzip
 import io
 import lzma
 import math
@@ -46,8 +45,10 @@ _RATIO_FLOOR = 8 * 1024 * 1024
 _BLOCK = tarfile.BLOCKSIZE
 _END_OF_ARCHIVE = bytes(_BLOCK)
 # Tar writers pad the end of an archive to a whole record (10 KiB by default, more with
-# a large blocking factor); more than this after the end marker is not padding.
+# a large blocking factor), and tapes pad gzip files with zeros; more than this, after
+# the tar's end marker or after the compressed data, is not padding.
 MAX_END_PADDING = 1024 * 1024
+MAX_GZIP_MEMBERS = 10_000  # gzip streams one after another, read as one
 _FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 
 # Bounds on what an archive's headers may make us read or hold, whatever its size says.
@@ -332,9 +333,9 @@ def _sniff(stream: BinaryIO) -> str:
 
 
 def _tar_entries(stream: BinaryIO) -> Iterator[Entry]:
-    # gzip.GzipFile checks each member's CRC32 and length and raises on a stream cut
-    # short or followed by anything but zero padding; _TarReader reads it to its end.
-    tar = _TarReader(gzip.GzipFile(fileobj=stream, mode="rb"))
+    # _Gunzip refuses a stream cut short, failing its CRC32 or length, or followed by
+    # anything but zero padding; _TarReader reads it to its very end.
+    tar = _TarReader(io.BufferedReader(_Gunzip(stream), buffer_size=_COPY_CHUNK))
     for member, content in tar.members():
         name = clean_name(member.name)
         if member.type == tarfile.DIRTYPE:
@@ -353,6 +354,72 @@ def _tar_entries(stream: BinaryIO) -> Iterator[Entry]:
         else:
             raise ArchiveRejected(
                 f"The entry {quote(member.name)} is a device, FIFO or other special file."
+            )
+
+
+class _Gunzip(io.RawIOBase):
+    """A gzip stream's content, strict about its end.
+
+    zlib checks each member's header and trailer (CRC32 and length). After a member may
+    come another (RFC 1952 allows several; gunzip reads them all) or zero padding, as
+    gunzip accepts; anything else, or a stream that ends inside a member, is damage.
+    (gzip.GzipFile does the same but skips padding a byte at a time: 20 MB took 8 s.)
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.members = 0
+        self.padding = 0
+        self.inflate: zlib._Decompress | None = None
+        self.pending = b""  # compressed bytes not yet given to the decompressor
+        self._start_member(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while self.inflate is not None:
+            if not self.pending:
+                self.pending = self.raw.read(_COPY_CHUNK)
+                if not self.pending:
+                    raise damaged("it ends before the end of its compressed data")
+            data = self.inflate.decompress(self.pending, len(buffer))
+            self.pending = self.inflate.unconsumed_tail
+            if self.inflate.eof:
+                self._after_member(self.inflate.unused_data)
+            if data:
+                buffer[: len(data)] = data
+                return len(data)
+        return 0
+
+    def _start_member(self, data: bytes) -> None:
+        self.members += 1
+        if self.members > MAX_GZIP_MEMBERS:
+            raise ArchiveRejected(
+                f"The archive is made of more than {MAX_GZIP_MEMBERS} gzip streams."
+            )
+        self.inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)  # gzip, not zlib
+        self.pending = data
+
+    def _after_member(self, rest: bytes) -> None:
+        self.inflate = None
+        while not (data := rest.lstrip(b"\0")):
+            self._pad(len(rest))
+            rest = self.raw.read(_COPY_CHUNK)
+            if not rest:
+                return  # the end, checked
+        self._pad(len(rest) - len(data))
+        data += self.raw.read(1) if len(data) < len(GZIP_MAGIC) else b""
+        if not data.startswith(GZIP_MAGIC):
+            raise damaged("there is data after the end of the compressed stream")
+        self._start_member(data)
+
+    def _pad(self, size: int) -> None:
+        self.padding += size
+        if self.padding > MAX_END_PADDING:
+            raise ArchiveRejected(
+                f"The archive has more than {MAX_END_PADDING} bytes of padding after its "
+                "compressed data."
             )
 
 
@@ -755,16 +822,13 @@ def _damage(exc: BaseException) -> str:
     text when there are none better)."""
     text = str(exc)
     if isinstance(exc, EOFError):
-        return "its data ends before the end of the compressed stream"
+        return "it ends before the end of its compressed data"
+    if isinstance(exc, zlib.error) and text.endswith("incorrect data check"):
+        return "its checksum (CRC32) does not match its content"
+    if isinstance(exc, zlib.error) and text.endswith("incorrect length check"):
+        return "its stated length does not match its content"
     if isinstance(exc, zlib.error):
         return "its compressed data is invalid"
-    if isinstance(exc, gzip.BadGzipFile):
-        if text.startswith("Not a gzipped file"):
-            return "there is data after the end of the compressed stream"
-        if text.startswith("CRC check failed"):
-            return "its checksum (CRC32) does not match its content"
-        if text.startswith("Incorrect length"):
-            return "its stated length does not match its content"
     if isinstance(exc, zipfile.BadZipFile) and text.startswith("Bad CRC-32 for file "):
         return f"the entry {text.removeprefix('Bad CRC-32 for file ')} fails its checksum (CRC32)"
     return _shorten(text)

@@ -195,3 +195,19 @@ def test_a_negative_size_is_refused(uploader):
 def test_a_size_beyond_the_data_is_refused(uploader):
     message = uploader.refused(_with_size_field(b"%011o\0" % 1_000_000))
     assert DAMAGED in message, message
+
+
+def test_much_zero_padding_after_the_gzip_stream_is_refused(uploader):
+    """gzip.GzipFile skipped 20 MB of zeros a byte at a time, for 8 s."""
+    message = uploader.refused(GOOD + bytes(20 * 1024 * 1024))
+    assert "more than 1048576 bytes of padding" in message, message
+
+
+def test_thousands_of_gzip_members_are_refused(uploader):
+    message = uploader.refused(GOOD + gzip.compress(b"") * 10_001)
+    assert "more than 10000 gzip streams" in message, message
+
+
+def test_padding_between_gzip_members_is_read_through(uploader):
+    raw = gzip.decompress(GOOD)
+    uploader.accepted(gzip.compress(raw[:1000]) + bytes(1000) + gzip.compress(raw[1000:]))
