@@ -64,6 +64,9 @@ MAX_EXTENDED_HEADERS_TOTAL = 64 * 1024 * 1024
 _QUOTE_LIMIT = 100
 
 
+# Refusals and results -----------------------------------------------------------------
+
+
 class ArchiveRejected(ValueError):
     """The archive is refused; the message says why, for the person who sent it."""
 
@@ -133,6 +136,9 @@ class Source:
             os.unlink(self.path)
 
 
+# Names and links ----------------------------------------------------------------------
+
+
 def clean_name(raw: str) -> str:
     """The entry's path inside the tree, or ArchiveRejected when it points outside."""
     if len(raw.encode("utf-8", "surrogateescape")) > MAX_NAME:
@@ -171,7 +177,15 @@ def _check_link(name: str, target: str, kind: str) -> str:
     return resolved
 
 
-# The tree ----------------------------------------------------------------------------
+def _check_symlink_target(name: str, target: str) -> None:
+    if len(target.encode("utf-8", "surrogateescape")) > MAX_LINK_TARGET:
+        raise ArchiveRejected(
+            f"The symbolic link {quote(name)} has a target longer than {MAX_LINK_TARGET} bytes."
+        )
+    _check_link(name, target, "symbolic link")  # not empty, not absolute, not above the root
+
+
+# The tree -----------------------------------------------------------------------------
 
 _DIRECTORY_KINDS = ("dir", "implied")
 
@@ -314,12 +328,7 @@ def _relative(start: _Node, end: _Node) -> str:
     return "/".join([".."] * ups + down[::-1]) or "."
 
 
-def _check_symlink_target(name: str, target: str) -> None:
-    if len(target.encode("utf-8", "surrogateescape")) > MAX_LINK_TARGET:
-        raise ArchiveRejected(
-            f"The symbolic link {quote(name)} has a target longer than {MAX_LINK_TARGET} bytes."
-        )
-    _check_link(name, target, "symbolic link")  # not empty, not absolute, not above the root
+# Reading a .tar.gz --------------------------------------------------------------------
 
 
 def _sniff(stream: BinaryIO) -> str:
@@ -612,6 +621,9 @@ def _apply_extended(header: tarfile.TarInfo, fields: dict[str, str]) -> tarfile.
     return header
 
 
+# Reading a .zip -----------------------------------------------------------------------
+
+
 def _zip_entries(stream: BinaryIO, max_entries: int) -> Iterator[Entry]:
     _check_zip_directory(stream, max_entries)
     with _open_zip(stream) as archive:
@@ -766,6 +778,9 @@ def _zip_time(info: zipfile.ZipInfo) -> float:
         return datetime.datetime(*info.date_time, tzinfo=datetime.UTC).timestamp()
     except ValueError:
         return 0.0
+
+
+# Re-packing ---------------------------------------------------------------------------
 
 
 def _mtime(value: float) -> int:
