@@ -33,3 +33,51 @@ def upload(data: bytes, name: str = "site.tar.gz") -> io.BytesIO:
     handle = io.BytesIO(data)
     handle.name = name
     return handle
+
+
+def tar_of(*members: tarfile.TarInfo | tuple[tarfile.TarInfo, bytes], **options: object) -> bytes:
+    """A tar.gz of exactly these members, in this order; a (TarInfo, content) pair is a
+    file with that content. Options go to tarfile.open (format=..., pax_headers=...)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", **options) as archive:  # type: ignore[call-overload]
+        for member in members:
+            if isinstance(member, tuple):
+                info, content = member
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+            else:
+                archive.addfile(member)
+    return buffer.getvalue()
+
+
+def symlink(name: str, target: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = target
+    return info
+
+
+def directory(name: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    return info
+
+
+def file(name: str, content: str | bytes = b"x") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.mode = 0o644
+    return info, content.encode() if isinstance(content, str) else content
+
+
+def zip_with_links(files: dict[str, str], links: dict[str, str]) -> bytes:
+    """A zip with these files and symbolic links (name -> target), links last."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+        for name, target in links.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16
+            archive.writestr(info, target)
+    return buffer.getvalue()
