@@ -107,10 +107,12 @@ def platform(docker_ready, tmp_path):
     # another session starts, and the embedded PostgreSQL runs as a user of its own.
     var_dir = Path(tempfile.mkdtemp(prefix="shipway-platform-"))
     platform = Platform(var_dir / "var", tmp_path / "platform.log")
-    platform.start()
-    yield platform
-    platform.stop()
-    shutil.rmtree(var_dir, ignore_errors=True)
+    try:
+        platform.start()
+        yield platform
+    finally:  # also when it never came up: nothing of it may outlive the test
+        platform.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def _upload(platform: Platform, site_id: str, body: str) -> str:
