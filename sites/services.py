@@ -133,7 +133,7 @@ def site_delete(*, site: Site) -> None:
     prefixes = [d.storage_prefix for d in site.deployments.only("id", "site_id")]
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: [delete_prefix(prefix) for prefix in prefixes])
+    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
     transaction.on_commit(
         lambda: current_app.send_task(
             "builds.tasks.remove_build_cache",
@@ -156,6 +156,15 @@ def site_delete(*, site: Site) -> None:
         payload=payload,
     )
     log.info("site.deleted", site_id=site_id)
+
+
+def _delete_stored(site_id: str, prefixes: list[str]) -> None:
+    """A deleted site's files: its deployments' prefixes, then whatever else is under the
+    site's, unless a new site has taken the id meanwhile (its files are its own)."""
+    for prefix in prefixes:
+        delete_prefix(prefix)
+    if not Site.objects.filter(pk=site_id).exists():
+        delete_prefix(f"sites/{site_id}")
 
 
 def _set_value(variable: Variable, value: str) -> None:

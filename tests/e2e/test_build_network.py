@@ -4,6 +4,7 @@ own on the builds' network."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import threading
@@ -104,7 +105,8 @@ def test_a_build_reaches_neither_the_host_nor_another_build(worker):
     finally:
         for listener in listeners:
             listener.close()
-        neighbour.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            neighbour.remove(force=True)
     assert deployment.status == "ready", log
     for host, _port in targets:
         assert f"BLOCKED {host}" in log, log
