@@ -2,8 +2,9 @@
 
 A domain is claimed pending; `domain_verify` looks up the records `domain_records` asks
 for (a TXT token, and a CNAME to the site's address or A/AAAA records to this server)
-and marks it verified. Only verified domains serve, and only they get certificates
-(Caddy's on-demand TLS asks `certificate_allowed`).
+and marks it verified. Only verified domains serve, and only they get certificates on
+demand (Caddy's on-demand TLS asks `certificate_allowed`; Shipway's own hosts are under
+one wildcard certificate).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from config.api.errors import Conflict
 from deployments.edge.hosts import HostKind, parse
-from deployments.models import Deployment
 from sites.models import Domain, DomainStatus, Site
 from sites.services import notify_serving_changed
 
@@ -373,17 +373,16 @@ def verified_domains_for_site(site_id: str) -> list[str]:
 
 
 def certificate_allowed(host: str) -> bool:
-    """Whether Shipway serves `host`, so a certificate may be issued for it: a verified
-    custom domain, or a site's or deployment's own address that names a real one.
-    One indexed query at most."""
+    """Whether a certificate may be issued on demand for `host`: only for a verified
+    custom domain. Every host under SITES_DOMAIN is one label deep and covered by one
+    wildcard certificate, so none of them is approved here (one tenant making deployment
+    after deployment would otherwise spend the certificate authority's rate limits for
+    the whole domain); the platform's own hosts have certificates of their own
+    (deploy/Caddyfile). One indexed query at most."""
     name = _host(host)
     if not name or len(name) > MAX_DOMAIN_LENGTH:
         return False
     parsed = parse(name, settings.SITES_DOMAIN, frozenset(settings.SHIPWAY_PLATFORM_HOSTS))
-    if parsed.kind == HostKind.PRODUCTION:
-        return Site.objects.filter(pk=parsed.site_id).exists()
-    if parsed.kind == HostKind.DEPLOYMENT:
-        return Deployment.objects.filter(pk=parsed.deployment_id, site_id=parsed.site_id).exists()
-    if parsed.kind == HostKind.CUSTOM:
-        return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()
-    return False
+    if parsed.kind != HostKind.CUSTOM:
+        return False
+    return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()

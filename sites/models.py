@@ -13,7 +13,7 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.permissions import ACTIONS
-from config.ids import client_id_validator, new_id
+from config.ids import new_id, site_id_validator
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification
@@ -91,7 +91,7 @@ class Access(models.TextChoices):
 
 
 class Site(models.Model):
-    id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
+    id = models.CharField(primary_key=True, max_length=36, validators=[site_id_validator])
     # Site ids are chosen by users and free again once a site is deleted; whatever must
     # never pass to the next site of that id (its build cache, preview cookies) is keyed
     # by this server-made identity instead.

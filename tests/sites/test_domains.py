@@ -396,6 +396,7 @@ PLATFORM = [
     f"blog.{SITES_DOMAIN}",
     f"other.{SITES_DOMAIN}",
     f"deployment1.blog.{SITES_DOMAIN}",
+    f"deployment1--blog.{SITES_DOMAIN}",
     f"BLOG.{SITES_DOMAIN.upper()}.",
     PLATFORM_HOST,
     "localhost",
@@ -580,7 +581,7 @@ def ask(host: str) -> Any:
     return api_client().get("/v1/edge/tls-ask", {"domain": host})
 
 
-def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_server):
+def test_tls_ask_approves_exactly_the_verified_custom_domains(client, site, dns_server):
     deployment = deployment_create_from_upload(
         site=site, archive=upload(tar_gz({"index.html": "x"})), activate=False
     )
@@ -590,18 +591,16 @@ def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_ser
     verify(client, verified["id"])
     claimed(client, "pending.example.com")
 
-    allowed = [
-        "www.example.com",
-        "WWW.Example.com.",
+    allowed = ["www.example.com", "WWW.Example.com."]
+    refused = [  # under SITES_DOMAIN: one wildcard certificate covers them
         f"blog.{SITES_DOMAIN}",
+        f"{deployment.id}--blog.{SITES_DOMAIN}",
         f"{deployment.id}.blog.{SITES_DOMAIN}",
-    ]
-    refused = [
         "pending.example.com",
         "unknown.example.com",
         f"nosuchsite.{SITES_DOMAIN}",
-        f"{deployment.id}.shop.{SITES_DOMAIN}",  # another site's deployment id
-        f"nosuchdeployment.blog.{SITES_DOMAIN}",
+        f"{deployment.id}--shop.{SITES_DOMAIN}",  # another site's deployment id
+        f"nosuchdeployment--blog.{SITES_DOMAIN}",
         f"a.b.blog.{SITES_DOMAIN}",
         SITES_DOMAIN,
         PLATFORM_HOST,
@@ -624,11 +623,36 @@ def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_ser
         }
 
 
-def test_tls_ask_is_one_query_and_needs_no_credentials(site, django_assert_num_queries):
-    for host in (f"blog.{SITES_DOMAIN}", "www.example.com", f"d1.blog.{SITES_DOMAIN}"):
-        with django_assert_num_queries(1):
-            response = ask(host)
-        assert response.status_code in (200, 404)
+def test_tls_ask_approves_no_certificate_per_deployment(client, site):
+    """Attack (issue 11, item 5): every deployment address used to be approved for a
+    certificate of its own, so one tenant making deployment after deployment spent the
+    certificate authority's weekly quota for the whole SITES_DOMAIN. One wildcard
+    certificate covers every host under it: none of them is approved on demand."""
+    made = [
+        deployment_create_from_upload(
+            site=site, archive=upload(tar_gz({"index.html": str(n)})), activate=False
+        )
+        for n in range(5)
+    ]
+    for deployment in made:
+        for host in (
+            f"{deployment.id}.blog.{SITES_DOMAIN}",
+            f"{deployment.id}--blog.{SITES_DOMAIN}",
+            deployment.hostname,
+        ):
+            assert ask(host).status_code == 404, host
+    assert ask(f"blog.{SITES_DOMAIN}").status_code == 404
+    assert ask(site.hostname).status_code == 404
+
+
+def test_tls_ask_is_one_query_and_needs_no_credentials(
+    site, django_assert_num_queries, django_assert_max_num_queries
+):
+    with django_assert_num_queries(1):
+        assert ask("www.example.com").status_code == 404
+    for host in (f"blog.{SITES_DOMAIN}", f"d1--blog.{SITES_DOMAIN}", PLATFORM_HOST):
+        with django_assert_max_num_queries(0):
+            assert ask(host).status_code == 404
     response = api_client().get("/v1/edge/tls-ask")
     assert response.status_code == 400
     assert "domain" in response.json()["fields"]
