@@ -230,9 +230,9 @@ SHIPWAY_SERVER_IPS = [
 SHIPWAY_DNS_NAMESERVERS = [
     s.strip() for s in os.environ.get("SHIPWAY_DNS_NAMESERVERS", "").split(",") if s.strip()
 ]
-# A pending custom-domain claim blocks other sites from the name for this many days, then
-# lapses (so nobody can hold a domain they cannot verify).
-SHIPWAY_DOMAIN_CLAIM_DAYS = env_int("SHIPWAY_DOMAIN_CLAIM_DAYS", 7)
+# Verified custom domains are checked again once their last check is this old (seconds):
+# one whose DNS no longer points to its site is "lost" (sites/domains.py).
+SHIPWAY_DOMAIN_RECHECK_SECONDS = env_int("SHIPWAY_DOMAIN_RECHECK_SECONDS", 24 * 3600)
 # Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
 SHIPWAY_PLATFORM_HOSTS = [
     h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
@@ -321,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
+    },
+    # Hourly (or more often, for a shorter interval): the domains that are due.
+    "recheck-custom-domains": {
+        "task": "sites.tasks.recheck_domains",
+        "schedule": float(min(3600, max(60, SHIPWAY_DOMAIN_RECHECK_SECONDS))),
     },
 }
 
