@@ -16,6 +16,15 @@ client_id_validator = RegexValidator(
     CLIENT_ID_PATTERN,
     "Use 1 to 36 lowercase letters, digits or '-', starting with a letter or digit.",
 )
+# A site id is also the tail of its deployments' one-label addresses,
+# {deploymentId}--{siteId}.{SITES_DOMAIN}: it never holds "--" itself, so that the first
+# "--" of such a label always ends the deployment id (deployments/edge/hosts.py).
+SITE_ID_PATTERN = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{0,35}$")
+site_id_validator = RegexValidator(
+    SITE_ID_PATTERN,
+    "Use 1 to 36 lowercase letters, digits or '-' (never two in a row), starting with a "
+    "letter or digit.",
+)
 
 
 def new_id() -> str:

@@ -51,6 +51,24 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# HTTPS (config/proxies.py). SHIPWAY_HTTPS: the platform is served over HTTPS (a TLS
+# proxy in front), so every cookie is Secure and HSTS is sent. Without it, a request is
+# HTTPS when a trusted proxy (SHIPWAY_TRUSTED_PROXIES: CIDRs, e.g. 127.0.0.1/32 for
+# nginx or Caddy on this machine) says so in X-Forwarded-Proto; only those proxies'
+# X-Forwarded-Proto and X-Forwarded-For count, anyone else's are dropped.
+SHIPWAY_HTTPS = env_bool("SHIPWAY_HTTPS", False)
+SHIPWAY_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("SHIPWAY_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in SHIPWAY_TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo fails at start-up, not per request
+# Strict-Transport-Security's max-age over HTTPS (0: no HSTS); the platform's hosts only.
+SHIPWAY_HSTS_SECONDS = env_int("SHIPWAY_HSTS_SECONDS", 365 * 24 * 3600)
+SESSION_COOKIE_SECURE = SHIPWAY_HTTPS
+CSRF_COOKIE_SECURE = SHIPWAY_HTTPS
+# Safe only because ProxyMiddleware drops the header unless a trusted proxy sent it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -71,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers only from trusted proxies; Secure cookies and HSTS.
+    "config.proxies.ProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -210,9 +230,9 @@ SHIPWAY_SERVER_IPS = [
 SHIPWAY_DNS_NAMESERVERS = [
     s.strip() for s in os.environ.get("SHIPWAY_DNS_NAMESERVERS", "").split(",") if s.strip()
 ]
-# A pending custom-domain claim blocks other sites from the name for this many days, then
-# lapses (so nobody can hold a domain they cannot verify).
-SHIPWAY_DOMAIN_CLAIM_DAYS = env_int("SHIPWAY_DOMAIN_CLAIM_DAYS", 7)
+# Verified custom domains are checked again once their last check is this old (seconds):
+# one whose DNS no longer points to its site is "lost" (sites/domains.py).
+SHIPWAY_DOMAIN_RECHECK_SECONDS = env_int("SHIPWAY_DOMAIN_RECHECK_SECONDS", 24 * 3600)
 # Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
 SHIPWAY_PLATFORM_HOSTS = [
     h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
@@ -314,6 +334,11 @@ CELERY_BEAT_SCHEDULE = {
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
+    },
+    # Hourly (or more often, for a shorter interval): the domains that are due.
+    "recheck-custom-domains": {
+        "task": "sites.tasks.recheck_domains",
+        "schedule": float(min(3600, max(60, SHIPWAY_DOMAIN_RECHECK_SECONDS))),
     },
 }
 

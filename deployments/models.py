@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from config.ids import new_id
+from deployments.edge.hosts import deployment_host
 
 
 class Status(models.TextChoices):
@@ -81,7 +82,8 @@ class Deployment(models.Model):
 
     @property
     def hostname(self) -> str:
-        return f"{self.id}.{self.site_id}.{settings.SITES_DOMAIN}"
+        """Its own address, one label under SITES_DOMAIN: {deploymentId}--{siteId}."""
+        return deployment_host(self.id, self.site_id, settings.SITES_DOMAIN)
 
     @property
     def url(self) -> str:

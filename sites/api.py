@@ -19,7 +19,7 @@ from config.api.fields import (
     iso_datetime,
 )
 from config.api.views import ApiViewSet, ReadCachedListMixin
-from config.ids import client_id_validator
+from config.ids import site_id_validator
 from sites import frameworks, services, specifications
 from sites.models import MAX_VARIABLE_VALUE, Access, Site, Variable, VariableScope
 from sites.selectors import site_for
@@ -105,7 +105,7 @@ class SiteSerializer(serializers.Serializer):
 
 
 class SiteCreateSerializer(SiteSerializer):
-    siteId = StrictCharField(required=False, max_length=36, validators=[client_id_validator])
+    siteId = StrictCharField(required=False, max_length=36, validators=[site_id_validator])
     teamId = StrictCharField(max_length=36)
 
     def validate_siteId(self, value: str) -> str:

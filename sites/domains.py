@@ -1,16 +1,23 @@
 """Custom domains: claiming one for a site, proving it by DNS, and which site a host serves.
 
-A domain is claimed pending; `domain_verify` looks up the records `domain_records` asks
-for (a TXT token, and a CNAME to the site's address or A/AAAA records to this server)
-and marks it verified. Only verified domains serve, and only they get certificates
-(Caddy's on-demand TLS asks `certificate_allowed`).
+A site claims a name (pending); `domain_verify` looks up the records `domain_records`
+asks for (a TXT token, and a CNAME to the site's address or A/AAAA records to this
+server) and marks it verified. Several sites may claim one name, so that nobody can
+hold a name they cannot prove: the first proof wins and the other claims are `taken`.
+A later proof from another site takes the name when the verified claim's own records
+no longer hold (that claim is then `lost`). Verified names are checked again every
+SHIPWAY_DOMAIN_RECHECK_SECONDS (`recheck_due`, a Celery beat task): one that no longer
+points to its site is `lost`. Only verified domains serve, and only they get
+certificates on demand (Caddy's on-demand TLS asks `certificate_allowed`; Shipway's own
+hosts are under one wildcard certificate).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -20,13 +27,12 @@ import dns.resolver
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from config.api.errors import Conflict
 from deployments.edge.hosts import HostKind, parse
-from deployments.models import Deployment
 from sites.models import Domain, DomainStatus, Site
 from sites.services import notify_serving_changed
 
@@ -50,6 +56,7 @@ CHECK_ERRORS = {
     "other_addresses": "{domain} points to {addresses}, not only to this server ({server_ips}).",
     "lookup_failed": "The DNS lookup of {rdtype} {name} failed ({reason}); try again later.",
 }
+LOOKUP_FAILED_PREFIX = CHECK_ERRORS["lookup_failed"].split("{", 1)[0]
 
 
 # -- names --------------------------------------------------------------------------
@@ -164,71 +171,127 @@ def _site_host(site_id: str) -> str:
 
 # -- writes -------------------------------------------------------------------------
 
+# Why a claim does not serve although its own records may be fine (its `last_error`).
+TAKEN_ERROR = (
+    "{domain} is verified by another site. It moves to this site once its DNS records "
+    "name this site (the TXT token and the CNAME or A/AAAA records above) and no longer "
+    "prove the other site's claim: then verify."
+)
+LOST_ERROR = (
+    "Another site proved {domain} on {when}, and this site's records no longer hold: {problem}"
+)
+
+
+def _lookup_failed(problem: str) -> bool:
+    """A check that could not be made (no answer in time...), not a check that failed."""
+    return problem.startswith(LOOKUP_FAILED_PREFIX)
+
+
+def _cut(text: str) -> str:
+    return text[: Domain._meta.get_field("last_error").max_length]
+
 
 @transaction.atomic
 def domain_create(*, site: Site, domain: str) -> Domain:
-    """Claim `domain` for the site, pending until `domain_verify` finds its records.
+    """Claim `domain` for the site: pending until `domain_verify` finds its records, or
+    `taken` from the start when another site's claim is verified.
 
-    400 (naming `domain`) for a malformed name or one of Shipway's own; 409 when any
-    site, this one included, already has it. Another site's pending claim lapses after
-    SHIPWAY_DOMAIN_CLAIM_DAYS: then this claim replaces it.
+    400 (naming `domain`) for a malformed name or one of Shipway's own; 409 when this
+    site has it already. Other sites' claims never block one: the first DNS proof wins.
     """
     name = normalize_domain(domain)
     _refuse_platform(name)
-    held = Domain.objects.select_for_update().filter(domain=name).first()
-    if held is not None:
-        lapses = held.created_at + timedelta(days=settings.SHIPWAY_DOMAIN_CLAIM_DAYS)
-        if held.site_id == site.id or held.status != DomainStatus.PENDING:
-            raise _taken(name, held.site_id == site.id)
-        if lapses > timezone.now():
-            raise Conflict(
-                f"The domain '{name}' is claimed by another site and waits for its DNS "
-                f"records; unless it is verified, the claim lapses at "
-                f"{lapses.isoformat(timespec='seconds')}."
-            )
-        held.delete()  # never verified: the name goes to whoever can prove it now
-        notify_serving_changed(held.site_id)
-        log.info("domain.claim_lapsed", site_id=held.site_id, domain_id=held.pk, domain=name)
+    if Domain.objects.filter(site=site, domain=name).exists():
+        raise _taken(name)
+    held = Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()
     record = Domain(site=site, domain=name)
+    if held:
+        record.status = DomainStatus.TAKEN
+        record.last_error = _cut(TAKEN_ERROR.format(domain=name))
     try:
         with transaction.atomic():
             record.save(force_insert=True)
-    except IntegrityError:  # claimed at the same moment by another request
-        raise _taken(name, same_site=False) from None
+    except IntegrityError:  # added at the same moment by another request of this site
+        raise _taken(name) from None
     notify_serving_changed(site.id)
-    log.info("domain.created", site_id=site.id, domain_id=record.id, domain=name)
+    log.info("domain.created", site_id=site.id, domain_id=record.id, domain=name, held=held)
     return record
 
 
-def _taken(name: str, same_site: bool) -> Conflict:
-    if same_site:
-        return Conflict(f"The domain '{name}' is already added to this site.")
-    return Conflict(f"The domain '{name}' is already added to another site.")
+def _taken(name: str) -> Conflict:
+    return Conflict(f"The domain '{name}' is already added to this site.")
 
 
 def domain_verify(*, domain: Domain) -> Domain:
-    """Look up the domain's records; verified when the TXT record holds its token and the
-    domain points here (a CNAME to the site's address, or A/AAAA records that are all
-    this server's). Either way the check's time and its problem (`last_error`, empty on
-    success) are kept; a DNS miss is not an error of the call.
+    """Check the domain's records now; 200 either way (the check's time and problem,
+    `last_error`, are kept; a DNS miss is not an error of the call).
 
-    A verified domain stays verified when a later check fails (the TXT record may be
-    removed once verified); removing the domain is what stops it serving.
+    A claim that is not verified needs its full proof: the TXT record holds its token
+    and the domain points here (a CNAME to the site's address, or A/AAAA records that
+    are all this server's). With no other site's claim verified, it becomes verified.
+    With one, it takes the name only when that claim's own full proof no longer holds
+    (the records moved to this site): the other claim is then `lost`; otherwise this one
+    is `taken`.
+
+    A verified claim needs only to point here still (its TXT record may be removed once
+    verified); when it definitely does not (not when a lookup fails), it is `lost`.
     """
+    if domain.status == DomainStatus.VERIFIED:
+        return _recheck(domain)
+    site_host = _site_host(domain.site_id)
     # The lookups take up to seconds each: run them before taking any row lock.
-    problem = dns_problem(domain.domain, domain.verification_token, _site_host(domain.site_id))
+    problem = dns_problem(domain.domain, domain.verification_token, site_host)
+    rival = (
+        Domain.objects.filter(domain=domain.domain, status=DomainStatus.VERIFIED)
+        .exclude(pk=domain.pk)
+        .first()
+    )
+    rival_problem = None
+    if not problem and rival is not None:
+        rival_problem = dns_problem(
+            rival.domain, rival.verification_token, _site_host(rival.site_id)
+        )
     now = timezone.now()
     with transaction.atomic():
-        current = Domain.objects.select_for_update().filter(pk=domain.pk).first()
+        claims = {
+            claim.pk: claim
+            for claim in Domain.objects.select_for_update()
+            .filter(domain=domain.domain)
+            .order_by("pk")
+        }
+        current = claims.get(domain.pk)
         if current is None:
             raise NotFound(f"Domain '{domain.pk}' not found.")
+        holder = next(
+            (c for c in claims.values() if c.status == DomainStatus.VERIFIED and c != current),
+            None,
+        )
         current.last_checked_at = now
-        current.last_error = problem[: Domain._meta.get_field("last_error").max_length]
-        if not problem and current.status != DomainStatus.VERIFIED:
+        current.last_error = _cut(problem)
+        # The other claim's proof no longer holds (checked above, and it is still the one
+        # verified): this proof takes the name.
+        takes_over = (
+            holder is not None
+            and rival is not None
+            and holder.pk == rival.pk
+            and bool(rival_problem)
+            and not _lookup_failed(rival_problem or "")
+        )
+        if current.status == DomainStatus.VERIFIED:  # verified meanwhile, by another call
+            current.last_error = ""
+        elif not problem and (holder is None or takes_over):
+            if holder is not None:
+                _lose(holder, now, rival_problem or "")
             current.status = DomainStatus.VERIFIED
             current.verified_at = now
+            _mark_taken(claims.values(), current, holder)
+        elif holder is not None:
+            current.status = DomainStatus.TAKEN
+            if not problem:
+                current.last_error = _cut(TAKEN_ERROR.format(domain=current.domain))
         current.save()
-        notify_serving_changed(current.site_id)
+        for site_id in {claim.site_id for claim in claims.values()}:
+            notify_serving_changed(site_id)
     log.info(
         "domain.checked",
         site_id=current.site_id,
@@ -240,12 +303,97 @@ def domain_verify(*, domain: Domain) -> Domain:
     return current
 
 
-def domain_delete(*, domain: Domain) -> None:
-    """Remove the domain: it stops serving, and any site may add the name again at once."""
+def _recheck(domain: Domain) -> Domain:
+    """A verified claim's check: does the domain still point to its site?"""
+    problem = dns_problem(domain.domain, None, _site_host(domain.site_id))
+    now = timezone.now()
     with transaction.atomic():
-        Domain.objects.filter(pk=domain.pk).delete()
+        claims = list(
+            Domain.objects.select_for_update().filter(domain=domain.domain).order_by("pk")
+        )
+        current = next((claim for claim in claims if claim.pk == domain.pk), None)
+        if current is None:
+            raise NotFound(f"Domain '{domain.pk}' not found.")
+        current.last_checked_at = now
+        current.last_error = _cut(problem)
+        if current.status == DomainStatus.VERIFIED and problem and not _lookup_failed(problem):
+            current.status = DomainStatus.LOST
+            _release(claims, current)
+            for site_id in {claim.site_id for claim in claims}:
+                notify_serving_changed(site_id)
+        current.save()
+    log.info(
+        "domain.rechecked",
+        site_id=current.site_id,
+        domain_id=current.id,
+        domain=current.domain,
+        status=current.status,
+        problem=problem or None,
+    )
+    return current
+
+
+def _lose(claim: Domain, now: datetime, problem: str) -> None:
+    """The verified claim whose name another site has just proved: `lost`, and says so."""
+    claim.status = DomainStatus.LOST
+    claim.last_checked_at = now
+    when = now.isoformat(timespec="seconds")
+    claim.last_error = _cut(LOST_ERROR.format(domain=claim.domain, when=when, problem=problem))
+    claim.save()
+    log.info("domain.lost", site_id=claim.site_id, domain_id=claim.id, domain=claim.domain)
+
+
+def _mark_taken(claims: Iterable[Domain], winner: Domain, loser: Domain | None) -> None:
+    """The name's other claims (but the one that just lost it) see it taken."""
+    for claim in claims:
+        if claim not in (winner, loser) and claim.status in (
+            DomainStatus.PENDING,
+            DomainStatus.LOST,
+        ):
+            claim.status = DomainStatus.TAKEN
+            claim.last_error = _cut(TAKEN_ERROR.format(domain=claim.domain))
+            claim.save(update_fields=["status", "last_error", "updated_at"])
+
+
+def _release(claims: Iterable[Domain], gone: Domain) -> None:
+    """The name has no verified claim any more: the taken claims wait for proof again."""
+    for claim in claims:
+        if claim != gone and claim.status == DomainStatus.TAKEN:
+            claim.status = DomainStatus.PENDING
+            claim.save(update_fields=["status", "updated_at"])
+
+
+def domain_delete(*, domain: Domain) -> None:
+    """Remove the claim: it stops serving; the other sites' claims of the name wait for
+    their proof again (the name is free to prove at once)."""
+    with transaction.atomic():
+        claims = list(
+            Domain.objects.select_for_update().filter(domain=domain.domain).order_by("pk")
+        )
+        gone = next((claim for claim in claims if claim.pk == domain.pk), None)
+        if gone is not None:
+            if gone.status == DomainStatus.VERIFIED:
+                _release(claims, gone)
+            gone.delete()
         notify_serving_changed(domain.site_id)
     log.info("domain.deleted", site_id=domain.site_id, domain_id=domain.pk, domain=domain.domain)
+
+
+def recheck_due(limit: int = 500) -> int:
+    """Check again the verified domains whose last check is older than
+    SHIPWAY_DOMAIN_RECHECK_SECONDS, oldest first, at most `limit`; returns how many."""
+    due = timezone.now() - timedelta(seconds=settings.SHIPWAY_DOMAIN_RECHECK_SECONDS)
+    stale = Domain.objects.filter(status=DomainStatus.VERIFIED).filter(
+        models.Q(last_checked_at__lt=due) | models.Q(last_checked_at__isnull=True)
+    )
+    checked = 0
+    for domain in stale.order_by(models.F("last_checked_at").asc(nulls_first=True))[:limit]:
+        try:
+            _recheck(domain)
+        except NotFound:  # removed meanwhile
+            continue
+        checked += 1
+    return checked
 
 
 # -- DNS ----------------------------------------------------------------------------
@@ -294,8 +442,9 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list:  #
     )
 
 
-def dns_problem(domain: str, token: str, site_host: str) -> str:
-    """What keeps `domain` from being verified, in words; "" when nothing does."""
+def dns_problem(domain: str, token: str | None, site_host: str) -> str:
+    """What keeps `domain` from being verified, in words; "" when nothing does. With no
+    `token`, only whether it points here (the TXT record is not looked up)."""
     try:
         resolver = _resolver()
     except dns.exception.DNSException:
@@ -308,14 +457,17 @@ def dns_problem(domain: str, token: str, site_host: str) -> str:
         return str(exc)
 
 
-def _problem(resolver: dns.resolver.Resolver, domain: str, token: str, site_host: str) -> str:
+def _problem(
+    resolver: dns.resolver.Resolver, domain: str, token: str | None, site_host: str
+) -> str:
     words = {"domain": domain, "challenge": challenge_name(domain), "site_host": site_host}
-    texts = _lookup(resolver, challenge_name(domain), "TXT")
-    if not texts:
-        return CHECK_ERRORS["txt_missing"].format(**words)
-    values = {b"".join(text.strings).decode(errors="replace").strip() for text in texts}
-    if token not in values:
-        return CHECK_ERRORS["txt_mismatch"].format(token=token, **words)
+    if token is not None:
+        texts = _lookup(resolver, challenge_name(domain), "TXT")
+        if not texts:
+            return CHECK_ERRORS["txt_missing"].format(**words)
+        values = {b"".join(text.strings).decode(errors="replace").strip() for text in texts}
+        if token not in values:
+            return CHECK_ERRORS["txt_mismatch"].format(token=token, **words)
 
     cnames = _lookup(resolver, domain, "CNAME")
     targets = [cname.target.to_text(omit_final_dot=True).lower() for cname in cnames]
@@ -373,17 +525,16 @@ def verified_domains_for_site(site_id: str) -> list[str]:
 
 
 def certificate_allowed(host: str) -> bool:
-    """Whether Shipway serves `host`, so a certificate may be issued for it: a verified
-    custom domain, or a site's or deployment's own address that names a real one.
-    One indexed query at most."""
+    """Whether a certificate may be issued on demand for `host`: only for a verified
+    custom domain. Every host under SITES_DOMAIN is one label deep and covered by one
+    wildcard certificate, so none of them is approved here (one tenant making deployment
+    after deployment would otherwise spend the certificate authority's rate limits for
+    the whole domain); the platform's own hosts have certificates of their own
+    (deploy/Caddyfile). One indexed query at most."""
     name = _host(host)
     if not name or len(name) > MAX_DOMAIN_LENGTH:
         return False
     parsed = parse(name, settings.SITES_DOMAIN, frozenset(settings.SHIPWAY_PLATFORM_HOSTS))
-    if parsed.kind == HostKind.PRODUCTION:
-        return Site.objects.filter(pk=parsed.site_id).exists()
-    if parsed.kind == HostKind.DEPLOYMENT:
-        return Deployment.objects.filter(pk=parsed.deployment_id, site_id=parsed.site_id).exists()
-    if parsed.kind == HostKind.CUSTOM:
-        return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()
-    return False
+    if parsed.kind != HostKind.CUSTOM:
+        return False
+    return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()

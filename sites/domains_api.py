@@ -134,9 +134,9 @@ class DomainViewSet(
 @authentication_classes([])
 @permission_classes([AllowAny])
 def tls_ask(request: Request) -> Response:
-    """Caddy's on-demand TLS `ask`: 200 when Shipway serves this host (a verified custom
-    domain, or a real site's or deployment's own address), else 404. No credentials (Caddy
-    calls it), so it says nothing but yes or no."""
+    """Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
+    under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
+    so it says nothing but yes or no."""
     host = request.query_params.get("domain", "")
     if not host:
         raise ValidationError({"domain": "This query parameter is required."})

@@ -13,7 +13,7 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.permissions import ACTIONS
-from config.ids import client_id_validator, new_id
+from config.ids import new_id, site_id_validator
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification
@@ -91,7 +91,7 @@ class Access(models.TextChoices):
 
 
 class Site(models.Model):
-    id = models.CharField(primary_key=True, max_length=36, validators=[client_id_validator])
+    id = models.CharField(primary_key=True, max_length=36, validators=[site_id_validator])
     # Site ids are chosen by users and free again once a site is deleted; whatever must
     # never pass to the next site of that id (its build cache, preview cookies) is keyed
     # by this server-made identity instead.
@@ -223,21 +223,27 @@ def new_verification_token() -> str:
 
 
 class DomainStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    VERIFIED = "verified", "Verified"
+    """A site's claim on a name (sites/domains.py). Several sites may claim one name;
+    at most one claim is verified at a time."""
+
+    PENDING = "pending", "Pending"  # waiting for its DNS proof
+    VERIFIED = "verified", "Verified"  # proved: serves the site, gets a certificate
+    TAKEN = "taken", "Taken"  # another site's claim is verified
+    LOST = "lost", "Lost"  # was verified; its records moved (or another site proved it)
 
 
 class Domain(models.Model):
-    """A custom domain of a site; only a verified one serves (sites/domains.py).
+    """A site's claim on a custom domain; only a verified one serves (sites/domains.py).
 
-    `domain` is the lowercase ASCII (IDNA) form. A removed domain's row is deleted, so
-    the name is free to claim again at once; the unique index also serves the edge's and
-    Caddy's lookups by name.
+    `domain` is the lowercase ASCII (IDNA) form. A site claims a name once; several
+    sites may claim it, and the first DNS proof wins (at most one verified claim per
+    name, which also serves the edge's and Caddy's lookups by name). A removed claim's
+    row is deleted.
     """
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253, unique=True)
+    domain = models.CharField(max_length=253)
     verification_token = models.CharField(
         max_length=64, default=new_verification_token, editable=False
     )
@@ -252,6 +258,18 @@ class Domain(models.Model):
 
     class Meta:
         ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "domain"], name="one_claim_per_site"),
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=models.Q(status="verified"),
+                name="one_verified_claim_per_domain",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["domain"], name="domain_name"),
+            models.Index(fields=["status", "last_checked_at"], name="domain_recheck"),
+        ]
 
     def __str__(self) -> str:
         return self.domain

@@ -105,6 +105,7 @@ class LiveServer:
                 "--no-access-log",
                 "--lifespan",
                 "off",
+                "--no-proxy-headers",  # as runplatform without SHIPWAY_TRUSTED_PROXIES
             ],
             env=env,
             stdout=log,

@@ -9,7 +9,7 @@ from django import forms
 
 from accounts.models import Role
 from builds.runtimes import RUNTIMES
-from config.ids import client_id_validator
+from config.ids import client_id_validator, site_id_validator
 from sites.api import RESERVED_SITE_IDS
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
@@ -50,9 +50,9 @@ class SiteCreateForm(forms.Form):
     site_id = _text(
         "Site id",
         max_length=36,
-        validators=[client_id_validator],
-        help_text="Part of the site's address. Lowercase letters, digits and '-'; "
-        "leave blank for a generated one.",
+        validators=[site_id_validator],
+        help_text="Part of the site's address. Lowercase letters, digits and '-' (not "
+        "two in a row); leave blank for a generated one.",
     )
     framework = forms.ChoiceField(label="Framework", choices=FRAMEWORK_CHOICES, initial="auto")
     adapter = forms.ChoiceField(

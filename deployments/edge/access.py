@@ -4,7 +4,8 @@ Preview addresses live on other hosts than the dashboard, so its session cookie 
 reach them. The edge sends a visitor without a valid cookie to the dashboard's
 `/edge/authorize`; that view checks the user may read the site and redirects back to
 `/.shipway/auth` on the site's host with a one-minute signed ticket; the edge turns the
-ticket into a host-only cookie (signed, 12 hours) and sends the visitor on. Checking the
+ticket into a host-only cookie (signed, 12 hours; Secure whenever the request came over
+HTTPS, config/proxies.py) and sends the visitor on. Checking the
 cookie costs one HMAC, no database. A cookie issued before its user's access changed is
 void (invalidation.revoke_previews): the visitor goes through the handshake again.
 """
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from django.conf import settings
 from django.core import signing
 
+from config import proxies
 from deployments.edge import invalidation
 from deployments.edge.served import Served
 
@@ -85,6 +87,7 @@ def callback(served: Served, scope: dict[str, Any]) -> tuple[int, str, list[tupl
         {"s": served.site_uid, "h": served.host, "u": ticket.get("u"), "t": _now_ms()},
         salt=COOKIE_SALT,
     )
-    secure = "; Secure" if settings.SITES_URL_TEMPLATE.startswith("https") else ""
+    https = proxies.scope_is_https(scope) or settings.SITES_URL_TEMPLATE.startswith("https")
+    secure = "; Secure" if https else ""
     cookie = f"{COOKIE}={value}; Path=/; Max-Age={COOKIE_AGE}; HttpOnly; SameSite=Lax{secure}"
     return 302, quote(next_path, safe="/?=&%:;,+@"), [(b"set-cookie", cookie.encode())]

@@ -1,4 +1,10 @@
-"""Which Host header names what: a site, one deployment, a custom domain, or Django."""
+"""Which Host header names what: a site, one deployment, a custom domain, or Django.
+
+Every host under SITES_DOMAIN is one label deep, so that one wildcard certificate
+(`*.SITES_DOMAIN`) covers them all: `{siteId}` for a site, `{deploymentId}--{siteId}` for
+one of its deployments (and, later, `{branch}--{siteId}` for a branch). Site ids never
+hold "--" (config/ids.py), so the label's first "--" ends what comes before the site id.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ from dataclasses import dataclass
 from enum import Enum
 
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,36}$")  # server-made: lowercase alphanumeric
+SEPARATOR = "--"
 
 
 class HostKind(Enum):
     PRODUCTION = "production"  # {siteId}.{SITES_DOMAIN}
-    DEPLOYMENT = "deployment"  # {deploymentId}.{siteId}.{SITES_DOMAIN}
+    DEPLOYMENT = "deployment"  # {deploymentId}--{siteId}.{SITES_DOMAIN}
     CUSTOM = "custom"  # maybe a verified custom domain
     UNKNOWN = "unknown"  # under SITES_DOMAIN but names nothing (or the bare domain)
     PLATFORM = "platform"  # Django: the dashboard, admin, API, realtime
@@ -42,15 +50,26 @@ def parse(raw: str, sites_domain: str, platform_hosts: frozenset[str]) -> Parsed
         return ParsedHost(HostKind.UNKNOWN, host)
     suffix = "." + sites_domain
     if host.endswith(suffix):
-        labels = host[: -len(suffix)].split(".")
-        if not all(_LABEL.match(label) for label in labels):
+        label = host[: -len(suffix)]
+        if not _LABEL.match(label):  # also refuses a second label: outside the wildcard
             return ParsedHost(HostKind.UNKNOWN, host)
-        if len(labels) == 1:
-            return ParsedHost(HostKind.PRODUCTION, host, site_id=labels[0])
-        if len(labels) == 2:
-            return ParsedHost(HostKind.DEPLOYMENT, host, labels[1], labels[0])
+        head, separator, site_id = label.partition(SEPARATOR)
+        if not separator:
+            return ParsedHost(HostKind.PRODUCTION, host, site_id=label)
+        if _DEPLOYMENT_ID.match(head) and _LABEL.match(site_id) and SEPARATOR not in site_id:
+            return ParsedHost(HostKind.DEPLOYMENT, host, site_id, head)
         return ParsedHost(HostKind.UNKNOWN, host)
     return ParsedHost(HostKind.CUSTOM, host)
+
+
+def site_host(site_id: str, sites_domain: str) -> str:
+    """A site's own address."""
+    return f"{site_id}.{sites_domain}".lower()
+
+
+def deployment_host(deployment_id: str, site_id: str, sites_domain: str) -> str:
+    """A deployment's own address, one label under SITES_DOMAIN."""
+    return f"{deployment_id}{SEPARATOR}{site_id}.{sites_domain}".lower()
 
 
 def _is_ip(host: str) -> bool:

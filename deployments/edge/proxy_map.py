@@ -48,6 +48,7 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
+from deployments.edge.hosts import HostKind, deployment_host, parse, site_host
 from deployments.models import Deployment, Status
 from deployments.storage import OUTPUT_DIR, artifacts
 from sites.models import Access, Site
@@ -305,13 +306,14 @@ def desired_links(site_id: str) -> dict[str, str]:
     links: dict[str, str] = {}
     active = site["deployment_id"]
     if active in ready and _safe_linkable(site_id, active):
-        links[f"{site_id}.{settings.SITES_DOMAIN}"] = active
+        links[site_host(site_id, settings.SITES_DOMAIN)] = active
         for domain in _custom_domains(site_id):
             links[domain] = active
     if site["access"] == Access.PUBLIC:  # "previews" protects deployment hosts
         for deployment_id in ready:
             if _safe_linkable(site_id, deployment_id):
-                links[f"{deployment_id}.{site_id}.{settings.SITES_DOMAIN}"] = deployment_id
+                host = deployment_host(deployment_id, site_id, settings.SITES_DOMAIN)
+                links[host] = deployment_id
     return links
 
 
@@ -323,12 +325,19 @@ def _safe_linkable(site_id: str, deployment_id: str) -> bool:
         return False
 
 
+def _own_host(site_id: str, hostname: str) -> bool:
+    """Whether `hostname` is one of the site's own addresses under SITES_DOMAIN (or a
+    deployment address of the two-label form used before, {deploymentId}.{siteId})."""
+    parsed = parse(hostname, settings.SITES_DOMAIN, frozenset())
+    if parsed.kind in (HostKind.PRODUCTION, HostKind.DEPLOYMENT):
+        return parsed.site_id == site_id
+    return hostname.endswith(f".{site_host(site_id, settings.SITES_DOMAIN)}")
+
+
 def _site_owns(site_id: str, hostname: str) -> bool:
     """Whether the host's current link is this site's to remove (a custom domain may have
     moved to another site, which linked it since)."""
-    if hostname == f"{site_id}.{settings.SITES_DOMAIN}" or hostname.endswith(
-        f".{site_id}.{settings.SITES_DOMAIN}"
-    ):
+    if _own_host(site_id, hostname):
         return True
     deployment_id = _linked_deployment(hostname)
     return deployment_id is None or _meta_path(site_id, deployment_id).exists()
@@ -359,10 +368,9 @@ def publish_site(site_id: str) -> dict[str, str]:
 def _unlink_site(site_id: str) -> None:
     index = _read_json(_index_path(site_id)) or {}
     names = set(index.get("hosts", []))
-    own = f"{site_id}.{settings.SITES_DOMAIN}"
     hosts = edge_root() / "hosts"
     if hosts.is_dir():
-        names |= {n for n in os.listdir(hosts) if n == own or n.endswith("." + own)}
+        names |= {n for n in os.listdir(hosts) if _own_host(site_id, n)}
     for hostname in names:
         if _site_owns(site_id, hostname):
             _unlink(hostname)

@@ -16,7 +16,7 @@ Matching conventions:
   a segment (`/*.jpg`).
 - `_redirects` rules apply once, first match wins; a rewrite's target is not matched
   again. All matching `_headers` blocks apply, in file order; a header set by several is
-  joined with ", " (but Set-Cookie, which cannot be joined, is sent once per value).
+  joined with ", ".
 - `Country=`, `Language=`, `Role=` and `Cookie=` conditions are parsed and kept in the
   JSON, but a rule that has any of them never matches here: Shipway has no geolocation,
   no language negotiation and no identity roles at the edge.
@@ -25,8 +25,12 @@ Not supported, and refused with a line-numbered error: rewrites (200) or 404s to
 absolute URL (that is proxying another site); domain-level rules (an absolute URL as
 FROM, or as a `_headers` path); `*` anywhere but at the end of a `_redirects` FROM;
 statuses other than 200, 301, 302, 303, 307, 308 and 404; a redirect to its own path
-(it would loop); header values with control or non-ASCII characters; and the framing
-headers the server owns (Content-Length, Transfer-Encoding, Connection...).
+(it would loop); header values with control or non-ASCII characters; the framing
+headers the server owns (Content-Length, Transfer-Encoding, Connection...); and
+Set-Cookie: static rules have no business setting cookies, and one with a `Domain`
+reaches every site under SITES_DOMAIN (or, were SITES_DOMAIN under the dashboard's
+domain, the dashboard). Rules stored before that check lose their Set-Cookie lines when
+compiled.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ RESERVED_HEADERS = frozenset(
         "upgrade",
     }
 )
+# Headers no `_headers` rule may set (refused at packaging, dropped when compiled).
+REFUSED_HEADERS = frozenset({"set-cookie"})
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TEMPLATE_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -400,6 +406,14 @@ def parse_headers(text: str) -> list[dict[str, Any]]:
                 f"the {name} header is set by the server and cannot be set",
                 "reserved",
             )
+        if name.lower() in REFUSED_HEADERS:
+            raise RulesError(
+                HEADERS_FILE,
+                number,
+                f"{name} cannot be set by _headers rules: sites do not set cookies from "
+                "static rules",
+                "cookie",
+            )
         value = value.strip(" \t")
         _check_controls(HEADERS_FILE, number, value, f"the value of {name}")
         if not value.isascii():
@@ -581,20 +595,21 @@ class _HeaderBlock:
     __slots__ = ("combined", "values")
 
     def __init__(self, values: list[tuple[str, str]]) -> None:
-        self.values = tuple((name, name.lower(), value) for name, value in values)
+        self.values = tuple(
+            (name, name.lower(), value)
+            for name, value in values
+            if name.lower() not in REFUSED_HEADERS  # stored before they were refused
+        )
         self.combined = _combine((self,))
 
 
 def _combine(blocks: tuple[_HeaderBlock, ...] | list[_HeaderBlock]) -> tuple[tuple[str, str], ...]:
     """Headers of the blocks, in order; a repeated name is joined with ", " at its first
-    place, except Set-Cookie, which cannot be joined and stays one header per value."""
+    place."""
     merged: list[list[str]] = []
     where: dict[str, int] = {}
     for block in blocks:
         for name, lower, value in block.values:
-            if lower == "set-cookie":
-                merged.append([name, value])
-                continue
             index = where.get(lower)
             if index is None:
                 where[lower] = len(merged)
@@ -716,11 +731,12 @@ class Rules:
             for data in redirects or ()
             if not data.get("conditions")
         ]
-        header_entries = [
+        blocks = [
             (data["for"], _HeaderBlock([(name, value) for name, value in data["values"]]))
             for data in headers or ()
             if data.get("values")
         ]
+        header_entries = [(pattern, block) for pattern, block in blocks if block.values]
         return cls(_Index(redirect_entries, capture=True), _Index(header_entries, capture=False))
 
     def match_redirect(

@@ -272,5 +272,5 @@ def test_rollback_between_two_real_builds() -> None:
     client.post(f"/sites/real/deployments/{first.id}/activate/")
     assert Site.objects.get(pk="real").deployment_id == first.id
     html = client.get(f"/sites/real/deployments/{second.id}/").content.decode()
-    assert f"{second.id}.real.sites.localhost" in html
+    assert f"{second.id}--real.sites.localhost" in html
     assert "Packaged" in html  # the real build's log

@@ -659,6 +659,8 @@ def test_a_header_may_have_an_empty_value():
         ("/a\n  X-Author: José", 3, "bad_header_value", "non-ASCII"),
         ("/a\n  Content-Length: 0", 3, "reserved", "set by the server"),
         ("/a\n  transfer-encoding: chunked", 3, "reserved", "set by the server"),
+        ("/a\n  Set-Cookie: sid=1; Domain=sites.localhost", 3, "cookie", "cannot be set"),
+        ("/a\n  X: 1\n  SET-cookie: sid=1", 4, "cookie", "SET-cookie cannot be set"),
         ("https://example.com/*\n  X-Robots-Tag: noindex", 2, "absolute_from", "domain-level"),
         ("/a b\n  X: 1", 2, "bad_path", "unexpected 'b'"),
         ("/a?x=1\n  X: 1", 2, "query_in_path", "name=value"),
@@ -753,9 +755,13 @@ def test_the_same_header_in_one_block_is_combined_too():
     assert headers("/", text) == (("Cache-Control", "max-age=0, no-cache"), ("X-Empty", "v"))
 
 
-def test_set_cookie_is_never_combined():
-    text = "/*\n  Set-Cookie: a=1\n/a\n  Set-Cookie: b=2\n"
-    assert headers("/a", text) == (("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"))
+def test_set_cookie_stored_before_it_was_refused_is_never_sent():
+    stored = [
+        {"line": 1, "for": "/*", "values": [["Set-Cookie", "a=1"], ["X", "1"]]},
+        {"line": 3, "for": "/a", "values": [["set-cookie", "b=2"]]},
+    ]
+    rules = Rules.from_json([], json.loads(json.dumps(stored)))
+    assert rules.headers_for("/a") == (("X", "1"),)
 
 
 def test_header_patterns_match_decoded_paths():

@@ -236,7 +236,7 @@ def test_activation_swaps_the_link_without_a_failed_response(front, edge_root, s
     assert targets == {f"../deployments/{first.id}", f"../deployments/{second.id}"}
     assert count > 100
     # Deployment addresses of a public site are served from disk too.
-    own = front.get(f"{first.id}.{site.id}.{SITES_DOMAIN}")
+    own = front.get(f"{first.id}--{site.id}.{SITES_DOMAIN}")
     assert own.body == body_a and NGINX_ETAG.match(own.getheader("etag"))
 
 
@@ -244,7 +244,7 @@ def test_protected_hosts_go_through_to_the_edge(front, edge_root, static_site):
     site, _ = static_site
     site_update(site=site, access="previews")
     deployment = publish(site, {"index.html": "secret preview"})
-    preview = f"{deployment.id}.{site.id}.{SITES_DOMAIN}"
+    preview = f"{deployment.id}--{site.id}.{SITES_DOMAIN}"
     assert linked(edge_root, host(site)) is not None  # production stays public
     assert linked(edge_root, preview) is None
     production = front.get(host(site))
@@ -316,7 +316,7 @@ def test_variants_never_replace_real_files(front, edge_root, static_site):
     # An `x.gz` that is not `x` compressed would be sent as `x`: the edge serves that site.
     other = publish(site, {"index.html": "home", "app.js": BIG_JS, "app.js.gz": b"other"})
     assert linked(edge_root, host(site)) is None
-    assert linked(edge_root, f"{other.id}.{site.id}.{SITES_DOMAIN}") is None
+    assert linked(edge_root, f"{other.id}--{site.id}.{SITES_DOMAIN}") is None
     response = front.get(host(site), "/app.js", Accept_Encoding="gzip")
     assert gzip.decompress(response.body) == BIG_JS and EDGE_ETAG.match(response.getheader("etag"))
 
@@ -326,7 +326,7 @@ def test_deleted_deployments_and_sites_leave_nothing(front, edge_root, static_si
     first = publish(site, {"index.html": "one"})
     second = publish(site, {"index.html": "two"})
     first_id = first.id  # deleting clears it
-    first_host = f"{first_id}.{site.id}.{SITES_DOMAIN}"
+    first_host = f"{first_id}--{site.id}.{SITES_DOMAIN}"
     assert (edge_root / "deployments" / first_id).is_dir()
     deployment_delete(deployment=first)
     assert linked(edge_root, first_host) is None

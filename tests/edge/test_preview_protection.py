@@ -49,7 +49,7 @@ def test_preview_needs_a_team_member(edge, static_site):
     site, owner = static_site
     site_update(site=site, access="previews")
     deployment = publish(site, {"index.html": "secret preview", "page.html": "page"})
-    preview = f"{deployment.id}.{site.id}.{SITES_DOMAIN}"
+    preview = f"{deployment.id}--{site.id}.{SITES_DOMAIN}"
     production = f"{site.id}.{SITES_DOMAIN}"
 
     assert edge.get(production).body == b"secret preview"  # production stays public
@@ -110,7 +110,7 @@ def test_a_removed_member_loses_preview_access_at_once(edge, static_site, _live_
     site, owner = static_site
     site_update(site=site, access="previews")
     deployment = publish(site, {"index.html": "secret preview"})
-    preview = f"{deployment.id}.{site.id}.{SITES_DOMAIN}"
+    preview = f"{deployment.id}--{site.id}.{SITES_DOMAIN}"
     member = add_member(site.team, make_user(), Role.VIEWER)
     cookie = follow_handshake(edge, preview, member)
     owner_cookie = follow_handshake(edge, preview, owner)

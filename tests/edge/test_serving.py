@@ -146,10 +146,10 @@ def test_deployment_address_and_rollback(edge, static_site):
     first = publish(site, {"index.html": "version one"})
     second = publish(site, {"index.html": "version two"})
     assert edge.get(host(site)).body == b"version two"
-    assert edge.get(f"{first.id}.{site.id}.{SITES_DOMAIN}").body == b"version one"
+    assert edge.get(f"{first.id}--{site.id}.{SITES_DOMAIN}").body == b"version one"
     deployment_activate(deployment=first)
     assert edge.get(host(site)).body == b"version one"
-    assert edge.get(f"{second.id}.{site.id}.{SITES_DOMAIN}").body == b"version two"
+    assert edge.get(f"{second.id}--{site.id}.{SITES_DOMAIN}").body == b"version two"
 
 
 def test_site_without_deployment_and_disabled(edge, static_site):

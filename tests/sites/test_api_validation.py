@@ -108,6 +108,8 @@ BAD_SITES = [
     ({"siteId": "a" * 37}, "siteId"),
     ({"siteId": "-blog"}, "siteId"),
     ({"siteId": "my_site"}, "siteId"),
+    ({"siteId": "my--site"}, "siteId"),  # "--" separates a deployment id from a site id
+    ({"siteId": "xn--site"}, "siteId"),
     ({"siteId": ""}, "siteId"),
     ({"siteId": "frameworks"}, "siteId"),
     ({"siteId": "specifications"}, "siteId"),

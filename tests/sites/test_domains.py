@@ -313,14 +313,15 @@ def test_a_cname_chain_that_ends_at_this_server_verifies(client, site, dns_serve
     assert verify(client, domain["id"])["status"] == "verified"
 
 
-def test_a_verified_domain_stays_verified_when_a_later_check_fails(client, site, dns_server):
+def test_a_verified_domain_stays_verified_when_its_txt_record_is_removed(client, site, dns_server):
     domain = claimed(client, "www.example.com")
     publish_records(dns_server, domain, "TXT", "CNAME")
     first = verify(client, domain["id"])
     dns_server.records.clear()  # the TXT record may be removed once verified
+    publish_records(dns_server, domain, "CNAME")
     again = verify(client, domain["id"])
     assert (again["status"], again["verifiedAt"]) == ("verified", first["verifiedAt"])
-    assert again["lastError"] == error("txt_missing", "www.example.com")
+    assert again["lastError"] is None
     assert again["lastCheckedAt"] >= first["lastCheckedAt"]
 
 
@@ -396,6 +397,7 @@ PLATFORM = [
     f"blog.{SITES_DOMAIN}",
     f"other.{SITES_DOMAIN}",
     f"deployment1.blog.{SITES_DOMAIN}",
+    f"deployment1--blog.{SITES_DOMAIN}",
     f"BLOG.{SITES_DOMAIN.upper()}.",
     PLATFORM_HOST,
     "localhost",
@@ -421,47 +423,15 @@ def test_the_public_urls_host_is_refused_even_when_set_late(client, site, settin
 # -- claims across sites ------------------------------------------------------------------
 
 
-def test_a_domain_belongs_to_one_site_at_most(client, site, owner):
+def test_a_site_adds_a_name_once(client, site, owner):
     make_site(site.team, "shop", name="Shop")
-    stranger = make_user("stranger")
-    make_site(make_team(stranger, team_id="other"), "theirs", name="Theirs")
     claimed(client, "www.example.com")
-
     again = add(client, "WWW.example.com")
     assert again.status_code == 409
     assert again.json()["type"] == "conflict"
-    assert add(client, "www.example.com", site_id="shop").status_code == 409
-    theirs = add(api_client(stranger), "www.example.com.", site_id="theirs")
-    assert theirs.status_code == 409
-    assert "blog" not in theirs.json()["message"]  # says it is taken, not by whom
-    assert Domain.objects.count() == 1
-
-
-def test_a_pending_claim_lapses_for_others_after_the_claim_days(client, site, dns_server, settings):
-    """Nobody can hold a name they cannot verify: after SHIPWAY_DOMAIN_CLAIM_DAYS another
-    site's pending claim gives way; a verified one never does."""
-    stranger = make_user("stranger")
-    make_site(make_team(stranger, team_id="other"), "theirs", name="Theirs")
-    theirs = api_client(stranger)
-    pending = claimed(client, "www.example.com")
-    refused = add(theirs, "www.example.com", site_id="theirs")
-    assert refused.status_code == 409
-    assert "lapses at" in refused.json()["message"]
-
-    Domain.objects.filter(pk=pending["id"]).update(
-        created_at=timezone.now() - timedelta(days=settings.SHIPWAY_DOMAIN_CLAIM_DAYS, seconds=1)
-    )
-    assert add(client, "www.example.com").status_code == 409  # its own site: still its own
-    taken = add(theirs, "www.example.com", site_id="theirs")
-    assert taken.status_code == 201, taken.content
-    assert list(Domain.objects.values_list("site_id", flat=True)) == ["theirs"]
-    assert client.get(f"/v1/sites/blog/domains/{pending['id']}").status_code == 404
-
-    verified = claimed(client, "shop.example.com")
-    publish_records(dns_server, verified, "TXT", "CNAME")
-    assert verify(client, verified["id"])["verified"]
-    Domain.objects.filter(pk=verified["id"]).update(created_at=timezone.now() - timedelta(days=365))
-    assert add(theirs, "shop.example.com", site_id="theirs").status_code == 409
+    assert "already added to this site" in again.json()["message"]
+    assert add(client, "www.example.com", site_id="shop").status_code == 201
+    assert Domain.objects.count() == 2
 
 
 def test_a_deleted_domain_can_be_added_again_at_once(client, site, dns_server):
@@ -489,6 +459,169 @@ def test_deleting_a_site_frees_its_domains(client, site):
     claimed(client, "www.example.com")
     site_delete(site=site)
     assert not Domain.objects.exists()
+
+
+# -- squatting (issue 11, item 7) ----------------------------------------------------
+
+
+@pytest.fixture
+def rival() -> Any:
+    """The owner of another team's site, `theirs`."""
+    stranger = make_user("stranger")
+    make_site(make_team(stranger, team_id="other"), "theirs", name="Theirs")
+    return api_client(stranger)
+
+
+def theirs_claimed(rival: Any, name: str) -> dict[str, Any]:
+    response = add(rival, name, site_id="theirs")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_pending_claim_blocks_no_other_site(client, site, rival):
+    """Attack: claim a name you cannot prove, and nobody else can add it."""
+    ours = claimed(client, "www.example.com")
+    theirs = theirs_claimed(rival, "WWW.example.com.")
+    assert theirs["status"] == "pending" and theirs["id"] != ours["id"]
+    assert theirs["records"][0]["value"] != ours["records"][0]["value"]
+    assert Domain.objects.filter(domain="www.example.com").count() == 2
+    assert add(client, "www.example.com").status_code == 409  # once per site
+
+
+def test_re_adding_a_claim_before_it_lapses_does_not_hold_the_name(client, site, rival):
+    """Attack: delete a pending claim just before it lapses and add it again, forever."""
+    first = claimed(client, "www.example.com")
+    Domain.objects.filter(pk=first["id"]).update(
+        created_at=timezone.now() - timedelta(days=6, hours=23)
+    )
+    assert client.delete(f"/v1/sites/blog/domains/{first['id']}").status_code == 204
+    claimed(client, "www.example.com")
+    assert theirs_claimed(rival, "www.example.com")["status"] == "pending"
+
+
+def test_the_first_dns_proof_wins_and_the_others_see_it_taken(client, site, rival, dns_server):
+    ours = claimed(client, "www.example.com")
+    theirs = theirs_claimed(rival, "www.example.com")
+    publish_records(dns_server, theirs, "TXT", "CNAME")  # the name's DNS says "theirs"
+
+    won = verify(rival, theirs["id"], site_id="theirs")
+    assert (won["status"], won["verified"]) == ("verified", True)
+    seen = client.get(f"/v1/sites/blog/domains/{ours['id']}").json()
+    assert (seen["status"], seen["verified"]) == ("taken", False)
+    assert "another site" in seen["lastError"] and "theirs" not in seen["lastError"]
+    again = verify(client, ours["id"])
+    assert again["status"] == "taken"
+    assert verified_site_for_domain("www.example.com") == "theirs"
+    assert ask("www.example.com").status_code == 200
+
+    # A third site's new claim is taken from the start.
+    make_site(site.team, "shop", name="Shop")
+    assert add(client, "www.example.com", site_id="shop").json()["status"] == "taken"
+
+
+def test_a_proof_that_still_holds_is_not_taken_away(client, site, rival, dns_server, settings):
+    """Two sites whose records both pass (both tokens in the TXT record, A records to
+    this server): the one verified first keeps it."""
+    settings.SHIPWAY_SERVER_IPS = SERVER_IPS
+    ours = claimed(client, "example.com")
+    publish_records(dns_server, ours, "TXT", "A")
+    assert verify(client, ours["id"])["status"] == "verified"
+    theirs = theirs_claimed(rival, "example.com")
+    assert theirs["status"] == "taken"
+    publish_records(dns_server, theirs, "TXT")
+    assert verify(rival, theirs["id"], site_id="theirs")["status"] == "taken"
+    assert client.get(f"/v1/sites/blog/domains/{ours['id']}").json()["status"] == "verified"
+    assert verified_site_for_domain("example.com") == "blog"
+
+
+def test_a_verified_domain_whose_records_moved_goes_to_the_site_that_proves_it(
+    client, site, rival, dns_server, serving_changes, django_capture_on_commit_callbacks
+):
+    """Attack: verify once, and keep the name after it has changed hands."""
+    ours = claimed(client, "www.example.com")
+    publish_records(dns_server, ours, "TXT", "CNAME")
+    assert verify(client, ours["id"])["verified"]
+
+    dns_server.records.clear()  # the name's new holder points it at their own site
+    theirs = theirs_claimed(rival, "www.example.com")
+    assert theirs["status"] == "taken"
+    publish_records(dns_server, theirs, "TXT", "CNAME")
+    with django_capture_on_commit_callbacks(execute=True):
+        won = verify(rival, theirs["id"], site_id="theirs")
+    assert (won["status"], won["verified"]) == ("verified", True)
+    assert {site_id for _, site_id in serving_changes} == {"blog", "theirs"}  # both edges
+
+    lost = client.get(f"/v1/sites/blog/domains/{ours['id']}").json()
+    assert (lost["status"], lost["verified"]) == ("lost", False)
+    assert lost["verifiedAt"] is not None  # when it was verified, kept for the record
+    assert "another site" in lost["lastError"].lower()
+    assert verified_site_for_domain("www.example.com") == "theirs"
+    assert domains.verified_domains_for_site("blog") == []
+    # The lost claim cannot win it back while the records name the other site.
+    assert verify(client, ours["id"])["status"] == "taken"
+
+
+def recheck_due(settings: Any) -> None:
+    """Every verified domain's last check is older than the re-check interval."""
+    Domain.objects.update(
+        last_checked_at=timezone.now()
+        - timedelta(seconds=settings.SHIPWAY_DOMAIN_RECHECK_SECONDS + 1)
+    )
+
+
+def test_verified_domains_are_checked_again_periodically(client, site, dns_server, settings):
+    from sites.tasks import recheck_domains
+
+    schedule = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "sites.tasks.recheck_domains" in schedule
+    assert settings.SHIPWAY_DOMAIN_RECHECK_SECONDS == 24 * 3600
+
+    kept = claimed(client, "kept.example.com")
+    moved = claimed(client, "moved.example.com")
+    for domain in (kept, moved):
+        publish_records(dns_server, domain, "TXT", "CNAME")
+        assert verify(client, domain["id"])["verified"]
+    recheck_due(settings)
+    dns_server.records.clear()
+    dns_server.add("kept.example.com", "CNAME", f"blog.{SITES_DOMAIN}")  # its TXT removed
+    dns_server.add("moved.example.com", "CNAME", "elsewhere.example.org")
+
+    assert recheck_domains() == 2
+    kept_now = client.get(f"/v1/sites/blog/domains/{kept['id']}").json()
+    moved_now = client.get(f"/v1/sites/blog/domains/{moved['id']}").json()
+    assert kept_now["status"] == "verified"
+    assert (moved_now["status"], moved_now["verified"]) == ("lost", False)
+    assert moved_now["lastError"] == error(
+        "cname_elsewhere", "moved.example.com", target="elsewhere.example.org"
+    )
+    assert verified_site_for_domain("moved.example.com") is None
+    assert ask("moved.example.com").status_code == 404
+    assert recheck_domains() == 0  # checked just now: not due again
+
+    # Its records back, a verify makes it verified again.
+    dns_server.records.clear()
+    publish_records(dns_server, moved, "TXT", "CNAME")
+    assert verify(client, moved["id"])["status"] == "verified"
+
+
+def test_a_failed_lookup_on_a_recheck_changes_nothing(
+    client, site, dns_server, settings, monkeypatch
+):
+    from sites.tasks import recheck_domains
+
+    domain = claimed(client, "www.example.com")
+    publish_records(dns_server, domain, "TXT", "CNAME")
+    assert verify(client, domain["id"])["verified"]
+    recheck_due(settings)
+    closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    settings.SHIPWAY_DNS_NAMESERVERS = [f"127.0.0.1:{port}"]
+    monkeypatch.setattr(domains, "DNS_LIFETIME", 0.3)
+    assert recheck_domains() == 1
+    body = client.get(f"/v1/sites/blog/domains/{domain['id']}").json()
+    assert body["status"] == "verified" and "try again later" in body["lastError"]
 
 
 # -- who may do what ------------------------------------------------------------------------
@@ -580,7 +713,7 @@ def ask(host: str) -> Any:
     return api_client().get("/v1/edge/tls-ask", {"domain": host})
 
 
-def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_server):
+def test_tls_ask_approves_exactly_the_verified_custom_domains(client, site, dns_server):
     deployment = deployment_create_from_upload(
         site=site, archive=upload(tar_gz({"index.html": "x"})), activate=False
     )
@@ -590,18 +723,16 @@ def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_ser
     verify(client, verified["id"])
     claimed(client, "pending.example.com")
 
-    allowed = [
-        "www.example.com",
-        "WWW.Example.com.",
+    allowed = ["www.example.com", "WWW.Example.com."]
+    refused = [  # under SITES_DOMAIN: one wildcard certificate covers them
         f"blog.{SITES_DOMAIN}",
+        f"{deployment.id}--blog.{SITES_DOMAIN}",
         f"{deployment.id}.blog.{SITES_DOMAIN}",
-    ]
-    refused = [
         "pending.example.com",
         "unknown.example.com",
         f"nosuchsite.{SITES_DOMAIN}",
-        f"{deployment.id}.shop.{SITES_DOMAIN}",  # another site's deployment id
-        f"nosuchdeployment.blog.{SITES_DOMAIN}",
+        f"{deployment.id}--shop.{SITES_DOMAIN}",  # another site's deployment id
+        f"nosuchdeployment--blog.{SITES_DOMAIN}",
         f"a.b.blog.{SITES_DOMAIN}",
         SITES_DOMAIN,
         PLATFORM_HOST,
@@ -624,11 +755,36 @@ def test_tls_ask_approves_exactly_the_hosts_shipway_serves(client, site, dns_ser
         }
 
 
-def test_tls_ask_is_one_query_and_needs_no_credentials(site, django_assert_num_queries):
-    for host in (f"blog.{SITES_DOMAIN}", "www.example.com", f"d1.blog.{SITES_DOMAIN}"):
-        with django_assert_num_queries(1):
-            response = ask(host)
-        assert response.status_code in (200, 404)
+def test_tls_ask_approves_no_certificate_per_deployment(client, site):
+    """Attack (issue 11, item 5): every deployment address used to be approved for a
+    certificate of its own, so one tenant making deployment after deployment spent the
+    certificate authority's weekly quota for the whole SITES_DOMAIN. One wildcard
+    certificate covers every host under it: none of them is approved on demand."""
+    made = [
+        deployment_create_from_upload(
+            site=site, archive=upload(tar_gz({"index.html": str(n)})), activate=False
+        )
+        for n in range(5)
+    ]
+    for deployment in made:
+        for host in (
+            f"{deployment.id}.blog.{SITES_DOMAIN}",
+            f"{deployment.id}--blog.{SITES_DOMAIN}",
+            deployment.hostname,
+        ):
+            assert ask(host).status_code == 404, host
+    assert ask(f"blog.{SITES_DOMAIN}").status_code == 404
+    assert ask(site.hostname).status_code == 404
+
+
+def test_tls_ask_is_one_query_and_needs_no_credentials(
+    site, django_assert_num_queries, django_assert_max_num_queries
+):
+    with django_assert_num_queries(1):
+        assert ask("www.example.com").status_code == 404
+    for host in (f"blog.{SITES_DOMAIN}", f"d1--blog.{SITES_DOMAIN}", PLATFORM_HOST):
+        with django_assert_max_num_queries(0):
+            assert ask(host).status_code == 404
     response = api_client().get("/v1/edge/tls-ask")
     assert response.status_code == 400
     assert "domain" in response.json()["fields"]

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from config import proxies
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, default_redis_port
 
 
@@ -131,6 +132,7 @@ class Command(BaseCommand):
                 "--workers",
                 str(web_workers),
                 "--no-access-log",
+                *proxies.server_arguments("uvicorn"),
             ],
             "worker": [
                 python,
@@ -171,6 +173,7 @@ class Command(BaseCommand):
                 str(api_workers),
                 "--worker-class",
                 "sync",
+                *proxies.server_arguments("gunicorn"),
             ]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self._wait_until_listening(host, port, processes["web"])
