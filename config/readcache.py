@@ -50,7 +50,9 @@ log = structlog.get_logger(__name__)
 TTL = 300
 PREFIX = "shipway:readcache:"
 GENERATION_KEY = PREFIX + "generation"
-GENERATION_CHANNEL = PREFIX + "generations"
+# Redis delivers a channel's messages to the subscribers on every database number, so
+# the channel carries the number of the database whose generation it announces.
+GENERATION_CHANNEL = PREFIX + "generations:{db}"
 LOCAL_ENTRIES = 512  # entries a process keeps in memory (a sites page is ~15 KB)
 # Every model whose rows change what a cached read shows (or who may read it).
 WATCHED_MODELS = (
@@ -151,7 +153,7 @@ def _listen(state: _Local, url: str) -> None:
         client = redis.Redis.from_url(url)
         try:
             with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                pubsub.subscribe(GENERATION_CHANNEL)
+                pubsub.subscribe(_channel(client))
                 current = _current_generation(client)  # after subscribing: nothing missed
                 with state.lock:
                     state.entries.clear()
@@ -165,6 +167,10 @@ def _listen(state: _Local, url: str) -> None:
                 state.generation = None
             client.close()
         time.sleep(1)
+
+
+def _channel(client: redis.Redis) -> str:
+    return GENERATION_CHANNEL.format(db=client.connection_pool.connection_kwargs.get("db") or 0)
 
 
 def _current_generation(client: redis.Redis) -> int:
@@ -261,7 +267,7 @@ def _advance() -> None:
             pipe.set(GENERATION_KEY, time.time_ns(), nx=True)
             pipe.incr(GENERATION_KEY)
             generation = pipe.execute()[1]
-        client.publish(GENERATION_CHANNEL, generation)
+        client.publish(_channel(client), generation)
     except redis.RedisError:
         log.warning("readcache.invalidate_failed", exc_info=True)
         if local is not None:
