@@ -125,6 +125,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "shipway",
+            # JSON, not Django's default pickles: what Redis holds is never run as code.
+            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
         }
     }
     CHANNEL_LAYERS = {
@@ -282,6 +284,10 @@ SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
 
 # Celery: Redis is the broker; the database is the truth about every build.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Messages are JSON and nothing else is accepted (Celery's default, kept explicit): a
+# pickle written into the broker's queues is refused, never loaded.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -237,3 +237,43 @@ def test_a_generation_that_is_not_a_number_is_a_miss():
             assert _names(client) == ["Mine"]
         finally:
             store.delete(readcache.GENERATION_KEY)  # the next read starts a new one
+
+
+def test_a_pickle_planted_in_djangos_cache_is_never_loaded(tmp_path):
+    """Django's Redis cache pickles by default; Shipway's stores JSON (config/cache.py)."""
+    from django.core.cache import cache
+
+    proof = tmp_path / "owned"
+    cache.set("planted", "a value")
+    planted = next(iter(_cache_client().keys("*planted")))
+    _cache_client().set(planted, pickle.dumps(_WritesAFile(proof)))
+    assert cache.get("planted") is None  # a miss
+    assert not proof.exists(), "a pickle from Redis ran code in the web process"
+    cache.set("planted", {"attempts": [1.5, 2.5], "who": "x"})  # what throttles keep
+    assert cache.get("planted") == {"attempts": [1.5, 2.5], "who": "x"}
+    cache.set("counter", 1)
+    assert cache.incr("counter") == 2 and cache.get("counter") == 2
+    cache.delete_many(["planted", "counter"])
+
+
+def _cache_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+
+
+def test_the_broker_accepts_no_pickles(tmp_path):
+    """Celery's workers take JSON only: a pickled message in a queue is refused."""
+    from kombu.exceptions import ContentDisallowed
+    from kombu.serialization import loads
+
+    from config.celery import app
+
+    proof = tmp_path / "owned"
+    assert set(app.conf.accept_content) == {"json"} and app.conf.task_serializer == "json"
+    with pytest.raises(ContentDisallowed):
+        loads(
+            pickle.dumps(_WritesAFile(proof)),
+            "application/x-python-serialize",
+            "binary",
+            accept=app.conf.accept_content,
+        )
+    assert not proof.exists()
