@@ -206,7 +206,9 @@ def _local_state(url: str) -> _Local:
 
 def _listen(state: _Local, url: str) -> None:
     """Follow the generation on its channel; while not subscribed, trust nothing local.
-    Stops once the process reads through another state (another URL, a fork)."""
+    Stops once the process reads through another state (another URL, a fork). Tries
+    again every second while Redis is away (or refuses its password), saying so once."""
+    lost = False
     while state is _local:
         client = redis.Redis.from_url(url)
         try:
@@ -216,10 +218,22 @@ def _listen(state: _Local, url: str) -> None:
                 with state.lock:
                     state.entries.clear()
                     state.generation = current
+                if lost:
+                    log.info("readcache.listener_back")
+                    lost = False
                 for message in pubsub.listen():
-                    state.learn(int(message["data"]))
-        except Exception:
-            log.warning("readcache.listener_lost", exc_info=True)
+                    try:
+                        state.learn(int(message["data"]))
+                    except ValueError:  # not a generation: not from invalidate()
+                        continue
+        except Exception as exc:
+            if not lost:
+                log.warning(
+                    "readcache.listener_lost",
+                    error=repr(exc),
+                    exc_info=not isinstance(exc, redis.RedisError),
+                )
+            lost = True
         finally:
             with state.lock:
                 state.generation = None
