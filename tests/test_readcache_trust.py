@@ -192,8 +192,17 @@ def test_a_genuine_entry_from_redis_needs_no_sql():
     with CaptureQueriesContext(connection) as queries:
         looked_up = selectors.api_key_for_secret(HttpRequest(), key.secret_hash)
     assert len(queries) == 0
-    assert looked_up.pk == key.pk and looked_up.user_id == key.user_id
-    assert looked_up.created_at == ApiKey.objects.get(pk=key.pk).created_at
+    # Every field survived the JSON round trip, with its type (datetimes too).
+    stored = ApiKey.objects.select_related("user").get(pk=key.pk)
+    for field in ApiKey._meta.concrete_fields:
+        assert getattr(looked_up, field.attname) == getattr(stored, field.attname), field
+    for field in stored.user._meta.concrete_fields:
+        if field.attname != "password":  # never cached: deferred
+            theirs, ours = (
+                getattr(looked_up.user, field.attname),
+                getattr(stored.user, field.attname),
+            )
+            assert theirs == ours and type(theirs) is type(ours), field
 
 
 def _refusals(caplog) -> list[logging.LogRecord]:  # type: ignore[no-untyped-def]
