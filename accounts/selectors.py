@@ -1,8 +1,13 @@
 """Reads with a permission check for teams and memberships."""
 
+import datetime
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Field, Model
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -32,24 +37,66 @@ def team_for(user: AbstractBaseUser | AnonymousUser, team_id: str, action: str =
     return team
 
 
-def _attnames(model: type, leave_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields if f.attname not in leave_out)
+def _fields(model: type, leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:
+    return {f.attname: f for f in model._meta.concrete_fields if f.attname not in leave_out}
 
 
-# What the read cache keeps of a key and its user: never the password hash (the user
-# comes back with it deferred, so nothing can save a blank one over it).
-_KEY_FIELDS = _attnames(ApiKey)
-_USER_FIELDS = _attnames(get_user_model(), frozenset({"password"}))
+# What the read cache keeps of a key and its user, field by field: never the password
+# hash (the user comes back with it deferred, so nothing can save a blank one over it).
+_KEY_FIELDS = _fields(ApiKey)
+_USER_FIELDS = _fields(get_user_model(), frozenset({"password"}))
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()  # every digit: the microseconds stay
+    raise TypeError(f"{type(value).__name__} is not kept in the read cache")
+
+
+def _dump_row(instance: Model, fields: dict[str, Field]) -> dict[str, Any]:
+    return {name: _json_value(getattr(instance, name)) for name in fields}
+
+
+def _load_row(data: Any, fields: dict[str, Field]) -> dict[str, Any]:
+    """A row from the read cache: exactly these fields, each through its own to_python
+    (so an is_superuser is a bool, a date a datetime); anything else is refused."""
+    if not isinstance(data, dict) or data.keys() != fields.keys():
+        raise ValueError("not the fields of this model")
+    try:
+        return {
+            name: None if data[name] is None else field.to_python(data[name])
+            for name, field in fields.items()
+        }
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _dump_key(rows: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+    key, user = rows
+    return {
+        "key": {name: _json_value(value) for name, value in key.items()},
+        "user": {name: _json_value(value) for name, value in user.items()},
+    }
+
+
+def _load_key(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _load_row(data["key"], _KEY_FIELDS), _load_row(data["user"], _USER_FIELDS)
 
 
 def api_key_for_secret(request: HttpRequest, secret_hash: str) -> ApiKey | None:
     """The API key with this secret hash, its user loaded; from the read cache when it
     holds it (no query), else from the database (and then cached)."""
-    cached = readcache.get(request, "api-key", secret_hash)
+    cached = readcache.get(request, "api-key", secret_hash, load=_load_key)
     if cached is not None:
-        key_values, user_values = cached
-        key = ApiKey.from_db(DEFAULT_DB_ALIAS, _KEY_FIELDS, key_values)
-        key.user = get_user_model().from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, user_values)
+        key_row, user_row = cached
+        key = ApiKey.from_db(DEFAULT_DB_ALIAS, list(_KEY_FIELDS), list(key_row.values()))
+        key.user = get_user_model().from_db(
+            DEFAULT_DB_ALIAS, list(_USER_FIELDS), list(user_row.values())
+        )
+        if key.secret_hash != secret_hash or key.user_id != key.user.pk:
+            return None  # cannot be (the entry is signed under this key), but never trust
         return key
     key = ApiKey.objects.select_related("user").filter(secret_hash=secret_hash).first()
     if key is not None:
@@ -64,8 +111,8 @@ def prefetch_api_key(request: HttpRequest, secret_hash: str) -> None:
 
 def remember_api_key(request: HttpRequest, key: ApiKey) -> None:
     """Cache `key` (as it is now) for `api_key_for_secret`."""
-    values = (
-        tuple(getattr(key, name) for name in _KEY_FIELDS),
-        tuple(getattr(key.user, name) for name in _USER_FIELDS),
+    rows = (
+        {name: getattr(key, name) for name in _KEY_FIELDS},
+        {name: getattr(key.user, name) for name in _USER_FIELDS},
     )
-    readcache.put(request, values, "api-key", key.secret_hash)
+    readcache.put(request, rows, "api-key", key.secret_hash, dump=_dump_key)

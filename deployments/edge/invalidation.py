@@ -117,6 +117,7 @@ async def listen(edge: Edge) -> None:
         return
     import redis.asyncio as aioredis
 
+    lost = False  # said so already: while Redis is away (or refuses us), one line
     while True:
         client = aioredis.Redis.from_url(settings.REDIS_URL)
         try:
@@ -126,6 +127,9 @@ async def listen(edge: Edge) -> None:
                 for user_id, at_ms in (await client.hgetall(REVOKED_KEY)).items():
                     _record(int(user_id), int(at_ms))
                 _stop_if_cancelled()
+                if lost:
+                    log.info("edge.invalidation_listener_back")
+                    lost = False
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -137,9 +141,15 @@ async def listen(edge: Edge) -> None:
                         edge.invalidate(None if text == "*" else text)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             _stop_if_cancelled()
-            log.warning("edge.invalidation_listener_lost", exc_info=True)
+            if not lost:
+                log.warning(
+                    "edge.invalidation_listener_lost",
+                    error=repr(exc),
+                    exc_info=not isinstance(exc, redis.RedisError),
+                )
+            lost = True
             edge.invalidate(None)
             await asyncio.sleep(1)
         finally:

@@ -90,10 +90,16 @@ class Command(BaseCommand):
             env["DATABASE_URL"] = postgres.start()
             started.append(f"PostgreSQL (embedded, data in {settings.SHIPWAY_POSTGRES_DIR})")
         if not settings.REDIS_URL:
-            redis = EmbeddedRedis(settings.VAR_DIR / "redis.db", default_redis_port())
+            # Its password is generated once, kept in var/redis_password, and reaches the
+            # processes started below in their REDIS_URL.
+            redis = EmbeddedRedis.in_var_dir(settings.VAR_DIR, default_redis_port())
             embedded.append(redis)
             env["REDIS_URL"] = redis.start()
-            started.append(f"Redis (embedded, {env['REDIS_URL']})")
+            address = env["REDIS_URL"].rpartition("@")[2]  # never the password
+            started.append(
+                f"Redis (embedded, redis://{address}, password in "
+                f"{settings.VAR_DIR / EmbeddedRedis.PASSWORD_FILE})"
+            )
 
         if settings.SHIPWAY_BUILD_RUNNER == "local":
             self.stderr.write(
