@@ -10,6 +10,7 @@ from rest_framework.request import Request
 
 from accounts import selectors, services
 from accounts.models import ApiKey
+from accounts.throttles import ApiKeyFailureThrottle
 
 
 def bearer_secret_hash(request: HttpRequest | Request) -> str | None:
@@ -38,17 +39,42 @@ def authenticated_api_key(request: HttpRequest | Request, secret_hash: str) -> A
     return key
 
 
-def api_key_user(authorization: str) -> tuple[Any, str]:
-    """The user of the API key in an `Authorization` header value, for callers outside
-    DRF (the realtime handshake): (user, "") or (None, why not)."""
-    request = HttpRequest()
-    request.META["HTTP_AUTHORIZATION"] = authorization
+def request_api_key(request: HttpRequest | Request) -> ApiKey | None:
+    """The valid API key of the request's `Authorization: Bearer` header, None without
+    such a header.
+
+    Raises Throttled while the client's address has failed too often (no look-up is made
+    then, whatever the key), and AuthenticationFailed for a bad key, which counts as one
+    failure of that address (accounts/throttles.py)."""
+    scheme = authentication.get_authorization_header(request).split(b" ", 1)[0]
+    if scheme.lower() != b"bearer":
+        return None
+    throttle = ApiKeyFailureThrottle()
+    wait = throttle.wait_before_trying(request)
+    if wait is not None:
+        raise exceptions.Throttled(
+            wait, detail="Too many failed API key attempts from this address."
+        )
     try:
         secret_hash = bearer_secret_hash(request)
-        if secret_hash is None:
+        return authenticated_api_key(request, secret_hash) if secret_hash else None
+    except exceptions.AuthenticationFailed:
+        throttle.record_failure(request)
+        raise
+
+
+def api_key_user(authorization: str, address: str = "") -> tuple[Any, str]:
+    """The user of the API key in an `Authorization` header value, for callers outside
+    DRF (the realtime handshake from `address`): (user, "") or (None, why not)."""
+    request = HttpRequest()
+    request.META["HTTP_AUTHORIZATION"] = authorization
+    request.META["REMOTE_ADDR"] = address
+    try:
+        key = request_api_key(request)
+        if key is None:
             return None, "The Authorization header must be 'Bearer <API key>'."
-        return authenticated_api_key(request, secret_hash).user, ""
-    except exceptions.AuthenticationFailed as exc:
+        return key.user, ""
+    except exceptions.APIException as exc:
         return None, str(exc.detail)
 
 
@@ -56,10 +82,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
-        secret_hash = bearer_secret_hash(request)
-        if secret_hash is None:
+        key = request_api_key(request)
+        if key is None:
             return None
-        key = authenticated_api_key(request, secret_hash)
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:

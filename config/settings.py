@@ -7,6 +7,7 @@ with their data under var/, and local files. Every setting is in docs/configurat
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "config",
     "accounts",
     "sites",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,6 +147,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -156,6 +162,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in limits (django-axes) on every password form: the dashboard's /accounts/login/,
+# the admin's and the browsable API's /v1/auth/login/. After this many failures for one
+# username (from anywhere), or from one address (for any usernames), sign-in is refused
+# for that username, or from that address, for the cool-off; a right password too.
+SHIPWAY_LOGIN_FAILURES_LIMIT = env_int("SHIPWAY_LOGIN_FAILURES_LIMIT", 5)
+SHIPWAY_LOGIN_COOLOFF_MINUTES = env_int("SHIPWAY_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = SHIPWAY_LOGIN_FAILURES_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SHIPWAY_LOGIN_COOLOFF_MINUTES)
+# Each on its own (not the pair): one account guessed from many addresses, and one
+# address spraying many accounts, are both stopped.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts while locked out are not recorded: the cool-off runs from the last counted
+# failure, and a flood of refused attempts writes nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures (it would wipe the address's too: an attacker
+# with an account of their own could then guess on for ever).
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
+AXES_VERBOSE = False
+# Proxies whose X-Forwarded-For is believed (CIDRs): the client's address, for the limits
+# above and the API's throttles, is then the right-most address not in these networks.
+SHIPWAY_TRUSTED_PROXIES = [
+    p.strip()
+    for p in os.environ.get("SHIPWAY_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
+    if p.strip()
+]
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -241,6 +275,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Scoped throttles (accounts/throttles.py), as DRF rates ("30/minute", "100/hour").
+    "DEFAULT_THROTTLE_RATES": {
+        # Failed API key authentications per client address; past it, every Bearer
+        # request from that address answers 429 until the window has room again.
+        "api_key_failures": os.environ.get("SHIPWAY_API_KEY_FAILURES_RATE", "30/minute"),
+        # POST /v1/realtime/tokens per user.
+        "realtime_tokens": os.environ.get("SHIPWAY_REALTIME_TOKENS_RATE", "30/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

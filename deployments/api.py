@@ -11,13 +11,14 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import RealtimeTokenThrottle
 from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
 from config.api.renderers import PlainTextRenderer
@@ -248,6 +249,12 @@ class DeploymentViewSet(
 
 class RealtimeTokenView(APIView):
     """A token for `/v1/realtime?token=...`, for clients that cannot send cookies."""
+
+    throttle_classes = [RealtimeTokenThrottle]
+    throttle_scope = "realtime_tokens"
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(wait, detail="Too many realtime tokens asked for.")
 
     @extend_schema(request=None, responses={201: dict})
     def post(self, request: Request) -> Response:

@@ -154,7 +154,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return (user, "") if user else (None, "The token's user no longer exists.")
         authorization = dict(self.scope.get("headers", [])).get(b"authorization")
         if authorization is not None:
-            return await database_sync_to_async(api_key_user)(authorization.decode("latin-1"))
+            client = self.scope.get("client") or ("", 0)
+            return await database_sync_to_async(api_key_user)(
+                authorization.decode("latin-1"), client[0]
+            )
         user = self.scope.get("user") or AnonymousUser()
         if not user.is_authenticated:
             return None, (

@@ -137,7 +137,8 @@ def test_a_team_scoped_key_sees_only_its_team(two_teams) -> None:
     ]:
         assert client.get(path).status_code == 404, path
     # Writes too: nothing in the other team, nothing outside the team.
-    assert client.patch(f"/v1/sites/{beta_site.id}", {"name": "x"}, format="json").status_code == 404
+    renamed = client.patch(f"/v1/sites/{beta_site.id}", {"name": "x"}, format="json")
+    assert renamed.status_code == 404
     other = client.post(
         "/v1/sites", {"teamId": "beta", "name": "x", "framework": "static"}, format="json"
     )

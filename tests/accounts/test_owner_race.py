@@ -25,9 +25,7 @@ CHANGES = {
 @pytest.mark.parametrize(
     ("first", "second"), [("demote", "demote"), ("remove", "remove"), ("demote", "remove")]
 )
-def test_two_owners_changing_each_other_at_once_leave_an_owner(
-    first, second, monkeypatch
-) -> None:
+def test_two_owners_changing_each_other_at_once_leave_an_owner(first, second, monkeypatch) -> None:
     ada, bob = make_user(), make_user()
     team = make_team(ada, team_id="two-owners")
     add_member(team, bob, Role.OWNER)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from urllib.parse import urlencode
 
 import pytest
@@ -114,10 +114,8 @@ def test_a_user_has_a_bounded_number_of_feeds_open(two_teams) -> None:
                 url(port, f"sites.{ours.id}"), open_timeout=10, additional_headers=headers
             )
             message = None
-            try:
+            with suppress(ConnectionClosed):
                 message = json.loads(again.recv(timeout=10))
-            except ConnectionClosed:
-                pass
             if message and message["type"] == "connected":
                 stack.enter_context(again)
                 break
