@@ -5,11 +5,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from accounts import selectors, services
-from accounts.models import ApiKey
+from accounts.models import ApiKey, limit_to_team
 from accounts.throttles import ApiKeyFailureThrottle
 
 
@@ -36,6 +36,7 @@ def authenticated_api_key(request: HttpRequest | Request, secret_hash: str) -> A
         raise exceptions.AuthenticationFailed("This API key has expired.")
     if services.api_key_touch(key=key):
         selectors.remember_api_key(request, key)  # or every call would write again
+    limit_to_team(key.user, key.team_id)  # the user object is this request's own
     return key
 
 
@@ -89,6 +90,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class KeyScopeAllows(permissions.BasePermission):
+    """A read-only API key may only use safe methods (GET, HEAD, OPTIONS), except on
+    views that only open reads (`read_only_key_allowed = True`: realtime tokens)."""
+
+    message = "This API key is read-only: it may only read (GET, HEAD, OPTIONS)."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        key = request.auth
+        if not isinstance(key, ApiKey) or not key.read_only:
+            return True
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return getattr(view, "read_only_key_allowed", False)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

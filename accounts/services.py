@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -140,18 +140,42 @@ def membership_delete(*, membership: Membership) -> None:
 
 
 def api_key_create(
-    *, user: AbstractBaseUser, name: str, expires_in: timedelta | None = None
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    expires_in: timedelta | None = None,
+    expires_at: datetime | None = None,
+    team: Team | None = None,
+    read_only: bool = False,
 ) -> tuple[ApiKey, str]:
-    """Create a key for `user`; returns it with its secret, which is never stored."""
+    """Create a key for `user`; returns it with its secret, which is never stored.
+
+    It expires `expires_in` from now or at `expires_at` (never without either), reaches
+    only `team` (one of the user's teams) when given, and only reads when `read_only`."""
+    if expires_in is not None:
+        expires_at = timezone.now() + expires_in
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expiresAt": "Must be in the future."})
+    if team is not None and not Team.objects.for_user(user).filter(pk=team.pk).exists():
+        raise ValidationError({"teamId": f"You are not a member of team '{team.pk}'."})
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         user=user,
         name=name,
         prefix=secret[:10],
         secret_hash=hash_secret(secret),
-        expires_at=timezone.now() + expires_in if expires_in else None,
+        expires_at=expires_at,
+        team=team,
+        read_only=read_only,
     )
-    log.info("api_key.created", api_key_id=key.id, user_id=user.pk)
+    log.info(
+        "api_key.created",
+        api_key_id=key.id,
+        user_id=user.pk,
+        team_id=key.team_id,
+        read_only=read_only,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
     return key, secret
 
 

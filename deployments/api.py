@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import key_team_scope
 from accounts.throttles import RealtimeTokenThrottle
 from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
@@ -252,6 +253,7 @@ class RealtimeTokenView(APIView):
 
     throttle_classes = [RealtimeTokenThrottle]
     throttle_scope = "realtime_tokens"
+    read_only_key_allowed = True  # the token only opens a feed, which only reads
 
     def throttled(self, request: Request, wait: float | None) -> None:
         raise Throttled(wait, detail="Too many realtime tokens asked for.")
@@ -259,5 +261,7 @@ class RealtimeTokenView(APIView):
     @extend_schema(request=None, responses={201: dict})
     def post(self, request: Request) -> Response:
         expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
-        body = {"token": consumers.issue_token(request.user.pk), "expiresAt": expires}
+        # A team-scoped API key's token is limited to that team too.
+        token = consumers.issue_token(request.user.pk, key_team_scope(request.user))
+        body = {"token": token, "expiresAt": expires}
         return Response(body, status=status.HTTP_201_CREATED)

@@ -1,9 +1,10 @@
 """The realtime feed: `/v1/realtime?channels=...` over a websocket (docs/api.md, "Realtime").
 
 Callers authenticate with an API key in the handshake's `Authorization: Bearer` header
-(servers, the command line, SDKs), a short-lived token from `POST /v1/realtime/tokens`
-in `?token=` (browsers, which cannot set headers), or their session cookie (same origin
-only). Every channel is checked against the site's read
+(servers, the command line, SDKs), a short-lived, single-use token from
+`POST /v1/realtime/tokens` in `?token=` (browsers, which cannot set headers), or their
+session cookie (same origin only). A team-scoped API key, and a token it asked for, only
+reach that team's sites. Every channel is checked against the site's read
 permission when subscribing; one unknown or forbidden channel refuses the connection
 with a close code and a reason. When a user's team roles change, their open feeds
 re-check what they follow and stop what they may no longer read.
@@ -12,18 +13,22 @@ re-check what they follow and stop what they may no longer read.
 from __future__ import annotations
 
 import re
+import secrets
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
+from django.core.cache import cache
 
 from accounts.authentication import api_key_user
+from accounts.models import limit_to_team
 from config.events import user_group
 from deployments.models import Deployment
 from sites.models import Site
@@ -46,8 +51,23 @@ FORBIDDEN = 4403
 BAD_REQUEST = 4400
 
 
-def issue_token(user_id: int) -> str:
-    return signing.dumps({"u": user_id}, salt=TOKEN_SALT)
+def issue_token(user_id: int, team_id: str | None = None) -> str:
+    """A signed token for one feed, within TOKEN_AGE seconds, limited to `team_id` when
+    the caller's API key is. Each token has an id of its own: it opens one feed only."""
+    payload: dict[str, Any] = {"u": user_id, "j": secrets.token_urlsafe(12)}
+    if team_id is not None:
+        payload["t"] = team_id
+    return signing.dumps(payload, salt=TOKEN_SALT)
+
+
+def _first_use(token_id: str) -> bool:
+    """True the first time a token id is presented (remembered for as long as the token
+    is valid, in the cache every web process shares)."""
+    try:
+        return cache.add(f"realtime-token-used:{token_id}", 1, timeout=TOKEN_AGE + 5)
+    except Exception:  # the cache is down: a token that cannot be checked is refused
+        log.warning("realtime.token_check_failed", exc_info=True)
+        return False
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
@@ -150,8 +170,15 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 return None, "The token has expired; ask for a new one."
             except signing.BadSignature:
                 return None, "The token is not valid."
+            if not isinstance(data, dict) or not isinstance(data.get("j"), str):
+                return None, "The token is not valid."
+            if not await sync_to_async(_first_use)(data["j"]):
+                return None, "The token was already used; ask for a new one for each feed."
             user = await database_sync_to_async(_active_user)(data.get("u"))
-            return (user, "") if user else (None, "The token's user no longer exists.")
+            if user is None:
+                return None, "The token's user no longer exists."
+            limit_to_team(user, data.get("t"))  # asked for with a team-scoped API key
+            return user, ""
         authorization = dict(self.scope.get("headers", [])).get(b"authorization")
         if authorization is not None:
             client = self.scope.get("client") or ("", 0)

@@ -91,7 +91,8 @@ def test_a_key_can_expire_at_a_given_time() -> None:
     ("fields", "field"),
     [
         ({"expiresIn": 0}, "expiresIn"),
-        ({"expiresIn": "7"}, "expiresIn"),
+        ({"expiresIn": True}, "expiresIn"),
+        ({"expiresIn": 3651}, "expiresIn"),
         ({"expiresAt": "2001-01-01T00:00:00Z"}, "expiresAt"),
         ({"expiresIn": 7, "expiresAt": "2999-01-01T00:00:00Z"}, "expiresIn"),
         ({"readOnly": "yes"}, "readOnly"),
