@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.signals import user_access_changed
@@ -112,10 +112,30 @@ def _access_changed(user_id: int) -> None:
     transaction.on_commit(lambda: user_access_changed.send(sender=None, user_id=user_id))
 
 
+def _locked(membership: Membership) -> Membership:
+    """Lock the membership's team, then read the membership afresh.
+
+    The team's row, not the membership's: "another owner remains" reads the team's
+    other memberships, so two owners demoting or removing each other at once would each
+    lock only their own target, both see the other still an owner, and both commit,
+    leaving none. With the team locked the second waits for the first, then sees it.
+    (Inside a transaction; the team first, always, so two changes cannot deadlock.)"""
+    Team.objects.select_for_update().filter(pk=membership.team_id).values_list("pk").get()
+    fresh = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("team", "user")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if fresh is None:  # removed by a change that held the lock before this one
+        raise NotFound(f"Membership '{membership.pk}' not found.")
+    return fresh
+
+
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str) -> Membership:
     """Change a member's role (and so the group that carries their permissions)."""
-    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    membership = _locked(membership)
     if role != Role.OWNER:
         _ensure_an_owner_remains(membership)
     team, user = membership.team, membership.user
@@ -131,7 +151,7 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
 @transaction.atomic
 def membership_delete(*, membership: Membership) -> None:
     """Remove a member; their access to the team's sites ends at once."""
-    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    membership = _locked(membership)
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
     membership.delete()

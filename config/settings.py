@@ -354,11 +354,17 @@ SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)
 SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1024)
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
+# Chunked uploads a site may have in progress at once (each may hold
+# SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day); one more answers 429.
+SHIPWAY_MAX_UPLOADS_IN_PROGRESS = env_int("SHIPWAY_MAX_UPLOADS_IN_PROGRESS", 3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # git sources: only http(s) repositories, unless local ones are allowed (tests, labs).
 SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
+# Realtime feeds (websockets) one user may have open at once, over every web process
+# (counted in Redis); one more is closed with 4429. 0: no limit.
+SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER = env_int("SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER", 20)
 # The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
 SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)
 

@@ -153,13 +153,18 @@ class DeploymentViewSet(
             headers={"X-Upload-Id": upload.id},
         )
 
-    @extend_schema(request=None, responses={200: dict})
-    @action(detail=False, methods=["get"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
+    @extend_schema(request=None, responses={200: dict, 204: None})
+    @action(detail=False, methods=["get", "delete"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
     def upload_status(
         self, request: Request, *args: Any, upload_id: str, **kwargs: Any
     ) -> Response:
-        """How much of a chunked upload has arrived: resume from `sizeReceived`."""
-        return Response(_upload_state(uploads.upload_for(self.site("change"), upload_id)))
+        """GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
+        DELETE: cancel it, and free its bytes and its place."""
+        site = self.site("change")
+        if request.method == "DELETE":
+            uploads.cancel(site=site, upload_id=upload_id)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(_upload_state(uploads.upload_for(site, upload_id)))
 
     @extend_schema(request=VcsSerializer, responses={202: DeploymentSerializer})
     @action(detail=False, methods=["post"])

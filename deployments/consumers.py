@@ -12,6 +12,7 @@ re-check what they follow and stop what they may no longer read.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections import deque
@@ -30,6 +31,7 @@ from django.core.cache import cache
 from accounts.authentication import api_key_user
 from accounts.models import limit_to_team
 from config.events import user_group
+from deployments import feed_slots
 from deployments.models import Deployment
 from sites.models import Site
 
@@ -49,6 +51,7 @@ SITE_CHANNEL = re.compile(r"^sites\.[a-z0-9][a-z0-9-]{0,35}$")
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
+TOO_MANY = 4429  # the user has SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER feeds open
 
 
 def issue_token(user_id: int, team_id: str | None = None) -> str:
@@ -72,6 +75,8 @@ def _first_use(token_id: str) -> bool:
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
+        self.feed_id = secrets.token_hex(12)  # its place among its user's open feeds
+        self.renewer: asyncio.Task[None] | None = None
         self.subscribed: list[str] = []
         self.recent: deque[str | None] = deque(maxlen=256)
         await self.accept()
@@ -81,6 +86,14 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHORIZED, reason=problem)
             return
         self.user = user
+        if not await sync_to_async(feed_slots.take, thread_sensitive=False)(user.pk, self.feed_id):
+            await self.close(
+                code=TOO_MANY,
+                reason=f"Too many open feeds: at most {feed_slots.limit()} per user. "
+                "Close one, then connect again.",
+            )
+            return
+        self.renewer = asyncio.create_task(self._renew_place())
         channels = query.get("channels", [])
         if not channels:
             await self.close(code=BAD_REQUEST, reason="Name at least one channel: ?channels=...")
@@ -100,7 +113,20 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "connected", "data": {"channels": self.subscribed}})
         log.info("realtime.connected", user_id=user.pk, channels=self.subscribed)
 
+    async def _renew_place(self) -> None:
+        """Keep this feed's place among its user's open feeds (feed_slots)."""
+        while True:
+            await asyncio.sleep(feed_slots.RENEW_EVERY)
+            await sync_to_async(feed_slots.renew, thread_sensitive=False)(
+                self.user.pk, self.feed_id
+            )
+
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "renewer", None) is not None:
+            self.renewer.cancel()
+            await sync_to_async(feed_slots.give_back, thread_sensitive=False)(
+                self.user.pk, self.feed_id
+            )
         for channel in self.subscribed:
             await self.channel_layer.group_discard(channel, self.channel_name)
         if getattr(self, "user", None) is not None:

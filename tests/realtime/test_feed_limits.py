@@ -110,15 +110,13 @@ def test_a_user_has_a_bounded_number_of_feeds_open(two_teams) -> None:
         feeds.pop().close()
         deadline = time.monotonic() + 10
         while True:
-            again = connect(
-                url(port, f"sites.{ours.id}"), open_timeout=10, additional_headers=headers
+            again = stack.enter_context(
+                connect(url(port, f"sites.{ours.id}"), open_timeout=10, additional_headers=headers)
             )
             message = None
             with suppress(ConnectionClosed):
                 message = json.loads(again.recv(timeout=10))
             if message and message["type"] == "connected":
-                stack.enter_context(again)
                 break
-            again.close()
             assert time.monotonic() < deadline, "the closed feed's place was never freed"
             time.sleep(0.2)
