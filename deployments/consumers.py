@@ -198,7 +198,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 return None, "The token is not valid."
             if not isinstance(data, dict) or not isinstance(data.get("j"), str):
                 return None, "The token is not valid."
-            if not await sync_to_async(_first_use)(data["j"]):
+            if not await sync_to_async(_first_use, thread_sensitive=False)(data["j"]):
                 return None, "The token was already used; ask for a new one for each feed."
             user = await database_sync_to_async(_active_user)(data.get("u"))
             if user is None:
