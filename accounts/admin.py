@@ -43,11 +43,16 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "expires_at"]
-    list_filter = ["created_at", "last_used_at"]
+    list_display = [
+        "name", "prefix", "user", "team", "read_only", "created_at", "last_used_at", "expires_at"
+    ]  # fmt: skip
+    list_filter = ["read_only", "created_at", "last_used_at"]
     search_fields = ["name", "prefix", "user__username"]
-    list_select_related = ["user"]
-    readonly_fields = ["id", "user", "prefix", "secret_hash", "created_at", "last_used_at"]
+    list_select_related = ["user", "team"]
+    # The scope's team is fixed: changing it could widen what a key reaches.
+    readonly_fields = [
+        "id", "user", "prefix", "secret_hash", "team", "created_at", "last_used_at"
+    ]  # fmt: skip
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False  # the secret is shown once: create keys with the API or `createapikey`

@@ -1,21 +1,24 @@
 """REST API for the signed-in account, its API keys, teams and memberships."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, Membership, Role, Team, key_team_scope
 from accounts.selectors import team_for
-from config.api.fields import StrictCharField
+from config.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from config.api.views import ApiViewSet
 from config.ids import client_id_validator
+
+MAX_KEY_DAYS = 3650  # expiresIn: at most ten years
 
 
 class AccountSerializer(serializers.Serializer):
@@ -42,6 +45,36 @@ class ApiKeySerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
     expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
+    teamId = serializers.CharField(source="team_id", read_only=True, allow_null=True)
+    readOnly = serializers.BooleanField(source="read_only", read_only=True)
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=128)
+    expiresAt = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the key stops working."
+    )
+    expiresIn = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_KEY_DAYS,
+        help_text="Days from now until the key stops working (instead of expiresAt).",
+    )
+    teamId = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=36,
+        help_text="The one team (of yours) whose sites and resources the key reaches.",
+    )
+    readOnly = StrictBooleanField(
+        required=False, default=False, help_text="The key may only read (GET, HEAD)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("expiresIn") is not None and attrs.get("expiresAt") is not None:
+            raise serializers.ValidationError({"expiresIn": "Give expiresIn or expiresAt."})
+        return attrs
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
@@ -49,7 +82,8 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet):
-    """The caller's own API keys."""
+    """The caller's own API keys. Keys are made with a session (the dashboard, the
+    browsable API) or `manage.py createapikey`, never with another key."""
 
     envelope_key = "keys"
     serializer_class = ApiKeySerializer
@@ -58,15 +92,41 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet)
     def get_queryset(self) -> QuerySet[ApiKey]:
         return ApiKey.objects.filter(user=self.request.user)
 
-    @extend_schema(request=ApiKeySerializer, responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     def create(self, request: Request) -> Response:
-        serializer = ApiKeySerializer(data=request.data)
+        if isinstance(request.auth, ApiKey):
+            raise PermissionDenied(
+                "An API key cannot create API keys: create one signed in (the dashboard's "
+                "/account/keys/, a session) or with `manage.py createapikey`."
+            )
+        serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, secret = services.api_key_create(user=request.user, **serializer.validated_data)
+        data = serializer.validated_data
+        team = None
+        if data.get("teamId"):
+            team = Team.objects.filter(pk=data["teamId"]).first()
+            if team is None:
+                raise serializers.ValidationError(
+                    {"teamId": f"You are not a member of team '{data['teamId']}'."}
+                )
+        days = data.get("expiresIn")
+        key, secret = services.api_key_create(
+            user=request.user,
+            name=data["name"],
+            expires_in=timedelta(days=days) if days else None,
+            expires_at=data.get("expiresAt"),
+            team=team,
+            read_only=data["readOnly"],
+        )
         key.secret = secret
         return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ApiKey) -> None:
+        key = self.request.auth
+        if isinstance(key, ApiKey) and key.pk != instance.pk:
+            raise PermissionDenied(
+                "An API key can delete only itself; sign in to delete your other keys."
+            )
         services.api_key_delete(key=instance)
 
 
@@ -103,6 +163,14 @@ class TeamViewSet(
     def get_object(self) -> Team:
         action = "view" if self.action == "retrieve" else "manage"
         return team_for(self.request.user, self.kwargs["team_id"], action)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        scope = key_team_scope(request.user)
+        if scope is not None:
+            raise PermissionDenied(
+                f"This API key is limited to team '{scope}': it cannot create teams."
+            )
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: TeamSerializer) -> None:
         data = serializer.validated_data

@@ -5,11 +5,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from accounts import selectors, services
-from accounts.models import ApiKey
+from accounts.models import ApiKey, limit_to_team
+from accounts.throttles import ApiKeyFailureThrottle
 
 
 def bearer_secret_hash(request: HttpRequest | Request) -> str | None:
@@ -35,20 +36,46 @@ def authenticated_api_key(request: HttpRequest | Request, secret_hash: str) -> A
         raise exceptions.AuthenticationFailed("This API key has expired.")
     if services.api_key_touch(key=key):
         selectors.remember_api_key(request, key)  # or every call would write again
+    limit_to_team(key.user, key.team_id)  # the user object is this request's own
     return key
 
 
-def api_key_user(authorization: str) -> tuple[Any, str]:
-    """The user of the API key in an `Authorization` header value, for callers outside
-    DRF (the realtime handshake): (user, "") or (None, why not)."""
-    request = HttpRequest()
-    request.META["HTTP_AUTHORIZATION"] = authorization
+def request_api_key(request: HttpRequest | Request) -> ApiKey | None:
+    """The valid API key of the request's `Authorization: Bearer` header, None without
+    such a header.
+
+    Raises Throttled while the client's address has failed too often (no look-up is made
+    then, whatever the key), and AuthenticationFailed for a bad key, which counts as one
+    failure of that address (accounts/throttles.py)."""
+    scheme = authentication.get_authorization_header(request).split(b" ", 1)[0]
+    if scheme.lower() != b"bearer":
+        return None
+    throttle = ApiKeyFailureThrottle()
+    wait = throttle.wait_before_trying(request)
+    if wait is not None:
+        raise exceptions.Throttled(
+            wait, detail="Too many failed API key attempts from this address."
+        )
     try:
         secret_hash = bearer_secret_hash(request)
-        if secret_hash is None:
+        return authenticated_api_key(request, secret_hash) if secret_hash else None
+    except exceptions.AuthenticationFailed:
+        throttle.record_failure(request)
+        raise
+
+
+def api_key_user(authorization: str, address: str = "") -> tuple[Any, str]:
+    """The user of the API key in an `Authorization` header value, for callers outside
+    DRF (the realtime handshake from `address`): (user, "") or (None, why not)."""
+    request = HttpRequest()
+    request.META["HTTP_AUTHORIZATION"] = authorization
+    request.META["REMOTE_ADDR"] = address
+    try:
+        key = request_api_key(request)
+        if key is None:
             return None, "The Authorization header must be 'Bearer <API key>'."
-        return authenticated_api_key(request, secret_hash).user, ""
-    except exceptions.AuthenticationFailed as exc:
+        return key.user, ""
+    except exceptions.APIException as exc:
         return None, str(exc.detail)
 
 
@@ -56,14 +83,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
-        secret_hash = bearer_secret_hash(request)
-        if secret_hash is None:
+        key = request_api_key(request)
+        if key is None:
             return None
-        key = authenticated_api_key(request, secret_hash)
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class KeyScopeAllows(permissions.BasePermission):
+    """A read-only API key may only use safe methods (GET, HEAD, OPTIONS), except on
+    views that only open reads (`read_only_key_allowed = True`: realtime tokens)."""
+
+    message = "This API key is read-only: it may only read (GET, HEAD, OPTIONS)."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        key = request.auth
+        if not isinstance(key, ApiKey) or not key.read_only:
+            return True
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return getattr(view, "read_only_key_allowed", False)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -20,14 +20,31 @@ class Role(models.TextChoices):
     OWNER = "owner", "Owner"
 
 
+def key_team_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """The one team the API key (or realtime token) this user object came with is
+    limited to; None when it is not limited.
+
+    Authentication with a team-scoped key marks the user object it answers
+    (`limit_to_team`); every permission check (`Team.objects.for_user`,
+    `Site.objects.for_user`, and so `team_for` and `site_for`) then leaves out
+    everything of other teams."""
+    return getattr(user, "_key_team_scope", None)
+
+
+def limit_to_team(user: AbstractBaseUser, team_id: str | None) -> None:
+    """Mark this user object (of this request only) as limited to one team."""
+    user._key_team_scope = team_id  # type: ignore[attr-defined]
+
+
 class TeamQuerySet(models.QuerySet["Team"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
-        """Teams the user belongs to (every team for a superuser, none when anonymous)."""
+        """Teams the user belongs to (every team for a superuser, none when anonymous),
+        within the scope of the API key they came with."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(memberships__user=user)
+        teams = self.all() if user.is_superuser else self.filter(memberships__user=user)
+        scope = key_team_scope(user)
+        return teams if scope is None else teams.filter(pk=scope)
 
 
 class Team(models.Model):
@@ -94,6 +111,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Scope: the one team whose sites and resources the key reaches (None: every team of
+    # its user), and whether it may only read (safe methods).
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
+    read_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

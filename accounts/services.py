@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.signals import user_access_changed
@@ -112,10 +112,30 @@ def _access_changed(user_id: int) -> None:
     transaction.on_commit(lambda: user_access_changed.send(sender=None, user_id=user_id))
 
 
+def _locked(membership: Membership) -> Membership:
+    """Lock the membership's team, then read the membership afresh.
+
+    The team's row, not the membership's: "another owner remains" reads the team's
+    other memberships, so two owners demoting or removing each other at once would each
+    lock only their own target, both see the other still an owner, and both commit,
+    leaving none. With the team locked the second waits for the first, then sees it.
+    (Inside a transaction; the team first, always, so two changes cannot deadlock.)"""
+    Team.objects.select_for_update().filter(pk=membership.team_id).values_list("pk").get()
+    fresh = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("team", "user")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if fresh is None:  # removed by a change that held the lock before this one
+        raise NotFound(f"Membership '{membership.pk}' not found.")
+    return fresh
+
+
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str) -> Membership:
     """Change a member's role (and so the group that carries their permissions)."""
-    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    membership = _locked(membership)
     if role != Role.OWNER:
         _ensure_an_owner_remains(membership)
     team, user = membership.team, membership.user
@@ -131,7 +151,7 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
 @transaction.atomic
 def membership_delete(*, membership: Membership) -> None:
     """Remove a member; their access to the team's sites ends at once."""
-    membership = Membership.objects.select_for_update().select_related("team").get(pk=membership.pk)
+    membership = _locked(membership)
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
     membership.delete()
@@ -140,18 +160,42 @@ def membership_delete(*, membership: Membership) -> None:
 
 
 def api_key_create(
-    *, user: AbstractBaseUser, name: str, expires_in: timedelta | None = None
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    expires_in: timedelta | None = None,
+    expires_at: datetime | None = None,
+    team: Team | None = None,
+    read_only: bool = False,
 ) -> tuple[ApiKey, str]:
-    """Create a key for `user`; returns it with its secret, which is never stored."""
+    """Create a key for `user`; returns it with its secret, which is never stored.
+
+    It expires `expires_in` from now or at `expires_at` (never without either), reaches
+    only `team` (one of the user's teams) when given, and only reads when `read_only`."""
+    if expires_in is not None:
+        expires_at = timezone.now() + expires_in
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expiresAt": "Must be in the future."})
+    if team is not None and not Team.objects.for_user(user).filter(pk=team.pk).exists():
+        raise ValidationError({"teamId": f"You are not a member of team '{team.pk}'."})
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         user=user,
         name=name,
         prefix=secret[:10],
         secret_hash=hash_secret(secret),
-        expires_at=timezone.now() + expires_in if expires_in else None,
+        expires_at=expires_at,
+        team=team,
+        read_only=read_only,
     )
-    log.info("api_key.created", api_key_id=key.id, user_id=user.pk)
+    log.info(
+        "api_key.created",
+        api_key_id=key.id,
+        user_id=user.pk,
+        team_id=key.team_id,
+        read_only=read_only,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
     return key, secret
 
 

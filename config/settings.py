@@ -7,6 +7,7 @@ with their data under var/, and local files. Every setting is in docs/configurat
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,12 +50,14 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").sp
 
 # HTTPS (config/proxies.py). SHIPWAY_HTTPS: the platform is served over HTTPS (a TLS
 # proxy in front), so every cookie is Secure and HSTS is sent. Without it, a request is
-# HTTPS when a trusted proxy (SHIPWAY_TRUSTED_PROXIES: CIDRs, e.g. 127.0.0.1/32 for
-# nginx or Caddy on this machine) says so in X-Forwarded-Proto; only those proxies'
-# X-Forwarded-Proto and X-Forwarded-For count, anyone else's are dropped.
+# HTTPS when a trusted proxy (SHIPWAY_TRUSTED_PROXIES: CIDRs; by default this machine's
+# loopback, where nginx or Caddy in front run) says so in X-Forwarded-Proto; only those
+# proxies' X-Forwarded-Proto and X-Forwarded-For count, anyone else's are dropped.
 SHIPWAY_HTTPS = env_bool("SHIPWAY_HTTPS", False)
 SHIPWAY_TRUSTED_PROXIES = [
-    p.strip() for p in os.environ.get("SHIPWAY_TRUSTED_PROXIES", "").split(",") if p.strip()
+    p.strip()
+    for p in os.environ.get("SHIPWAY_TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")
+    if p.strip()
 ]
 for _proxy in SHIPWAY_TRUSTED_PROXIES:
     ipaddress.ip_network(_proxy, strict=False)  # a typo fails at start-up, not per request
@@ -77,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "config",
     "accounts",
     "sites",
@@ -95,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -164,6 +170,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -177,6 +185,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in limits (django-axes) on every password form: the dashboard's /accounts/login/,
+# the admin's and the browsable API's /v1/auth/login/. After this many failures for one
+# username (from anywhere), or from one address (for any usernames), sign-in is refused
+# for that username, or from that address, for the cool-off; a right password too.
+SHIPWAY_LOGIN_FAILURES_LIMIT = env_int("SHIPWAY_LOGIN_FAILURES_LIMIT", 5)
+SHIPWAY_LOGIN_COOLOFF_MINUTES = env_int("SHIPWAY_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = SHIPWAY_LOGIN_FAILURES_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SHIPWAY_LOGIN_COOLOFF_MINUTES)
+# Each on its own (not the pair): one account guessed from many addresses, and one
+# address spraying many accounts, are both stopped.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts while locked out are not recorded: the cool-off runs from the last counted
+# failure, and a flood of refused attempts writes nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures (it would wipe the address's too: an attacker
+# with an account of their own could then guess on for ever).
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
+AXES_VERBOSE = False
+# The client's address, for the limits above and the API's throttles, is the right-most
+# X-Forwarded-For address outside SHIPWAY_TRUSTED_PROXIES (above).
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -248,7 +279,10 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.authentication.KeyScopeAllows",  # read-only API keys
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -262,6 +296,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Scoped throttles (accounts/throttles.py), as DRF rates ("30/minute", "100/hour").
+    "DEFAULT_THROTTLE_RATES": {
+        # Failed API key authentications per client address; past it, every Bearer
+        # request from that address answers 429 until the window has room again.
+        "api_key_failures": os.environ.get("SHIPWAY_API_KEY_FAILURES_RATE", "30/minute"),
+        # POST /v1/realtime/tokens per user.
+        "realtime_tokens": os.environ.get("SHIPWAY_REALTIME_TOKENS_RATE", "30/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -352,6 +394,9 @@ SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)
 SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1024)
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
+# Chunked uploads a site may have in progress at once (each may hold
+# SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day); one more answers 429.
+SHIPWAY_MAX_UPLOADS_IN_PROGRESS = env_int("SHIPWAY_MAX_UPLOADS_IN_PROGRESS", 3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # git sources: only http(s) repositories, unless local ones are allowed (tests, labs).
 SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
@@ -369,6 +414,9 @@ SHIPWAY_OUTBOUND_ALLOW = [
 ]
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
+# Realtime feeds (websockets) one user may have open at once, over every web process
+# (counted in Redis); one more is closed with 4429. 0: no limit.
+SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER = env_int("SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER", 20)
 # The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
 # Its entries are JSON signed with a key derived from SECRET_KEY: Redis cannot forge one.
 SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)

@@ -11,13 +11,15 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import key_team_scope
+from accounts.throttles import RealtimeTokenThrottle
 from config.api.downloads import file_download
 from config.api.fields import StrictBooleanField, StrictCharField
 from config.api.renderers import PlainTextRenderer
@@ -151,13 +153,18 @@ class DeploymentViewSet(
             headers={"X-Upload-Id": upload.id},
         )
 
-    @extend_schema(request=None, responses={200: dict})
-    @action(detail=False, methods=["get"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
+    @extend_schema(request=None, responses={200: dict, 204: None})
+    @action(detail=False, methods=["get", "delete"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
     def upload_status(
         self, request: Request, *args: Any, upload_id: str, **kwargs: Any
     ) -> Response:
-        """How much of a chunked upload has arrived: resume from `sizeReceived`."""
-        return Response(_upload_state(uploads.upload_for(self.site("change"), upload_id)))
+        """GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
+        DELETE: cancel it, and free its bytes and its place."""
+        site = self.site("change")
+        if request.method == "DELETE":
+            uploads.cancel(site=site, upload_id=upload_id)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(_upload_state(uploads.upload_for(site, upload_id)))
 
     @extend_schema(request=VcsSerializer, responses={202: DeploymentSerializer})
     @action(detail=False, methods=["post"])
@@ -249,8 +256,17 @@ class DeploymentViewSet(
 class RealtimeTokenView(APIView):
     """A token for `/v1/realtime?token=...`, for clients that cannot send cookies."""
 
+    throttle_classes = [RealtimeTokenThrottle]
+    throttle_scope = "realtime_tokens"
+    read_only_key_allowed = True  # the token only opens a feed, which only reads
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(wait, detail="Too many realtime tokens asked for.")
+
     @extend_schema(request=None, responses={201: dict})
     def post(self, request: Request) -> Response:
         expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
-        body = {"token": consumers.issue_token(request.user.pk), "expiresAt": expires}
+        # A team-scoped API key's token is limited to that team too.
+        token = consumers.issue_token(request.user.pk, key_team_scope(request.user))
+        body = {"token": token, "expiresAt": expires}
         return Response(body, status=status.HTTP_201_CREATED)

@@ -1,9 +1,10 @@
 """The realtime feed: `/v1/realtime?channels=...` over a websocket (docs/api.md, "Realtime").
 
 Callers authenticate with an API key in the handshake's `Authorization: Bearer` header
-(servers, the command line, SDKs), a short-lived token from `POST /v1/realtime/tokens`
-in `?token=` (browsers, which cannot set headers), or their session cookie (same origin
-only). Every channel is checked against the site's read
+(servers, the command line, SDKs), a short-lived, single-use token from
+`POST /v1/realtime/tokens` in `?token=` (browsers, which cannot set headers), or their
+session cookie (same origin only). A team-scoped API key, and a token it asked for, only
+reach that team's sites. Every channel is checked against the site's read
 permission when subscribing; one unknown or forbidden channel refuses the connection
 with a close code and a reason. When a user's team roles change, their open feeds
 re-check what they follow and stop what they may no longer read.
@@ -11,20 +12,26 @@ re-check what they follow and stop what they may no longer read.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
+from django.core.cache import cache
 
 from accounts.authentication import api_key_user
+from accounts.models import limit_to_team
 from config.events import user_group
+from deployments import feed_slots
 from deployments.models import Deployment
 from sites.models import Site
 
@@ -44,14 +51,32 @@ SITE_CHANNEL = re.compile(r"^sites\.[a-z0-9][a-z0-9-]{0,35}$")
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
+TOO_MANY = 4429  # the user has SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER feeds open
 
 
-def issue_token(user_id: int) -> str:
-    return signing.dumps({"u": user_id}, salt=TOKEN_SALT)
+def issue_token(user_id: int, team_id: str | None = None) -> str:
+    """A signed token for one feed, within TOKEN_AGE seconds, limited to `team_id` when
+    the caller's API key is. Each token has an id of its own: it opens one feed only."""
+    payload: dict[str, Any] = {"u": user_id, "j": secrets.token_urlsafe(12)}
+    if team_id is not None:
+        payload["t"] = team_id
+    return signing.dumps(payload, salt=TOKEN_SALT)
+
+
+def _first_use(token_id: str) -> bool:
+    """True the first time a token id is presented (remembered for as long as the token
+    is valid, in the cache every web process shares)."""
+    try:
+        return cache.add(f"realtime-token-used:{token_id}", 1, timeout=TOKEN_AGE + 5)
+    except Exception:  # the cache is down: a token that cannot be checked is refused
+        log.warning("realtime.token_check_failed", exc_info=True)
+        return False
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
+        self.feed_id = secrets.token_hex(12)  # its place among its user's open feeds
+        self.renewer: asyncio.Task[None] | None = None
         self.subscribed: list[str] = []
         self.recent: deque[str | None] = deque(maxlen=256)
         await self.accept()
@@ -61,6 +86,14 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHORIZED, reason=problem)
             return
         self.user = user
+        if not await sync_to_async(feed_slots.take, thread_sensitive=False)(user.pk, self.feed_id):
+            await self.close(
+                code=TOO_MANY,
+                reason=f"Too many open feeds: at most {feed_slots.limit()} per user. "
+                "Close one, then connect again.",
+            )
+            return
+        self.renewer = asyncio.create_task(self._renew_place())
         channels = query.get("channels", [])
         if not channels:
             await self.close(code=BAD_REQUEST, reason="Name at least one channel: ?channels=...")
@@ -80,7 +113,20 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "connected", "data": {"channels": self.subscribed}})
         log.info("realtime.connected", user_id=user.pk, channels=self.subscribed)
 
+    async def _renew_place(self) -> None:
+        """Keep this feed's place among its user's open feeds (feed_slots)."""
+        while True:
+            await asyncio.sleep(feed_slots.RENEW_EVERY)
+            await sync_to_async(feed_slots.renew, thread_sensitive=False)(
+                self.user.pk, self.feed_id
+            )
+
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "renewer", None) is not None:
+            self.renewer.cancel()
+            await sync_to_async(feed_slots.give_back, thread_sensitive=False)(
+                self.user.pk, self.feed_id
+            )
         for channel in self.subscribed:
             await self.channel_layer.group_discard(channel, self.channel_name)
         if getattr(self, "user", None) is not None:
@@ -150,11 +196,21 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 return None, "The token has expired; ask for a new one."
             except signing.BadSignature:
                 return None, "The token is not valid."
+            if not isinstance(data, dict) or not isinstance(data.get("j"), str):
+                return None, "The token is not valid."
+            if not await sync_to_async(_first_use, thread_sensitive=False)(data["j"]):
+                return None, "The token was already used; ask for a new one for each feed."
             user = await database_sync_to_async(_active_user)(data.get("u"))
-            return (user, "") if user else (None, "The token's user no longer exists.")
+            if user is None:
+                return None, "The token's user no longer exists."
+            limit_to_team(user, data.get("t"))  # asked for with a team-scoped API key
+            return user, ""
         authorization = dict(self.scope.get("headers", [])).get(b"authorization")
         if authorization is not None:
-            return await database_sync_to_async(api_key_user)(authorization.decode("latin-1"))
+            client = self.scope.get("client") or ("", 0)
+            return await database_sync_to_async(api_key_user)(
+                authorization.decode("latin-1"), client[0]
+            )
         user = self.scope.get("user") or AnonymousUser()
         if not user.is_authenticated:
             return None, (

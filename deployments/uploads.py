@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from deployments import services
 from deployments.models import Deployment, Upload
@@ -55,6 +56,31 @@ class ContentRange:
                 }
             )
         return cls(start, end, total)
+
+
+class TooManyUploads(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_uploads"
+
+
+def _ensure_room_for_another(site: Site) -> None:
+    """Refuse a new upload while the site has SHIPWAY_MAX_UPLOADS_IN_PROGRESS of them
+    (each may hold SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day). The site's row is
+    locked until the transaction ends, so two first chunks cannot both take the last
+    place."""
+    Site.objects.select_for_update().filter(pk=site.pk).values_list("pk").get()
+    most = settings.SHIPWAY_MAX_UPLOADS_IN_PROGRESS
+    open_ids = list(
+        Upload.objects.filter(site=site, updated_at__gte=timezone.now() - UPLOAD_TTL)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    if len(open_ids) >= most:
+        raise TooManyUploads(
+            f"This site already has {len(open_ids)} uploads in progress (at most {most}): "
+            f"finish one, cancel one (DELETE .../deployments/uploads/<uploadId>: "
+            f"{', '.join(open_ids)}) or let one lapse after 24 hours without a chunk."
+        )
 
 
 def upload_for(site: Site, upload_id: str) -> Upload:
@@ -99,6 +125,7 @@ def receive_chunk(
                 raise ValidationError(
                     {"X-Upload-Id": "A chunk after the first must name its upload."}
                 )
+            _ensure_room_for_another(site)
             settings.SHIPWAY_UPLOAD_CHUNK_DIR.mkdir(parents=True, exist_ok=True)
             upload = Upload.objects.create(
                 site=site, user=user, total_size=content_range.total, activate=activate
@@ -127,12 +154,26 @@ def receive_chunk(
 
 def _complete(upload: Upload, user: AbstractBaseUser | None) -> Deployment:
     try:
-        with open(upload.path, "rb") as archive:
+        try:
+            archive = open(upload.path, "rb")  # noqa: SIM115 (closed below)
+        except FileNotFoundError:
+            raise NotFound(f"Upload '{upload.id}' was cancelled.") from None
+        with archive:
             return services.deployment_create_from_upload(
                 site=upload.site, archive=archive, activate=upload.activate, user=user
             )
     finally:
         discard(upload)
+
+
+def cancel(*, site: Site, upload_id: str) -> None:
+    """Cancel an upload in progress (after any chunk being written to it now)."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().filter(site=site, pk=upload_id).first()
+        if upload is None:
+            raise NotFound(f"Upload '{upload_id}' not found (it may have expired).")
+        discard(upload)
+    log.info("upload.cancelled", site_id=site.id, upload_id=upload_id)
 
 
 def discard(upload: Upload) -> None:

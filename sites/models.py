@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.models import key_team_scope
 from accounts.permissions import ACTIONS
 from config.ids import new_id, site_id_validator
 from sites import crypto
@@ -61,10 +62,17 @@ class SiteQuerySet(models.QuerySet["Site"]):
         One query in the database over django-guardian's object permissions (granted to
         the user or to their team role groups), never a loop in Python. Written as two
         plain subqueries rather than guardian's `get_objects_for_user`, whose query costs
-        several times more to plan and run (bench/RESULTS.md, "API").
+        several times more to plan and run (bench/RESULTS.md, "API"). A user object from
+        a team-scoped API key sees only that team's sites.
         """
         if not user.is_authenticated:
             return self.none()
+        scope = key_team_scope(user)  # an API key limited to one team
+        if scope is not None:
+            return self._by_permission(user, action).filter(team_id=scope)
+        return self._by_permission(user, action)
+
+    def _by_permission(self, user: AbstractBaseUser | AnonymousUser, action: str) -> SiteQuerySet:
         if user.is_superuser:
             return self.all()
         codename = ACTIONS[action]

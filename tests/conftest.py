@@ -110,3 +110,26 @@ def fake_dns(monkeypatch, _outbound_without_dns) -> FakeDns:
     dns = FakeDns(outbound.resolve)
     monkeypatch.setattr(outbound, "resolve", dns.resolve)
     return dns
+
+
+@pytest.fixture(autouse=True)
+def _no_api_key_failures_carried_over():
+    """Failed API keys are counted per address (accounts/throttles.py), across requests:
+    every test's client is 127.0.0.1, so no test inherits another's failures."""
+    from accounts.throttles import forget_api_key_failures
+
+    forget_api_key_failures("127.0.0.1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_throttle_history_from_earlier_runs():
+    """Throttles keep their history in Redis for their window, keyed by user id or
+    address; an earlier run's users had the same ids as this run's."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(match="shipway:*:throttle_*", count=1000):
+            client.delete(key)
+    yield

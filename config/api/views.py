@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts import selectors
 from accounts.authentication import authenticated_api_key, bearer_secret_hash
 from accounts.models import ApiKey
+from accounts.throttles import ApiKeyFailureThrottle
 from config import readcache
 
 # Accept headers for which DRF's negotiation picks the JSON renderer with no options.
@@ -107,8 +108,8 @@ def _cached_list(request: HttpRequest) -> HttpResponse | None:
         secret_hash = bearer_secret_hash(request)
     except exceptions.AuthenticationFailed:
         return None  # DRF's authentication says why, in the API's error envelope
-    if secret_hash is None:
-        return None
+    if secret_hash is None or ApiKeyFailureThrottle().wait_before_trying(request) is not None:
+        return None  # DRF answers: a 401 without a key, a 429 while the address waits
     selectors.prefetch_api_key(request, secret_hash)  # one round trip for both
     cached = readcache.get(request, *_list_entry(request, "api-key", secret_hash), load=_load_page)
     if cached is None:

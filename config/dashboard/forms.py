@@ -251,10 +251,41 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
+KEY_LIFETIMES = [
+    ("", "Never"),
+    ("7", "In 7 days"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+]
+
+
 class ApiKeyForm(forms.Form):
     name = _text(
         "Name", required=True, max_length=128, help_text="Where it is used, e.g. “CI deploys”."
     )
+    expires_in = forms.TypedChoiceField(
+        label="Expires",
+        choices=KEY_LIFETIMES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+    )
+    team = forms.ChoiceField(
+        label="Reaches",
+        required=False,
+        help_text="One team's sites only, or everything you can reach.",
+    )
+    read_only = forms.BooleanField(
+        label="Read-only",
+        required=False,
+        help_text="It can read sites, deployments and logs, and change nothing.",
+    )
+
+    def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All your teams"), *teams]
 
 
 class DomainForm(forms.Form):

@@ -97,6 +97,21 @@
       setBusy(true);
       setProgress(0, file.size);
 
+      // An upload left open holds one of the site's few places (and its bytes) for a
+      // day: give it back when this one fails or the page goes away mid-upload.
+      function abandon() {
+        if (!uploadId) return;
+        var url = endpoint + "/uploads/" + encodeURIComponent(uploadId);
+        uploadId = null;
+        window.removeEventListener("pagehide", abandon);
+        try {
+          fetch(url, { method: "DELETE", keepalive: true, credentials: "same-origin",
+                       headers: { "X-CSRFToken": csrf, "Accept": "application/json" } });
+        } catch (e) { /* best effort: it lapses after a day anyway */ }
+      }
+      window.addEventListener("pagehide", abandon);
+      function failed(text) { abandon(); fail(text); }
+
       function next() {
         var end = Math.min(offset + CHUNK, file.size);
         sendChunk(file, offset, end, uploadId, activate).then(function (reply) {
@@ -107,22 +122,24 @@
             setProgress(offset, file.size);
             next();
           } else if (reply.status === 202 && reply.body && reply.body.id) {
+            uploadId = null;  // complete: the server removed it
+            window.removeEventListener("pagehide", abandon);
             setProgress(file.size, file.size);
             say("Uploaded. Opening the build…");
             window.location.assign(deploymentUrl.replace("__id__", encodeURIComponent(reply.body.id)));
           } else {
-            fail(message(reply));
+            failed(message(reply));
           }
         }, function () {
           // The connection dropped: ask how much arrived, then resume from there.
           failures += 1;
-          if (failures > RETRIES) { fail("The connection keeps failing; try again later."); return; }
+          if (failures > RETRIES) { failed("The connection keeps failing; try again later."); return; }
           say("Connection lost; retrying in " + failures * 2 + " s…");
           setTimeout(function () {
             if (!uploadId) { offset = 0; next(); return; }
             request("GET", endpoint + "/uploads/" + encodeURIComponent(uploadId)).then(function (reply) {
               if (reply.status === 200 && reply.body) { offset = reply.body.sizeReceived; next(); }
-              else fail(message(reply));
+              else failed(message(reply));
             }, function () { next(); });
           }, failures * 2000);
         });

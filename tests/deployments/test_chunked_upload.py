@@ -120,3 +120,57 @@ def test_completed_bad_archive_leaves_nothing(ctx, settings):
     assert "not a .tar.gz" in last.json()["message"]
     assert not Upload.objects.exists() and not Deployment.objects.exists()
     assert os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR) == []
+
+
+MAX_IN_PROGRESS = 3  # SHIPWAY_MAX_UPLOADS_IN_PROGRESS's default
+
+
+def test_a_site_has_a_bounded_number_of_uploads_in_progress(ctx, settings):
+    """Each open upload may hold SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day."""
+    site, client = ctx
+    opened = []
+    for _ in range(MAX_IN_PROGRESS):
+        first = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100)
+        assert first.status_code == 202
+        opened.append(first.json()["uploadId"])
+    refused = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100)
+    assert refused.status_code == 429, refused.json()
+    body = refused.json()
+    assert body["type"] == "too_many_uploads"
+    assert f"{MAX_IN_PROGRESS} uploads in progress" in body["message"]
+    assert Upload.objects.filter(site=site).count() == MAX_IN_PROGRESS
+    assert len(os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR)) == MAX_IN_PROGRESS
+    # The open ones go on; another site of the team is not affected.
+    assert send(client, site, b"y" * 10, 10, 100, opened[0]).status_code == 202
+    other = make_site(site.team, framework="static")
+    assert send(client, other, b"\x1f\x8b" + b"x" * 8, 0, 100).status_code == 202
+    # Cancelling one frees its place (and its bytes).
+    cancelled = client.delete(f"/v1/sites/{site.id}/deployments/uploads/{opened[1]}")
+    assert cancelled.status_code == 204
+    assert not Upload.objects.filter(pk=opened[1]).exists()
+    assert send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100).status_code == 202
+
+
+def test_expired_uploads_do_not_count(ctx):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    site, client = ctx
+    for _ in range(MAX_IN_PROGRESS):
+        send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100)
+    Upload.objects.update(updated_at=timezone.now() - timedelta(hours=25))
+    assert send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100).status_code == 202
+
+
+def test_a_viewer_cannot_cancel_an_upload(ctx):
+    from accounts.models import Role
+    from tests.factories import add_member
+
+    site, client = ctx
+    upload_id = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100).json()["uploadId"]
+    viewer = api_client(add_member(site.team, role=Role.VIEWER))
+    path = f"/v1/sites/{site.id}/deployments/uploads/{upload_id}"
+    assert viewer.delete(path).status_code == 403
+    assert api_client(make_user()).delete(path).status_code == 404
+    assert Upload.objects.filter(pk=upload_id).exists()

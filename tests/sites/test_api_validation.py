@@ -540,8 +540,17 @@ def test_the_last_owner_stays(world):
 # -- API keys, the command, docs and the browsable API ---------------------------------
 
 
+def signed_in(user):  # type: ignore[no-untyped-def]
+    """Keys are made with a session (an API key cannot mint keys)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
 def test_api_key_secret_is_shown_once(world):
-    client = world["client"]
+    client = signed_in(world["owner"])
     response = client.post("/v1/account/keys", {"name": "deploy bot"}, format="json")
     assert response.status_code == 201
     created = response.json()
@@ -561,9 +570,10 @@ def test_api_key_secret_is_shown_once(world):
 
 
 def test_bad_api_key_name_is_refused(world):
-    refused(world["client"], "POST", "/v1/account/keys", {"name": "n" * 129}, "name")
-    refused(world["client"], "POST", "/v1/account/keys", {"name": 5}, "name")
-    refused(world["client"], "POST", "/v1/account/keys", {}, "name")
+    client = signed_in(world["owner"])
+    refused(client, "POST", "/v1/account/keys", {"name": "n" * 129}, "name")
+    refused(client, "POST", "/v1/account/keys", {"name": 5}, "name")
+    refused(client, "POST", "/v1/account/keys", {}, "name")
 
 
 def api_client_with(secret: str):  # type: ignore[no-untyped-def]

@@ -3,31 +3,48 @@ the POST that made it (never stored, never in a redirect or the session)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts import services as account_services
+from accounts.models import Team
 from config.dashboard.forms import ApiKeyForm
-from config.dashboard.views.base import dashboard_view, posted, render_page
+from config.dashboard.views.base import apply_errors, dashboard_view, posted, render_page
 
 
 @never_cache
 @dashboard_view
 def key_list(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(posted(request))
+    teams = list(Team.objects.for_user(request.user).order_by("name", "id"))
+    choices = [(team.id, team.name) for team in teams]
+    form = ApiKeyForm(posted(request), teams=choices)
     created = None
     if request.method == "POST" and form.is_valid():
-        key, secret = account_services.api_key_create(
-            user=request.user, name=form.cleaned_data["name"]
-        )
-        created = {"key": key, "secret": secret}
-        form = ApiKeyForm()
+        data = form.cleaned_data
+        days = data["expires_in"]
+        try:
+            key, secret = account_services.api_key_create(
+                user=request.user,
+                name=data["name"],
+                expires_in=timedelta(days=days) if days else None,
+                team=next((t for t in teams if t.id == data["team"]), None),
+                read_only=data["read_only"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc, aliases={"teamId": "team", "expiresAt": "expires_in"})
+        else:
+            created = {"key": key, "secret": secret}
+            form = ApiKeyForm(teams=choices)
     context = {
-        "keys": request.user.api_keys.all(),
+        "keys": request.user.api_keys.select_related("team"),
+        "now": timezone.now(),
         "form": form,
         "created": created,
         "api_base": request.build_absolute_uri("/v1/")[:-1],
