@@ -19,12 +19,7 @@ class Installation(models.Model):
         return self.uid.hex
 
 
-_cached: str | None = None
-
-
 def installation_id() -> str:
-    """This installation's id (12 hex digits), read once per process."""
-    global _cached
-    if _cached is None:
-        _cached = Installation.objects.get_or_create(pk=1)[0].uid.hex[:12]
-    return _cached
+    """This installation's id (12 hex digits). Read each time (once per build or cleanup,
+    not per request): a process-wide copy would outlive a test database's flush."""
+    return Installation.objects.get_or_create(pk=1)[0].uid.hex[:12]
