@@ -216,6 +216,11 @@ SHIPWAY_DOMAIN_CLAIM_DAYS = env_int("SHIPWAY_DOMAIN_CLAIM_DAYS", 7)
 SHIPWAY_PLATFORM_HOSTS = [
     h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
 ] + [SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].lower()]
+# The edge's memory, per web process (deployments/edge/app.py): how many hosts that name a
+# site it keeps (each with its deployment's manifest), and how many bytes of prepared
+# responses (small files' bodies, kept by the file served). Least recently used go first.
+SHIPWAY_EDGE_CACHED_HOSTS = env_int("SHIPWAY_EDGE_CACHED_HOSTS", 1000)
+SHIPWAY_EDGE_CACHED_BYTES = env_int("SHIPWAY_EDGE_CACHED_BYTES", 32 * 1024 * 1024)
 # The edge's read-through copies of artifacts when the storage is not a local filesystem.
 SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
 # The front proxy's host map (deployments/edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.

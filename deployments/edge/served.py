@@ -39,8 +39,6 @@ class Served:
     rules: Rules | None = None
     prefix: str = ""
     last_modified: str = ""
-    # Prepared responses, filled as requests come: (path, encoding) -> PreparedFile.
-    prepared: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def serves_files(self) -> bool:
