@@ -8,6 +8,7 @@ with their data under var/, and local files. Every setting is in docs/configurat
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -47,7 +48,6 @@ SHIPWAY_ENCRYPTION_KEY = os.environ.get("SHIPWAY_ENCRYPTION_KEY") or _secret_fro
     "encryption_key"
 )
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -212,10 +212,26 @@ SHIPWAY_DNS_NAMESERVERS = [
 # A pending custom-domain claim blocks other sites from the name for this many days, then
 # lapses (so nobody can hold a domain they cannot verify).
 SHIPWAY_DOMAIN_CLAIM_DAYS = env_int("SHIPWAY_DOMAIN_CLAIM_DAYS", 7)
-# Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
-SHIPWAY_PLATFORM_HOSTS = [
-    h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
-] + [SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].lower()]
+
+
+def _host_of(url: str) -> str:
+    """A URL's host as a Host header names it: lowercase, no port, IPv6 in brackets."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return f"[{host}]" if ":" in host else host
+
+
+# The platform's own host names: the dashboard, admin, API and realtime feed answer only
+# on these and the host of SHIPWAY_PUBLIC_URL. Any other host that names no site gets the
+# edge's 404 (a domain pointed at the server must not show the dashboard or the admin),
+# and Django's ALLOWED_HOSTS is the same list. Exact names; a port is ignored.
+_platform_hosts = os.environ.get("SHIPWAY_PLATFORM_HOSTS", "localhost,127.0.0.1,[::1]")
+SHIPWAY_PLATFORM_HOSTS = list(
+    dict.fromkeys(
+        [h.strip().lower().rstrip(".") for h in _platform_hosts.split(",") if h.strip()]
+        + [_host_of(SHIPWAY_PUBLIC_URL)]
+    )
+)
+ALLOWED_HOSTS = SHIPWAY_PLATFORM_HOSTS
 # The edge's memory, per web process (deployments/edge/app.py): how many hosts that name a
 # site it keeps (each with its deployment's manifest), and how many bytes of prepared
 # responses (small files' bodies, kept by the file served). Least recently used go first.

@@ -4,7 +4,9 @@ A request for a site's host never enters Django's request cycle, middleware or O
 the host's `Served` (site, deployment, manifest, rules) is cached in this process and
 dropped when Redis announces a change (activation, rollback, site disabled or deleted,
 domain changes), and each file's response is prepared once. Every other host (the
-dashboard, admin, API, realtime) goes to the inner application.
+dashboard, admin, API, realtime) goes to the inner application, but only on the
+platform's own hosts (SHIPWAY_PLATFORM_HOSTS): a host that is neither a site's nor the
+platform's gets the edge's 404, so no domain pointed at the server shows the dashboard.
 
 What visitors choose (the Host, the path) never grows memory without bound: hosts are
 normalised (lowercase, no port, no trailing dot) before the cache; the hosts that name a
@@ -63,7 +65,7 @@ _LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
-# The answer for every host that names no site (under SITES_DOMAIN, or once served here).
+# The answer for every host that names neither a site nor the platform.
 UNKNOWN_HOST = Served(host="", kind=HostKind.UNKNOWN)
 
 
@@ -105,6 +107,10 @@ class Edge:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and not self._platform(scope):
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008})  # not accepted: 403
+                return
             await self.inner(scope, receive, send)
             return
         request: dict[bytes, bytes] = {}
@@ -147,12 +153,20 @@ class Edge:
         finally:
             del self._loading[host]
 
+    def _platform(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return normalize(value.decode("latin-1")) in self._platform_hosts
+        return False
+
     async def _load(self, host: str) -> Served:
-        if not _HOSTNAME.match(host):  # an IPv6 literal, nothing, or no name at all
+        if host in self._platform_hosts:
             return NOT_EDGE
+        if not _HOSTNAME.match(host):  # no name at all (an IPv6 address, nothing, junk)
+            return UNKNOWN_HOST
         parsed = parse(host, settings.SITES_DOMAIN, self._platform_hosts)
-        if parsed.kind == HostKind.PLATFORM:
-            return NOT_EDGE
+        if parsed.kind == HostKind.PLATFORM:  # an address or localhost, not one of ours
+            return UNKNOWN_HOST
         self.loads += 1
         served = await sync_to_async(_load_once, thread_sensitive=True)(parsed)
         return UNKNOWN_HOST if served.kind == HostKind.UNKNOWN else served
