@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.limits.BodyLimitMiddleware",  # under WSGI; under ASGI config/asgi.py does it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -329,6 +330,9 @@ SHIPWAY_MAX_UPLOAD_SIZE = env_int("SHIPWAY_MAX_UPLOAD_SIZE", 250 * 1024 * 1024)
 SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)
 SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1024)
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
+# Request bodies are refused with 413 past this many bytes (config/limits.py), before
+# Django reads them; a source upload may be SHIPWAY_MAX_UPLOAD_SIZE plus this much.
+SHIPWAY_MAX_REQUEST_BODY = env_int("SHIPWAY_MAX_REQUEST_BODY", 1024 * 1024)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # git sources: only http(s) repositories, unless local ones are allowed (tests, labs).

@@ -94,6 +94,8 @@ class LiveServer:
             "SITES_URL_TEMPLATE": f"http://{{host}}:{self.port}",
             "SHIPWAY_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "DATABASE_CONN_MAX_AGE": "0",
+            # Builds it queues go where tests/conftest.py sends this session's (no worker).
+            "SHIPWAY_BUILD_QUEUE": f"builds-test-{os.getpid()}",
         }
         log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
