@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP goes to Django, websockets to Channels.
 
-The edge (serving sites by Host) and the realtime routes are placed here, ahead of
-Django, so that neither pays for Django's request cycle.
+The edge (serving sites by Host), the request body limits (config/limits.py) and the
+realtime routes are placed here, ahead of Django, so that none pays for Django's
+request cycle.
 """
 
 import os
@@ -16,11 +17,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from config.limits import BodyLimit  # noqa: E402
 from deployments.consumers import RealtimeConsumer  # noqa: E402
 from deployments.edge.app import Edge  # noqa: E402
 
 realtime = AuthMiddlewareStack(URLRouter([path("v1/realtime", RealtimeConsumer.as_asgi())]))
 
-# Sites' hosts are answered by the edge; every other host falls through to Django
-# (HTTP) or the realtime feed (websocket).
-application = Edge(ProtocolTypeRouter({"http": django_application, "websocket": realtime}))
+# Sites' hosts are answered by the edge; the platform's hosts fall through to Django
+# (HTTP, its request bodies capped by route before Django reads them) or the realtime
+# feed (websocket).
+application = Edge(
+    ProtocolTypeRouter({"http": BodyLimit(django_application), "websocket": realtime})
+)

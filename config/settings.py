@@ -9,6 +9,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -45,7 +46,6 @@ SHIPWAY_ENCRYPTION_KEY = os.environ.get("SHIPWAY_ENCRYPTION_KEY") or _secret_fro
     "encryption_key"
 )
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # HTTPS (config/proxies.py). SHIPWAY_HTTPS: the platform is served over HTTPS (a TLS
@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: forwarded headers only from trusted proxies; Secure cookies and HSTS.
     "config.proxies.ProxyMiddleware",
+    "config.limits.BodyLimitMiddleware",  # under WSGI; under ASGI config/asgi.py does it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,10 +265,31 @@ SHIPWAY_DNS_NAMESERVERS = [
 # Verified custom domains are checked again once their last check is this old (seconds):
 # one whose DNS no longer points to its site is "lost" (sites/domains.py).
 SHIPWAY_DOMAIN_RECHECK_SECONDS = env_int("SHIPWAY_DOMAIN_RECHECK_SECONDS", 24 * 3600)
-# Hosts that are always the dashboard/API, never a site (IPs and localhost are too).
-SHIPWAY_PLATFORM_HOSTS = [
-    h for h in os.environ.get("SHIPWAY_PLATFORM_HOSTS", "testserver").split(",") if h
-] + [SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].lower()]
+
+
+def _host_of(url: str) -> str:
+    """A URL's host as a Host header names it: lowercase, no port, IPv6 in brackets."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return f"[{host}]" if ":" in host else host
+
+
+# The platform's own host names: the dashboard, admin, API and realtime feed answer only
+# on these and the host of SHIPWAY_PUBLIC_URL. Any other host that names no site gets the
+# edge's 404 (a domain pointed at the server must not show the dashboard or the admin),
+# and Django's ALLOWED_HOSTS is the same list. Exact names; a port is ignored.
+_platform_hosts = os.environ.get("SHIPWAY_PLATFORM_HOSTS", "localhost,127.0.0.1,[::1]")
+SHIPWAY_PLATFORM_HOSTS = list(
+    dict.fromkeys(
+        [h.strip().lower().rstrip(".") for h in _platform_hosts.split(",") if h.strip()]
+        + [_host_of(SHIPWAY_PUBLIC_URL)]
+    )
+)
+ALLOWED_HOSTS = SHIPWAY_PLATFORM_HOSTS
+# The edge's memory, per web process (deployments/edge/app.py): how many hosts that name a
+# site it keeps (each with its deployment's manifest), and how many bytes of prepared
+# responses (small files' bodies, kept by the file served). Least recently used go first.
+SHIPWAY_EDGE_CACHED_HOSTS = env_int("SHIPWAY_EDGE_CACHED_HOSTS", 1000)
+SHIPWAY_EDGE_CACHED_BYTES = env_int("SHIPWAY_EDGE_CACHED_BYTES", 32 * 1024 * 1024)
 # The edge's read-through copies of artifacts when the storage is not a local filesystem.
 SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
 # The front proxy's host map (deployments/edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.
@@ -393,6 +415,9 @@ SHIPWAY_MAX_UPLOAD_SIZE = env_int("SHIPWAY_MAX_UPLOAD_SIZE", 250 * 1024 * 1024)
 SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)
 SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1024)
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
+# Request bodies are refused with 413 past this many bytes (config/limits.py), before
+# Django reads them; a source upload may be SHIPWAY_MAX_UPLOAD_SIZE plus this much.
+SHIPWAY_MAX_REQUEST_BODY = env_int("SHIPWAY_MAX_REQUEST_BODY", 1024 * 1024)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
 # Chunked uploads a site may have in progress at once (each may hold
 # SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day); one more answers 429.

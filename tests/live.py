@@ -8,8 +8,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -90,6 +94,8 @@ class LiveServer:
             "SITES_URL_TEMPLATE": f"http://{{host}}:{self.port}",
             "SHIPWAY_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "DATABASE_CONN_MAX_AGE": "0",
+            # Builds it queues go where tests/conftest.py sends this session's (no worker).
+            "SHIPWAY_BUILD_QUEUE": f"builds-test-{os.getpid()}",
         }
         log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -149,6 +155,39 @@ def _live_server(django_db_setup, django_db_blocker, edge_storage, tmp_path_fact
 def edge_server(_live_server, transactional_db) -> int:
     """The live server's port, for a transactional test."""
     return _live_server.ensure_fresh()
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[int]:
+    """Serve an ASGI app instance of the test's own over real HTTP (uvicorn in a thread of
+    this process), so that the test can look inside it afterwards. Yields the port."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", access_log=False, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the in-process uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident memory (VmRSS), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 class EdgeClient:

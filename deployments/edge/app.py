@@ -4,12 +4,23 @@ A request for a site's host never enters Django's request cycle, middleware or O
 the host's `Served` (site, deployment, manifest, rules) is cached in this process and
 dropped when Redis announces a change (activation, rollback, site disabled or deleted,
 domain changes), and each file's response is prepared once. Every other host (the
-dashboard, admin, API, realtime) goes to the inner application.
+dashboard, admin, API, realtime) goes to the inner application, but only on the
+platform's own hosts (SHIPWAY_PLATFORM_HOSTS): a host that is neither a site's nor the
+platform's gets the edge's 404, so no domain pointed at the server shows the dashboard.
+
+What visitors choose (the Host, the path) never grows memory without bound: hosts are
+normalised (lowercase, no port, no trailing dot) before the cache; the hosts that name a
+site are kept in an LRU of SHIPWAY_EDGE_CACHED_HOSTS entries, the answers for hosts
+that name nothing in a small one of their own (so unknown names cannot push real sites
+out); prepared responses are keyed by the file served (a thousand missing paths that
+all fall back to 404.html share one), shared by every host of a deployment and bounded
+by SHIPWAY_EDGE_CACHED_BYTES in all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +37,8 @@ from deployments.edge.files import (
     parse_range,
     prepare,
 )
-from deployments.edge.hosts import HostKind, ParsedHost, parse
+from deployments.edge.hosts import HostKind, ParsedHost, normalize, parse
+from deployments.edge.lru import Lru
 from deployments.edge.served import NOT_EDGE, Served, load
 
 log = structlog.get_logger(__name__)
@@ -43,27 +55,70 @@ _WANTED = {
 }
 _HTML = b"text/html; charset=utf-8"
 _CHUNK = 256 * 1024
+# How many hosts that name no site (unknown names, unverified domains) are remembered:
+# enough for the usual typos and probes, small enough not to matter (a key each).
+UNKNOWN_HOSTS_KEPT = 1024
+# What a prepared response costs besides its body (its headers, the key, the entry).
+_PREPARED_OVERHEAD = 1024
+# A host name as DNS has them; anything else names no site (and costs no query).
+_LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+# The answer for every host that names neither a site nor the platform.
+UNKNOWN_HOST = Served(host="", kind=HostKind.UNKNOWN)
+
+
+def _weight(prepared: PreparedFile) -> int:
+    return _PREPARED_OVERHEAD + (len(prepared.body) if prepared.body is not None else 0)
 
 
 class Edge:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.cache: dict[bytes, Served] = {}
-        self._loading: dict[bytes, asyncio.Future[Served]] = {}
-        self._platform_hosts = frozenset(settings.SHIPWAY_PLATFORM_HOSTS)
+        # Hosts that name a site (its Served holds the manifest), by normalised name.
+        self.hosts: Lru[str, Served] = Lru(settings.SHIPWAY_EDGE_CACHED_HOSTS)
+        # Hosts that name nothing, or the platform: small answers shared by all of them.
+        self.unknown_hosts: Lru[str, Served] = Lru(UNKNOWN_HOSTS_KEPT)
+        # Prepared responses by (deployment, file, encoding, status, _headers headers).
+        self.responses: Lru[tuple[Any, ...], PreparedFile] = Lru(
+            max(1, settings.SHIPWAY_EDGE_CACHED_BYTES // _PREPARED_OVERHEAD),
+            settings.SHIPWAY_EDGE_CACHED_BYTES,
+            _weight,
+        )
+        self.loads = 0  # hosts loaded from the database and storage, since the start
+        self._generation = 0  # moves on with every invalidation
+        self._loading: dict[str, asyncio.Future[Served]] = {}
+        self._platform_hosts = frozenset(
+            normalize(h) for h in settings.SHIPWAY_PLATFORM_HOSTS if normalize(h)
+        )
         self._listener: asyncio.Task[None] | None = None
         invalidation.register(self)
 
+    def stats(self) -> dict[str, int]:
+        """The sizes of this process's caches (tests and benchmarks look at them)."""
+        return {
+            "hosts": len(self.hosts),
+            "unknown_hosts": len(self.unknown_hosts),
+            "responses": len(self.responses),
+            "response_bytes": self.responses.bytes,
+            "loads": self.loads,
+        }
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and not self._platform(scope):
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008})  # not accepted: 403
+                return
             await self.inner(scope, receive, send)
             return
         request: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             if name in _WANTED:
                 request[name] = value
-        host = request.get(b"host", b"")
-        served = self.cache.get(host)
+        host = normalize(request.get(b"host", b"").decode("latin-1"))
+        served = self.hosts.get(host) or self.unknown_hosts.get(host)
         if served is None:
             served = await self._resolve(host)
         if served is NOT_EDGE:
@@ -73,7 +128,7 @@ class Edge:
 
     # -- resolution -------------------------------------------------------------------
 
-    async def _resolve(self, host: bytes) -> Served:
+    async def _resolve(self, host: str) -> Served:
         if self._listener is None:
             self._listener = asyncio.ensure_future(invalidation.listen(self))
         pending = self._loading.get(host)
@@ -82,12 +137,14 @@ class Edge:
         future: asyncio.Future[Served] = asyncio.get_running_loop().create_future()
         self._loading[host] = future
         try:
-            parsed = parse(host.decode("latin-1"), settings.SITES_DOMAIN, self._platform_hosts)
-            if parsed.kind == HostKind.PLATFORM:
-                served = NOT_EDGE
+            generation = self._generation
+            served = await self._load(host)
+            if generation != self._generation:
+                pass  # invalidated while loading: answer this request, keep nothing
+            elif served.site_id:
+                self.hosts.put(host, served)
             else:
-                served = await sync_to_async(_load_once, thread_sensitive=True)(parsed)
-            self.cache[host] = served
+                self.unknown_hosts.put(host, served)
             future.set_result(served)
             return served
         except BaseException as exc:
@@ -96,12 +153,35 @@ class Edge:
         finally:
             del self._loading[host]
 
+    def _platform(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return normalize(value.decode("latin-1")) in self._platform_hosts
+        return False
+
+    async def _load(self, host: str) -> Served:
+        if host in self._platform_hosts:
+            return NOT_EDGE
+        if not _HOSTNAME.match(host):  # no name at all (an IPv6 address, nothing, junk)
+            return UNKNOWN_HOST
+        parsed = parse(host, settings.SITES_DOMAIN, self._platform_hosts)
+        if parsed.kind == HostKind.PLATFORM:  # an address or localhost, not one of ours
+            return UNKNOWN_HOST
+        self.loads += 1
+        served = await sync_to_async(_load_once, thread_sensitive=True)(parsed)
+        return UNKNOWN_HOST if served.kind == HostKind.UNKNOWN else served
+
     def invalidate(self, site_id: str | None) -> None:
-        """Forget a site's hosts (every host when site_id is None) and hosts we decided
-        were not ours (a domain may have just been verified)."""
-        for key, served in list(self.cache.items()):
-            if site_id is None or served.site_id == site_id or served is NOT_EDGE:
-                self.cache.pop(key, None)
+        """Forget a site's hosts (every host when site_id is None), and every host that
+        named nothing (a site or domain may just have been made for it)."""
+        self._generation += 1
+        self.unknown_hosts.clear()
+        if site_id is None:
+            self.hosts.clear()
+            return
+        for key, served in self.hosts.items():
+            if served.site_id == site_id:
+                self.hosts.pop(key)
 
     # -- serving ----------------------------------------------------------------------
 
@@ -192,12 +272,16 @@ class Edge:
             if b"range" in request
             else choose_encoding(request.get(b"accept-encoding", b""), entry)
         )
-        key = (requested, encoding, status)
-        prepared = served.prepared.get(key)
+        # By the file served, not the path asked: every path that falls back to the same
+        # file shares its response (the _headers rules for the path asked are in the key).
+        extra = rules.headers_for(requested) if rules is not None else ()
+        key = (served.prefix, file_path, encoding, status, extra)
+        prepared = self.responses.get(key)
         if prepared is None:
-            extra = list(rules.headers_for(requested)) if rules is not None else None
-            prepared = await asyncio.to_thread(prepare, served, file_path, encoding, status, extra)
-            served.prepared[key] = prepared
+            prepared = await asyncio.to_thread(
+                prepare, served, file_path, encoding, status, list(extra)
+            )
+            self.responses.put(key, prepared)
         await _send_file(prepared, served, request, send, method, scope)
 
 

@@ -546,6 +546,11 @@ def nginx_config(template: str | Path | None = None, **values: str) -> str:
         "SHIPWAY_EDGE_ROOT": str(Path(settings.SHIPWAY_EDGE_ROOT).resolve()),
         "SITES_DOMAIN": settings.SITES_DOMAIN,
         "SHIPWAY_WEB": "127.0.0.1:8000",
+        # Request bodies, as config/limits.py caps them.
+        "SHIPWAY_NGINX_MAX_BODY": str(settings.SHIPWAY_MAX_REQUEST_BODY),
+        "SHIPWAY_NGINX_MAX_UPLOAD": str(
+            settings.SHIPWAY_MAX_UPLOAD_SIZE + settings.SHIPWAY_MAX_REQUEST_BODY
+        ),
         "SHIPWAY_PLATFORM_HOSTS": " ".join(
             dict.fromkeys([platform.rsplit(":", 1)[0], *settings.SHIPWAY_PLATFORM_HOSTS])
         ),

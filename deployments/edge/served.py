@@ -39,8 +39,6 @@ class Served:
     rules: Rules | None = None
     prefix: str = ""
     last_modified: str = ""
-    # Prepared responses, filled as requests come: (path, encoding) -> PreparedFile.
-    prepared: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def serves_files(self) -> bool:
@@ -58,8 +56,8 @@ def load(parsed: ParsedHost) -> Served:
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
         site_id = verified_site_for(parsed.host) or ""
-        if not site_id:
-            return NOT_EDGE
+        if not site_id:  # a name pointed at the server that no site has verified
+            return Served(host=parsed.host, kind=HostKind.UNKNOWN)
     if parsed.kind == HostKind.UNKNOWN:
         return Served(host=parsed.host, kind=parsed.kind)
     site = (

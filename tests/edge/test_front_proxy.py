@@ -388,6 +388,12 @@ class _Answers(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        while length > 0:
+            length -= len(self.rfile.read(min(length, 1 << 20)))
+        self.do_GET()
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -423,6 +429,42 @@ def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web
             answer = connection.getresponse()
             assert (hostname, path, answer.read().decode()) == (hostname, path, upstream)
             connection.close()
+    finally:
+        nginx.stop()
+        for server in upstreams.values():
+            server.shutdown()
+
+
+def test_nginx_caps_request_bodies_by_route_as_shipway_does(tmp_path, edge_root):
+    """The platform's server takes SHIPWAY_MAX_REQUEST_BODY (1 MiB) except on the upload
+    routes (SHIPWAY_MAX_UPLOAD_SIZE more): a larger body gets nginx's 413 before nginx
+    buffers it, so it never reaches Shipway (nor nginx's temporary files)."""
+    from tests.edge.test_request_bodies import HUGE, READ_AT_MOST, stream_post
+
+    binary = shutil.which("nginx")
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    upstreams = {}
+    for name in ("web", "api"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+        server.name = name  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        upstreams[name] = server
+    nginx = Nginx(binary, tmp_path, edge_root, api_port=upstreams["api"].server_address[1])
+    try:
+        port = nginx.ensure(upstreams["web"].server_address[1])
+        host = {"Host": "platform.invalid"}
+        huge = stream_post(port, "/", HUGE, **host)
+        assert huge.status == 413 and huge.sent < READ_AT_MOST
+        assert stream_post(port, "/v1/sites", 2 << 20, **host).status == 413
+        for path in ("/v1/sites/any/deployments", "/sites/any/upload/"):
+            answer = stream_post(port, path, 2 << 20, **host)
+            assert (path, answer.status, answer.body) == (path, 200, b"api")
+        upload = stream_post(port, "/v1/sites/any/deployments", HUGE, **host)
+        assert upload.status == 413 and upload.sent < READ_AT_MOST
+        assert stream_post(port, "/", 1000, **host).status == 200
+        site = stream_post(port, "/", HUGE, Host=f"some-site.{SITES_DOMAIN}")
+        assert site.status == 413 and site.sent < READ_AT_MOST
     finally:
         nginx.stop()
         for server in upstreams.values():
