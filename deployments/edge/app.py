@@ -198,7 +198,8 @@ class Edge:
                 405,
                 pages.page("Method not allowed", "Use GET or HEAD."),
                 method,
-                [(b"allow", b"GET, HEAD")],
+                # Close rather than read and drop whatever body comes with it.
+                [(b"allow", b"GET, HEAD"), (b"connection", b"close")],
             )
             return
         path = scope["path"]
