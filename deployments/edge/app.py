@@ -117,8 +117,11 @@ class Edge:
         for name, value in scope["headers"]:
             if name in _WANTED:
                 request[name] = value
-        host = normalize(request.get(b"host", b"").decode("latin-1"))
-        served = self.hosts.get(host) or self.unknown_hosts.get(host)
+        host = request.get(b"host", b"").decode("latin-1")
+        served = self.hosts.get(host)  # a Host as the cache keeps it: the usual case
+        if served is None:
+            host = normalize(host)
+            served = self.hosts.get(host) or self.unknown_hosts.get(host)
         if served is None:
             served = await self._resolve(host)
         if served is NOT_EDGE:
@@ -195,7 +198,8 @@ class Edge:
                 405,
                 pages.page("Method not allowed", "Use GET or HEAD."),
                 method,
-                [(b"allow", b"GET, HEAD")],
+                # Close rather than read and drop whatever body comes with it.
+                [(b"allow", b"GET, HEAD"), (b"connection", b"close")],
             )
             return
         path = scope["path"]

@@ -438,8 +438,10 @@ def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web
 def test_nginx_caps_request_bodies_by_route_as_shipway_does(tmp_path, edge_root):
     """The platform's server takes SHIPWAY_MAX_REQUEST_BODY (1 MiB) except on the upload
     routes (SHIPWAY_MAX_UPLOAD_SIZE more): a larger body gets nginx's 413 before nginx
-    buffers it, so it never reaches Shipway (nor nginx's temporary files)."""
-    from tests.edge.test_request_bodies import HUGE, READ_AT_MOST, stream_post
+    buffers it, so it never reaches Shipway (nor nginx's temporary files). The client
+    here stops once answered: nginx reads and drops what a client sends on for a while
+    after a 413 (lingering close), so that the client sees the answer."""
+    from tests.edge.test_request_bodies import HUGE, READ_AT_MOST, Answer, stream_post
 
     binary = shutil.which("nginx")
     if binary is None:
@@ -453,17 +455,20 @@ def test_nginx_caps_request_bodies_by_route_as_shipway_does(tmp_path, edge_root)
     nginx = Nginx(binary, tmp_path, edge_root, api_port=upstreams["api"].server_address[1])
     try:
         port = nginx.ensure(upstreams["web"].server_address[1])
-        host = {"Host": "platform.invalid"}
-        huge = stream_post(port, "/", HUGE, **host)
+
+        def post(path: str, size: int) -> Answer:
+            return stream_post(port, path, size, polite=True, Host="platform.invalid")
+
+        huge = post("/", HUGE)
         assert huge.status == 413 and huge.sent < READ_AT_MOST
-        assert stream_post(port, "/v1/sites", 2 << 20, **host).status == 413
+        assert post("/v1/sites", 2 << 20).status == 413
         for path in ("/v1/sites/any/deployments", "/sites/any/upload/"):
-            answer = stream_post(port, path, 2 << 20, **host)
+            answer = post(path, 2 << 20)
             assert (path, answer.status, answer.body) == (path, 200, b"api")
-        upload = stream_post(port, "/v1/sites/any/deployments", HUGE, **host)
+        upload = post("/v1/sites/any/deployments", HUGE)
         assert upload.status == 413 and upload.sent < READ_AT_MOST
-        assert stream_post(port, "/", 1000, **host).status == 200
-        site = stream_post(port, "/", HUGE, Host=f"some-site.{SITES_DOMAIN}")
+        assert post("/", 1000).status == 200
+        site = stream_post(port, "/", HUGE, polite=True, Host=f"some-site.{SITES_DOMAIN}")
         assert site.status == 413 and site.sent < READ_AT_MOST
     finally:
         nginx.stop()

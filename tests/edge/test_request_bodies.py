@@ -32,8 +32,17 @@ class Answer:
     sent: int  # body bytes the client managed to hand to the network
 
 
-def stream_post(port: int, path: str, size: int, chunked: bool = False, **headers: str) -> Answer:
-    """POST `size` bytes of body, stopping as soon as the server answers or closes."""
+def stream_post(
+    port: int,
+    path: str,
+    size: int,
+    chunked: bool = False,
+    polite: bool = False,
+    **headers: str,
+) -> Answer:
+    """POST `size` bytes of body as a hostile client does: on and on, whatever the server
+    answers, until the server closes the connection (or it is all sent). A `polite`
+    client (curl, a browser) stops sending once the server has answered."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     headers.setdefault("Host", f"127.0.0.1:{port}")
     try:
@@ -43,7 +52,7 @@ def stream_post(port: int, path: str, size: int, chunked: bool = False, **header
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
         sent = 0
         while sent < size:
-            if select.select([sock], [], [], 0)[0]:
+            if polite and select.select([sock], [], [], 0)[0]:
                 break  # the server has answered (or closed) already
             piece = _PIECE[: size - sent]
             framed = b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece
@@ -163,3 +172,12 @@ def test_under_wsgi_too_a_declared_huge_body_is_refused_before_django_reads_it(c
         "/v1/sites/any/deployments", b"", content_type="text/plain", CONTENT_LENGTH="2000000"
     )
     assert upload.status_code == 401  # the upload route takes more: DRF answered
+
+
+@pytest.mark.parametrize("host", ["nosuch.sites.localhost", "evil.example"])
+def test_a_huge_post_to_a_site_host_is_not_drained(edge_server, host):
+    """The edge answers anything but GET and HEAD with 405 without reading the body; the
+    connection is closed rather than the rest of the body read and thrown away."""
+    answer = stream_post(edge_server, "/", HUGE, Host=host, Content_Type="text/plain")
+    assert answer.status in (404, 405)
+    assert answer.sent < READ_AT_MOST, f"the server took {answer.sent / 2**20:.0f} MB"
