@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import ApiKey, Membership, Role, Team, key_team_scope
 from accounts.selectors import team_for
-from config.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from config.api.views import ApiViewSet
-from config.ids import client_id_validator
+from accounts.viewsets import ApiViewSet
+from core.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from core.ids import client_id_validator
 
 MAX_KEY_DAYS = 3650  # expiresIn: at most ten years
 

@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from config import readcache
+        from core import readcache
 
         # The read cache serves API keys (here) and the sites list: drop it when the
         # models behind either change.

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Model
 
 from accounts.models import Role, Team
-from config import readcache
+from core import readcache
 
 VIEW = "view_site"
 CHANGE = "change_site"

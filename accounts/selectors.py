@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.models import ApiKey, Membership, Role, Team
-from config import readcache
+from core import readcache
 
 # What each team-level action needs: any member reads; developers and owners create
 # sites; owners manage the team and its members.

@@ -17,9 +17,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.signals import user_access_changed
-from config import events
-from config.api.errors import Conflict
-from config.ids import new_id
+from core import events
+from core.api.errors import Conflict
+from core.ids import new_id
 
 log = structlog.get_logger(__name__)
 User = get_user_model()

@@ -11,7 +11,7 @@ who owns a team with 200 sites (plus another team's sites the caller cannot see)
 API key, all through the services; then, for each serving setup, starts the server on
 loopback, checks once that `/v1/sites` answers 200 with a page of 25 of 200 sites, warms
 up, and runs `wrk --latency` against the bare view and the real endpoint. The setups
-include the same gunicorn with the read cache off (config/readcache.py), which measures
+include the same gunicorn with the read cache off (core/readcache.py), which measures
 the database path every request would take without it. It prints
 requests/s, the 99th-percentile latency, the real endpoint's share of the bare view's
 requests/s, and the server's CPU time per request (its processes' CPU time over the run
@@ -379,7 +379,7 @@ def profile(secret: str, repeat: int, call_profile: bool) -> None:
     from rest_framework.request import Request
 
     from accounts.authentication import ApiKeyAuthentication
-    from config import readcache
+    from core import readcache
     from sites.api import SiteSerializer
     from sites.models import Site
 

@@ -141,7 +141,7 @@ def _install_trace(path: Path) -> None:
     from builds import director
     from builds.logwriter import LogWriter
     from builds.runners.docker import DockerRunner
-    from config import events
+    from core import events
     from deployments import logs, services
 
     trace = _Trace(path)
@@ -164,7 +164,7 @@ def _install_trace(path: Path) -> None:
     trace.timed(events, "send", "events.send (on commit)")
     trace.timed(BaseDatabaseWrapper, "connect", "db.connect")
     with contextlib.suppress(ImportError):  # the edge's cache invalidation, after commit
-        from deployments.edge import invalidation
+        from edge import invalidation
 
         trace.timed(invalidation, "announce", "edge.announce (on commit)")
 
@@ -220,7 +220,7 @@ def _install_what_if() -> None:
     from django.conf import settings
 
     from builds import director
-    from config import events as events_module
+    from core import events as events_module
 
     settings.CELERY_DB_REUSE_MAX = 1000  # read by Celery's Django fixup at worker start
     state: dict[str, Any] = {}
@@ -247,7 +247,7 @@ def _install_what_if() -> None:
 
         import redis
 
-        from deployments.edge import invalidation
+        from edge import invalidation
 
         clients: dict[tuple[int, str], Any] = {}
 

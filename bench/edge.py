@@ -15,7 +15,7 @@ after a warm-up: it must be 0), then, for each file, runs `wrk --latency` agains
                sendfile on): the reference;
   python-edge  uvicorn serving config.asgi:application (2 workers, httptools and uvloop
                when installed, no access log): the edge in front of Django;
-  front-proxy  nginx with deploy/nginx.conf and the host map (deployments/edge/proxy_map.py),
+  front-proxy  nginx with deploy/nginx.conf and the host map (edge/proxy_map.py),
                falling through to that same uvicorn.
 
 The setups are interleaved over --rounds rounds (default 3). It prints, per setup and
@@ -105,8 +105,8 @@ def publish_site(storage: Path) -> Published:
     call_command("migrate", verbosity=0, interactive=False)
 
     from config.celery import app as celery_app
-    from deployments.edge import proxy_map
     from deployments.services import deployment_create_from_upload
+    from edge import proxy_map
     from tests.archives import tar_gz, upload
     from tests.factories import make_site, make_team, make_user
 
@@ -534,7 +534,7 @@ def run_servers(
     steady_queries: int,
     begun: float,
 ) -> int:
-    from deployments.edge import proxy_map
+    from edge import proxy_map
 
     user = pwd.getpwuid(os.getuid()).pw_name
     web_port, reference_port, front_port = free_port(), free_port(), free_port()

@@ -23,7 +23,7 @@ turn:
 
 checks every answer's status, and reads VmRSS (and the peak, VmHWM) again. It prints,
 per code, the RSS at the start and after, and the growth. The edge keeps what it learns
-in bounded caches (deployments/edge/app.py), so the growth should be a few MB at most;
+in bounded caches (edge/app.py), so the growth should be a few MB at most;
 before, each path and each Host spelling kept another copy of the body.
 """
 

@@ -32,10 +32,10 @@ on a free loopback port. Then, for each round and each subscriber count (interle
 Reported per subscriber count: lines received (lines x subscribers), median, p90, p99
 and max of arrival - production, for all lines and for paced and burst lines apart.
 Then where the time goes, from probes this process puts around `deployments.logs.append`,
-the SQL it runs, `config.events.send` and the channel layer's `group_send` (timestamps
+the SQL it runs, `core.events.send` and the channel layer's `group_send` (timestamps
 only; behaviour unchanged): the LogWriter's coalescing (write -> append starts), the
 database (append -> the on_commit publish starts; the SQL statements and the COMMIT
-apart), the publish (-> `group_send` done, on config.events' loop), delivery (-> the
+apart), the publish (-> `group_send` done, on core.events' loop), delivery (-> the
 client has it: Redis, uvicorn's channel layer receive, the consumer, the websocket), the
 fan-out spread (a chunk's last subscriber - its first) and send's teardown (`group_send`
 done -> `send` returns). And the cost: uvicorn's CPU time (its process group, from
@@ -328,14 +328,14 @@ def new_building_deployment(site: Any) -> Any:
 
 
 class Probes:
-    """Wraps `deployments.logs.append` and `config.events.send` to timestamp each chunk."""
+    """Wraps `deployments.logs.append` and `core.events.send` to timestamp each chunk."""
 
     def __init__(self) -> None:
         self.chunks: list[dict[str, Any]] = []
         self.active: dict[str, Any] | None = None
 
     def install(self) -> None:
-        from config import events
+        from core import events
         from deployments import logs
 
         original_append, original_send = logs.append, events.send

@@ -27,14 +27,14 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from builds.output import CHUNK, MB, describe_size
-from deployments.edge.rules import (
+from deployments.errors import BuildError, ErrorCode
+from deployments.rules import (
     HEADERS_FILE,
     REDIRECTS_FILE,
     RulesError,
     parse_headers,
     parse_redirects,
 )
-from deployments.errors import BuildError, ErrorCode
 from deployments.storage import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 
 COMPRESS_MIN_SIZE = 1024

@@ -1,6 +1,6 @@
 """ASGI entry point: HTTP goes to Django, websockets to Channels.
 
-The edge (serving sites by Host), the request body limits (config/limits.py) and the
+The edge (serving sites by Host), the request body limits (core/limits.py) and the
 realtime routes are placed here, ahead of Django, so that none pays for Django's
 request cycle.
 """
@@ -17,9 +17,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from config.limits import BodyLimit  # noqa: E402
-from deployments.consumers import RealtimeConsumer  # noqa: E402
-from deployments.edge.app import Edge  # noqa: E402
+from core.limits import BodyLimit  # noqa: E402
+from edge.app import Edge  # noqa: E402
+from realtime.consumers import RealtimeConsumer  # noqa: E402
 
 realtime = AuthMiddlewareStack(URLRouter([path("v1/realtime", RealtimeConsumer.as_asgi())]))
 

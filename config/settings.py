@@ -1,7 +1,7 @@
 """Shipway settings: every value comes from the environment, with laptop defaults.
 
 This is the one place configuration is read. Defaults let `make run` work on a fresh
-clone with nothing else installed: an embedded PostgreSQL and Redis (config/embedded.py)
+clone with nothing else installed: an embedded PostgreSQL and Redis (core/embedded.py)
 with their data under var/, and local files. Every setting is in docs/configuration.md.
 """
 
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from config import embedded
+from core import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHIPWAY_VAR_DIR", BASE_DIR / "var"))
@@ -48,7 +48,7 @@ SHIPWAY_ENCRYPTION_KEY = os.environ.get("SHIPWAY_ENCRYPTION_KEY") or _secret_fro
 DEBUG = env_bool("DEBUG", False)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
-# HTTPS (config/proxies.py). SHIPWAY_HTTPS: the platform is served over HTTPS (a TLS
+# HTTPS (core/proxies.py). SHIPWAY_HTTPS: the platform is served over HTTPS (a TLS
 # proxy in front), so every cookie is Secure and HSTS is sent. Without it, a request is
 # HTTPS when a trusted proxy (SHIPWAY_TRUSTED_PROXIES: CIDRs; by default this machine's
 # loopback, where nginx or Caddy in front run) says so in X-Forwarded-Proto; only those
@@ -81,17 +81,20 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
-    "config",
+    "core",
     "accounts",
     "sites",
     "deployments",
     "builds",
+    "edge",
+    "realtime",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
     # First: forwarded headers only from trusted proxies; Secure cookies and HSTS.
-    "config.proxies.ProxyMiddleware",
-    "config.limits.BodyLimitMiddleware",  # under WSGI; under ASGI config/asgi.py does it
+    "core.proxies.ProxyMiddleware",
+    "core.limits.BodyLimitMiddleware",  # under WSGI; under ASGI config/asgi.py does it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,7 +155,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "shipway",
             # JSON, not Django's default pickles: what Redis holds is never run as code.
-            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
+            "OPTIONS": {"serializer": "core.cache.JSONSerializer"},
         }
     }
     CHANNEL_LAYERS = {
@@ -285,14 +288,14 @@ SHIPWAY_PLATFORM_HOSTS = list(
     )
 )
 ALLOWED_HOSTS = SHIPWAY_PLATFORM_HOSTS
-# The edge's memory, per web process (deployments/edge/app.py): how many hosts that name a
+# The edge's memory, per web process (edge/app.py): how many hosts that name a
 # site it keeps (each with its deployment's manifest), and how many bytes of prepared
 # responses (small files' bodies, kept by the file served). Least recently used go first.
 SHIPWAY_EDGE_CACHED_HOSTS = env_int("SHIPWAY_EDGE_CACHED_HOSTS", 1000)
 SHIPWAY_EDGE_CACHED_BYTES = env_int("SHIPWAY_EDGE_CACHED_BYTES", 32 * 1024 * 1024)
 # The edge's read-through copies of artifacts when the storage is not a local filesystem.
 SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
-# The front proxy's host map (deployments/edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.
+# The front proxy's host map (edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.
 SHIPWAY_EDGE_ROOT = Path(os.environ.get("SHIPWAY_EDGE_ROOT", VAR_DIR / "edge"))
 SHIPWAY_FRONT_PROXY = env_bool("SHIPWAY_FRONT_PROXY", False)
 
@@ -314,9 +317,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.EnvelopePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.EnvelopePagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Scoped throttles (accounts/throttles.py), as DRF rates ("30/minute", "100/hour").
     "DEFAULT_THROTTLE_RATES": {
@@ -337,7 +340,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.api.schema.drop_trailing_slashes"],
+    "PREPROCESSING_HOOKS": ["core.api.schema.drop_trailing_slashes"],
 }
 
 # Builds: "docker" (a locked-down container per build) or "local" (subprocesses, no
@@ -415,7 +418,7 @@ SHIPWAY_MAX_UPLOAD_SIZE = env_int("SHIPWAY_MAX_UPLOAD_SIZE", 250 * 1024 * 1024)
 SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)
 SHIPWAY_MAX_UNPACKED_SIZE = env_int("SHIPWAY_MAX_UNPACKED_SIZE", 1024 * 1024 * 1024)
 SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
-# Request bodies are refused with 413 past this many bytes (config/limits.py), before
+# Request bodies are refused with 413 past this many bytes (core/limits.py), before
 # Django reads them; a source upload may be SHIPWAY_MAX_UPLOAD_SIZE plus this much.
 SHIPWAY_MAX_REQUEST_BODY = env_int("SHIPWAY_MAX_REQUEST_BODY", 1024 * 1024)
 SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
@@ -427,7 +430,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SHIPWAY_VCS_ALLOW_LOCAL = env_bool("SHIPWAY_VCS_ALLOW_LOCAL", False)
 # A git fetch is stopped once its objects pass this many bytes (errorCode source_too_large).
 SHIPWAY_VCS_MAX_FETCH_SIZE = env_int("SHIPWAY_VCS_MAX_FETCH_SIZE", 500 * 1024 * 1024)
-# Outbound connections made for users (git fetches; config/outbound.py) never go to
+# Outbound connections made for users (git fetches; core/outbound.py) never go to
 # loopback, private, link-local or this server's own addresses, except to the networks
 # listed here (CIDRs, comma-separated): 127.0.0.0/8 for tests and labs, 10.1.2.0/24 for
 # a private forge. An allowed network is allowed whole, this server's addresses in it
@@ -442,7 +445,7 @@ API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 6
 # Realtime feeds (websockets) one user may have open at once, over every web process
 # (counted in Redis); one more is closed with 4429. 0: no limit.
 SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER = env_int("SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER", 20)
-# The read cache for hot API reads (config/readcache.py): Redis, or off ("") without it.
+# The read cache for hot API reads (core/readcache.py): Redis, or off ("") without it.
 # Its entries are JSON signed with a key derived from SECRET_KEY: Redis cannot forge one.
 SHIPWAY_READ_CACHE_URL = os.environ.get("SHIPWAY_READ_CACHE_URL", REDIS_URL)
 

@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
 from deployments.api import DeploymentViewSet, RealtimeTokenView
-from deployments.views import edge_authorize
+from edge.views import edge_authorize
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 from sites.domains_api import DomainViewSet, tls_ask
 
@@ -67,8 +67,8 @@ urlpatterns = [
     path("edge/authorize", edge_authorize, name="edge-authorize"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("config.dashboard.urls")),
+    path("", include("dashboard.urls")),
 ]
 
-handler404 = "config.dashboard.views.base.not_found"
-handler500 = "config.api.errors.json_server_error"
+handler404 = "dashboard.views.base.not_found"
+handler500 = "core.api.errors.json_server_error"

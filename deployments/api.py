@@ -20,14 +20,15 @@ from rest_framework.views import APIView
 
 from accounts.models import key_team_scope
 from accounts.throttles import RealtimeTokenThrottle
-from config.api.downloads import file_download
-from config.api.fields import StrictBooleanField, StrictCharField
-from config.api.renderers import PlainTextRenderer
-from config.api.views import ApiViewSet
-from deployments import consumers, services, uploads
+from accounts.viewsets import ApiViewSet
+from core.api.downloads import file_download
+from core.api.fields import StrictBooleanField, StrictCharField
+from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
+from deployments import services, uploads
 from deployments.models import Deployment, Status, Upload
 from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
+from realtime import consumers
 from sites.api import SiteSerializer
 from sites.models import Site
 from sites.selectors import site_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from config import events
+from core import events
 from deployments.models import Deployment, LogChunk
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from config.ids import new_id
-from deployments.edge.hosts import deployment_host
+from core.ids import new_id
+from sites.hosts import deployment_host
 
 
 class Status(models.TextChoices):

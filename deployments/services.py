@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from config import events, readcache
-from config.api.errors import Conflict
+from core import events, readcache
+from core.api.errors import Conflict
 from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
@@ -123,7 +123,7 @@ def deployment_create_from_vcs(
     """Queue a deployment of a git reference; the worker fetches it (the log shows it).
 
     A refused address (its host resolves to a loopback, private or link-local address,
-    or to this server: config/outbound.py) or reference raises a 400 and leaves no row.
+    or to this server: core/outbound.py) or reference raises a 400 and leaves no row.
     """
     try:
         vcs.check(repository, reference, reference_type)

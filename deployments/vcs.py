@@ -1,7 +1,7 @@
 """Sources from git: check the repository address, fetch one reference, pack the tree.
 
 The address is a user's choice of where the platform connects, so it goes through
-`config.outbound` twice: when the API accepts it and again in the worker just before
+`core.outbound` twice: when the API accepts it and again in the worker just before
 the fetch (a name can resolve elsewhere by then), and git connects only to the
 addresses that second check returned. The fetch runs with real git, no prompts, no
 system or user configuration, no redirects, no proxy, a depth of one, a time limit and
@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 import structlog
 from django.conf import settings
 
-from config import outbound
+from core import outbound
 from deployments import intake
 from deployments.errors import BuildError, ErrorCode
 

@@ -12,14 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import team_for
-from config.api.fields import (
+from accounts.viewsets import ApiViewSet, ReadCachedListMixin
+from core.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     iso_datetime,
 )
-from config.api.views import ApiViewSet, ReadCachedListMixin
-from config.ids import site_id_validator
+from core.ids import site_id_validator
 from sites import frameworks, services, specifications
 from sites.models import MAX_VARIABLE_VALUE, Access, Site, Variable, VariableScope
 from sites.selectors import site_for

@@ -31,8 +31,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
-from config.api.errors import Conflict
-from deployments.edge.hosts import HostKind, parse
+from core.api.errors import Conflict
+from sites.hosts import HostKind, parse
 from sites.models import Domain, DomainStatus, Site
 from sites.services import notify_serving_changed
 

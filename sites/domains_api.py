@@ -17,8 +17,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.fields import StrictCharField, iso_datetime
-from config.api.views import ApiViewSet
+from accounts.viewsets import ApiViewSet
+from core.api.fields import StrictCharField, iso_datetime
 from sites import domains
 from sites.models import Domain, DomainStatus, Site
 from sites.selectors import site_for

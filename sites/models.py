@@ -14,7 +14,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import key_team_scope
 from accounts.permissions import ACTIONS
-from config.ids import new_id, site_id_validator
+from core.ids import new_id, site_id_validator
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification

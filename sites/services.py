@@ -12,9 +12,9 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Team
 from accounts.permissions import grant_site_to_team
-from config import events
-from config.ids import new_id
-from config.validation import validate
+from core import events
+from core.ids import new_id
+from core.validation import validate
 from deployments.storage import delete_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable

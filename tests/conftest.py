@@ -47,7 +47,7 @@ def _drop_the_sessions_queue():
 
 
 class FakeDns:
-    """Answers for `config.outbound.resolve`, so tests name what a host resolves to
+    """Answers for `core.outbound.resolve`, so tests name what a host resolves to
     without asking any DNS server. Names it was not told about go to the resolver
     that answers only IP literals and `localhost` (from the machine itself).
 
@@ -79,7 +79,7 @@ class FakeDns:
 
 
 def _no_dns(real):  # type: ignore[no-untyped-def]
-    """`config.outbound.resolve` for tests: IP literals and `localhost` only, which the
+    """`core.outbound.resolve` for tests: IP literals and `localhost` only, which the
     machine answers itself; any other name is a test that would ask a DNS server."""
 
     def resolve(host: str, port: int):  # type: ignore[no-untyped-def]
@@ -98,14 +98,14 @@ def _no_dns(real):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _outbound_without_dns(monkeypatch):
     """No test sends a DNS query on the platform's behalf (fake_dns answers instead)."""
-    from config import outbound
+    from core import outbound
 
     monkeypatch.setattr(outbound, "resolve", _no_dns(outbound.resolve))
 
 
 @pytest.fixture
 def fake_dns(monkeypatch, _outbound_without_dns) -> FakeDns:
-    from config import outbound
+    from core import outbound
 
     dns = FakeDns(outbound.resolve)
     monkeypatch.setattr(outbound, "resolve", dns.resolve)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded import EmbeddedPostgres, EmbeddedRedis
+from core.embedded import EmbeddedPostgres, EmbeddedRedis
 
 _postgres: list[EmbeddedPostgres] = []
 

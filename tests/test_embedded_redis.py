@@ -1,4 +1,4 @@
-"""The embedded Redis (config/embedded.py, `make run` and `make test` without REDIS_URL)
+"""The embedded Redis (core/embedded.py, `make run` and `make test` without REDIS_URL)
 asks for a password: generated once and kept under var/ for `runplatform`, fresh for
 each test session. Another user on the machine can reach its loopback port, but cannot
 read or write it without the password."""
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from config.embedded import EmbeddedRedis
+from core.embedded import EmbeddedRedis
 
 
 def test_the_embedded_redis_refuses_clients_without_its_password(tmp_path):
@@ -54,7 +54,7 @@ def test_runplatforms_embedded_redis_keeps_its_password_under_var(tmp_path):
 
 
 def test_a_secret_file_is_never_readable_by_others(tmp_path):
-    from config.embedded import secret_from_file
+    from core.embedded import secret_from_file
 
     old = os.umask(0)  # even with a permissive umask
     try:

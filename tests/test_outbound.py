@@ -1,4 +1,4 @@
-"""config/outbound.py: may the platform connect out to this address?
+"""core/outbound.py: may the platform connect out to this address?
 
 Nothing here connects anywhere: names resolve through fake_dns or are IP literals.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from config import outbound
+from core import outbound
 
 
 @pytest.mark.parametrize(

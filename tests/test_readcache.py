@@ -1,4 +1,4 @@
-"""The read cache (config/readcache.py) never answers with what is no longer true.
+"""The read cache (core/readcache.py) never answers with what is no longer true.
 
 Each test reads `GET /v1/sites` once (so the answer is cached), changes something the
 answer depends on through the services (or the admin's way, a model save), and reads
@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from accounts import selectors
 from accounts import services as account_services
 from accounts.models import ApiKey, Membership, Role
-from config import readcache
+from core import readcache
 from deployments.services import deployment_activate
 from sites import services as site_services
 from tests.edge.conftest import publish

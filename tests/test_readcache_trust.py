@@ -1,5 +1,5 @@
 """Whoever can write to Redis cannot run code in the web processes or sign in as anyone
-through the read cache (config/readcache.py).
+through the read cache (core/readcache.py).
 
 Each attack writes into Redis what an attacker with access to it could write, without
 `SECRET_KEY`, and makes the request the attack aims at: the answer must be what the
@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from accounts import selectors
 from accounts import services as account_services
 from accounts.models import ApiKey
-from config import readcache
+from core import readcache
 from tests.factories import make_site, make_team, make_user
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +222,7 @@ def test_unsigned_and_tampered_entries_are_misses_warned_about_once(caplog, monk
     assert b'"is_superuser":false' in payload
     promoted = payload.replace(b'"is_superuser":false', b'"is_superuser":true')
     monkeypatch.setattr(readcache, "_complained", {})
-    caplog.set_level(logging.WARNING, logger="config.readcache")
+    caplog.set_level(logging.WARNING, logger="core.readcache")
     for forged in (promoted, b"0" * 64 + promoted, signature + promoted, b"", b"\x80\x04."):
         store.set(entry_key, forged)
         _forget_locally()
@@ -249,7 +249,7 @@ def test_a_generation_that_is_not_a_number_is_a_miss():
 
 
 def test_a_pickle_planted_in_djangos_cache_is_never_loaded(tmp_path):
-    """Django's Redis cache pickles by default; Shipway's stores JSON (config/cache.py)."""
+    """Django's Redis cache pickles by default; Shipway's stores JSON (core/cache.py)."""
     from django.core.cache import cache
 
     proof = tmp_path / "owned"

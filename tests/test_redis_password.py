@@ -22,8 +22,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from config import events, readcache
-from deployments.edge import invalidation
+from core import events, readcache
+from edge import invalidation
 from tests.factories import make_site, make_team, make_user
 from tests.redis_server import redis_server
 from tests.redis_server import url as redis_url
@@ -109,7 +109,7 @@ def test_the_read_cache_without_the_password_answers_from_the_database(
     settings, bad_url, caplog, monkeypatch
 ):
     monkeypatch.setattr(readcache, "_complained", {})
-    caplog.set_level(logging.DEBUG, logger="config.readcache")
+    caplog.set_level(logging.DEBUG, logger="core.readcache")
     settings.SHIPWAY_READ_CACHE_URL = bad_url
     client = _tenant()
     started = time.monotonic()
@@ -171,7 +171,7 @@ def test_edge_invalidation_works_with_a_password(settings, good_url):
 
 
 def test_edge_invalidation_without_the_password_fails_quietly(settings, bad_url, caplog):
-    caplog.set_level(logging.DEBUG, logger="deployments.edge.invalidation")
+    caplog.set_level(logging.DEBUG, logger="edge.invalidation")
     settings.REDIS_URL = bad_url
     with _Listening() as listening:
         invalidation.announce("a-site")  # not published: one line, no exception

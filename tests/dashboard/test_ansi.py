@@ -1,6 +1,6 @@
 """ANSI colours in build logs become spans; everything else is escaped or dropped."""
 
-from config.dashboard.ansi import AnsiState, to_html
+from dashboard.ansi import AnsiState, to_html
 
 
 def html(text: str) -> str:

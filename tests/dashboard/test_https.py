@@ -62,7 +62,7 @@ def test_plain_http_on_a_laptop_keeps_plain_cookies(settings):
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy(settings):
     """The client's address is the last one in X-Forwarded-For that is not a trusted
     proxy, and only when the request came from a trusted proxy."""
-    from config.proxies import ProxyMiddleware
+    from core.proxies import ProxyMiddleware
 
     seen: dict[str, str] = {}
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from deployments.edge.rules import (
+from deployments.rules import (
     MAX_LINE_LENGTH,
     MAX_RULES,
     RedirectMatch,

@@ -19,7 +19,7 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from config.embedded import free_port
+from core.embedded import free_port
 from tests.archives import tar_gz
 
 pytestmark = pytest.mark.docker

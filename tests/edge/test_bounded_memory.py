@@ -10,8 +10,8 @@ import string
 
 import pytest
 
-import deployments.edge.app as edge_app
-from deployments.edge.app import Edge
+import edge.app as edge_app
+from edge.app import Edge
 from sites.services import site_update
 from tests.edge.conftest import SITES_DOMAIN, publish
 from tests.factories import make_site, make_team, make_user

@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import pytest
 
 from config.celery import app as celery_app
-from deployments.edge import access
-from deployments.edge.app import Edge
-from deployments.edge.rules import Rules
+from deployments.rules import Rules
 from deployments.services import deployment_create_from_upload
+from edge import access
+from edge.app import Edge
 from tests.archives import tar_gz, upload
 from tests.edge.conftest import SITES_DOMAIN, publish
 from tests.factories import api_client

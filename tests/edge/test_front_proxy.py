@@ -20,8 +20,8 @@ import brotli
 import pytest
 from django.core.management import call_command
 
-from deployments.edge import proxy_map
 from deployments.services import deployment_activate, deployment_delete
+from edge import proxy_map
 from sites.models import Domain, DomainStatus
 from sites.services import site_delete, site_update
 from tests.edge.conftest import SITES_DOMAIN, publish

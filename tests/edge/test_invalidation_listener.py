@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from deployments.edge import invalidation
+from edge import invalidation
 
 
 class _Edge:

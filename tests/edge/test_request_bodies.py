@@ -1,4 +1,4 @@
-"""Request bodies are capped by route ahead of Django (config/limits.py): an anonymous
+"""Request bodies are capped by route ahead of Django (core/limits.py): an anonymous
 300 MB POST is refused with 413 after at most its first megabyte or so, not spooled
 whole to disk; uploads keep their own, larger limit."""
 

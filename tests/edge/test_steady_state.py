@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deployments.edge.app import Edge
 from deployments.services import deployment_activate
+from edge.app import Edge
 from tests.edge.conftest import SITES_DOMAIN, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from deployments.edge import pages
+from core import pages
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -791,7 +791,7 @@ def test_tls_ask_is_one_query_and_needs_no_credentials(
 
 
 def test_the_edge_serves_only_verified_domains(client, site, dns_server):
-    from deployments.edge.served import verified_site_for
+    from edge.served import verified_site_for
 
     domain = claimed(client, "www.example.com")
     assert verified_site_for("www.example.com") is None

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from config import readcache
+from core import readcache
 from sites import services as site_services
 from tests.factories import add_member, api_client, make_site, make_team, make_user
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """The server-rendered UI."""
+
+    name = "dashboard"

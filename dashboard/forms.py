@@ -1,0 +1,292 @@
+"""The dashboard's forms: they check the shape of the input; the services check the rest
+(their ValidationError lands back on these forms, see views.base.apply_errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import Role
+from builds.runtimes import RUNTIMES
+from core.ids import client_id_validator, site_id_validator
+from sites.api import RESERVED_SITE_IDS
+from sites.frameworks import FRAMEWORKS
+from sites.models import (
+    MAX_BUILD_TIMEOUT,
+    MAX_VARIABLE_VALUE,
+    Access,
+    Adapter,
+    VariableScope,
+)
+from sites.specifications import SPECIFICATIONS
+
+FRAMEWORK_CHOICES = [(f.key, f.name) for f in FRAMEWORKS.values()]
+RUNTIME_CHOICES = [(name, f"Node.js {r.major}") for name, r in RUNTIMES.items()]
+
+
+def _memory(megabytes: int) -> str:
+    return f"{megabytes / 1024:g} GB" if megabytes >= 1024 else f"{megabytes} MB"
+
+
+SPECIFICATION_CHOICES = [
+    (s.slug, f"{s.cpus:g} vCPU, {_memory(s.memory)}") for s in SPECIFICATIONS.values()
+]
+COMMANDS = ("install_command", "build_command", "output_directory")
+COMMAND_HELP = {
+    "install_command": "Runs first, e.g. npm install.",
+    "build_command": "Makes the output, e.g. npm run build.",
+    "output_directory": "Where the build leaves the files to serve, relative to the root.",
+}
+
+
+def _text(label: str, *, required: bool = False, max_length: int = 1024, **kw: Any) -> Any:
+    return forms.CharField(label=label, required=required, max_length=max_length, **kw)
+
+
+class SiteCreateForm(forms.Form):
+    team = forms.ChoiceField(label="Team")
+    name = _text("Name", required=True, max_length=128)
+    site_id = _text(
+        "Site id",
+        max_length=36,
+        validators=[site_id_validator],
+        help_text="Part of the site's address. Lowercase letters, digits and '-' (not "
+        "two in a row); leave blank for a generated one.",
+    )
+    framework = forms.ChoiceField(label="Framework", choices=FRAMEWORK_CHOICES, initial="auto")
+    adapter = forms.ChoiceField(
+        label="Adapter",
+        choices=[("", "The framework's default"), *Adapter.choices],
+        required=False,
+    )
+    root_directory = _text(
+        "Root directory", max_length=256, help_text="Where the project is inside the archive."
+    )
+    install_command = _text("Install command", help_text=COMMAND_HELP["install_command"])
+    build_command = _text("Build command", help_text=COMMAND_HELP["build_command"])
+    output_directory = _text(
+        "Output directory", max_length=256, help_text=COMMAND_HELP["output_directory"]
+    )
+    # Set by the page's script once it has filled the commands from the framework: then a
+    # blank field means "no command", not "the framework's default".
+    commands_filled = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = teams
+
+    def clean_site_id(self) -> str:
+        value = self.cleaned_data["site_id"].strip()
+        if value in RESERVED_SITE_IDS:  # the API's catalog paths
+            raise forms.ValidationError(f"'{value}' is reserved; choose another id.")
+        return value
+
+    def site_fields(self) -> dict[str, Any]:
+        """The settings for `site_create`: commands left blank are left out (the
+        framework's defaults apply) unless the script filled them in."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in ("name", "framework", "root_directory")}
+        if data["adapter"]:
+            fields["adapter"] = data["adapter"]
+        for name in COMMANDS:
+            if data[name] or data["commands_filled"]:
+                fields[name] = data[name]
+        return fields
+
+
+class SiteSettingsForm(forms.Form):
+    name = _text("Name", required=True, max_length=128)
+    framework = forms.ChoiceField(label="Framework", choices=FRAMEWORK_CHOICES)
+    adapter = forms.ChoiceField(label="Adapter", choices=Adapter.choices)
+    build_runtime = forms.ChoiceField(label="Build runtime", choices=RUNTIME_CHOICES)
+    root_directory = _text(
+        "Root directory", max_length=256, help_text="Where the project is inside the archive."
+    )
+    install_command = _text("Install command", help_text=COMMAND_HELP["install_command"])
+    build_command = _text("Build command", help_text=COMMAND_HELP["build_command"])
+    output_directory = _text(
+        "Output directory", max_length=256, help_text=COMMAND_HELP["output_directory"]
+    )
+    fallback_file = _text(
+        "Fallback file",
+        max_length=256,
+        help_text="Served for paths with no file (index.html for single-page apps).",
+    )
+    timeout = forms.IntegerField(
+        label="Build timeout (seconds)", min_value=1, max_value=MAX_BUILD_TIMEOUT
+    )
+    specification = forms.ChoiceField(label="Build size", choices=SPECIFICATION_CHOICES)
+    access = forms.ChoiceField(label="Who may open it", choices=Access.choices)
+    enabled = forms.BooleanField(
+        label="Serve this site", required=False, help_text="When off, its addresses answer 404."
+    )
+
+    def changes(self, site: Any) -> dict[str, Any]:
+        """Only what differs from the site: a new framework then brings its defaults for
+        the commands left as they were (site_update's rule)."""
+        return {
+            name: value for name, value in self.cleaned_data.items() if value != getattr(site, name)
+        }
+
+
+class UploadForm(forms.Form):
+    code = forms.FileField(
+        label="Archive", help_text="A .tar.gz, .tgz or .zip of your project's source."
+    )
+    activate = forms.BooleanField(
+        label="Serve it when the build is ready", required=False, initial=True
+    )
+
+    def clean_code(self) -> Any:
+        code = self.cleaned_data["code"]
+        if not code.name.lower().endswith((".tar.gz", ".tgz", ".zip")):
+            raise forms.ValidationError("Choose a .tar.gz, .tgz or .zip archive.")
+        return code
+
+
+class GitDeployForm(forms.Form):
+    repository = forms.CharField(
+        label="Repository",
+        max_length=2048,
+        help_text="An https:// address of a git repository. For a private one, put a token "
+        "in it (https://TOKEN@host/owner/repo.git): it is never shown again.",
+    )
+    reference_type = forms.ChoiceField(
+        label="Deploy a",
+        choices=[("branch", "Branch"), ("tag", "Tag"), ("commit", "Commit")],
+        initial="branch",
+    )
+    reference = forms.CharField(label="Name or commit", max_length=255, initial="main")
+    activate = forms.BooleanField(
+        label="Serve it when the build is ready", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its ids must differ from the upload form's on the same page (both have `activate`).
+        kwargs.setdefault("auto_id", "git_%s")
+        super().__init__(*args, **kwargs)
+
+
+class RedeployForm(forms.Form):
+    clear_cache = forms.BooleanField(label="Without the build cache", required=False)
+
+
+class VariableForm(forms.Form):
+    key = _text("Key", required=True, max_length=255)
+    value = forms.CharField(
+        label="Value",
+        required=False,
+        strip=False,
+        max_length=MAX_VARIABLE_VALUE,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
+    )
+    scope = forms.ChoiceField(label="Available", choices=VariableScope.choices, initial="all")
+    secret = forms.BooleanField(
+        label="Secret",
+        required=False,
+        help_text="Never shown again, and hidden from build logs.",
+    )
+
+    def __init__(self, *args: Any, variable: Any = None, **kwargs: Any) -> None:
+        self.variable = variable
+        if variable is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "key": variable.key,
+                "scope": variable.scope,
+                "secret": variable.secret,
+                # A secret's value never goes back to the browser, not even here.
+                "value": "" if variable.secret else variable.value,
+            }
+        super().__init__(*args, **kwargs)
+        if variable is not None and variable.secret:
+            self.fields["value"].help_text = "Leave blank to keep the current value."
+            self.fields["value"].widget.attrs["placeholder"] = "•••••••• (unchanged)"
+            self.fields["secret"].disabled = True
+            self.fields["secret"].help_text = "A secret cannot be made public again."
+
+    def forget_secret_input(self) -> None:
+        """After a failed POST of a secret, show the form without the typed value."""
+        if self.is_bound and (
+            self.data.get("secret") or (self.variable is not None and self.variable.secret)
+        ):
+            self.data = self.data.copy()
+            self.data["value"] = ""
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        fields: dict[str, Any] = {}
+        variable = self.variable
+        for name in ("key", "scope", "secret"):
+            if data[name] != getattr(variable, name):
+                fields[name] = data[name]
+        if variable.secret:
+            if data["value"]:
+                fields["value"] = data["value"]
+        elif data["value"] != variable.value:
+            fields["value"] = data["value"]
+        return fields
+
+
+class TeamForm(forms.Form):
+    name = _text("Team name", required=True, max_length=128)
+    team_id = _text(
+        "Team id",
+        max_length=36,
+        validators=[client_id_validator],
+        help_text="Optional. Lowercase letters, digits and '-'.",
+    )
+
+
+class TeamRenameForm(forms.Form):
+    name = _text("Team name", required=True, max_length=128)
+
+
+class MemberAddForm(forms.Form):
+    identifier = _text("Username or email", required=True, max_length=254)
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.DEVELOPER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+KEY_LIFETIMES = [
+    ("", "Never"),
+    ("7", "In 7 days"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+]
+
+
+class ApiKeyForm(forms.Form):
+    name = _text(
+        "Name", required=True, max_length=128, help_text="Where it is used, e.g. “CI deploys”."
+    )
+    expires_in = forms.TypedChoiceField(
+        label="Expires",
+        choices=KEY_LIFETIMES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+    )
+    team = forms.ChoiceField(
+        label="Reaches",
+        required=False,
+        help_text="One team's sites only, or everything you can reach.",
+    )
+    read_only = forms.BooleanField(
+        label="Read-only",
+        required=False,
+        help_text="It can read sites, deployments and logs, and change nothing.",
+    )
+
+    def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All your teams"), *teams]
+
+
+class DomainForm(forms.Form):
+    domain = _text("Domain", required=True, max_length=253, help_text="e.g. www.example.com")

@@ -1,0 +1,196 @@
+"""What every dashboard view shares: sign-in, error pages, the current team, form errors.
+
+Reads go through the selectors (`site_for`, `team_for`), which raise the API's
+exceptions; `dashboard_view` turns those into pages. Writes go through the services,
+whose ValidationError and Conflict land on the form (`apply_errors`) or in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+
+from accounts.models import Membership, Team
+from accounts.selectors import team_for
+from core.api.errors import json_not_found
+
+SESSION_TEAM = "dashboard_team_id"
+
+View = Callable[..., HttpResponse]
+
+
+def dashboard_view(view: View) -> View:
+    """Sign-in required; `?team=` switches the current team; a NotFound answers the 404
+    page and a PermissionDenied the 403 page (what the API answers, as pages)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            if request.method == "GET" and request.GET.get("team"):
+                switch_team(request, request.GET["team"])
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            return error_page(request, 404, "Not found", _text(exc))
+        except Http404:
+            return error_page(request, 404, "Not found", "There is nothing here.")
+        except PermissionDenied as exc:
+            return error_page(request, 403, "Not allowed", _text(exc))
+
+    return login_required(wrapper)
+
+
+def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    # A signed-out visitor (an unknown address) gets the page without a team switcher.
+    nav = None if request.user.is_authenticated else Navigation(teams=[], current=None)
+    return render_page(
+        request,
+        "dashboard/error.html",
+        {"code": status, "title": title, "message": message},
+        status=status,
+        nav=nav,
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the API's JSON envelope under /v1/, the dashboard's page elsewhere."""
+    if request.path.startswith("/v1/"):
+        return json_not_found(request, exception)
+    return error_page(request, 404, "Not found", "There is nothing at this address.")
+
+
+# -- the current team -------------------------------------------------------------------
+
+
+@dataclass
+class Navigation:
+    teams: list[Team]  # each annotated with `role`, the user's role in it (or None)
+    current: Team | None
+    superuser: bool = False
+
+    @property
+    def role(self) -> str | None:
+        return getattr(self.current, "role", None) if self.current else None
+
+    @property
+    def can_deploy(self) -> bool:
+        """May create sites in the current team."""
+        return self.current is not None and (self.superuser or self.role in ("developer", "owner"))
+
+    @property
+    def can_manage(self) -> bool:
+        """May manage the current team's members."""
+        return self.current is not None and (self.superuser or self.role == "owner")
+
+
+def switch_team(request: HttpRequest, team_id: str) -> Team:
+    """Make `team_id` the current team (404 when the user is not in it)."""
+    team = team_for(request.user, team_id, "view")
+    request.session[SESSION_TEAM] = team.id
+    return team
+
+
+def remember_team(request: HttpRequest, team_id: str) -> None:
+    """Pages of a site follow its team, so the switcher shows where the user is."""
+    if request.session.get(SESSION_TEAM) != team_id:
+        request.session[SESSION_TEAM] = team_id
+
+
+def navigation(request: HttpRequest) -> Navigation:
+    """The user's teams, each with their role in it (one query), and the current one."""
+    user = request.user
+    role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
+    teams = list(Team.objects.for_user(user).annotate(role=Subquery(role)).order_by("name", "id"))
+    wanted = request.session.get(SESSION_TEAM)
+    current = next((t for t in teams if t.id == wanted), teams[0] if teams else None)
+    if current is not None and current.id != wanted:
+        request.session[SESSION_TEAM] = current.id
+    return Navigation(teams=teams, current=current, superuser=user.is_superuser)
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    nav: Navigation | None = None,
+) -> HttpResponse:
+    """Render a page of the dashboard with the team switcher's data."""
+    nav = nav or navigation(request)
+    unisolated = settings.SHIPWAY_BUILD_RUNNER == "local"
+    return render(
+        request,
+        template,
+        {"nav": nav, "unisolated_builds": unisolated, **(context or {})},
+        status=status,
+    )
+
+
+def posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one, so it is validated), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+# -- errors from services ---------------------------------------------------------------
+
+
+def _text(exc: APIException) -> str:
+    return "; ".join(message for _field, message in _flatten(exc.detail))
+
+
+def _flatten(detail: Any, field: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _flatten(value, "" if key == "non_field_errors" else str(key))
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from _flatten(item, field)
+    else:
+        yield field, str(detail)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def apply_errors(
+    form: forms.Form, exc: APIException, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a service's error on the form: on the field it names (the API's camelCase
+    names map to the form's snake_case ones), else above the form."""
+    aliases = aliases or {}
+    for field, message in _flatten(exc.detail):
+        name = aliases.get(field, _snake(field))
+        form.add_error(name if name in form.fields else None, message)
+
+
+def error_message(exc: APIException) -> str:
+    """A service's error as one sentence, for a message after a button's POST."""
+    return _text(exc)
+
+
+def flash_error(request: HttpRequest, exc: APIException) -> None:
+    messages.error(request, error_message(exc))
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Back to the page a button was on (`next`), if it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)

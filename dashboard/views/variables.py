@@ -1,0 +1,99 @@
+"""A site's environment variables. A secret's value never leaves the server: the list
+shows a mask, the edit form starts empty, and a refused form forgets what was typed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import NotFound, ValidationError
+
+from dashboard.forms import VariableForm
+from dashboard.views.base import (
+    apply_errors,
+    dashboard_view,
+    posted,
+    remember_team,
+    render_page,
+)
+from sites import services as site_services
+from sites.models import Site, Variable
+from sites.selectors import can, site_for
+
+
+def _variable(site: Site, variable_id: str) -> Variable:
+    variable = site.variables.filter(pk=variable_id).first()
+    if variable is None:
+        raise NotFound(f"Variable '{variable_id}' not found.")
+    return variable
+
+
+@dashboard_view
+def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
+    """The variables, and the form that adds one (POST)."""
+    action = "change" if request.method == "POST" else "view"
+    site = site_for(request.user, site_id, action)
+    remember_team(request, site.team_id)
+    form = VariableForm(posted(request))
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                variable = site_services.variable_create(
+                    site=site,
+                    key=data["key"],
+                    value=data["value"],
+                    secret=data["secret"],
+                    scope=data["scope"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"Variable {variable.key} added.")
+                return redirect("dashboard:variables", site_id=site.id)
+        form.forget_secret_input()
+    context = {
+        "site": site,
+        "tab": "variables",
+        "variables": site.variables.all(),
+        "form": form,
+        "can_change": action == "change" or can(request.user, site, "change"),
+    }
+    return render_page(
+        request, "dashboard/site_variables.html", context, status=400 if form.errors else 200
+    )
+
+
+@dashboard_view
+def variable_edit(request: HttpRequest, site_id: str, variable_id: str) -> HttpResponse:
+    site = site_for(request.user, site_id, "change")
+    remember_team(request, site.team_id)
+    variable = _variable(site, variable_id)
+    form = VariableForm(posted(request), variable=variable)
+    if request.method == "POST":
+        if form.is_valid():
+            changes = form.changes()
+            try:
+                if changes:
+                    variable = site_services.variable_update(variable=variable, **changes)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"Variable {variable.key} saved.")
+                return redirect("dashboard:variables", site_id=site.id)
+        form.forget_secret_input()
+    context = {"site": site, "tab": "variables", "variable": variable, "form": form}
+    return render_page(
+        request, "dashboard/variable_edit.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+@dashboard_view
+def variable_delete(request: HttpRequest, site_id: str, variable_id: str) -> HttpResponse:
+    site = site_for(request.user, site_id, "change")
+    variable = _variable(site, variable_id)
+    site_services.variable_delete(variable=variable)
+    messages.success(request, f"Variable {variable.key} deleted.")
+    return redirect("dashboard:variables", site_id=site.id)

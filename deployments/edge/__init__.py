@@ -1,1 +1,0 @@
-"""The edge: serving deployed sites."""

@@ -1,0 +1,80 @@
+"""Which Host header names what: a site, one deployment, a custom domain, or Django.
+
+Every host under SITES_DOMAIN is one label deep, so that one wildcard certificate
+(`*.SITES_DOMAIN`) covers them all: `{siteId}` for a site, `{deploymentId}--{siteId}` for
+one of its deployments (and, later, `{branch}--{siteId}` for a branch). Site ids never
+hold "--" (core/ids.py), so the label's first "--" ends what comes before the site id.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,36}$")  # server-made: lowercase alphanumeric
+SEPARATOR = "--"
+
+
+class HostKind(Enum):
+    PRODUCTION = "production"  # {siteId}.{SITES_DOMAIN}
+    DEPLOYMENT = "deployment"  # {deploymentId}--{siteId}.{SITES_DOMAIN}
+    CUSTOM = "custom"  # maybe a verified custom domain
+    UNKNOWN = "unknown"  # under SITES_DOMAIN but names nothing (or the bare domain)
+    PLATFORM = "platform"  # Django: the dashboard, admin, API, realtime
+
+
+@dataclass(frozen=True)
+class ParsedHost:
+    kind: HostKind
+    host: str
+    site_id: str = ""
+    deployment_id: str = ""
+
+
+def normalize(raw: str) -> str:
+    """Lowercase, without port or trailing dot."""
+    host = raw.strip().lower()
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def parse(raw: str, sites_domain: str, platform_hosts: frozenset[str]) -> ParsedHost:
+    host = normalize(raw)
+    if not host or host in platform_hosts or _is_ip(host) or host == "localhost":
+        return ParsedHost(HostKind.PLATFORM, host)
+    if host == sites_domain:
+        return ParsedHost(HostKind.UNKNOWN, host)
+    suffix = "." + sites_domain
+    if host.endswith(suffix):
+        label = host[: -len(suffix)]
+        if not _LABEL.match(label):  # also refuses a second label: outside the wildcard
+            return ParsedHost(HostKind.UNKNOWN, host)
+        head, separator, site_id = label.partition(SEPARATOR)
+        if not separator:
+            return ParsedHost(HostKind.PRODUCTION, host, site_id=label)
+        if _DEPLOYMENT_ID.match(head) and _LABEL.match(site_id) and SEPARATOR not in site_id:
+            return ParsedHost(HostKind.DEPLOYMENT, host, site_id, head)
+        return ParsedHost(HostKind.UNKNOWN, host)
+    return ParsedHost(HostKind.CUSTOM, host)
+
+
+def site_host(site_id: str, sites_domain: str) -> str:
+    """A site's own address."""
+    return f"{site_id}.{sites_domain}".lower()
+
+
+def deployment_host(deployment_id: str, site_id: str, sites_domain: str) -> str:
+    """A deployment's own address, one label under SITES_DOMAIN."""
+    return f"{deployment_id}{SEPARATOR}{site_id}.{sites_domain}".lower()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
