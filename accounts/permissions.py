@@ -1,4 +1,5 @@
-"""Roles -> object permissions on sites, granted through django-guardian to team groups.
+"""Roles -> permissions: on sites, object permissions granted through django-guardian to
+team groups; on the team itself, actions read from the member's role.
 
 docs/api.md, Permissions: a viewer reads; a developer also deploys, activates, edits
 variables and settings; an owner also deletes sites, manages members and domains.
@@ -23,6 +24,19 @@ ROLE_SITE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 # The action names views and services ask about -> the permission codename.
 ACTIONS = {"view": VIEW, "change": CHANGE, "delete": DELETE, "manage_domains": MANAGE_DOMAINS}
+
+# Actions on the team itself, read from the member's role (not granted per object): any
+# member reads it; developers and owners create its sites; owners manage it and members.
+ROLE_TEAM_ACTIONS: dict[str, tuple[str, ...]] = {
+    Role.VIEWER: ("view",),
+    Role.DEVELOPER: ("view", "deploy"),
+    Role.OWNER: ("view", "deploy", "manage"),
+}
+
+
+def role_allows(role: str | None, team_action: str) -> bool:
+    """Whether a member with `role` (None: not a member) may take this team action."""
+    return role is not None and team_action in ROLE_TEAM_ACTIONS.get(role, ())
 
 
 def grant_site_to_team(site: Model, team: Team) -> None:

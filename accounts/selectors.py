@@ -9,32 +9,38 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model
 from django.http import HttpRequest
-from rest_framework.exceptions import NotFound, PermissionDenied
 
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, Membership, Team
+from accounts.permissions import role_allows
 from core import readcache
-
-# What each team-level action needs: any member reads; developers and owners create
-# sites; owners manage the team and its members.
-_ROLES_FOR = {
-    "view": {Role.VIEWER, Role.DEVELOPER, Role.OWNER},
-    "deploy": {Role.DEVELOPER, Role.OWNER},
-    "manage": {Role.OWNER},
-}
+from core.errors import NotFound, PermissionDenied
 
 
 def team_for(user: AbstractBaseUser | AnonymousUser, team_id: str, action: str = "view") -> Team:
-    """The team, if `user` may `action` it: 404 for a team they are not in, 403 for a
-    role too low."""
+    """The team, if `user` may `action` it: NotFound for a team they are not in,
+    PermissionDenied for a role too low."""
     team = Team.objects.for_user(user).filter(pk=team_id).first()
     if team is None:
         raise NotFound(f"Team '{team_id}' not found.")
     if user.is_superuser:
         return team
     role = Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
-    if role not in _ROLES_FOR[action]:
+    if not role_allows(role, action):
         raise PermissionDenied(f"Your role in team '{team_id}' does not allow this.")
     return team
+
+
+def membership_for(
+    user: AbstractBaseUser | AnonymousUser, team_id: str, membership_id: str, action: str = "view"
+) -> Membership:
+    """A membership of the team `user` may `action` (team_for's refusals), with its user;
+    NotFound when the team has no such membership."""
+    team = team_for(user, team_id, action)
+    membership = team.memberships.select_related("user").filter(pk=membership_id).first()
+    if membership is None:
+        raise NotFound(f"Membership '{membership_id}' not found.")
+    membership.team = team  # the team just read: no second query for it
+    return membership
 
 
 def _fields(model: type, leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:

@@ -13,12 +13,11 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.signals import user_access_changed
 from core import events
-from core.api.errors import Conflict
+from core.errors import Conflict, Invalid, NotFound
 from core.ids import new_id
 
 log = structlog.get_logger(__name__)
@@ -37,7 +36,7 @@ def team_create(*, user: AbstractBaseUser, name: str, team_id: str | None = None
     """Create a team with its three role groups; `user` becomes its owner."""
     team_id = team_id or new_id()
     if Team.objects.filter(pk=team_id).exists():
-        raise ValidationError({"teamId": f"A team with id '{team_id}' already exists."})
+        raise Invalid({"teamId": f"A team with id '{team_id}' already exists."})
     groups = {
         role: Group.objects.create(name=f"team:{team_id}:{role}")
         for role in (Role.VIEWER, Role.DEVELOPER, Role.OWNER)
@@ -175,9 +174,9 @@ def api_key_create(
     if expires_in is not None:
         expires_at = timezone.now() + expires_in
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expiresAt": "Must be in the future."})
+        raise Invalid({"expiresAt": "Must be in the future."})
     if team is not None and not Team.objects.for_user(user).filter(pk=team.pk).exists():
-        raise ValidationError({"teamId": f"You are not a member of team '{team.pk}'."})
+        raise Invalid({"teamId": f"You are not a member of team '{team.pk}'."})
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         user=user,

@@ -1,8 +1,10 @@
-"""Model validation as an API error: one set of rules for the API, dashboard and admin."""
+"""Model validation as the domain's Invalid: one set of rules for the API, dashboard
+and admin."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
-from rest_framework.exceptions import ValidationError
+
+from core.errors import Invalid
 
 
 def camel(name: str) -> str:
@@ -13,13 +15,13 @@ def camel(name: str) -> str:
 def validate(
     instance: Model, *, exclude: list[str] | None = None, rename: dict[str, str] | None = None
 ) -> None:
-    """Run the model's full_clean; raise a 400 whose fields use the API's names
+    """Run the model's full_clean; raise Invalid whose fields use the API's names
     (camelCase, or as `rename` says)."""
     rename = rename or {}
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except DjangoValidationError as exc:
-        raise ValidationError(
+        raise Invalid(
             {
                 rename.get(field, camel(field)): messages
                 for field, messages in exc.message_dict.items()

@@ -1,5 +1,5 @@
 """The dashboard's forms: they check the shape of the input; the services check the rest
-(their ValidationError lands back on these forms, see views.base.apply_errors)."""
+(their Invalid lands back on these forms, see views.base.showing_refusals)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework.exceptions import APIException
 
+from core.errors import Refused
 from deployments import services
 from deployments.models import Deployment, Upload
 
@@ -42,8 +42,8 @@ class DeploymentAdmin(admin.ModelAdmin):
             try:
                 operation(deployment)
                 count += 1
-            except APIException as exc:
-                self.message_user(request, f"{deployment.id}: {exc.detail}", messages.ERROR)
+            except Refused as exc:
+                self.message_user(request, f"{deployment.id}: {exc.message}", messages.ERROR)
         if count:
             self.message_user(request, f"{done} {count} deployment(s).", messages.SUCCESS)
 

@@ -10,10 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from core import events, readcache
-from core.api.errors import Conflict
+from core.errors import Conflict, Invalid
 from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
@@ -60,12 +59,12 @@ def deployment_create_from_upload(
 ) -> Deployment:
     """Check the archive, store it as the new deployment's source and queue its build.
 
-    A refused archive raises a 400 and leaves no row and no file.
+    A refused archive raises Invalid (naming `code`) and leaves no row and no file.
     """
     try:
         source = intake.check_and_repack(archive, root_directory=site.root_directory)
     except intake.ArchiveRejected as exc:
-        raise ValidationError({"code": str(exc)}) from None
+        raise Invalid({"code": str(exc)}) from None
     try:
         with open(source.path, "rb") as handle:
             return _create(site, handle, source.size, SourceType.UPLOAD, activate, user)
@@ -123,12 +122,12 @@ def deployment_create_from_vcs(
     """Queue a deployment of a git reference; the worker fetches it (the log shows it).
 
     A refused address (its host resolves to a loopback, private or link-local address,
-    or to this server: core/outbound.py) or reference raises a 400 and leaves no row.
+    or to this server: core/outbound.py) or reference raises Invalid and leaves no row.
     """
     try:
         vcs.check(repository, reference, reference_type)
     except vcs.RepositoryRejected as exc:
-        raise ValidationError({exc.field: str(exc)}) from None
+        raise Invalid({exc.field: str(exc)}) from None
     address, userinfo = vcs.split_credentials(repository)
     with transaction.atomic():
         deployment = Deployment.objects.create(

@@ -19,9 +19,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
 
+from core.errors import Invalid, NotFound, TooMany
 from deployments import services
 from deployments.models import Deployment, Upload
 from sites.models import Site
@@ -42,14 +41,14 @@ class ContentRange:
     def parse(cls, header: str) -> ContentRange:
         match = _RANGE.match(header.strip())
         if not match:
-            raise ValidationError(
+            raise Invalid(
                 {"Content-Range": "Use the form 'bytes START-END/TOTAL', e.g. bytes 0-1023/4096."}
             )
         start, end, total = (int(g) for g in match.groups())
         if not start <= end < total:
-            raise ValidationError({"Content-Range": "Needs START <= END < TOTAL."})
+            raise Invalid({"Content-Range": "Needs START <= END < TOTAL."})
         if total > settings.SHIPWAY_MAX_UPLOAD_SIZE:
-            raise ValidationError(
+            raise Invalid(
                 {
                     "Content-Range": f"The archive is {total} bytes; the limit is "
                     f"{settings.SHIPWAY_MAX_UPLOAD_SIZE}."
@@ -58,9 +57,8 @@ class ContentRange:
         return cls(start, end, total)
 
 
-class TooManyUploads(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "too_many_uploads"
+class TooManyUploads(TooMany):
+    code = "too_many_uploads"
 
 
 def _ensure_room_for_another(site: Site) -> None:
@@ -102,7 +100,7 @@ def receive_chunk(
     """Store one chunk; returns the upload and, once the last byte arrived, the deployment."""
     size = _size_of(chunk)
     if size != content_range.end - content_range.start + 1:
-        raise ValidationError(
+        raise Invalid(
             {
                 "code": f"The chunk is {size} bytes but Content-Range announces "
                 f"{content_range.end - content_range.start + 1}."
@@ -114,7 +112,7 @@ def receive_chunk(
             if upload is None:
                 raise NotFound(f"Upload '{upload_id}' not found (it may have expired).")
             if content_range.total != upload.total_size:
-                raise ValidationError(
+                raise Invalid(
                     {
                         "Content-Range": f"This upload is {upload.total_size} bytes in total, "
                         f"not {content_range.total}."
@@ -122,16 +120,14 @@ def receive_chunk(
                 )
         else:
             if content_range.start != 0:
-                raise ValidationError(
-                    {"X-Upload-Id": "A chunk after the first must name its upload."}
-                )
+                raise Invalid({"X-Upload-Id": "A chunk after the first must name its upload."})
             _ensure_room_for_another(site)
             settings.SHIPWAY_UPLOAD_CHUNK_DIR.mkdir(parents=True, exist_ok=True)
             upload = Upload.objects.create(
                 site=site, user=user, total_size=content_range.total, activate=activate
             )
         if content_range.start > upload.received_size:
-            raise ValidationError(
+            raise Invalid(
                 {
                     "Content-Range": f"Only {upload.received_size} bytes have arrived; "
                     f"resume from byte {upload.received_size}."

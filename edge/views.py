@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from rest_framework.exceptions import APIException
 
 from core import pages
+from core.errors import Refused
 from edge import access
 from edge.served import verified_site_for
 from sites.hosts import HostKind, parse
@@ -29,7 +29,7 @@ def edge_authorize(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(pages.page("Bad request", "This address names no site."))
     try:
         site = site_for(request.user, site_id, "view")
-    except APIException:
+    except Refused:
         body = pages.page("Not allowed", "Only members of this site's team may open this address.")
         return HttpResponse(body, status=403)
     ticket = access.issue_ticket(site_uid=site.uid.hex, host=parsed.host, user_id=request.user.pk)

@@ -29,9 +29,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
-from core.api.errors import Conflict
+from core.errors import Conflict, Invalid, NotFound
 from sites.hosts import HostKind, parse
 from sites.models import Domain, DomainStatus, Site
 from sites.services import notify_serving_changed
@@ -66,8 +65,8 @@ def challenge_name(domain: str) -> str:
     return f"{CHALLENGE_LABEL}.{domain}"
 
 
-def _invalid(message: str) -> ValidationError:
-    return ValidationError({"domain": message})
+def _invalid(message: str) -> Invalid:
+    return Invalid({"domain": message})
 
 
 def _ascii_label(label: str) -> str:
@@ -84,7 +83,7 @@ def _ascii_label(label: str) -> str:
 
 
 def normalize_domain(raw: str) -> str:
-    """The domain in lowercase ASCII (IDNA) form, or a 400 naming `domain` that says
+    """The domain in lowercase ASCII (IDNA) form, or Invalid naming `domain`, saying
     what is wrong: a host name of two or more RFC 1123 labels, at most 253 characters,
     without scheme, port, path or wildcard, and not an IP address."""
     value = raw.strip()
@@ -196,8 +195,8 @@ def domain_create(*, site: Site, domain: str) -> Domain:
     """Claim `domain` for the site: pending until `domain_verify` finds its records, or
     `taken` from the start when another site's claim is verified.
 
-    400 (naming `domain`) for a malformed name or one of Shipway's own; 409 when this
-    site has it already. Other sites' claims never block one: the first DNS proof wins.
+    Invalid (naming `domain`) for a malformed name or one of Shipway's own; Conflict
+    when this site has it already. Other sites' claims never block one: the first DNS proof wins.
     """
     name = normalize_domain(domain)
     _refuse_platform(name)

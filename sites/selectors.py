@@ -1,14 +1,20 @@
-"""Reads with a permission check: the one way views, consumers and downloads find a site."""
+"""Reads with a permission check: the one way views, consumers and downloads find a site
+and what belongs to it."""
+
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from rest_framework.exceptions import NotFound, PermissionDenied
+from django.db.models import Model, QuerySet
 
-from sites.models import Site
+from core.errors import NotFound, PermissionDenied
+from sites.models import Domain, Site, Variable
+
+M = TypeVar("M", bound=Model)
 
 
 def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str = "view") -> Site:
-    """The site `user` may `action`; 404 when they may not even see it, 403 when they may
-    see it but not `action` it."""
+    """The site `user` may `action`; NotFound when they may not even see it,
+    PermissionDenied when they may see it but not `action` it."""
     site = Site.objects.for_user(user, "view").filter(pk=site_id).first()
     if site is None:
         raise NotFound(f"Site '{site_id}' not found.")
@@ -19,3 +25,29 @@ def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str =
 
 def can(user: AbstractBaseUser | AnonymousUser, site: Site, action: str) -> bool:
     return Site.objects.for_user(user, action).filter(pk=site.pk).exists()
+
+
+def of_site(site: Site, objects: QuerySet[M], label: str, object_id: str) -> M:
+    """One of the site's `objects` (its deployments, variables, domains) by id, with
+    `site` set on it (no second query for it); NotFound naming it `label` otherwise."""
+    found = objects.filter(pk=object_id).first()
+    if found is None:
+        raise NotFound(f"{label} '{object_id}' not found.")
+    found.site = site
+    return found
+
+
+def variable_for(
+    user: AbstractBaseUser | AnonymousUser, site_id: str, variable_id: str, action: str = "view"
+) -> Variable:
+    """A variable of the site `user` may `action` (site_for's refusals, or NotFound)."""
+    site = site_for(user, site_id, action)
+    return of_site(site, site.variables.all(), "Variable", variable_id)
+
+
+def domain_for(
+    user: AbstractBaseUser | AnonymousUser, site_id: str, domain_id: str, action: str = "view"
+) -> Domain:
+    """A custom domain of the site `user` may `action` (site_for's refusals, or NotFound)."""
+    site = site_for(user, site_id, action)
+    return of_site(site, site.domains.all(), "Domain", domain_id)

@@ -8,11 +8,11 @@ import structlog
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import Team
 from accounts.permissions import grant_site_to_team
 from core import events
+from core.errors import Invalid
 from core.ids import new_id
 from core.validation import validate
 from deployments.storage import delete_prefix
@@ -88,7 +88,7 @@ def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Sit
         raise TypeError(f"site_create() got unexpected fields: {sorted(unknown)}")
     site_id = site_id or new_id()
     if Site.objects.filter(pk=site_id).exists():
-        raise ValidationError({"siteId": f"A site with id '{site_id}' already exists."})
+        raise Invalid({"siteId": f"A site with id '{site_id}' already exists."})
     site = Site(id=site_id, team=team, **fields)
     _apply_framework_defaults(site, set(fields))
     validate(site, rename={"id": "siteId", "team": "teamId"})
@@ -169,9 +169,7 @@ def _delete_stored(site_id: str, prefixes: list[str]) -> None:
 
 def _set_value(variable: Variable, value: str) -> None:
     if len(value) > MAX_VARIABLE_VALUE:
-        raise ValidationError(
-            {"value": f"Ensure this value has at most {MAX_VARIABLE_VALUE} characters."}
-        )
+        raise Invalid({"value": f"Ensure this value has at most {MAX_VARIABLE_VALUE} characters."})
     variable.value = value
 
 
@@ -180,7 +178,7 @@ def _check_unique_key(site: Site, key: str, exclude: str | None = None) -> None:
     if exclude:
         duplicates = duplicates.exclude(pk=exclude)
     if duplicates.exists():
-        raise ValidationError({"key": f"A variable named '{key}' already exists on this site."})
+        raise Invalid({"key": f"A variable named '{key}' already exists on this site."})
 
 
 @transaction.atomic
@@ -203,7 +201,7 @@ def variable_update(*, variable: Variable, **fields: Any) -> Variable:
     """Change a variable's key, value, scope, or make it secret (a secret stays secret)."""
     variable = Variable.objects.select_for_update().select_related("site").get(pk=variable.pk)
     if variable.secret and fields.get("secret") is False:
-        raise ValidationError({"secret": "A secret variable cannot be made public again."})
+        raise Invalid({"secret": "A secret variable cannot be made public again."})
     if "key" in fields:
         _check_unique_key(variable.site, fields["key"], exclude=variable.pk)
         variable.key = fields["key"]

@@ -5,8 +5,10 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
+
+from core import errors
 
 log = structlog.get_logger(__name__)
 
@@ -24,13 +26,14 @@ _TYPES = {
     "invalid": "validation_error",
 }
 
-
-class Conflict(exceptions.APIException):
-    """The request is well formed but the object's state forbids it (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the object."
-    default_code = "conflict"
+# The domain's refusals (core/errors.py) -> their status; their `code` is the `type`.
+_STATUSES: dict[type[errors.Refused], int] = {
+    errors.Invalid: 400,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooMany: 429,
+}
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -55,6 +58,20 @@ def error_body(message: str, code: int, kind: str, **extra: Any) -> dict[str, An
     return {"message": message, "code": code, "type": kind, **extra}
 
 
+def _invalid_body(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A 400's body: every message in one sentence, and the first message of each field."""
+    message = "; ".join(f"{field}: {text}" if field else text for field, text in pairs)
+    fields = {field: text for field, text in reversed(pairs) if field}
+    return error_body(message or "Invalid input.", 400, "validation_error", fields=fields)
+
+
+def _refused_response(exc: errors.Refused) -> Response:
+    status = next(code for kind, code in _STATUSES.items() if isinstance(exc, kind))
+    if isinstance(exc, errors.Invalid):
+        return Response(_invalid_body(exc.errors), status=status)
+    return Response(error_body(exc.message, status, exc.code), status=status)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: the error envelope for every failure, 500 included."""
     from rest_framework.views import set_rollback  # rest_framework.views imports settings
@@ -64,6 +81,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, errors.Refused):
+        set_rollback()
+        return _refused_response(exc)
     if not isinstance(exc, exceptions.APIException):
         log.exception("api.unhandled_error", path=context["request"].path)
         set_rollback()
@@ -77,10 +97,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers["Retry-After"] = str(int(exc.wait))
 
     if isinstance(exc, exceptions.ValidationError):
-        pairs = _flatten(exc.detail)
-        message = "; ".join(f"{field}: {text}" if field else text for field, text in pairs)
-        fields = {field: text for field, text in reversed(pairs) if field}
-        body = error_body(message or "Invalid input.", 400, "validation_error", fields=fields)
+        body = _invalid_body(_flatten(exc.detail))
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code

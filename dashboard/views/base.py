@@ -1,14 +1,16 @@
-"""What every dashboard view shares: sign-in, error pages, the current team, form errors.
+"""What every dashboard view shares: sign-in, error pages, the current team, refusals.
 
-Reads go through the selectors (`site_for`, `team_for`), which raise the API's
-exceptions; `dashboard_view` turns those into pages. Writes go through the services,
-whose ValidationError and Conflict land on the form (`apply_errors`) or in a message.
+Reads go through the selectors (`site_for`, `deployment_for`, ...), which raise the
+domain's NotFound and PermissionDenied; `dashboard_view` turns those into pages. Writes
+go through the services, whose Invalid and Conflict land on the form or in a message
+(`showing_refusals`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -21,11 +23,12 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
 from accounts.models import Membership, Team
+from accounts.permissions import role_allows
 from accounts.selectors import team_for
 from core.api.errors import json_not_found
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied, Refused
 
 SESSION_TEAM = "dashboard_team_id"
 
@@ -43,11 +46,11 @@ def dashboard_view(view: View) -> View:
                 switch_team(request, request.GET["team"])
             return view(request, *args, **kwargs)
         except NotFound as exc:
-            return error_page(request, 404, "Not found", _text(exc))
+            return error_page(request, 404, "Not found", exc.message)
         except Http404:
             return error_page(request, 404, "Not found", "There is nothing here.")
         except PermissionDenied as exc:
-            return error_page(request, 403, "Not allowed", _text(exc))
+            return error_page(request, 403, "Not allowed", exc.message)
 
     return login_required(wrapper)
 
@@ -84,15 +87,19 @@ class Navigation:
     def role(self) -> str | None:
         return getattr(self.current, "role", None) if self.current else None
 
+    def allows(self, team: Team, action: str) -> bool:
+        """May take this team action on `team` (one of `teams`)."""
+        return self.superuser or role_allows(getattr(team, "role", None), action)
+
     @property
     def can_deploy(self) -> bool:
         """May create sites in the current team."""
-        return self.current is not None and (self.superuser or self.role in ("developer", "owner"))
+        return self.current is not None and self.allows(self.current, "deploy")
 
     @property
     def can_manage(self) -> bool:
         """May manage the current team's members."""
-        return self.current is not None and (self.superuser or self.role == "owner")
+        return self.current is not None and self.allows(self.current, "manage")
 
 
 def switch_team(request: HttpRequest, team_id: str) -> Team:
@@ -144,46 +151,44 @@ def posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-# -- errors from services ---------------------------------------------------------------
-
-
-def _text(exc: APIException) -> str:
-    return "; ".join(message for _field, message in _flatten(exc.detail))
-
-
-def _flatten(detail: Any, field: str = "") -> Iterable[tuple[str, str]]:
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            yield from _flatten(value, "" if key == "non_field_errors" else str(key))
-    elif isinstance(detail, list):
-        for item in detail:
-            yield from _flatten(item, field)
-    else:
-        yield field, str(detail)
+# -- refusals from services ------------------------------------------------------------
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def apply_errors(
-    form: forms.Form, exc: APIException, aliases: dict[str, str] | None = None
-) -> None:
-    """Put a service's error on the form: on the field it names (the API's camelCase
-    names map to the form's snake_case ones), else above the form."""
-    aliases = aliases or {}
-    for field, message in _flatten(exc.detail):
+def _refusal_text(exc: Refused) -> str:
+    """A refusal as one sentence for people (an Invalid's messages without field names)."""
+    if isinstance(exc, Invalid):
+        return "; ".join(text for _field, text in exc.errors)
+    return exc.message
+
+
+def _put_on_form(form: forms.Form, exc: Refused, aliases: dict[str, str]) -> None:
+    """On the field it names (the API's camelCase names map to the form's snake_case
+    ones), else above the form."""
+    errors = exc.errors if isinstance(exc, Invalid) else [("", exc.message)]
+    for field, message in errors:
         name = aliases.get(field, _snake(field))
         form.add_error(name if name in form.fields else None, message)
 
 
-def error_message(exc: APIException) -> str:
-    """A service's error as one sentence, for a message after a button's POST."""
-    return _text(exc)
-
-
-def flash_error(request: HttpRequest, exc: APIException) -> None:
-    messages.error(request, error_message(exc))
+@contextmanager
+def showing_refusals(
+    request: HttpRequest, form: forms.Form | None = None, aliases: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Around a service call and what its success leads to (its message, its redirect):
+    when the service refuses (Invalid, Conflict), put why on `form`, or in a message
+    without one, and carry on after the `with`, where the view answers the form again
+    or redirects back."""
+    try:
+        yield
+    except (Invalid, Conflict) as exc:
+        if form is None:
+            messages.error(request, _refusal_text(exc))
+        else:
+            _put_on_form(form, exc, aliases or {})
 
 
 def redirect_back(request: HttpRequest, default: str) -> HttpResponseRedirect:

@@ -4,47 +4,33 @@ and the buttons (activate, cancel, redeploy, delete), each one service call."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound, ValidationError
 
-from core.api.errors import Conflict
 from dashboard import ansi
 from dashboard.display import present
 from dashboard.forms import GitDeployForm, RedeployForm, UploadForm
 from dashboard.views.base import (
-    apply_errors,
     dashboard_view,
-    flash_error,
     redirect_back,
     remember_team,
     render_page,
+    showing_refusals,
 )
 from dashboard.views.sites import site_page
 from deployments import logs
 from deployments import services as deployment_services
 from deployments.errors import MESSAGES
 from deployments.models import Deployment, Status
+from deployments.selectors import deployment_for
 from sites.selectors import can, site_for
 
 # The page shows at most this much of the log (the end of it); the full log is a link.
 LOG_TAIL = 200_000
-
-
-def _deployment(request: HttpRequest, site_id: str, deployment_id: str, action: str) -> Deployment:
-    """The deployment, if the user may `action` its site (404 or 403 otherwise)."""
-    site = site_for(request.user, site_id, action)
-    deployment = site.deployments.select_related("created_by").filter(pk=deployment_id).first()
-    if deployment is None:
-        raise NotFound(f"Deployment '{deployment_id}' not found.")
-    deployment.site = site
-    return deployment
 
 
 def _page_of(deployment: Deployment) -> str:
@@ -53,7 +39,7 @@ def _page_of(deployment: Deployment) -> str:
 
 @dashboard_view
 def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
-    deployment = _deployment(request, site_id, deployment_id, "view")
+    deployment = deployment_for(request.user, site_id, deployment_id, "view")
     site = deployment.site
     remember_team(request, site.team_id)
     present([deployment], site)
@@ -87,45 +73,23 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     return render_page(request, "dashboard/deployment.html", context)
 
 
-def _create_and_open(
-    request: HttpRequest,
-    form: forms.Form,
-    create: Callable[[], Deployment],
-    done: str,
-    aliases: dict[str, str] | None = None,
-) -> HttpResponse | None:
-    """Run `create` (a service call reading the valid `form`) and open the new
-    deployment's page with `done` flashed; None when the form or the service refused
-    (the reasons are then on `form`)."""
-    if not form.is_valid():
-        return None
-    try:
-        deployment = create()
-    except (ValidationError, Conflict) as exc:
-        apply_errors(form, exc, aliases)
-        return None
-    messages.success(request, done)
-    return redirect(_page_of(deployment))
-
-
 @require_POST
 @dashboard_view
 def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
     """The upload box without a script: one multipart POST, then the deployment's page."""
     site = site_for(request.user, site_id, "change")
     form = UploadForm(request.POST, request.FILES)
-    opened = _create_and_open(
-        request,
-        form,
-        lambda: deployment_services.deployment_create_from_upload(
-            site=site,
-            archive=form.cleaned_data["code"],
-            activate=form.cleaned_data["activate"],
-            user=request.user,
-        ),
-        "Upload received; the build is queued.",
-    )
-    return opened or site_page(request, site, upload_form=form, status=400)
+    if form.is_valid():
+        with showing_refusals(request, form):
+            deployment = deployment_services.deployment_create_from_upload(
+                site=site,
+                archive=form.cleaned_data["code"],
+                activate=form.cleaned_data["activate"],
+                user=request.user,
+            )
+            messages.success(request, "Upload received; the build is queued.")
+            return redirect(_page_of(deployment))
+    return site_page(request, site, upload_form=form, status=400)
 
 
 @require_POST
@@ -134,33 +98,28 @@ def deployment_from_git(request: HttpRequest, site_id: str) -> HttpResponse:
     """The git form: a deployment of a branch, tag or commit, then its page."""
     site = site_for(request.user, site_id, "change")
     form = GitDeployForm(request.POST)
-    opened = _create_and_open(
-        request,
-        form,
-        lambda: deployment_services.deployment_create_from_vcs(
-            site=site,
-            repository=form.cleaned_data["repository"],
-            reference=form.cleaned_data["reference"],
-            reference_type=form.cleaned_data["reference_type"],
-            activate=form.cleaned_data["activate"],
-            user=request.user,
-        ),
-        "Deployment queued; the build fetches the repository.",
-        aliases={"type": "reference_type"},
-    )
-    return opened or site_page(request, site, git_form=form, status=400)
+    if form.is_valid():
+        with showing_refusals(request, form, aliases={"type": "reference_type"}):
+            deployment = deployment_services.deployment_create_from_vcs(
+                site=site,
+                repository=form.cleaned_data["repository"],
+                reference=form.cleaned_data["reference"],
+                reference_type=form.cleaned_data["reference_type"],
+                activate=form.cleaned_data["activate"],
+                user=request.user,
+            )
+            messages.success(request, "Deployment queued; the build fetches the repository.")
+            return redirect(_page_of(deployment))
+    return site_page(request, site, git_form=form, status=400)
 
 
 @require_POST
 @dashboard_view
 def deployment_activate(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
     """Serve this deployment on the site's domains: a rollback, or a roll forward."""
-    deployment = _deployment(request, site_id, deployment_id, "change")
-    try:
+    deployment = deployment_for(request.user, site_id, deployment_id, "change")
+    with showing_refusals(request):
         deployment_services.deployment_activate(deployment=deployment)
-    except Conflict as exc:
-        flash_error(request, exc)
-    else:
         messages.success(request, f"Deployment {deployment.id} is now live.")
     return redirect_back(request, _page_of(deployment))
 
@@ -168,12 +127,9 @@ def deployment_activate(request: HttpRequest, site_id: str, deployment_id: str) 
 @require_POST
 @dashboard_view
 def deployment_cancel(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
-    deployment = _deployment(request, site_id, deployment_id, "change")
-    try:
+    deployment = deployment_for(request.user, site_id, deployment_id, "change")
+    with showing_refusals(request):
         deployment_services.deployment_cancel(deployment=deployment)
-    except Conflict as exc:
-        flash_error(request, exc)
-    else:
         messages.success(request, f"Deployment {deployment.id} was canceled.")
     return redirect_back(request, _page_of(deployment))
 
@@ -182,31 +138,27 @@ def deployment_cancel(request: HttpRequest, site_id: str, deployment_id: str) ->
 @dashboard_view
 def deployment_redeploy(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
     """A new deployment from the same source; its page follows the build."""
-    deployment = _deployment(request, site_id, deployment_id, "change")
+    deployment = deployment_for(request.user, site_id, deployment_id, "change")
     form = RedeployForm(request.POST)
     use_cache = not (form.is_valid() and form.cleaned_data["clear_cache"])
     try:
-        new = deployment_services.deployment_redeploy(
-            deployment=deployment, use_cache=use_cache, user=request.user
-        )
-    except (ValidationError, Conflict) as exc:
-        flash_error(request, exc)
-        return redirect_back(request, _page_of(deployment))
+        with showing_refusals(request):
+            new = deployment_services.deployment_redeploy(
+                deployment=deployment, use_cache=use_cache, user=request.user
+            )
+            messages.success(request, f"Redeploying {deployment.id} as {new.id}.")
+            return redirect(_page_of(new))
     except FileNotFoundError:
         messages.error(request, "This deployment's source is no longer stored; upload it again.")
-        return redirect_back(request, _page_of(deployment))
-    messages.success(request, f"Redeploying {deployment.id} as {new.id}.")
-    return redirect(_page_of(new))
+    return redirect_back(request, _page_of(deployment))
 
 
 @require_POST
 @dashboard_view
 def deployment_delete(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
-    deployment = _deployment(request, site_id, deployment_id, "change")
-    try:
+    deployment = deployment_for(request.user, site_id, deployment_id, "change")
+    with showing_refusals(request):
         deployment_services.deployment_delete(deployment=deployment)
-    except Conflict as exc:
-        flash_error(request, exc)
-        return redirect(_page_of(deployment))
-    messages.success(request, f"Deployment {deployment.id} was deleted.")
-    return redirect("dashboard:site", site_id=site_id)
+        messages.success(request, f"Deployment {deployment.id} was deleted.")
+        return redirect("dashboard:site", site_id=site_id)
+    return redirect(_page_of(deployment))

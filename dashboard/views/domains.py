@@ -1,54 +1,23 @@
-"""A site's custom domains: add one, see the DNS records to create, verify, remove.
-
-The domain services (sites/domains.py: domain_create, domain_verify, domain_delete and
-domain_records) are imported defensively, so the rest of the dashboard works on a tree
-that does not have them.
-"""
+"""A site's custom domains: add one, see the DNS records to create, verify, remove."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound, ValidationError
 
-from core.api.errors import Conflict
 from dashboard.forms import DomainForm
 from dashboard.views.base import (
-    apply_errors,
     dashboard_view,
-    flash_error,
     posted,
     remember_team,
     render_page,
+    showing_refusals,
 )
-from sites.models import Site
-from sites.selectors import can, site_for
-
-try:
-    from sites import domains as domain_services
-except ImportError:  # not in this tree yet
-    domain_services = None
-
-
-def available() -> bool:
-    return domain_services is not None and hasattr(Site, "domains")
-
-
-def _records(domain: Any) -> list[dict[str, str]]:
-    """The DNS records the domain's owner must create (the same list the API shows)."""
-    records = getattr(domain_services, "domain_records", None)
-    return list(records(domain)) if records else []
-
-
-def _domain(site: Site, domain_id: str) -> Any:
-    domain = site.domains.filter(pk=domain_id).first()
-    if domain is None:
-        raise NotFound(f"Domain '{domain_id}' not found.")
-    return domain
+from sites import domains as domain_services
+from sites.models import DomainStatus
+from sites.selectors import can, domain_for, site_for
 
 
 @dashboard_view
@@ -58,25 +27,22 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
     site = site_for(request.user, site_id, action)
     remember_team(request, site.team_id)
     form = DomainForm(posted(request))
-    if request.method == "POST" and available() and form.is_valid():
-        try:
+    if request.method == "POST" and form.is_valid():
+        with showing_refusals(request, form):
             domain = domain_services.domain_create(site=site, domain=form.cleaned_data["domain"])
-        except (ValidationError, Conflict) as exc:
-            apply_errors(form, exc)
-        else:
             messages.success(
                 request, f"{domain.domain} added. Create its DNS records, then verify it."
             )
             return redirect("dashboard:domains", site_id=site.id)
-    domains = list(site.domains.all()) if available() else []
+    domains = list(site.domains.all())
     for domain in domains:
-        domain.records = _records(domain)
+        # The DNS records the domain's owner must create (the same list the API shows).
+        domain.records = domain_services.domain_records(domain)
     context = {
         "site": site,
         "tab": "domains",
         "domains": domains,
         "form": form,
-        "available": available(),
         "can_manage": action == "manage_domains" or can(request.user, site, "manage_domains"),
     }
     return render_page(
@@ -87,34 +53,22 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
 @require_POST
 @dashboard_view
 def domain_verify(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
-    site = site_for(request.user, site_id, "manage_domains")
-    if not available():
-        raise NotFound("Custom domains are not available on this server.")
-    domain = _domain(site, domain_id)
-    try:
+    domain = domain_for(request.user, site_id, domain_id, "manage_domains")
+    with showing_refusals(request):
         domain = domain_services.domain_verify(domain=domain)
-    except (ValidationError, Conflict) as exc:
-        flash_error(request, exc)
-    else:
-        if getattr(domain, "status", "") == "verified":
+        if domain.status == DomainStatus.VERIFIED:
             messages.success(request, f"{domain.domain} is verified and serves the site.")
         else:
-            detail = getattr(domain, "last_error", "") or "The DNS records are not there yet."
+            detail = domain.last_error or "The DNS records are not there yet."
             messages.error(request, f"{domain.domain} is not verified yet: {detail}")
-    return redirect("dashboard:domains", site_id=site.id)
+    return redirect("dashboard:domains", site_id=site_id)
 
 
 @require_POST
 @dashboard_view
 def domain_delete(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
-    site = site_for(request.user, site_id, "manage_domains")
-    if not available():
-        raise NotFound("Custom domains are not available on this server.")
-    domain = _domain(site, domain_id)
-    try:
+    domain = domain_for(request.user, site_id, domain_id, "manage_domains")
+    with showing_refusals(request):
         domain_services.domain_delete(domain=domain)
-    except (ValidationError, Conflict) as exc:
-        flash_error(request, exc)
-    else:
         messages.success(request, f"{domain.domain} removed; it no longer serves the site.")
-    return redirect("dashboard:domains", site_id=site.id)
+    return redirect("dashboard:domains", site_id=site_id)

@@ -11,12 +11,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts import services as account_services
 from accounts.models import Team
+from core.errors import NotFound
 from dashboard.forms import ApiKeyForm
-from dashboard.views.base import apply_errors, dashboard_view, posted, render_page
+from dashboard.views.base import dashboard_view, posted, render_page, showing_refusals
 
 
 @never_cache
@@ -29,7 +29,8 @@ def key_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         days = data["expires_in"]
-        try:
+        aliases = {"teamId": "team", "expiresAt": "expires_in"}
+        with showing_refusals(request, form, aliases):
             key, secret = account_services.api_key_create(
                 user=request.user,
                 name=data["name"],
@@ -37,9 +38,6 @@ def key_list(request: HttpRequest) -> HttpResponse:
                 team=next((t for t in teams if t.id == data["team"]), None),
                 read_only=data["read_only"],
             )
-        except ValidationError as exc:
-            apply_errors(form, exc, aliases={"teamId": "team", "expiresAt": "expires_in"})
-        else:
             created = {"key": key, "secret": secret}
             form = ApiKeyForm(teams=choices)
     context = {

@@ -10,21 +10,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import ValidationError
 
-from accounts.models import Role
 from accounts.selectors import team_for
-from core.api.errors import Conflict
 from dashboard.display import present, present_sites
 from dashboard.forms import GitDeployForm, SiteCreateForm, SiteSettingsForm, UploadForm
 from dashboard.views.base import (
-    apply_errors,
     dashboard_view,
-    flash_error,
     navigation,
     posted,
     remember_team,
     render_page,
+    showing_refusals,
 )
 from deployments.models import Deployment
 from sites import frameworks
@@ -67,21 +63,16 @@ def home(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 def site_create(request: HttpRequest) -> HttpResponse:
     nav = navigation(request)
-    teams = [
-        (t.id, t.name) for t in nav.teams if nav.superuser or t.role in (Role.DEVELOPER, Role.OWNER)
-    ]
+    teams = [(t.id, t.name) for t in nav.teams if nav.allows(t, "deploy")]
     current = nav.current.id if nav.current else None
     form = SiteCreateForm(posted(request), teams=teams, initial={"team": current})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         team = team_for(request.user, data["team"], "deploy")
-        try:
+        with showing_refusals(request, form, {"teamId": "team"}):
             site = site_services.site_create(
                 team=team, site_id=data["site_id"] or None, **form.site_fields()
             )
-        except ValidationError as exc:
-            apply_errors(form, exc, {"teamId": "team"})
-        else:
             messages.success(
                 request, f"Site “{site.name}” created. Upload its source to deploy it."
             )
@@ -135,12 +126,9 @@ def site_settings(request: HttpRequest, site_id: str) -> HttpResponse:
     form = SiteSettingsForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         changes = form.changes(site)
-        try:
+        with showing_refusals(request, form):
             if changes:
                 site = site_services.site_update(site=site, **changes)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
             messages.success(request, "Settings saved." if changes else "Nothing changed.")
             return redirect("dashboard:site-settings", site_id=site.id)
     context = {
@@ -164,10 +152,8 @@ def site_delete(request: HttpRequest, site_id: str) -> HttpResponse:
     if request.POST.get("confirm", "").strip() != site.id:
         messages.error(request, f"Type the site id “{site.id}” to confirm the deletion.")
         return redirect(reverse("dashboard:site-settings", args=[site.id]) + "#delete")
-    try:
+    with showing_refusals(request):
         site_services.site_delete(site=site)
-    except (ValidationError, Conflict) as exc:
-        flash_error(request, exc)
-        return redirect("dashboard:site-settings", site_id=site.id)
-    messages.success(request, f"Site “{site.name}” and its deployments were deleted.")
-    return redirect("dashboard:home")
+        messages.success(request, f"Site “{site.name}” and its deployments were deleted.")
+        return redirect("dashboard:home")
+    return redirect("dashboard:site-settings", site_id=site.id)

@@ -6,22 +6,20 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts import services as account_services
-from accounts.models import Membership, Team
-from accounts.selectors import team_for
-from core.api.errors import Conflict
+from accounts.models import Team
+from accounts.selectors import membership_for, team_for
+from core.errors import PermissionDenied
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
     SESSION_TEAM,
-    apply_errors,
     dashboard_view,
-    flash_error,
     navigation,
     posted,
     remember_team,
     render_page,
+    showing_refusals,
 )
 
 
@@ -33,26 +31,16 @@ def _can_manage(request: HttpRequest, team: Team) -> bool:
     return True
 
 
-def _membership(team: Team, membership_id: str) -> Membership:
-    membership = team.memberships.select_related("user").filter(pk=membership_id).first()
-    if membership is None:
-        raise NotFound(f"Member '{membership_id}' not found.")
-    return membership
-
-
 @dashboard_view
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
+        with showing_refusals(request, form):
             team = account_services.team_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
                 team_id=form.cleaned_data["team_id"] or None,
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
             request.session[SESSION_TEAM] = team.id
             messages.success(request, f"Team “{team.name}” created. Next, create a site.")
             return redirect("dashboard:home")
@@ -105,14 +93,12 @@ def team_rename(request: HttpRequest, team_id: str) -> HttpResponse:
 @dashboard_view
 def team_delete(request: HttpRequest, team_id: str) -> HttpResponse:
     team = team_for(request.user, team_id, "manage")
-    try:
+    with showing_refusals(request):
         account_services.team_delete(team=team)
-    except Conflict as exc:
-        flash_error(request, exc)
-        return redirect("dashboard:team", team_id=team.id)
-    request.session.pop(SESSION_TEAM, None)
-    messages.success(request, f"Team “{team.name}” was deleted.")
-    return redirect("dashboard:home")
+        request.session.pop(SESSION_TEAM, None)
+        messages.success(request, f"Team “{team.name}” was deleted.")
+        return redirect("dashboard:home")
+    return redirect("dashboard:team", team_id=team.id)
 
 
 @require_POST
@@ -125,13 +111,10 @@ def member_add(request: HttpRequest, team_id: str) -> HttpResponse:
         if user is None:
             form.add_error("identifier", "No user has that username or email address.")
         else:
-            try:
+            with showing_refusals(request, form):
                 account_services.membership_create(
                     team=team, user=user, role=form.cleaned_data["role"]
                 )
-            except (ValidationError, Conflict) as exc:
-                apply_errors(form, exc)
-            else:
                 messages.success(
                     request, f"{user.get_username()} joined as {form.cleaned_data['role']}."
                 )
@@ -142,38 +125,30 @@ def member_add(request: HttpRequest, team_id: str) -> HttpResponse:
 @require_POST
 @dashboard_view
 def member_update(request: HttpRequest, team_id: str, membership_id: str) -> HttpResponse:
-    team = team_for(request.user, team_id, "manage")
-    membership = _membership(team, membership_id)
+    membership = membership_for(request.user, team_id, membership_id, "manage")
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a role: viewer, developer or owner.")
     else:
-        try:
+        with showing_refusals(request):
             account_services.membership_update(
                 membership=membership, role=form.cleaned_data["role"]
             )
-        except (ValidationError, Conflict) as exc:
-            flash_error(request, exc)
-        else:
             messages.success(
                 request,
                 f"{membership.user.get_username()} is now {form.cleaned_data['role']}.",
             )
-    return redirect("dashboard:team", team_id=team.id)
+    return redirect("dashboard:team", team_id=membership.team_id)
 
 
 @require_POST
 @dashboard_view
 def member_delete(request: HttpRequest, team_id: str, membership_id: str) -> HttpResponse:
-    team = team_for(request.user, team_id, "manage")
-    membership = _membership(team, membership_id)
-    try:
+    membership = membership_for(request.user, team_id, membership_id, "manage")
+    with showing_refusals(request):
         account_services.membership_delete(membership=membership)
-    except Conflict as exc:
-        flash_error(request, exc)
-    else:
         messages.success(request, f"{membership.user.get_username()} was removed from the team.")
         if membership.user_id == request.user.pk:
             request.session.pop(SESSION_TEAM, None)
             return redirect("dashboard:home")
-    return redirect("dashboard:team", team_id=team.id)
+    return redirect("dashboard:team", team_id=membership.team_id)

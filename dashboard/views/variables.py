@@ -7,26 +7,17 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import NotFound, ValidationError
 
 from dashboard.forms import VariableForm
 from dashboard.views.base import (
-    apply_errors,
     dashboard_view,
     posted,
     remember_team,
     render_page,
+    showing_refusals,
 )
 from sites import services as site_services
-from sites.models import Site, Variable
-from sites.selectors import can, site_for
-
-
-def _variable(site: Site, variable_id: str) -> Variable:
-    variable = site.variables.filter(pk=variable_id).first()
-    if variable is None:
-        raise NotFound(f"Variable '{variable_id}' not found.")
-    return variable
+from sites.selectors import can, site_for, variable_for
 
 
 @dashboard_view
@@ -39,7 +30,7 @@ def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with showing_refusals(request, form):
                 variable = site_services.variable_create(
                     site=site,
                     key=data["key"],
@@ -47,9 +38,6 @@ def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
                     secret=data["secret"],
                     scope=data["scope"],
                 )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
                 messages.success(request, f"Variable {variable.key} added.")
                 return redirect("dashboard:variables", site_id=site.id)
         form.forget_secret_input()
@@ -67,19 +55,16 @@ def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
 
 @dashboard_view
 def variable_edit(request: HttpRequest, site_id: str, variable_id: str) -> HttpResponse:
-    site = site_for(request.user, site_id, "change")
+    variable = variable_for(request.user, site_id, variable_id, "change")
+    site = variable.site
     remember_team(request, site.team_id)
-    variable = _variable(site, variable_id)
     form = VariableForm(posted(request), variable=variable)
     if request.method == "POST":
         if form.is_valid():
             changes = form.changes()
-            try:
+            with showing_refusals(request, form):
                 if changes:
                     variable = site_services.variable_update(variable=variable, **changes)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
                 messages.success(request, f"Variable {variable.key} saved.")
                 return redirect("dashboard:variables", site_id=site.id)
         form.forget_secret_input()
@@ -92,8 +77,7 @@ def variable_edit(request: HttpRequest, site_id: str, variable_id: str) -> HttpR
 @require_POST
 @dashboard_view
 def variable_delete(request: HttpRequest, site_id: str, variable_id: str) -> HttpResponse:
-    site = site_for(request.user, site_id, "change")
-    variable = _variable(site, variable_id)
+    variable = variable_for(request.user, site_id, variable_id, "change")
     site_services.variable_delete(variable=variable)
     messages.success(request, f"Variable {variable.key} deleted.")
-    return redirect("dashboard:variables", site_id=site.id)
+    return redirect("dashboard:variables", site_id=variable.site_id)

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import Team
 from accounts.services import api_key_create
+from core.errors import Invalid
 
 
 class Command(BaseCommand):
@@ -53,6 +53,6 @@ class Command(BaseCommand):
                 team=scope,
                 read_only=read_only,
             )
-        except ValidationError as exc:
-            raise CommandError(str(exc.detail)) from exc
+        except Invalid as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(secret)
