@@ -1,8 +1,9 @@
 """Every write to deployments: create, move through the state machine, activate,
-cancel, redeploy, delete."""
+cancel, redeploy, delete; and to the chunked uploads that become them."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, BinaryIO
 
 import structlog
@@ -15,7 +16,14 @@ from core import events, readcache
 from core.errors import Conflict, Invalid
 from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
-from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
+from deployments.models import (
+    FINAL_STATUSES,
+    TRANSITIONS,
+    Deployment,
+    SourceType,
+    Status,
+    Upload,
+)
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites import crypto
 from sites.models import Site
@@ -295,3 +303,26 @@ def deployment_delete(*, deployment: Deployment) -> None:
         notify_serving_changed(site.id)
         transaction.on_commit(lambda: delete_prefix(prefix))
     log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)
+
+
+# -- chunked uploads (deployments/uploads.py checks the ranges and writes the bytes) ----
+
+
+def upload_open(
+    *, site: Site, user: AbstractBaseUser | None, total_size: int, activate: bool
+) -> Upload:
+    """A new chunked upload of `total_size` bytes, none of them received yet."""
+    return Upload.objects.create(site=site, user=user, total_size=total_size, activate=activate)
+
+
+def upload_received(*, upload: Upload, up_to: int) -> None:
+    """Record that the upload's bytes have arrived up to `up_to` (a retry may resend)."""
+    upload.received_size = max(upload.received_size, up_to)
+    upload.save(update_fields=["received_size", "updated_at"])
+
+
+def upload_discard(*, upload: Upload) -> None:
+    """Remove an upload's bytes and its row."""
+    if os.path.exists(upload.path):
+        os.unlink(upload.path)
+    upload.delete()

@@ -123,7 +123,7 @@ def receive_chunk(
                 raise Invalid({"X-Upload-Id": "A chunk after the first must name its upload."})
             _ensure_room_for_another(site)
             settings.SHIPWAY_UPLOAD_CHUNK_DIR.mkdir(parents=True, exist_ok=True)
-            upload = Upload.objects.create(
+            upload = services.upload_open(
                 site=site, user=user, total_size=content_range.total, activate=activate
             )
         if content_range.start > upload.received_size:
@@ -134,8 +134,7 @@ def receive_chunk(
                 }
             )
         _write_at(upload.path, content_range.start, chunk)
-        upload.received_size = max(upload.received_size, content_range.end + 1)
-        upload.save(update_fields=["received_size", "updated_at"])
+        services.upload_received(upload=upload, up_to=content_range.end + 1)
     log.info(
         "upload.chunk",
         site_id=site.id,
@@ -159,7 +158,7 @@ def _complete(upload: Upload, user: AbstractBaseUser | None) -> Deployment:
                 site=upload.site, archive=archive, activate=upload.activate, user=user
             )
     finally:
-        discard(upload)
+        services.upload_discard(upload=upload)
 
 
 def cancel(*, site: Site, upload_id: str) -> None:
@@ -168,22 +167,15 @@ def cancel(*, site: Site, upload_id: str) -> None:
         upload = Upload.objects.select_for_update().filter(site=site, pk=upload_id).first()
         if upload is None:
             raise NotFound(f"Upload '{upload_id}' not found (it may have expired).")
-        discard(upload)
+        services.upload_discard(upload=upload)
     log.info("upload.cancelled", site_id=site.id, upload_id=upload_id)
-
-
-def discard(upload: Upload) -> None:
-    """Remove an upload's bytes and its row."""
-    if os.path.exists(upload.path):
-        os.unlink(upload.path)
-    upload.delete()
 
 
 def discard_expired() -> int:
     """Remove uploads nobody has added to for a day."""
     expired = list(Upload.objects.filter(updated_at__lt=timezone.now() - UPLOAD_TTL))
     for upload in expired:
-        discard(upload)
+        services.upload_discard(upload=upload)
     return len(expired)
 
 
