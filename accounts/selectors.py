@@ -1,4 +1,4 @@
-"""Reads with a permission check for teams and memberships."""
+"""Reads: teams and memberships with a permission check, users, API keys."""
 
 import datetime
 from typing import Any
@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Q
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -35,6 +35,15 @@ def team_for(user: AbstractBaseUser | AnonymousUser, team_id: str, action: str =
     if role not in _ROLES_FOR[action]:
         raise PermissionDenied(f"Your role in team '{team_id}' does not allow this.")
     return team
+
+
+def find_user(identifier: str) -> AbstractBaseUser | None:
+    """The user with this username, or with this email address."""
+    return (
+        get_user_model()
+        .objects.filter(Q(username=identifier) | Q(email__iexact=identifier))
+        .first()
+    )
 
 
 def _fields(model: type, leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:

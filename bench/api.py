@@ -380,7 +380,7 @@ def profile(secret: str, repeat: int, call_profile: bool) -> None:
 
     from accounts.authentication import ApiKeyAuthentication
     from core import readcache
-    from sites.api import SiteSerializer
+    from sites.serializers import SiteSerializer
     from sites.models import Site
 
     no_cache = override_settings(SHIPWAY_READ_CACHE_URL="")

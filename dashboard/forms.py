@@ -10,7 +10,7 @@ from django import forms
 from accounts.models import Role
 from builds.runtimes import RUNTIMES
 from core.ids import client_id_validator, site_id_validator
-from sites.api import RESERVED_SITE_IDS
+from sites.serializers import RESERVED_SITE_IDS
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
     MAX_BUILD_TIMEOUT,

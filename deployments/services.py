@@ -17,17 +17,18 @@ from core.api.errors import Conflict
 from deployments import intake, logs, vcs
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
+from deployments.serializers import DeploymentSerializer
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites import crypto
 from sites.models import Site
-from sites.services import notify_serving_changed, site_payload
+from sites.services import site_payload
+from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
-    from deployments.api import DeploymentSerializer  # events carry the API's view
-
+    """The deployment as the API shows it, which is what its events carry."""
     return DeploymentSerializer(deployment).data
 
 

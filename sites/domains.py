@@ -34,7 +34,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from core.api.errors import Conflict
 from sites.hosts import HostKind, parse
 from sites.models import Domain, DomainStatus, Site
-from sites.services import notify_serving_changed
+from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from accounts import services as account_services
 from accounts.models import Membership, Team
-from accounts.selectors import team_for
+from accounts.selectors import find_user, team_for
 from core.api.errors import Conflict
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
@@ -121,7 +121,7 @@ def member_add(request: HttpRequest, team_id: str) -> HttpResponse:
     team = team_for(request.user, team_id, "manage")
     form = MemberAddForm(request.POST)
     if form.is_valid():
-        user = account_services.find_user(form.cleaned_data["identifier"].strip())
+        user = find_user(form.cleaned_data["identifier"].strip())
         if user is None:
             form.add_error("identifier", "No user has that username or email address.")
         else:
