@@ -12,22 +12,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import ApiKey, Membership, Role, Team, key_team_scope
+from accounts.models import ApiKey, Membership, Team, key_team_scope
 from accounts.selectors import team_for
+from accounts.serializers import (
+    AccountSerializer,
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    MembershipCreateSerializer,
+    MembershipSerializer,
+    TeamSerializer,
+)
 from accounts.viewsets import ApiViewSet
-from core.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from core.ids import client_id_validator
-
-MAX_KEY_DAYS = 3650  # expiresIn: at most ten years
-
-
-class AccountSerializer(serializers.Serializer):
-    id = serializers.CharField(source="pk", read_only=True)
-    username = serializers.CharField(read_only=True)
-    email = serializers.EmailField(read_only=True)
-    name = serializers.CharField(source="get_full_name", read_only=True)
-    staff = serializers.BooleanField(source="is_staff", read_only=True)
-    createdAt = serializers.DateTimeField(source="date_joined", read_only=True)
 
 
 class AccountView(APIView):
@@ -36,49 +32,6 @@ class AccountView(APIView):
     @extend_schema(responses=AccountSerializer)
     def get(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)
-
-
-class ApiKeySerializer(serializers.Serializer):
-    id = serializers.CharField(read_only=True)
-    name = StrictCharField(max_length=128)
-    prefix = serializers.CharField(read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
-    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
-    teamId = serializers.CharField(source="team_id", read_only=True, allow_null=True)
-    readOnly = serializers.BooleanField(source="read_only", read_only=True)
-
-
-class ApiKeyCreateSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=128)
-    expiresAt = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When the key stops working."
-    )
-    expiresIn = StrictIntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=MAX_KEY_DAYS,
-        help_text="Days from now until the key stops working (instead of expiresAt).",
-    )
-    teamId = StrictCharField(
-        required=False,
-        allow_null=True,
-        max_length=36,
-        help_text="The one team (of yours) whose sites and resources the key reaches.",
-    )
-    readOnly = StrictBooleanField(
-        required=False, default=False, help_text="The key may only read (GET, HEAD)."
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("expiresIn") is not None and attrs.get("expiresAt") is not None:
-            raise serializers.ValidationError({"expiresIn": "Give expiresIn or expiresAt."})
-        return attrs
-
-
-class ApiKeyCreatedSerializer(ApiKeySerializer):
-    secret = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
 
 
 class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet):
@@ -130,16 +83,6 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet)
         services.api_key_delete(key=instance)
 
 
-class TeamSerializer(serializers.Serializer):
-    id = serializers.CharField(read_only=True)
-    teamId = StrictCharField(
-        write_only=True, required=False, max_length=36, validators=[client_id_validator]
-    )
-    name = StrictCharField(max_length=128)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-
-
 class TeamViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -184,42 +127,6 @@ class TeamViewSet(
 
     def perform_destroy(self, instance: Team) -> None:
         services.team_delete(team=instance)
-
-
-ROLE_CHOICES = [role.value for role in Role]
-
-
-class MembershipSerializer(serializers.Serializer):
-    id = serializers.CharField(read_only=True)
-    teamId = serializers.CharField(source="team_id", read_only=True)
-    userId = serializers.CharField(source="user_id", read_only=True)
-    username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.CharField(source="user.email", read_only=True)
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=ROLE_CHOICES), min_length=1, max_length=1
-    )
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-
-    def to_representation(self, instance: Membership) -> dict[str, Any]:
-        instance.roles = [instance.role]
-        return super().to_representation(instance)
-
-
-class MembershipCreateSerializer(MembershipSerializer):
-    username = StrictCharField(required=False, max_length=150)
-    email = StrictCharField(required=False, max_length=254)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        identifier = attrs.get("username") or attrs.get("email")
-        if not identifier:
-            raise serializers.ValidationError({"username": "Give a username or an email."})
-        user = services.find_user(identifier)
-        if user is None:
-            field = "username" if attrs.get("username") else "email"
-            raise serializers.ValidationError({field: f"No user '{identifier}' exists."})
-        attrs["user"] = user
-        return attrs
 
 
 class MembershipViewSet(

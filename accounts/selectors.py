@@ -1,4 +1,4 @@
-"""Reads with a permission check for teams and memberships."""
+"""Reads: teams and memberships with a permission check, users, API keys."""
 
 import datetime
 from typing import Any
@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Q
 from django.http import HttpRequest
 
 from accounts.models import ApiKey, Membership, Team
@@ -41,6 +41,15 @@ def membership_for(
         raise NotFound(f"Membership '{membership_id}' not found.")
     membership.team = team  # the team just read: no second query for it
     return membership
+
+
+def find_user(identifier: str) -> AbstractBaseUser | None:
+    """The user with this username, or with this email address."""
+    return (
+        get_user_model()
+        .objects.filter(Q(username=identifier) | Q(email__iexact=identifier))
+        .first()
+    )
 
 
 def _fields(model: type, leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:

@@ -8,10 +8,8 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Membership, Role, Team
@@ -21,7 +19,6 @@ from core.errors import Conflict, Invalid, NotFound
 from core.ids import new_id
 
 log = structlog.get_logger(__name__)
-User = get_user_model()
 
 API_KEY_PREFIX = "sw_"
 
@@ -69,11 +66,6 @@ def team_delete(*, team: Team) -> None:
     team.delete()
     Group.objects.filter(pk__in=[g.pk for g in groups]).delete()
     log.info("team.deleted", team_id=team.pk)
-
-
-def find_user(identifier: str) -> AbstractBaseUser | None:
-    """The user with this username, or with this email address."""
-    return User.objects.filter(Q(username=identifier) | Q(email__iexact=identifier)).first()
 
 
 def _add_member(team: Team, user: AbstractBaseUser, role: str) -> Membership:

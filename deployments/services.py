@@ -24,17 +24,18 @@ from deployments.models import (
     Status,
     Upload,
 )
+from deployments.serializers import DeploymentSerializer
 from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites import crypto
 from sites.models import Site
-from sites.services import notify_serving_changed, site_payload
+from sites.services import site_payload
+from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
-    from deployments.api import DeploymentSerializer  # events carry the API's view
-
+    """The deployment as the API shows it, which is what its events carry."""
     return DeploymentSerializer(deployment).data
 
 

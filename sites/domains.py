@@ -33,7 +33,7 @@ from django.utils import timezone
 from core.errors import Conflict, Invalid, NotFound
 from sites.hosts import HostKind, parse
 from sites.models import Domain, DomainStatus, Site
-from sites.services import notify_serving_changed
+from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import filters, mixins, serializers, status
+from rest_framework import filters, mixins, status
 from rest_framework.decorators import (
     action,
     api_view,
@@ -18,64 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.viewsets import ApiViewSet
-from core.api.fields import StrictCharField, iso_datetime
 from sites import domains
-from sites.models import Domain, DomainStatus, Site
+from sites.models import Domain, Site
 from sites.selectors import site_for
-
-
-class DomainRecordSerializer(serializers.Serializer):
-    type = serializers.CharField(help_text="TXT, CNAME, A or AAAA.")
-    name = serializers.CharField()
-    value = serializers.CharField()
-
-
-class DomainSerializer(serializers.Serializer):
-    """A custom domain as the API shows it, with the DNS records that verify it."""
-
-    id = serializers.CharField(read_only=True)
-    siteId = serializers.CharField(source="site_id", read_only=True)
-    domain = serializers.CharField(read_only=True, help_text="Lowercase ASCII (IDNA) form.")
-    status = serializers.ChoiceField(choices=DomainStatus.choices, read_only=True)
-    verified = serializers.BooleanField(read_only=True)
-    verifiedAt = serializers.DateTimeField(source="verified_at", read_only=True, allow_null=True)
-    lastCheckedAt = serializers.DateTimeField(
-        source="last_checked_at", read_only=True, allow_null=True
-    )
-    lastError = serializers.CharField(
-        source="last_error",
-        read_only=True,
-        allow_null=True,
-        help_text="Why the last check failed (null when it passed or none ran).",
-    )
-    records = DomainRecordSerializer(
-        many=True,
-        read_only=True,
-        help_text="Add the TXT record, and the CNAME or the A/AAAA records, then verify.",
-    )
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-
-    def to_representation(self, domain: Domain) -> dict[str, Any]:
-        return {
-            "id": domain.id,
-            "siteId": domain.site_id,
-            "domain": domain.domain,
-            "status": domain.status,
-            "verified": domain.verified,
-            "verifiedAt": iso_datetime(domain.verified_at),
-            "lastCheckedAt": iso_datetime(domain.last_checked_at),
-            "lastError": domain.last_error or None,
-            "records": domains.domain_records(domain),
-            "createdAt": iso_datetime(domain.created_at),
-            "updatedAt": iso_datetime(domain.updated_at),
-        }
-
-
-class DomainCreateSerializer(serializers.Serializer):
-    domain = StrictCharField(
-        max_length=1024, help_text="e.g. www.example.com (Unicode names are stored in IDNA)."
-    )
+from sites.serializers import DomainCreateSerializer, DomainSerializer
 
 
 class DomainViewSet(

@@ -18,7 +18,8 @@ from core.validation import validate
 from deployments.storage import delete_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable
-from sites.signals import site_serving_changed
+from sites.serializers import SiteSerializer
+from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
@@ -60,14 +61,8 @@ def _apply_framework_defaults(site: Site, given: set[str]) -> None:
             setattr(site, name, getattr(adapter, name))
 
 
-def notify_serving_changed(site_id: str) -> None:
-    """After commit, tell the edges that what the site serves may have changed."""
-    transaction.on_commit(lambda: site_serving_changed.send(sender=Site, site_id=site_id))
-
-
 def site_payload(site: Site) -> dict[str, Any]:
-    from sites.api import SiteSerializer  # the event carries the site as the API shows it
-
+    """The site as the API shows it, which is what its events carry."""
     return SiteSerializer(site).data
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.models import Team
-from accounts.selectors import membership_for, team_for
+from accounts.selectors import find_user, membership_for, team_for
 from core.errors import PermissionDenied
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
@@ -107,7 +107,7 @@ def member_add(request: HttpRequest, team_id: str) -> HttpResponse:
     team = team_for(request.user, team_id, "manage")
     form = MemberAddForm(request.POST)
     if form.is_valid():
-        user = account_services.find_user(form.cleaned_data["identifier"].strip())
+        user = find_user(form.cleaned_data["identifier"].strip())
         if user is None:
             form.add_error("identifier", "No user has that username or email address.")
         else:

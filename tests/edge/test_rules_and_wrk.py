@@ -87,7 +87,7 @@ def test_verified_custom_domain_serves_the_active_deployment(edge, static_site):
     )
     from django.db import transaction
 
-    from sites.services import notify_serving_changed
+    from sites.signals import notify_serving_changed
 
     with transaction.atomic():
         notify_serving_changed(site.id)

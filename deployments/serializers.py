@@ -1,0 +1,63 @@
+"""The API's serializers for deployments and the requests that make or change them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from core.api.fields import StrictBooleanField, StrictCharField
+from deployments.models import Deployment, Status
+
+
+class DeploymentSerializer(serializers.Serializer):
+    """A deployment as the API shows it (docs/api.md, "Deployments")."""
+
+    id = serializers.CharField(read_only=True)
+    siteId = serializers.CharField(source="site_id", read_only=True)
+    status = serializers.CharField(read_only=True)
+    sourceType = serializers.CharField(source="source_type", read_only=True)
+    sourceSize = serializers.IntegerField(source="source_size", read_only=True)
+    outputSize = serializers.IntegerField(source="output_size", read_only=True)
+    framework = serializers.CharField(read_only=True)
+    buildRuntime = serializers.CharField(source="build_runtime", read_only=True)
+    buildStartedAt = serializers.DateTimeField(source="build_started_at", read_only=True)
+    buildEndedAt = serializers.DateTimeField(source="build_ended_at", read_only=True)
+    buildDuration = serializers.FloatField(source="build_duration", read_only=True)
+    activate = serializers.BooleanField(read_only=True)
+    active = serializers.SerializerMethodField()
+    url = serializers.CharField(read_only=True)
+    errorCode = serializers.SerializerMethodField()
+    logSize = serializers.IntegerField(source="log_size", read_only=True)
+    # Stored without credentials (deployments.services keeps them apart, encrypted).
+    repository = serializers.CharField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    commitHash = serializers.CharField(source="commit_hash", read_only=True)
+    commitMessage = serializers.CharField(source="commit_message", read_only=True)
+    referenceType = serializers.CharField(source="reference_type", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def get_active(self, deployment: Deployment) -> bool:
+        return deployment.site.deployment_id == deployment.id
+
+    def get_errorCode(self, deployment: Deployment) -> str | None:
+        return deployment.error_code or None
+
+
+class UploadSerializer(serializers.Serializer):
+    code = serializers.FileField(help_text="The source: a .tar.gz, .tgz or .zip archive.")
+    activate = StrictBooleanField(required=False, default=True)
+
+
+class VcsSerializer(serializers.Serializer):
+    repository = StrictCharField(max_length=1024)
+    reference = StrictCharField(max_length=255)
+    type = serializers.ChoiceField(choices=["branch", "commit", "tag"])
+    activate = StrictBooleanField(required=False, default=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[Status.CANCELED.value])
+
+
+class RedeploySerializer(serializers.Serializer):
+    cache = StrictBooleanField(required=False, default=True)
