@@ -5,15 +5,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, mixins, serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import ApiKey, Membership, Team, key_team_scope
-from accounts.selectors import team_for
+from accounts.selectors import membership_for, team_for
 from accounts.serializers import (
     AccountSerializer,
     ApiKeyCreatedSerializer,
@@ -23,7 +23,7 @@ from accounts.serializers import (
     MembershipSerializer,
     TeamSerializer,
 )
-from accounts.viewsets import ApiViewSet
+from accounts.viewsets import ApiViewSet, EditableCollectionViewSet
 
 
 class AccountView(APIView):
@@ -83,22 +83,13 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet)
         services.api_key_delete(key=instance)
 
 
-class TeamViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class TeamViewSet(EditableCollectionViewSet):
     """Teams the caller belongs to; the creator of a team becomes its owner."""
 
     envelope_key = "teams"
     serializer_class = TeamSerializer
     lookup_url_kwarg = "team_id"
-    filter_backends = [filters.SearchFilter]
     search_fields = ["name", "id"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Team]:
         return Team.objects.for_user(self.request.user)
@@ -129,22 +120,13 @@ class TeamViewSet(
         services.team_delete(team=instance)
 
 
-class MembershipViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class MembershipViewSet(EditableCollectionViewSet):
     """A team's members; any member reads them, owners change them."""
 
     envelope_key = "memberships"
     serializer_class = MembershipSerializer
     lookup_url_kwarg = "membership_id"
-    filter_backends = [filters.SearchFilter]
     search_fields = ["user__username", "user__email"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def team(self, action: str) -> Team:
         return team_for(self.request.user, self.kwargs["team_id"], action)
@@ -154,14 +136,9 @@ class MembershipViewSet(
 
     def get_object(self) -> Membership:
         action = "view" if self.action == "retrieve" else "manage"
-        team = self.team(action)
-        membership = team.memberships.select_related("user", "team").filter(
-            pk=self.kwargs["membership_id"]
+        return membership_for(
+            self.request.user, self.kwargs["team_id"], self.kwargs["membership_id"], action
         )
-        found = membership.first()
-        if found is None:
-            raise NotFound(f"Membership '{self.kwargs['membership_id']}' not found.")
-        return found
 
     @extend_schema(request=MembershipCreateSerializer, responses={201: MembershipSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, filters, mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -46,6 +46,25 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     envelope_key = "items"
     lookup_value_regex = "[^/]+"
+
+
+# The API's collections: listed (searched with `?search=` over `search_fields`), added
+# to, read and deleted from; PATCH is their only way to change (no PUT). Comments, not
+# docstrings: the OpenAPI schema would take a docstring as each subclass's description.
+class CollectionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    ApiViewSet,
+):
+    filter_backends = [filters.SearchFilter]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+# A collection whose items change with PATCH.
+class EditableCollectionViewSet(mixins.UpdateModelMixin, CollectionViewSet):
+    pass
 
 
 class ReadCachedListMixin:

@@ -26,6 +26,7 @@ from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
 from deployments import services, uploads
 from deployments.models import Deployment, Upload
+from deployments.selectors import deployment_for
 from deployments.serializers import (
     DeploymentSerializer,
     RedeploySerializer,
@@ -68,12 +69,12 @@ class DeploymentViewSet(
 
     def get_object(self) -> Deployment:
         read_only = self.action in ("retrieve", "download", "logs")
-        site = self.site("view" if read_only else "change")
-        deployment = site.deployments.filter(pk=self.kwargs["deployment_id"]).first()
-        if deployment is None:
-            raise NotFound(f"Deployment '{self.kwargs['deployment_id']}' not found.")
-        deployment.site = site
-        return deployment
+        return deployment_for(
+            self.request.user,
+            self.kwargs["site_id"],
+            self.kwargs["deployment_id"],
+            "view" if read_only else "change",
+        )
 
     @extend_schema(
         request={"multipart/form-data": UploadSerializer}, responses={202: DeploymentSerializer}

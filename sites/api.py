@@ -4,18 +4,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import team_for
-from accounts.viewsets import ApiViewSet, ReadCachedListMixin
+from accounts.viewsets import EditableCollectionViewSet, ReadCachedListMixin
 from sites import frameworks, services, specifications
 from sites.models import Site, Variable
-from sites.selectors import site_for
+from sites.selectors import site_for, variable_for
 from sites.serializers import (
     SiteCreateSerializer,
     SiteSerializer,
@@ -24,23 +23,13 @@ from sites.serializers import (
 )
 
 
-class SiteViewSet(
-    ReadCachedListMixin,  # before ListModelMixin, whose list it wraps
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class SiteViewSet(ReadCachedListMixin, EditableCollectionViewSet):  # wraps the list
     """Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can."""
 
     envelope_key = "sites"
     lookup_url_kwarg = "site_id"
-    filter_backends = [filters.SearchFilter]
     search_fields = ["name", "id"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Site]:
         return Site.objects.for_user(self.request.user, "view")
@@ -97,20 +86,11 @@ def specification_catalog(request: Request) -> Response:
     return Response({"total": len(items), "specifications": items})
 
 
-class VariableViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class VariableViewSet(EditableCollectionViewSet):
     envelope_key = "variables"
     serializer_class = VariableSerializer
     lookup_url_kwarg = "variable_id"
-    filter_backends = [filters.SearchFilter]
     search_fields = ["key"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def site(self, action: str = "view") -> Site:
         return site_for(self.request.user, self.kwargs["site_id"], action)
@@ -120,11 +100,9 @@ class VariableViewSet(
 
     def get_object(self) -> Variable:
         action = "view" if self.action == "retrieve" else "change"
-        site = self.site(action)
-        variable = site.variables.filter(pk=self.kwargs["variable_id"]).first()
-        if variable is None:
-            raise NotFound(f"Variable '{self.kwargs['variable_id']}' not found.")
-        return variable
+        return variable_for(
+            self.request.user, self.kwargs["site_id"], self.kwargs["variable_id"], action
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         site = self.site("change")

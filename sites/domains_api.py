@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import filters, mixins, status
+from rest_framework import status
 from rest_framework.decorators import (
     action,
     api_view,
@@ -17,28 +17,20 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.viewsets import ApiViewSet
+from accounts.viewsets import CollectionViewSet
 from sites import domains
 from sites.models import Domain, Site
-from sites.selectors import site_for
+from sites.selectors import domain_for, site_for
 from sites.serializers import DomainCreateSerializer, DomainSerializer
 
 
-class DomainViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    ApiViewSet,
-):
+class DomainViewSet(CollectionViewSet):
     """A site's custom domains: members read them; owners add, verify and remove them."""
 
     envelope_key = "domains"
     serializer_class = DomainSerializer
     lookup_url_kwarg = "domain_id"
-    filter_backends = [filters.SearchFilter]
     search_fields = ["domain"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def site(self, action: str = "view") -> Site:
         return site_for(self.request.user, self.kwargs["site_id"], action)
@@ -47,11 +39,10 @@ class DomainViewSet(
         return self.site().domains.all()
 
     def get_object(self) -> Domain:
-        site = self.site("view" if self.action == "retrieve" else "manage_domains")
-        domain = site.domains.filter(pk=self.kwargs["domain_id"]).first()
-        if domain is None:
-            raise NotFound(f"Domain '{self.kwargs['domain_id']}' not found.")
-        return domain
+        action = "view" if self.action == "retrieve" else "manage_domains"
+        return domain_for(
+            self.request.user, self.kwargs["site_id"], self.kwargs["domain_id"], action
+        )
 
     @extend_schema(request=DomainCreateSerializer, responses={201: DomainSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
