@@ -44,7 +44,20 @@ def _text(label: str, *, required: bool = False, max_length: int = 1024, **kw: A
     return forms.CharField(label=label, required=required, max_length=max_length, **kw)
 
 
-class SiteCreateForm(forms.Form):
+class _BuildFields(forms.Form):
+    """Where the project is and how it builds: the same fields on create and settings."""
+
+    root_directory = _text(
+        "Root directory", max_length=256, help_text="Where the project is inside the archive."
+    )
+    install_command = _text("Install command", help_text=COMMAND_HELP["install_command"])
+    build_command = _text("Build command", help_text=COMMAND_HELP["build_command"])
+    output_directory = _text(
+        "Output directory", max_length=256, help_text=COMMAND_HELP["output_directory"]
+    )
+
+
+class SiteCreateForm(_BuildFields):
     team = forms.ChoiceField(label="Team")
     name = _text("Name", required=True, max_length=128)
     site_id = _text(
@@ -59,14 +72,6 @@ class SiteCreateForm(forms.Form):
         label="Adapter",
         choices=[("", "The framework's default"), *Adapter.choices],
         required=False,
-    )
-    root_directory = _text(
-        "Root directory", max_length=256, help_text="Where the project is inside the archive."
-    )
-    install_command = _text("Install command", help_text=COMMAND_HELP["install_command"])
-    build_command = _text("Build command", help_text=COMMAND_HELP["build_command"])
-    output_directory = _text(
-        "Output directory", max_length=256, help_text=COMMAND_HELP["output_directory"]
     )
     # Set by the page's script once it has filled the commands from the framework: then a
     # blank field means "no command", not "the framework's default".
@@ -95,19 +100,11 @@ class SiteCreateForm(forms.Form):
         return fields
 
 
-class SiteSettingsForm(forms.Form):
+class SiteSettingsForm(_BuildFields):
     name = _text("Name", required=True, max_length=128)
     framework = forms.ChoiceField(label="Framework", choices=FRAMEWORK_CHOICES)
     adapter = forms.ChoiceField(label="Adapter", choices=Adapter.choices)
     build_runtime = forms.ChoiceField(label="Build runtime", choices=RUNTIME_CHOICES)
-    root_directory = _text(
-        "Root directory", max_length=256, help_text="Where the project is inside the archive."
-    )
-    install_command = _text("Install command", help_text=COMMAND_HELP["install_command"])
-    build_command = _text("Build command", help_text=COMMAND_HELP["build_command"])
-    output_directory = _text(
-        "Output directory", max_length=256, help_text=COMMAND_HELP["output_directory"]
-    )
     fallback_file = _text(
         "Fallback file",
         max_length=256,

@@ -4,7 +4,9 @@ and the buttons (activate, cancel, redeploy, delete), each one service call."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -73,23 +75,58 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     return render_page(request, "dashboard/deployment.html", context)
 
 
+def _create_and_open(
+    request: HttpRequest,
+    form: forms.Form,
+    create: Callable[[], Deployment],
+    done: str,
+    aliases: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """Run `create` (a service call reading the valid `form`) and open the new
+    deployment's page with `done` flashed; None when the form or the service refused
+    (the reasons are then on `form`)."""
+    if form.is_valid():
+        with showing_refusals(request, form, aliases):
+            deployment = create()
+            messages.success(request, done)
+            return redirect(_page_of(deployment))
+    return None
+
+
+def _button(
+    request: HttpRequest,
+    site_id: str,
+    deployment_id: str,
+    press: Callable[[Deployment], object],
+    done: str,
+) -> HttpResponse:
+    """A deployment's button: `press` (one service call), `done` flashed (with `{id}`)
+    or the refusal instead, then back to the page the button was on."""
+    deployment = deployment_for(request.user, site_id, deployment_id, "change")
+    with showing_refusals(request):
+        press(deployment)
+        messages.success(request, done.format(id=deployment.id))
+    return redirect_back(request, _page_of(deployment))
+
+
 @require_POST
 @dashboard_view
 def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
     """The upload box without a script: one multipart POST, then the deployment's page."""
     site = site_for(request.user, site_id, "change")
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        with showing_refusals(request, form):
-            deployment = deployment_services.deployment_create_from_upload(
-                site=site,
-                archive=form.cleaned_data["code"],
-                activate=form.cleaned_data["activate"],
-                user=request.user,
-            )
-            messages.success(request, "Upload received; the build is queued.")
-            return redirect(_page_of(deployment))
-    return site_page(request, site, upload_form=form, status=400)
+    opened = _create_and_open(
+        request,
+        form,
+        lambda: deployment_services.deployment_create_from_upload(
+            site=site,
+            archive=form.cleaned_data["code"],
+            activate=form.cleaned_data["activate"],
+            user=request.user,
+        ),
+        "Upload received; the build is queued.",
+    )
+    return opened or site_page(request, site, upload_form=form, status=400)
 
 
 @require_POST
@@ -98,40 +135,46 @@ def deployment_from_git(request: HttpRequest, site_id: str) -> HttpResponse:
     """The git form: a deployment of a branch, tag or commit, then its page."""
     site = site_for(request.user, site_id, "change")
     form = GitDeployForm(request.POST)
-    if form.is_valid():
-        with showing_refusals(request, form, aliases={"type": "reference_type"}):
-            deployment = deployment_services.deployment_create_from_vcs(
-                site=site,
-                repository=form.cleaned_data["repository"],
-                reference=form.cleaned_data["reference"],
-                reference_type=form.cleaned_data["reference_type"],
-                activate=form.cleaned_data["activate"],
-                user=request.user,
-            )
-            messages.success(request, "Deployment queued; the build fetches the repository.")
-            return redirect(_page_of(deployment))
-    return site_page(request, site, git_form=form, status=400)
+    opened = _create_and_open(
+        request,
+        form,
+        lambda: deployment_services.deployment_create_from_vcs(
+            site=site,
+            repository=form.cleaned_data["repository"],
+            reference=form.cleaned_data["reference"],
+            reference_type=form.cleaned_data["reference_type"],
+            activate=form.cleaned_data["activate"],
+            user=request.user,
+        ),
+        "Deployment queued; the build fetches the repository.",
+        aliases={"type": "reference_type"},
+    )
+    return opened or site_page(request, site, git_form=form, status=400)
 
 
 @require_POST
 @dashboard_view
 def deployment_activate(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
     """Serve this deployment on the site's domains: a rollback, or a roll forward."""
-    deployment = deployment_for(request.user, site_id, deployment_id, "change")
-    with showing_refusals(request):
-        deployment_services.deployment_activate(deployment=deployment)
-        messages.success(request, f"Deployment {deployment.id} is now live.")
-    return redirect_back(request, _page_of(deployment))
+    return _button(
+        request,
+        site_id,
+        deployment_id,
+        lambda deployment: deployment_services.deployment_activate(deployment=deployment),
+        "Deployment {id} is now live.",
+    )
 
 
 @require_POST
 @dashboard_view
 def deployment_cancel(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
-    deployment = deployment_for(request.user, site_id, deployment_id, "change")
-    with showing_refusals(request):
-        deployment_services.deployment_cancel(deployment=deployment)
-        messages.success(request, f"Deployment {deployment.id} was canceled.")
-    return redirect_back(request, _page_of(deployment))
+    return _button(
+        request,
+        site_id,
+        deployment_id,
+        lambda deployment: deployment_services.deployment_cancel(deployment=deployment),
+        "Deployment {id} was canceled.",
+    )
 
 
 @require_POST
