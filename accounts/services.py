@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +21,9 @@ from accounts.signals import user_access_changed
 from core import events
 from core.api.errors import Conflict
 from core.ids import new_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser  # `User` is the class, below
 
 log = structlog.get_logger(__name__)
 User = get_user_model()
@@ -33,7 +37,7 @@ def hash_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def team_create(*, user: AbstractBaseUser, name: str, team_id: str | None = None) -> Team:
+def team_create(*, user: AuthUser, name: str, team_id: str | None = None) -> Team:
     """Create a team with its three role groups; `user` becomes its owner."""
     team_id = team_id or new_id()
     if Team.objects.filter(pk=team_id).exists():
@@ -72,19 +76,19 @@ def team_delete(*, team: Team) -> None:
     log.info("team.deleted", team_id=team.pk)
 
 
-def find_user(identifier: str) -> AbstractBaseUser | None:
+def find_user(identifier: str) -> AuthUser | None:
     """The user with this username, or with this email address."""
     return User.objects.filter(Q(username=identifier) | Q(email__iexact=identifier)).first()
 
 
-def _add_member(team: Team, user: AbstractBaseUser, role: str) -> Membership:
+def _add_member(team: Team, user: AuthUser, role: str) -> Membership:
     membership = Membership.objects.create(team=team, user=user, role=role)
     user.groups.add(team.group_for(role))
     return membership
 
 
 @transaction.atomic
-def membership_create(*, team: Team, user: AbstractBaseUser, role: str) -> Membership:
+def membership_create(*, team: Team, user: AuthUser, role: str) -> Membership:
     """Add a user to a team with one role."""
     if Membership.objects.filter(team=team, user=user).exists():
         raise Conflict(f"'{user.get_username()}' is already a member of this team.")
@@ -161,7 +165,7 @@ def membership_delete(*, membership: Membership) -> None:
 
 def api_key_create(
     *,
-    user: AbstractBaseUser,
+    user: AuthUser,
     name: str,
     expires_in: timedelta | None = None,
     expires_at: datetime | None = None,

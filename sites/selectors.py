@@ -1,12 +1,12 @@
 """Reads with a permission check: the one way views, consumers and downloads find a site."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from sites.models import Site
 
 
-def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str = "view") -> Site:
+def site_for(user: User | AnonymousUser, site_id: str, action: str = "view") -> Site:
     """The site `user` may `action`; 404 when they may not even see it, 403 when they may
     see it but not `action` it."""
     site = Site.objects.for_user(user, "view").filter(pk=site_id).first()
@@ -17,5 +17,5 @@ def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str =
     return site
 
 
-def can(user: AbstractBaseUser | AnonymousUser, site: Site, action: str) -> bool:
+def can(user: User | AnonymousUser, site: Site, action: str) -> bool:
     return Site.objects.for_user(user, action).filter(pk=site.pk).exists()

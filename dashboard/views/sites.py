@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -36,7 +36,7 @@ SITES_PER_PAGE = 50
 DEPLOYMENTS_PER_PAGE = 20
 
 
-def site_list(user: AbstractBaseUser, team_id: str) -> QuerySet[Site]:
+def site_list(user: User, team_id: str) -> QuerySet[Site]:
     """The team's sites the user may read, newest first, each with its active deployment
     and its latest deployment's id and status: one query however many sites."""
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at", "-id")
