@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
@@ -32,6 +34,9 @@ from sites import services as site_services
 from sites.models import Site
 from sites.selectors import can, site_for
 
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
+
 SITES_PER_PAGE = 50
 DEPLOYMENTS_PER_PAGE = 20
 
@@ -52,7 +57,7 @@ def site_list(user: User, team_id: str) -> QuerySet[Site]:
 
 
 @dashboard_view
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The current team's sites; for a new user, what to do first."""
     nav = navigation(request)
     page = None
