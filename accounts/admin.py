@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from accounts.models import ApiKey, Membership, Team
 
@@ -10,7 +11,7 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["user", "role", "created_at"]
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
         return False  # membership changes go through accounts.services (groups follow roles)
 
 
@@ -25,7 +26,7 @@ class TeamAdmin(admin.ModelAdmin):
     def member_count(self, team: Team) -> int:
         return team.memberships.count()
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # teams are made by accounts.services.team_create (groups, owner)
 
 
@@ -37,7 +38,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["team", "user"]
     readonly_fields = ["id", "team", "user", "role", "created_at", "updated_at"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -54,5 +55,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "id", "user", "prefix", "secret_hash", "team", "created_at", "last_used_at"
     ]  # fmt: skip
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret is shown once: create keys with the API or `createapikey`

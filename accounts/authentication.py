@@ -1,6 +1,6 @@
 """`Authorization: Bearer <key>` for the REST API and the realtime handshake."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,12 +12,17 @@ from accounts import selectors, services
 from accounts.models import ApiKey, limit_to_team
 from accounts.throttles import ApiKeyFailureThrottle
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from drf_spectacular.openapi import AutoSchema
+
 
 def bearer_secret_hash(request: HttpRequest | Request) -> str | None:
     """The hash of the `Authorization: Bearer` secret, None without a Bearer header.
 
     Raises AuthenticationFailed for a Bearer header that is malformed."""
-    header = authentication.get_authorization_header(request).decode("latin-1")
+    # It reads only request.META, which a Django request has too (the stubs want DRF's).
+    header = authentication.get_authorization_header(cast(Request, request)).decode("latin-1")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
@@ -47,7 +52,7 @@ def request_api_key(request: HttpRequest | Request) -> ApiKey | None:
     Raises Throttled while the client's address has failed too often (no look-up is made
     then, whatever the key), and AuthenticationFailed for a bad key, which counts as one
     failure of that address (accounts/throttles.py)."""
-    scheme = authentication.get_authorization_header(request).split(b" ", 1)[0]
+    scheme = authentication.get_authorization_header(cast(Request, request)).split(b" ", 1)[0]
     if scheme.lower() != b"bearer":
         return None
     throttle = ApiKeyFailureThrottle()
@@ -82,7 +87,7 @@ def api_key_user(authorization: str, address: str = "") -> tuple[Any, str]:
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+    def authenticate(self, request: Request) -> tuple["User", ApiKey] | None:
         key = request_api_key(request)
         if key is None:
             return None
@@ -113,5 +118,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: "AutoSchema") -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "An API key."}

@@ -11,7 +11,7 @@ from django.db import models
 from core.ids import client_id_validator, new_id
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class Role(models.TextChoices):
@@ -20,7 +20,7 @@ class Role(models.TextChoices):
     OWNER = "owner", "Owner"
 
 
-def key_team_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def key_team_scope(user: User | AnonymousUser) -> str | None:
     """The one team the API key (or realtime token) this user object came with is
     limited to; None when it is not limited.
 
@@ -31,13 +31,13 @@ def key_team_scope(user: AbstractBaseUser | AnonymousUser) -> str | None:
     return getattr(user, "_key_team_scope", None)
 
 
-def limit_to_team(user: AbstractBaseUser, team_id: str | None) -> None:
+def limit_to_team(user: User, team_id: str | None) -> None:
     """Mark this user object (of this request only) as limited to one team."""
-    user._key_team_scope = team_id  # type: ignore[attr-defined]
+    user._key_team_scope = team_id  # type: ignore[attr-defined]  # this object's own mark
 
 
 class TeamQuerySet(models.QuerySet["Team"]):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
+    def for_user(self, user: User | AnonymousUser) -> TeamQuerySet:
         """Teams the user belongs to (every team for a superuser, none when anonymous),
         within the scope of the API key they came with."""
         if not user.is_authenticated:

@@ -5,11 +5,15 @@ docs/api.md, Permissions: a viewer reads; a developer also deploys, activates, e
 variables and settings; an owner also deletes sites, manages members and domains.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Permission
-from django.db.models import Model
 
 from accounts.models import Role, Team
 from core import readcache
+
+if TYPE_CHECKING:
+    from sites.models import Site  # sites.models imports this module
 
 VIEW = "view_site"
 CHANGE = "change_site"
@@ -39,7 +43,7 @@ def role_allows(role: str | None, team_action: str) -> bool:
     return role is not None and team_action in ROLE_TEAM_ACTIONS.get(role, ())
 
 
-def grant_site_to_team(site: Model, team: Team) -> None:
+def grant_site_to_team(site: "Site", team: Team) -> None:
     """Give each of the team's role groups its permissions on the site (one insert)."""
     from sites.models import SiteGroupObjectPermission
 

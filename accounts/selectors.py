@@ -4,7 +4,7 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model, Q
@@ -16,11 +16,11 @@ from core import readcache
 from core.errors import NotFound, PermissionDenied
 
 
-def team_for(user: AbstractBaseUser | AnonymousUser, team_id: str, action: str = "view") -> Team:
+def team_for(user: User | AnonymousUser, team_id: str, action: str = "view") -> Team:
     """The team, if `user` may `action` it: NotFound for a team they are not in,
     PermissionDenied for a role too low."""
     team = Team.objects.for_user(user).filter(pk=team_id).first()
-    if team is None:
+    if team is None or not user.is_authenticated:  # (anonymous: never a team)
         raise NotFound(f"Team '{team_id}' not found.")
     if user.is_superuser:
         return team
@@ -31,7 +31,7 @@ def team_for(user: AbstractBaseUser | AnonymousUser, team_id: str, action: str =
 
 
 def membership_for(
-    user: AbstractBaseUser | AnonymousUser, team_id: str, membership_id: str, action: str = "view"
+    user: User | AnonymousUser, team_id: str, membership_id: str, action: str = "view"
 ) -> Membership:
     """A membership of the team `user` may `action` (team_for's refusals), with its user;
     NotFound when the team has no such membership."""
@@ -43,7 +43,7 @@ def membership_for(
     return membership
 
 
-def find_user(identifier: str) -> AbstractBaseUser | None:
+def find_user(identifier: str) -> User | None:
     """The user with this username, or with this email address."""
     return (
         get_user_model()
@@ -113,10 +113,10 @@ def api_key_for_secret(request: HttpRequest, secret_hash: str) -> ApiKey | None:
         if key.secret_hash != secret_hash or key.user_id != key.user.pk:
             return None  # cannot be (the entry is signed under this key), but never trust
         return key
-    key = ApiKey.objects.select_related("user").filter(secret_hash=secret_hash).first()
-    if key is not None:
-        remember_api_key(request, key)
-    return key
+    found = ApiKey.objects.select_related("user").filter(secret_hash=secret_hash).first()
+    if found is not None:
+        remember_api_key(request, found)
+    return found
 
 
 def prefetch_api_key(request: HttpRequest, secret_hash: str) -> None:

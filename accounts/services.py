@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ def hash_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def team_create(*, user: AbstractBaseUser, name: str, team_id: str | None = None) -> Team:
+def team_create(*, user: User, name: str, team_id: str | None = None) -> Team:
     """Create a team with its three role groups; `user` becomes its owner."""
     team_id = team_id or new_id()
     if Team.objects.filter(pk=team_id).exists():
@@ -68,14 +68,14 @@ def team_delete(*, team: Team) -> None:
     log.info("team.deleted", team_id=team.pk)
 
 
-def _add_member(team: Team, user: AbstractBaseUser, role: str) -> Membership:
+def _add_member(team: Team, user: User, role: str) -> Membership:
     membership = Membership.objects.create(team=team, user=user, role=role)
     user.groups.add(team.group_for(role))
     return membership
 
 
 @transaction.atomic
-def membership_create(*, team: Team, user: AbstractBaseUser, role: str) -> Membership:
+def membership_create(*, team: Team, user: User, role: str) -> Membership:
     """Add a user to a team with one role."""
     if Membership.objects.filter(team=team, user=user).exists():
         raise Conflict(f"'{user.get_username()}' is already a member of this team.")
@@ -152,7 +152,7 @@ def membership_delete(*, membership: Membership) -> None:
 
 def api_key_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     expires_in: timedelta | None = None,
     expires_at: datetime | None = None,

@@ -7,8 +7,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from typing import cast
 
-from rest_framework.request import Request
+from django.http import HttpRequest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
@@ -18,10 +19,12 @@ from accounts.limits import client_address
 class _LiveRates:
     """The rate from the settings as they are now (DRF reads them once, at import)."""
 
-    scope: str
+    scope: str | None
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # Rates are "N/period" strings; the stubs type them as numbers.
+        rates = cast("dict[str, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope) if self.scope is not None else None
 
 
 class RealtimeTokenThrottle(_LiveRates, ScopedRateThrottle):
@@ -47,11 +50,14 @@ class ApiKeyFailureThrottle(_LiveRates, SimpleRateThrottle):
     """
 
     scope = "api_key_failures"
+    # Set by SimpleRateThrottle.__init__ from the rate (numbers whenever there is a rate).
+    num_requests: int
+    duration: int
 
-    def get_cache_key(self, request: Request, view: object = None) -> str:
+    def get_cache_key(self, request: HttpRequest, view: object = None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
-    def wait_before_trying(self, request: Request) -> float | None:
+    def wait_before_trying(self, request: HttpRequest) -> float | None:
         """Seconds to wait when this address may not try a key now, else None."""
         address = client_address(request)
         with _blocked_lock:
@@ -64,7 +70,7 @@ class ApiKeyFailureThrottle(_LiveRates, SimpleRateThrottle):
                 return None
             return left
 
-    def record_failure(self, request: Request) -> None:
+    def record_failure(self, request: HttpRequest) -> None:
         if self.rate is None:
             return
         key = self.get_cache_key(request)

@@ -80,6 +80,8 @@ class ReadCachedListMixin:
     answers without another round trip. The browsable API is never cached.
     """
 
+    # A mixin: the viewset's methods that its super() calls reach are unknown to mypy
+    # ("undefined in superclass": the misc ignores below).
     @classmethod
     def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Callable:
         view = super().as_view(actions, **initkwargs)  # type: ignore[misc]

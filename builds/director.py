@@ -10,6 +10,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -127,7 +128,7 @@ def _detail(exc: BuildError, mask: SecretMasker) -> str:
     return shown(mask(exc.detail), limit=2000)
 
 
-def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: ignore[no-untyped-def]
+def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], None]) -> Path:
     path = scratch / SOURCE_FILE
     stored = f"{deployment.storage_prefix}/{SOURCE_FILE}"
     if deployment.source_type == SourceType.VCS and not artifacts().exists(stored):
@@ -137,7 +138,7 @@ def _fetch_source(deployment: Deployment, scratch: Path, say) -> Path:  # type: 
     return path
 
 
-def _fetch_from_git(deployment: Deployment, say) -> None:  # type: ignore[no-untyped-def]
+def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
     say(
         f"Fetching {deployment.reference_type} {deployment.reference} from "
         f"{deployment.repository}\n"
@@ -163,7 +164,7 @@ def _fetch_from_git(deployment: Deployment, say) -> None:  # type: ignore[no-unt
     say(f"Commit {fetched.commit_hash[:12]}: {first_line}\n")
 
 
-def _unpack(source: Path, tree: Path, say) -> Path:  # type: ignore[no-untyped-def]
+def _unpack(source: Path, tree: Path, say: Callable[[str], None]) -> Path:
     try:
         with tarfile.open(source, "r:gz") as archive:
             safe_extract(archive, tree)
@@ -174,7 +175,7 @@ def _unpack(source: Path, tree: Path, say) -> Path:  # type: ignore[no-untyped-d
     return tree
 
 
-def _copy_tree(tree: Path, spec: BuildSpec, destination: Path, say) -> None:  # type: ignore[no-untyped-def]
+def _copy_tree(tree: Path, spec: BuildSpec, destination: Path, say: Callable[[str], None]) -> None:
     """The no-build path: the source's output directory, copied as a build's output is
     (limits checked, links resolved inside it or skipped), from its real path only if
     that is inside the source."""
@@ -187,7 +188,7 @@ def _copy_tree(tree: Path, spec: BuildSpec, destination: Path, say) -> None:  # 
     copy_directory(source, destination, spec.limits, say, spec.output_directory)
 
 
-def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
+def _cancel_check(deployment_id: str) -> Callable[[], bool]:
     """A cheap "was it canceled?" for the runner's watchdog: one query a second at most."""
     state = {"at": 0.0, "canceled": False}
 
@@ -204,7 +205,7 @@ def _cancel_check(deployment_id: str):  # type: ignore[no-untyped-def]
     return should_cancel
 
 
-def plan(deployment: Deployment, tree: Path, say) -> BuildSpec:  # type: ignore[no-untyped-def]
+def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> BuildSpec:
     """Decide framework, commands, image, limits and variables; say what was decided."""
     site: Site = deployment.site
     workdir = site.root_directory.strip("/")

@@ -26,7 +26,7 @@ import tarfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from deployments.errors import BuildError, ErrorCode
 
@@ -105,7 +105,7 @@ class OutputCopy:
         if path not in self._dirs and not self._make_directory(path):
             self._skip(path, "its name is taken by another entry")
 
-    def file(self, path: str, size: int, data: BinaryIO) -> None:
+    def file(self, path: str, size: int, data: IO[bytes]) -> None:
         """A regular file of `size` bytes (from its header); at most that many are read."""
         self._count()
         self._charge(path, size)
@@ -375,7 +375,8 @@ class _ChunkReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+    # RawIOBase.read, which tarfile calls, passes a bytearray; the base takes any buffer.
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
         while not self._view:
             chunk = next(self._chunks, None)
             if chunk is None:

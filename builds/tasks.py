@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from builds import director, reaper
@@ -10,7 +10,7 @@ from builds.cache import remove_build_cache as remove_cache
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def build_deployment(self, deployment_id: str) -> None:  # type: ignore[no-untyped-def]
+def build_deployment(self: Task, deployment_id: str) -> None:
     """Build one deployment (a redelivered message for a claimed build does nothing)."""
     director.build(deployment_id, worker=self.request.hostname or "")
 

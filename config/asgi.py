@@ -21,7 +21,10 @@ from core.limits import BodyLimit  # noqa: E402
 from edge.app import Edge  # noqa: E402
 from realtime.consumers import RealtimeConsumer  # noqa: E402
 
-realtime = AuthMiddlewareStack(URLRouter([path("v1/realtime", RealtimeConsumer.as_asgi())]))
+# Channels routes with Django's path(), which the stubs type for views only.
+realtime = AuthMiddlewareStack(
+    URLRouter([path("v1/realtime", RealtimeConsumer.as_asgi())])  # type: ignore[list-item, arg-type]
+)
 
 # Sites' hosts are answered by the edge; the platform's hosts fall through to Django
 # (HTTP, its request bodies capped by route before Django reads them) or the realtime

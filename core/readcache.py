@@ -44,7 +44,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 import structlog
@@ -133,10 +133,12 @@ def _encode(key: str, generation: int, value: Any) -> bytes:
     return _signature(key, payload) + payload
 
 
-def _decode(key: str, raw: bytes | None, current: int, load: Callable[[Any], Any] | None) -> Any:
+def _decode(
+    key: str, raw: bytes | None, current: int | None, load: Callable[[Any], Any] | None
+) -> Any:
     """The value in `raw` if it is this installation's, of generation `current` and
-    younger than TTL; else None. Nothing of `raw` is parsed before its signature is
-    checked."""
+    younger than TTL; else None (always, with no generation known: `current` None). Nothing
+    of `raw` is parsed before its signature is checked."""
     if raw is None:
         return None
     signature, payload = raw[:_SIGNATURE_LENGTH], raw[_SIGNATURE_LENGTH:]
@@ -249,7 +251,8 @@ def _current_generation(client: redis.Redis) -> int:
     """The generation in Redis, started (from the clock) when there is none yet: never
     from a number an older entry may carry."""
     client.set(GENERATION_KEY, time.time_ns(), nx=True)
-    return int(client.get(GENERATION_KEY))
+    # Set just above (None, from a key gone since, makes int() raise TypeError).
+    return int(cast(bytes, client.get(GENERATION_KEY)))
 
 
 class _Memo:
@@ -296,15 +299,17 @@ def get(request: HttpRequest, *parts: Any, load: Callable[[Any], Any] | None = N
         if not memo.asked_redis:
             memo.asked_redis = True
             keys = [key, *(k for k in memo.wanted if k != key)]
+            # The client has no decode_responses: every value is bytes (or None).
             if memo.generation is None:
-                current, *values = client.mget(GENERATION_KEY, *keys)
+                current: bytes | int | None
+                current, *values = cast("list[bytes | None]", client.mget(GENERATION_KEY, *keys))
                 if current is None:
                     current, values = _current_generation(client), [None] * len(keys)
                 memo.generation = int(current)
             else:
-                values = client.mget(*keys)
+                values = cast("list[bytes | None]", client.mget(*keys))
             memo.fetched = dict(zip(keys, values, strict=True))
-        raw = memo.fetched[key] if key in memo.fetched else client.get(key)
+        raw = memo.fetched[key] if key in memo.fetched else cast("bytes | None", client.get(key))
     except (redis.RedisError, ValueError, TypeError) as exc:  # int(): a bad generation
         _complain("readcache.unavailable", error=repr(exc))
         return None
@@ -313,7 +318,7 @@ def get(request: HttpRequest, *parts: Any, load: Callable[[Any], Any] | None = N
     except (ValueError, TypeError, KeyError) as exc:  # signed here, but not readable now
         _complain("readcache.entry_unreadable", key=key, error=repr(exc))
         return None
-    if value is not None:
+    if value is not None and memo.generation is not None:  # a value: of that generation
         local.keep(key, memo.generation, value)
     return value
 

@@ -41,11 +41,13 @@ def error_sentence(code: str) -> str:
 def present_sites(sites: Iterable[Site]) -> None:
     """Mark sites whose newest deployment is still building while an older one serves
     (rows of `site_list`, which carries `latest_id` and `latest_status`)."""
+    # attr-defined: the annotations, and the attribute set for the template, are not
+    # fields of Site.
     for site in sites:
-        site.new_build_running = (
-            site.latest_id is not None
-            and site.latest_id != site.deployment_id
-            and site.latest_status not in FINAL_STATUSES
+        site.new_build_running = (  # type: ignore[attr-defined]
+            site.latest_id is not None  # type: ignore[attr-defined]
+            and site.latest_id != site.deployment_id  # type: ignore[attr-defined]
+            and site.latest_status not in FINAL_STATUSES  # type: ignore[attr-defined]
         )
 
 
@@ -54,9 +56,11 @@ def present(deployments: Iterable[Deployment], site: Site) -> None:
     older than the active one (activating it is a rollback), the error's sentence.
     At most one query (the site's active deployment, for its age)."""
     active = site.deployment if site.deployment_id else None
+    # attr-defined: what the templates show, set on these instances (not model fields).
     for deployment in deployments:
-        deployment.duration_text = duration(deployment.build_duration)
-        deployment.is_running = deployment.status not in FINAL_STATUSES
-        deployment.is_active = deployment.id == site.deployment_id
-        deployment.is_older = active is not None and deployment.created_at < active.created_at
-        deployment.error_text = error_sentence(deployment.error_code)
+        deployment.duration_text = duration(deployment.build_duration)  # type: ignore[attr-defined]
+        deployment.is_running = deployment.status not in FINAL_STATUSES  # type: ignore[attr-defined]
+        deployment.is_active = deployment.id == site.deployment_id  # type: ignore[attr-defined]
+        older = active is not None and deployment.created_at < active.created_at
+        deployment.is_older = older  # type: ignore[attr-defined]
+        deployment.error_text = error_sentence(deployment.error_code)  # type: ignore[attr-defined]

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
 from accounts.models import Role
 from builds.runtimes import RUNTIMES
@@ -79,7 +80,7 @@ class SiteCreateForm(_BuildFields):
 
     def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = teams
+        cast(forms.ChoiceField, self.fields["team"]).choices = teams  # declared above
 
     def clean_site_id(self) -> str:
         value = self.cleaned_data["site_id"].strip()
@@ -207,8 +208,9 @@ class VariableForm(forms.Form):
         if self.is_bound and (
             self.data.get("secret") or (self.variable is not None and self.variable.secret)
         ):
-            self.data = self.data.copy()
-            self.data["value"] = ""
+            data = cast(QueryDict, self.data).copy()  # a POST's: a QueryDict, immutable
+            data["value"] = ""
+            self.data = data
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -282,7 +284,8 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All your teams"), *teams]
+        team = cast(forms.ChoiceField, self.fields["team"])  # declared above
+        team.choices = [("", "All your teams"), *teams]
 
 
 class DomainForm(forms.Form):

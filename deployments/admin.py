@@ -1,4 +1,8 @@
+from collections.abc import Callable
+from typing import cast
+
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -29,14 +33,20 @@ class DeploymentAdmin(admin.ModelAdmin):
     actions = ["activate", "cancel", "redeploy"]
     exclude = ["repository_credentials"]  # encrypted, and of no use to read
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: HttpRequest, obj: Deployment | None = None) -> list[str]:
         # A deployment is the immutable record of a build: every field is read-only.
         return [f.name for f in Deployment._meta.fields if f.name != "repository_credentials"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[Deployment], operation, done: str):  # type: ignore[no-untyped-def]
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Deployment],
+        operation: Callable[[Deployment], object],
+        done: str,
+    ) -> None:
         count = 0
         for deployment in queryset.select_related("site"):
             try:
@@ -67,7 +77,8 @@ class DeploymentAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda d: services.deployment_redeploy(deployment=d, user=request.user),
+            # The admin's views are for signed-in staff only: a User.
+            lambda d: services.deployment_redeploy(deployment=d, user=cast(User, request.user)),
             "Queued a new build of",
         )
 

@@ -31,7 +31,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
@@ -119,7 +119,8 @@ class Entry:
     mtime: float
     size: int = 0
     target: str = ""  # links only: a symlink's target as written, a hard link's checked
-    open: object = None  # files only: () -> binary stream of the content
+    # Files only: the content's stream. (Its callers bind a default argument: so "...".)
+    open: Callable[..., io.RawIOBase] | None = None
 
 
 @dataclass
@@ -200,7 +201,7 @@ class _Node:
     def __init__(self, parent: _Node | None, part: str, kind: str) -> None:
         self.parent = parent
         self.part = part
-        self.depth = parent.depth + 1 if parent else 0
+        self.depth: int = parent.depth + 1 if parent else 0
         self.kind = kind
         self.children: dict[str, _Node] = {}
         self.walked_by: _Node | None = None  # a link whose target goes through here
@@ -315,6 +316,8 @@ def _chain(name: str, through: str) -> ArchiveRejected:
 
 def _relative(start: _Node, end: _Node) -> str:
     """The path from directory `start` to `end`: up to their common ancestor, then down."""
+    # Each step up is from a node below that ancestor, so never from the root: a parent
+    # is always there (the assignment ignores: `parent` may be None for the root only).
     ups, down = 0, []
     while start.depth > end.depth:
         start, ups = start.parent, ups + 1  # type: ignore[assignment]
@@ -386,7 +389,8 @@ class _Gunzip(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+    # io.BufferedReader, which reads it, passes a memoryview; the base takes any buffer.
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         while self.inflate is not None:
             if not self.pending:
                 self.pending = self.raw.read(_COPY_CHUNK)
@@ -537,6 +541,7 @@ class _Content(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # RawIOBase.read, which reads it, passes a bytearray; the base takes any buffer.
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
         size = min(len(buffer), self.remaining)
         if not size:
@@ -679,9 +684,12 @@ def _open_zip(stream: BinaryIO) -> zipfile.ZipFile:
 
 
 # Fields of the end-of-central-directory record as zipfile._EndRecData returns it.
+# (zipfile's internals used here are not in typeshed, which has its public names only:
+# hence the attr-defined ignores.)
 _END_SIGNATURE, _END_ENTRIES, _END_DIRECTORY_SIZE = 0, 4, 5
 _END_COMMENT_SIZE, _END_COMMENT, _END_LOCATION = 7, 8, 9
-_CENTRAL_RECORD = struct.Struct(zipfile.structCentralDir)  # 46 bytes, then its lengths
+# 46 bytes, then its lengths
+_CENTRAL_RECORD = struct.Struct(zipfile.structCentralDir)  # type: ignore[attr-defined]
 
 
 def _check_zip_directory(stream: BinaryIO, max_entries: int) -> None:
@@ -693,7 +701,7 @@ def _check_zip_directory(stream: BinaryIO, max_entries: int) -> None:
     records are counted as ZipFile will read them. The end record is found with the
     function ZipFile uses, so both read the same one.
     """
-    end = zipfile._EndRecData(stream)
+    end = zipfile._EndRecData(stream)  # type: ignore[attr-defined]
     if end is None:
         raise damaged("its end record, written last, is missing")
     if len(end[_END_COMMENT]) < end[_END_COMMENT_SIZE]:
@@ -703,8 +711,8 @@ def _check_zip_directory(stream: BinaryIO, max_entries: int) -> None:
     # Where ZipFile looks for the directory: right before the end record (and the zip64
     # end records, when there are any).
     start = end[_END_LOCATION] - end[_END_DIRECTORY_SIZE]
-    if end[_END_SIGNATURE] == zipfile.stringEndArchive64:
-        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    if end[_END_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
     if start < 0:
         raise damaged("its table of contents is said to be larger than the file")
     stream.seek(start)
@@ -713,7 +721,8 @@ def _check_zip_directory(stream: BinaryIO, max_entries: int) -> None:
     count = at = 0
     while at < len(directory):
         record = directory[at : at + _CENTRAL_RECORD.size]
-        if len(record) < _CENTRAL_RECORD.size or not record.startswith(zipfile.stringCentralDir):
+        signature = zipfile.stringCentralDir  # type: ignore[attr-defined]
+        if len(record) < _CENTRAL_RECORD.size or not record.startswith(signature):
             raise damaged("its table of contents is unreadable")
         count += 1
         if count > max_entries:
@@ -759,6 +768,7 @@ class _ZipMember(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # RawIOBase.read, which reads it, passes a bytearray; the base takes any buffer.
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
         data = self.member.read(len(buffer))
         self.total += len(data)
@@ -899,6 +909,7 @@ def _repack(
                 tree.add(entry.name, "file")
                 info.mode = _safe_mode(entry.mode, "file")
                 budget = limits.max_unpacked_size - unpacked
+                assert entry.open is not None  # a file entry has its content
                 data, info.size = _read_limited(entry.open(), budget, limits)
                 unpacked += info.size
                 _check_ratio(unpacked, compressed, limits)
@@ -915,7 +926,7 @@ def _repack(
     return Source(path, os.path.getsize(path), count, unpacked)
 
 
-def _read_limited(stream: IO[bytes], budget: int, limits: Limits) -> tuple[IO[bytes], int]:
+def _read_limited(stream: io.RawIOBase, budget: int, limits: Limits) -> tuple[IO[bytes], int]:
     """Decompress one file into memory (or a spooled temp file), stopping at the budget:
     a size in the archive's header is never trusted. Returns the data and its size."""
     buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 (returned open)
@@ -930,7 +941,7 @@ def _read_limited(stream: IO[bytes], budget: int, limits: Limits) -> tuple[IO[by
                 )
             buffer.write(chunk)
     buffer.seek(0)
-    return buffer, total  # type: ignore[return-value]
+    return buffer, total
 
 
 def _check_ratio(unpacked: int, compressed: int, limits: Limits) -> None:

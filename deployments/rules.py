@@ -525,7 +525,7 @@ class _Redirect:
         if "*" in source:
             names.add("splat")
         # (parameter, required literal value or None, placeholder name or None)
-        checks = []
+        checks: list[tuple[str, str | None, str | None]] = []
         for key, value in (data.get("query") or {}).items():
             if value.startswith(":"):
                 names.add(value[1:])
@@ -655,7 +655,7 @@ class _Plan:
                 table = {}
                 steps.append((None, None, table))
             table.setdefault(key, []).append(payload)
-        self.steps = tuple(
+        self.steps: tuple[tuple[Any, Any, Any], ...] = tuple(
             (None, None, {k: tuple(v) for k, v in step[2].items()}) if step[1] is None else step
             for step in steps
         )
@@ -683,7 +683,8 @@ class _Index:
     __slots__ = ("any", "by_segment")
 
     def __init__(self, entries: list[tuple[str, Any]], *, capture: bool) -> None:
-        keyed = []  # (first segment or None for any, (exact key or None, step, payload))
+        # (first segment or None for any, (exact key or None, step, payload))
+        keyed: list[tuple[str | None, tuple[str | None, Any, Any]]] = []
         for pattern, payload in entries:
             segment = unquote(_first_segment(pattern))
             # `/*`, `/:lang/...`, `/*.jpg`, `/news*` and a decoded `%2F` can match any first

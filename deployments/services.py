@@ -4,10 +4,10 @@ cancel, redeploy, delete; and to the chunked uploads that become them."""
 from __future__ import annotations
 
 import os
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import structlog
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -64,7 +64,7 @@ def deployment_requeue(deployment_id: str) -> None:
 
 
 def deployment_create_from_upload(
-    *, site: Site, archive: BinaryIO, activate: bool = True, user: AbstractBaseUser | None = None
+    *, site: Site, archive: BinaryIO, activate: bool = True, user: User | None = None
 ) -> Deployment:
     """Check the archive, store it as the new deployment's source and queue its build.
 
@@ -83,11 +83,11 @@ def deployment_create_from_upload(
 
 def _create(
     site: Site,
-    source: BinaryIO,
+    source: IO[bytes],
     size: int,
     source_type: str,
     activate: bool,
-    user: AbstractBaseUser | None,
+    user: User | None,
     **fields: Any,
 ) -> Deployment:
     deployment = Deployment(
@@ -126,7 +126,7 @@ def deployment_create_from_vcs(
     reference: str,
     reference_type: str,
     activate: bool = True,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Deployment:
     """Queue a deployment of a git reference; the worker fetches it (the log shows it).
 
@@ -188,7 +188,7 @@ def deployment_store_fetched_source(
 
 
 def deployment_redeploy(
-    *, deployment: Deployment, use_cache: bool = True, user: AbstractBaseUser | None = None
+    *, deployment: Deployment, use_cache: bool = True, user: User | None = None
 ) -> Deployment:
     """A new deployment built from the same source (deployments are immutable)."""
     with artifacts().open(f"{deployment.storage_prefix}/{SOURCE_FILE}", "rb") as source:
@@ -309,9 +309,7 @@ def deployment_delete(*, deployment: Deployment) -> None:
 # -- chunked uploads (deployments/uploads.py checks the ranges and writes the bytes) ----
 
 
-def upload_open(
-    *, site: Site, user: AbstractBaseUser | None, total_size: int, activate: bool
-) -> Upload:
+def upload_open(*, site: Site, user: User | None, total_size: int, activate: bool) -> Upload:
     """A new chunked upload of `total_size` bytes, none of them received yet."""
     return Upload.objects.create(site=site, user=user, total_size=total_size, activate=activate)
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import structlog
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -95,7 +95,7 @@ def receive_chunk(
     content_range: ContentRange,
     upload_id: str | None,
     activate: bool,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> tuple[Upload, Deployment | None]:
     """Store one chunk; returns the upload and, once the last byte arrived, the deployment."""
     size = _size_of(chunk)
@@ -147,7 +147,7 @@ def receive_chunk(
     return upload, _complete(upload, user)
 
 
-def _complete(upload: Upload, user: AbstractBaseUser | None) -> Deployment:
+def _complete(upload: Upload, user: User | None) -> Deployment:
     try:
         try:
             archive = open(upload.path, "rb")  # noqa: SIM115 (closed below)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from edge.served import Served, local_path
 
@@ -120,7 +120,7 @@ def not_modified(
 _RANGE = re.compile(rb"^bytes=(\d*)-(\d*)$")
 
 
-def parse_range(header: bytes, size: int) -> tuple[int, int] | bool | None:
+def parse_range(header: bytes, size: int) -> tuple[int, int] | Literal[False] | None:
     """(start, end inclusive) for a single satisfiable range; None to ignore the header
     (malformed or several ranges: the full body is a valid answer); False when the range
     cannot be satisfied (416)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 
 from core import pages
 from core.errors import Refused
@@ -15,9 +16,12 @@ from edge.served import verified_site_for
 from sites.hosts import HostKind, parse
 from sites.selectors import site_for
 
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
+
 
 @login_required
-def edge_authorize(request: HttpRequest) -> HttpResponse:
+def edge_authorize(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send a signed-in team member back to a protected site's host with a ticket."""
     host = request.GET.get("host", "")
     next_path = request.GET.get("next", "/")

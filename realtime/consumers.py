@@ -16,6 +16,7 @@ import asyncio
 import re
 import secrets
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -122,8 +123,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "renewer", None) is not None:
-            self.renewer.cancel()
+        if (renewer := getattr(self, "renewer", None)) is not None:
+            renewer.cancel()
             await sync_to_async(feed_slots.give_back, thread_sensitive=False)(
                 self.user.pk, self.feed_id
             )
@@ -143,7 +144,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def decode_json(self, text_data: str) -> Any:
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:  # a classmethod, as in channels
         try:
             return await super().decode_json(text_data)
         except ValueError:
@@ -226,7 +228,7 @@ def _active_user(user_id: Any) -> Any:
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
-def _same_origin(scope: dict[str, Any]) -> bool:
+def _same_origin(scope: Mapping[str, Any]) -> bool:
     headers = dict(scope.get("headers", []))
     origin = headers.get(b"origin")
     if origin is None:  # not a browser: no ambient cookie was used on its behalf

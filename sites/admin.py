@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
 from sites.models import Site, Variable
@@ -7,11 +8,11 @@ from sites.models import Site, Variable
 class VariableInline(admin.TabularInline):
     model = Variable
     extra = 0
-    fields = ["key", "scope", "secret", "updated_at"]
-    readonly_fields = fields
+    # Tuples: one value fits both attributes' types (a list would be invariant).
+    fields = readonly_fields = ("key", "scope", "secret", "updated_at")
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
         return False
 
 
@@ -33,7 +34,7 @@ class SiteAdmin(GuardedModelAdmin):
     readonly_fields = ["id", "team", "deployment", "created_at", "updated_at"]
     inlines = [VariableInline]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sites.services.site_create grants the team's permissions
 
 
@@ -45,8 +46,7 @@ class VariableAdmin(admin.ModelAdmin):
     list_filter = ["scope", "secret"]
     search_fields = ["key", "site__id", "site__name"]
     list_select_related = ["site"]
-    fields = ["id", "site", "key", "scope", "secret", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("id", "site", "key", "scope", "secret", "created_at", "updated_at")
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

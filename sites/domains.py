@@ -18,6 +18,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import dns.exception
@@ -424,8 +425,9 @@ def _nameserver(text: str) -> dns.nameserver.Do53Nameserver:
     return dns.nameserver.Do53Nameserver(text)
 
 
-def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list:  # type: ignore[type-arg]
-    """The records of `rdtype` at `name` ([] when there are none)."""
+def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[Any]:
+    """The records of `rdtype` at `name` ([] when there are none), each of the rdata class
+    of `rdtype` (TXT's `strings`, CNAME's `target`, A's `address`)."""
     try:
         return list(resolver.resolve(f"{name}.", rdtype, search=False))
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):

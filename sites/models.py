@@ -20,7 +20,7 @@ from sites.frameworks import get_framework
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 MAX_BUILD_TIMEOUT = 3600
 
@@ -54,9 +54,7 @@ def validate_relative_path(value: str) -> None:
 
 
 class SiteQuerySet(models.QuerySet["Site"]):
-    def for_user(
-        self, user: AbstractBaseUser | AnonymousUser, action: str = "view"
-    ) -> SiteQuerySet:
+    def for_user(self, user: User | AnonymousUser, action: str = "view") -> SiteQuerySet:
         """The sites `user` may `action` ("view", "change", "delete", "manage_domains").
 
         One query in the database over django-guardian's object permissions (granted to
@@ -72,7 +70,7 @@ class SiteQuerySet(models.QuerySet["Site"]):
             return self._by_permission(user, action).filter(team_id=scope)
         return self._by_permission(user, action)
 
-    def _by_permission(self, user: AbstractBaseUser | AnonymousUser, action: str) -> SiteQuerySet:
+    def _by_permission(self, user: User, action: str) -> SiteQuerySet:
         if user.is_superuser:
             return self.all()
         codename = ACTIONS[action]

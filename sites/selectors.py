@@ -3,7 +3,7 @@ and what belongs to it."""
 
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, QuerySet
 
 from core.errors import NotFound, PermissionDenied
@@ -12,7 +12,7 @@ from sites.models import Domain, Site, Variable
 M = TypeVar("M", bound=Model)
 
 
-def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str = "view") -> Site:
+def site_for(user: User | AnonymousUser, site_id: str, action: str = "view") -> Site:
     """The site `user` may `action`; NotFound when they may not even see it,
     PermissionDenied when they may see it but not `action` it."""
     site = Site.objects.for_user(user, "view").filter(pk=site_id).first()
@@ -23,7 +23,7 @@ def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str =
     return site
 
 
-def can(user: AbstractBaseUser | AnonymousUser, site: Site, action: str) -> bool:
+def can(user: User | AnonymousUser, site: Site, action: str) -> bool:
     return Site.objects.for_user(user, action).filter(pk=site.pk).exists()
 
 
@@ -38,7 +38,7 @@ def of_site(site: Site, objects: QuerySet[M], label: str, object_id: str) -> M:
 
 
 def variable_for(
-    user: AbstractBaseUser | AnonymousUser, site_id: str, variable_id: str, action: str = "view"
+    user: User | AnonymousUser, site_id: str, variable_id: str, action: str = "view"
 ) -> Variable:
     """A variable of the site `user` may `action` (site_for's refusals, or NotFound)."""
     site = site_for(user, site_id, action)
@@ -46,7 +46,7 @@ def variable_for(
 
 
 def domain_for(
-    user: AbstractBaseUser | AnonymousUser, site_id: str, domain_id: str, action: str = "view"
+    user: User | AnonymousUser, site_id: str, domain_id: str, action: str = "view"
 ) -> Domain:
     """A custom domain of the site `user` may `action` (site_for's refusals, or NotFound)."""
     site = site_for(user, site_id, action)

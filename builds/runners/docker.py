@@ -14,13 +14,15 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any, cast
 
 import docker
 import requests
 import structlog
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
 
 from builds import network as build_network
 from builds.models import installation_id
@@ -98,7 +100,8 @@ class DockerRunner:
             results = self._run_steps(spec, container, on_output, should_cancel)
             self._copy_output(spec, container, output_to, on_output)
         except BaseException:
-            _remove_container(container.id)  # failed or canceled: stop it now
+            # Failed or canceled: stop it now (a created container always has its id).
+            _remove_container(cast(str, container.id))
             raise
         # Done: removing it took 160-420 ms (more after a big build) on the way to `ready`
         # (bench/RESULTS.md, "Builds"), so it goes in the background. If the worker dies
@@ -118,7 +121,7 @@ class DockerRunner:
                 f"this server; run `python manage.py runtimes build {spec.runtime}`.",
             ) from None
 
-    def _create_container(self, spec: BuildSpec):  # type: ignore[no-untyped-def]
+    def _create_container(self, spec: BuildSpec) -> Container:
         volumes = None
         if spec.use_cache:
             name = cache_volume_name(spec.cache_id)
@@ -150,7 +153,7 @@ class DockerRunner:
             detach=True,
         )
 
-    def _put_source(self, container, source: Path) -> None:  # type: ignore[no-untyped-def]
+    def _put_source(self, container: Container, source: Path) -> None:
         """Copy the source in, owned by the builder (the archive API keeps tar owners)."""
         with tempfile.TemporaryFile() as owned:
             with tarfile.open(source, "r:gz") as src, tarfile.open(fileobj=owned, mode="w") as dst:
@@ -161,7 +164,13 @@ class DockerRunner:
             owned.seek(0)
             container.put_archive(WORKSPACE, owned)
 
-    def _run_steps(self, spec, container, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
+    def _run_steps(
+        self,
+        spec: BuildSpec,
+        container: Container,
+        on_output: Callable[[str], None],
+        should_cancel: Callable[[], bool],
+    ) -> list[StepResult]:
         api = self.client.api
         workdir = f"{WORKSPACE}/{spec.workdir}".rstrip("/")
         lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
@@ -198,13 +207,23 @@ class DockerRunner:
                     raise command_failed(step, exit_code)
         return results
 
-    def _copy_output(self, spec: BuildSpec, container, output_to: Path, on_output) -> None:  # type: ignore[no-untyped-def]
+    def _copy_output(
+        self,
+        spec: BuildSpec,
+        container: Container,
+        output_to: Path,
+        on_output: Callable[[str], None],
+    ) -> None:
         """Stream the output directory out of the container (builds/output.py checks each
         entry's header against the limits before its data is read, and keeps only files
         and directories)."""
         path = f"{WORKSPACE}/{spec.workdir}/{spec.output_directory}".replace("//", "/")
         try:
-            stream, stat = container.get_archive(path.rstrip("/") or "/", chunk_size=CHUNK)
+            # A generator (closed below), and the path's stat, which the engine always sends.
+            stream, stat = cast(
+                "tuple[Generator[bytes, None, None], dict[str, Any]]",
+                container.get_archive(path.rstrip("/") or "/", chunk_size=CHUNK),
+            )
         except NotFound:
             raise BuildError(
                 ErrorCode.OUTPUT_MISSING,
@@ -231,7 +250,7 @@ class DockerRunner:
             stream.close()
 
 
-def _kill(container) -> None:  # type: ignore[no-untyped-def]
+def _kill(container: Container) -> None:
     with contextlib.suppress(NotFound, APIError):  # already gone is what we wanted
         container.kill()
 

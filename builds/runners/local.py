@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
+import io
 import os
 import resource
 import signal
@@ -163,7 +165,15 @@ class LocalRunner:
             )
         return BuildResult(output_to, results)
 
-    def _run_steps(self, spec, workdir, env, uid, on_output, should_cancel) -> list[StepResult]:  # type: ignore[no-untyped-def]
+    def _run_steps(
+        self,
+        spec: BuildSpec,
+        workdir: Path,
+        env: dict[str, str],
+        uid: int | None,
+        on_output: Callable[[str], None],
+        should_cancel: Callable[[], bool],
+    ) -> list[StepResult]:
         lines = LineStream(on_output, SecretMasker(spec.secrets), spec.log_line_max)
         results: list[StepResult] = []
         for step in spec.steps:
@@ -179,8 +189,8 @@ class LocalRunner:
                 preexec_fn=_limits(spec, uid),
             )
             remaining = spec.timeout - sum(r.duration for r in results)
-            with Watchdog(remaining, should_cancel, lambda p=process: _kill_group(p)) as dog:
-                assert process.stdout is not None
+            with Watchdog(remaining, should_cancel, functools.partial(_kill_group, process)) as dog:
+                assert isinstance(process.stdout, io.BufferedReader)  # a PIPE, buffered
                 while chunk := process.stdout.read1(65536):
                     lines.feed(chunk)
                 exit_code = process.wait()

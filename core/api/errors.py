@@ -91,10 +91,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(body, status=500)
 
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    if auth_header := getattr(exc, "auth_header", None):  # DRF sets it on 401s
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):  # Throttled
+        headers["Retry-After"] = str(int(wait))
 
     if isinstance(exc, exceptions.ValidationError):
         body = _invalid_body(_flatten(exc.detail))

@@ -1,5 +1,6 @@
 """Lists answer `{"total": N, "<plural>": [...]}` with `?limit=` and `?offset=`."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, QuerySet, Window
@@ -7,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 class EnvelopePagination(LimitOffsetPagination):
@@ -38,7 +40,12 @@ class EnvelopePagination(LimitOffsetPagination):
             raise serializers.ValidationError({name: f"Must be a whole number {bound}."})
         return value
 
-    def paginate_queryset(self, queryset, request, view=None):  # type: ignore[no-untyped-def]
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],  # DRF's is generic over both
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[Any] | None:
         """One query for the page and the total (`COUNT(*) OVER ()`), not two."""
         self.envelope_key = getattr(view, "envelope_key", "items")
         if not isinstance(queryset, QuerySet):

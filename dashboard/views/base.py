@@ -9,11 +9,11 @@ go through the services, whose Invalid and Conflict land on the form or in a mes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.conf import settings
@@ -29,6 +29,10 @@ from accounts.permissions import role_allows
 from accounts.selectors import team_for
 from core.api.errors import json_not_found
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, Refused
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import WithAnnotations
 
 SESSION_TEAM = "dashboard_team_id"
 
@@ -77,9 +81,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 # -- the current team -------------------------------------------------------------------
 
 
+class _Role(TypedDict):
+    role: str | None
+
+
 @dataclass
 class Navigation:
-    teams: list[Team]  # each annotated with `role`, the user's role in it (or None)
+    # Each annotated with `role`, the user's role in it (or None).
+    teams: Sequence[WithAnnotations[Team, _Role]]
     current: Team | None
     superuser: bool = False
 
@@ -117,7 +126,8 @@ def remember_team(request: HttpRequest, team_id: str) -> None:
 
 def navigation(request: HttpRequest) -> Navigation:
     """The user's teams, each with their role in it (one query), and the current one."""
-    user = request.user
+    # render_page's pages are signed-in ones (error_page brings its own Navigation else).
+    user = cast("User", request.user)
     role = Membership.objects.filter(team=OuterRef("pk"), user=user).values("role")[:1]
     teams = list(Team.objects.for_user(user).annotate(role=Subquery(role)).order_by("name", "id"))
     wanted = request.session.get(SESSION_TEAM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -30,6 +31,9 @@ from deployments.errors import MESSAGES
 from deployments.models import Deployment, Status
 from deployments.selectors import deployment_for
 from sites.selectors import can, site_for
+
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
 
 # The page shows at most this much of the log (the end of it); the full log is a link.
 LOG_TAIL = 200_000
@@ -111,7 +115,7 @@ def _button(
 
 @require_POST
 @dashboard_view
-def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
+def deployment_upload(request: AuthenticatedHttpRequest, site_id: str) -> HttpResponse:
     """The upload box without a script: one multipart POST, then the deployment's page."""
     site = site_for(request.user, site_id, "change")
     form = UploadForm(request.POST, request.FILES)
@@ -131,7 +135,7 @@ def deployment_upload(request: HttpRequest, site_id: str) -> HttpResponse:
 
 @require_POST
 @dashboard_view
-def deployment_from_git(request: HttpRequest, site_id: str) -> HttpResponse:
+def deployment_from_git(request: AuthenticatedHttpRequest, site_id: str) -> HttpResponse:
     """The git form: a deployment of a branch, tag or commit, then its page."""
     site = site_for(request.user, site_id, "change")
     form = GitDeployForm(request.POST)
@@ -179,7 +183,9 @@ def deployment_cancel(request: HttpRequest, site_id: str, deployment_id: str) ->
 
 @require_POST
 @dashboard_view
-def deployment_redeploy(request: HttpRequest, site_id: str, deployment_id: str) -> HttpResponse:
+def deployment_redeploy(
+    request: AuthenticatedHttpRequest, site_id: str, deployment_id: str
+) -> HttpResponse:
     """A new deployment from the same source; its page follows the build."""
     deployment = deployment_for(request.user, site_id, deployment_id, "change")
     form = RedeployForm(request.POST)

@@ -4,9 +4,10 @@ the POST that made it (never stored, never in a redirect or the session)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -18,10 +19,13 @@ from core.errors import NotFound
 from dashboard.forms import ApiKeyForm
 from dashboard.views.base import dashboard_view, posted, render_page, showing_refusals
 
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
+
 
 @never_cache
 @dashboard_view
-def key_list(request: HttpRequest) -> HttpResponse:
+def key_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     teams = list(Team.objects.for_user(request.user).order_by("name", "id"))
     choices = [(team.id, team.name) for team in teams]
     form = ApiKeyForm(posted(request), teams=choices)
@@ -53,7 +57,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @dashboard_view
-def key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
+def key_delete(request: AuthenticatedHttpRequest, key_id: str) -> HttpResponse:
     key = request.user.api_keys.filter(pk=key_id).first()
     if key is None:
         raise NotFound(f"API key '{key_id}' not found.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -28,11 +30,14 @@ from sites import services as site_services
 from sites.models import Site
 from sites.selectors import can, site_for
 
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
+
 SITES_PER_PAGE = 50
 DEPLOYMENTS_PER_PAGE = 20
 
 
-def site_list(user: AbstractBaseUser, team_id: str) -> QuerySet[Site]:
+def site_list(user: User, team_id: str) -> QuerySet[Site]:
     """The team's sites the user may read, newest first, each with its active deployment
     and its latest deployment's id and status: one query however many sites."""
     latest = Deployment.objects.filter(site=OuterRef("pk")).order_by("-created_at", "-id")
@@ -48,7 +53,7 @@ def site_list(user: AbstractBaseUser, team_id: str) -> QuerySet[Site]:
 
 
 @dashboard_view
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The current team's sites; for a new user, what to do first."""
     nav = navigation(request)
     page = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -22,6 +24,9 @@ from dashboard.views.base import (
     showing_refusals,
 )
 
+if TYPE_CHECKING:
+    from core.http import AuthenticatedHttpRequest
+
 
 def _can_manage(request: HttpRequest, team: Team) -> bool:
     try:
@@ -32,7 +37,7 @@ def _can_manage(request: HttpRequest, team: Team) -> bool:
 
 
 @dashboard_view
-def team_create(request: HttpRequest) -> HttpResponse:
+def team_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TeamForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with showing_refusals(request, form):
