@@ -15,19 +15,9 @@ from deployments.storage import artifacts
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker
 from tests.e2e.helpers import deploy, log_of, wait_for
-from tests.factories import api_client, make_site, make_team, make_user
+from tests.factories import make_site, make_team
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def owner():
-    return make_user()
-
-
-@pytest.fixture
-def client(owner):
-    return api_client(owner)
 
 
 def test_build_command_output_is_packaged_and_activated(worker, owner, client):
