@@ -42,6 +42,7 @@ from typing import Any
 
 from bench import harness
 from bench.harness import VENV_BIN, WrkResult
+from core.embedded import free_port
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench"
 BARE_PATH = "/bench/bare"
@@ -144,7 +145,7 @@ def populate(hidden_sites: int) -> str:
 def running(setup: Setup, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """Start the setup's server in its own process group; yield its base URL and pid;
     stop it."""
-    port = harness.free_port()
+    port = free_port()
     command = [part.replace("{port}", str(port)) for part in setup.command]
     log_path = harness.BASE_DIR / "var" / f"bench-{setup.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,7 @@ from datetime import datetime
 from typing import Any
 
 from bench import harness
+from core.embedded import free_port
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_builds"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -1095,7 +1096,7 @@ def main() -> int:
             django.setup()
             world = populate()
             cleanup.callback(remove_docker_objects, world.site_ids, reference_label)
-            port = harness.free_port()
+            port = free_port()
             web = cleanup.enter_context(
                 harness.started(
                     harness.uvicorn_command(port, *harness.QUIET_UVICORN), env, tmp / "web.log"

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from bench import harness
 from bench.harness import VENV_BIN, WrkResult
+from core.embedded import free_port
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_edge"
 SITES_DOMAIN = "sites.localhost"
@@ -473,7 +474,7 @@ def run_servers(
     from edge import proxy_map
 
     user = pwd.getpwuid(os.getuid()).pw_name
-    web_port, reference_port, front_port = (harness.free_port() for _server in range(3))
+    web_port, reference_port, front_port = free_port(), free_port(), free_port()
     servers: dict[str, Server] = {}
     runs: dict[tuple[str, str], list[WrkResult]] = {}
     with contextlib.ExitStack() as stack:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 from bench import harness
 from bench.harness import BASE_DIR
+from core.embedded import free_port
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_edge_memory"
 SITES_DOMAIN = "sites.localhost"
@@ -164,7 +165,7 @@ class Result:
 def run_code(
     code: str, source: Path, env: dict[str, str], sites: Sites, args: argparse.Namespace
 ) -> Result:
-    port = harness.free_port()
+    port = free_port()
     log = Path(env["SHIPWAY_VAR_DIR"]) / f"uvicorn-{port}.log"
     command = harness.uvicorn_command(port, *harness.QUIET_UVICORN)
     server_env = {**env, "PYTHONPATH": str(source)}

@@ -1,5 +1,6 @@
 """What every benchmark sets up the same way: its database and Redis, the environment of
-its processes, the servers it starts and stops, free ports, CPU time from /proc, and wrk.
+its processes, the servers it starts and stops, CPU time from /proc, and wrk. (Free
+ports come from core.embedded.free_port, as for the platform's own servers.)
 
 The scripts (`bench/api.py`, `builds.py`, `edge.py`, `edge_memory.py`, `realtime.py`) keep
 what they measure and how they report it; this module only holds what they share, so that
@@ -14,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -103,12 +103,6 @@ def flush_redis(redis_url: str) -> None:
 
 
 # --- processes -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def uvicorn_command(

@@ -73,6 +73,7 @@ from typing import Any
 
 from bench import harness
 from bench.harness import BASE_DIR
+from core.embedded import free_port
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_realtime"
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -180,7 +181,7 @@ def uvicorn(
     env: dict[str, str], workers: int, log_path: Path, app: str, extra: list[str]
 ) -> Iterator[tuple[int, int]]:
     """Serve `app`; yields (port, pid of the process group)."""
-    port = harness.free_port()
+    port = free_port()
     command = harness.uvicorn_command(
         port, "--workers", str(workers), "--no-access-log", *extra, app=app
     )
