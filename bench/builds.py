@@ -70,6 +70,7 @@ from typing import Any
 
 from bench import harness
 from core.embedded import free_port
+from tests.archives import vite_app
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_builds"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -82,20 +83,7 @@ LIMITS = [
 ]  # fmt: skip
 BUILD_COMMAND = "mkdir -p out && cp index.html out/"
 STATIC_FILES = {"index.html": "<!doctype html><title>bench</title><h1>Hello from the bench</h1>\n"}
-VITE_APP = {  # as in tests/e2e/test_docker_builds.py
-    "package.json": json.dumps(
-        {
-            "name": "bench-vite",
-            "private": True,
-            "type": "module",
-            "scripts": {"build": "vite build"},
-            "devDependencies": {"vite": "5.4.11"},
-        }
-    ),
-    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
-    "</script>",
-    "main.js": "document.querySelector('#app').textContent = 'Hello from Vite';\n",
-}
+VITE_APP = vite_app("bench-vite")  # the e2e tests build it too
 FINAL = {"ready", "failed", "canceled"}
 CELERY_ARGS = [
     "-A", "config", "worker", "-Q", "builds,default", "--concurrency", "1",

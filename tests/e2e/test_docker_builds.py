@@ -1,6 +1,5 @@
 """Real builds: a Celery worker process runs each in a Docker container."""
 
-import json
 import os
 import signal
 import time
@@ -12,6 +11,7 @@ from builds.packaging import read_manifest
 from deployments.models import Deployment
 from deployments.storage import artifacts
 from sites.services import variable_create
+from tests.archives import vite_app
 from tests.e2e.conftest import start_worker
 from tests.e2e.helpers import containers_of, deploy, log_of, wait_for, wait_until
 from tests.factories import make_site, make_team
@@ -49,20 +49,7 @@ def test_static_site_without_build(worker, owner, client):
     assert "publishing the source as it is" in log_of(client, deployment)
 
 
-VITE_APP = {
-    "package.json": json.dumps(
-        {
-            "name": "e2e-vite",
-            "private": True,
-            "type": "module",
-            "scripts": {"build": "vite build"},
-            "devDependencies": {"vite": "5.4.11"},
-        }
-    ),
-    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
-    "</script>",
-    "main.js": "document.querySelector('#app').textContent = 'Hello from Vite';\n",
-}
+VITE_APP = vite_app("e2e-vite")
 
 
 def test_vite_app_detected_installed_built_and_cached(worker, owner, client):
