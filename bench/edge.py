@@ -478,15 +478,21 @@ def run_servers(
     servers: dict[str, Server] = {}
     runs: dict[tuple[str, str], list[WrkResult]] = {}
     with contextlib.ExitStack() as stack:
+
+        def serve(
+            name: str, describe: str, command: list[str], port: int, output: Path, log: Path
+        ) -> None:
+            """Start a setup's server with its output in `output` (stopped when the block
+            ends) and wait until it answers; `log` says why it did not."""
+            process = stack.enter_context(harness.started(command, env, output, grace=15))
+            _wait_for(port, published.host, process, log)
+            servers[name] = Server(name, describe, port, process.pid)
+
         uvicorn = uvicorn_command(web_port, args.workers)
-        process = stack.enter_context(harness.started(uvicorn, env, work / "uvicorn.log", grace=15))
-        _wait_for(web_port, published.host, process, work / "uvicorn.log")
         flavour = "httptools+uvloop" if "uvloop" in uvicorn else "default http/loop"
-        servers["python-edge"] = Server(
-            "python-edge",
-            f"Python edge: uvicorn {args.workers} workers, {flavour}",
-            web_port,
-            process.pid,
+        describe = f"Python edge: uvicorn {args.workers} workers, {flavour}"
+        serve(
+            "python-edge", describe, uvicorn, web_port, work / "uvicorn.log", work / "uvicorn.log"
         )
         if "nginx" in chosen:
             run = work / "nginx-reference"
@@ -498,16 +504,8 @@ def run_servers(
                 root=published.output_dir,
             )
             command = write_nginx_conf(run, f"user {user};\n{conf}")
-            process = stack.enter_context(
-                harness.started(command, env, run / "stdout.log", grace=15)
-            )
-            _wait_for(reference_port, published.host, process, run / "error.log")
-            servers["nginx"] = Server(
-                "nginx",
-                f"nginx alone, {args.workers} workers, sendfile",
-                reference_port,
-                process.pid,
-            )
+            describe = f"nginx alone, {args.workers} workers, sendfile"
+            serve("nginx", describe, command, reference_port, run / "stdout.log", run / "error.log")
         if "front-proxy" in chosen:
             run = work / "nginx-front"
             conf = proxy_map.nginx_config(
@@ -521,15 +519,9 @@ def run_servers(
                 SHIPWAY_PLATFORM_HOSTS="platform.invalid",
             )
             command = write_nginx_conf(run, conf)
-            process = stack.enter_context(
-                harness.started(command, env, run / "stdout.log", grace=15)
-            )
-            _wait_for(front_port, published.host, process, run / "error.log")
-            servers["front-proxy"] = Server(
-                "front-proxy",
-                f"front proxy: nginx {args.workers} workers, deploy/nginx.conf + host map",
-                front_port,
-                process.pid,
+            describe = f"front proxy: nginx {args.workers} workers, deploy/nginx.conf + host map"
+            serve(
+                "front-proxy", describe, command, front_port, run / "stdout.log", run / "error.log"
             )
         order = [name for name in ("nginx", "python-edge", "front-proxy") if name in chosen]
         check_same_files([servers[name] for name in order], published)
