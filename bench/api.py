@@ -22,31 +22,29 @@ exit status non-zero. Servers are stopped at the end, also on error or Ctrl-C.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as `python bench/api.py`
+
 import argparse
 import contextlib
 import importlib.util
 import json
 import os
-import re
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+from bench import harness
+from bench.harness import VENV_BIN, WrkResult
+from core.embedded import free_port
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 BARE_PATH = "/bench/bare"
 SITES_PATH = "/v1/sites"
 AUTH_ONLY_PATH = "/bench/auth-only"
@@ -66,9 +64,11 @@ def _setups(workers: int, threads: int) -> dict[str, Setup]:
     gunicorn = [str(VENV_BIN / "gunicorn"), "config.wsgi:application"]
     gunicorn += ["--bind", "127.0.0.1:{port}", "--workers", str(workers)]
     gunicorn += ["--log-level", "warning"]
-    uvicorn = [str(VENV_BIN / "uvicorn"), "config.asgi:application"]
-    uvicorn += ["--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)]
-    uvicorn += ["--no-access-log", "--log-level", "warning"]
+    uvicorn = harness.uvicorn_command(
+        "{port}",
+        *("--workers", str(workers), "--no-access-log", "--log-level", "warning"),
+        program=[str(VENV_BIN / "uvicorn")],
+    )
     return {
         "gunicorn": Setup(
             "gunicorn", f"gunicorn WSGI, {workers} sync workers", [*gunicorn, "-k", "sync"]
@@ -109,20 +109,6 @@ def _setups(workers: int, threads: int) -> dict[str, Setup]:
 # --- the database and its data ---------------------------------------------------------
 
 
-def recreate_database(database_url: str) -> None:
-    """Drop and create the bench database (only one whose name says it is a bench's)."""
-    import psycopg
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def populate(hidden_sites: int) -> str:
     """Migrate, then make the caller, their team, its sites and an API key; return the key."""
     import django
@@ -155,64 +141,23 @@ def populate(hidden_sites: int) -> str:
 # --- servers ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running(setup: Setup, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """Start the setup's server in its own process group; yield its base URL and pid;
     stop it."""
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in setup.command]
-    log_path = BASE_DIR / "var" / f"bench-{setup.name}.log"
+    log_path = harness.BASE_DIR / "var" / f"bench-{setup.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env={**env, **setup.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base, process, log_path)
-            yield base, process.pid
-        finally:
-            stop(process)
+    base = f"http://127.0.0.1:{port}"
 
+    def answers() -> bool:
+        with urllib.request.urlopen(base + BARE_PATH, timeout=2) as answer:
+            return answer.status == 200
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(base + BARE_PATH, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server did not answer {BARE_PATH} within 60 s; see {log_path}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group (master and workers), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+    with harness.started(command, {**env, **setup.env}, log_path, grace=15) as process:
+        harness.wait_until_up("server", answers, process, log_path)
+        yield base, process.pid
 
 
 def get_json(url: str, secret: str) -> dict[str, Any]:
@@ -241,104 +186,12 @@ def check_sites(base: str, secret: str) -> None:
 # --- wrk -------------------------------------------------------------------------------
 
 
-@dataclass
-class WrkResult:
-    setup: str
-    path: str
-    requests_per_second: float
-    p99_ms: float
-    requests: int
-    non_2xx: int
-    socket_errors: int
-    server_cpu_ms: float = 0.0  # the server's CPU time (all its processes) per request
-    machine_busy: float = 0.0  # share of the machine's CPUs busy during the run, anyone's
-
-    @property
-    def failed(self) -> bool:
-        return self.non_2xx > 0 or self.socket_errors > 0 or self.requests == 0
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its descendants (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
-    tree, total = {pid}, 0.0
-    for _ in range(3):  # master -> workers -> their children
-        tree |= {child for child, (parent, _cpu) in stats.items() if parent in tree}
-    for member in tree:
-        total += stats.get(member, (0, 0.0))[1]
-    return total
-
-
-def machine_cpu() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
-    if not match:
-        raise ValueError(f"unexpected wrk latency {text!r}")
-    return float(match[1]) * _UNITS_MS[match[2]]
-
-
-def parse_wrk(output: str, setup: str, path: str) -> WrkResult:
-    def find(pattern: str) -> re.Match[str] | None:
-        return re.search(pattern, output, re.MULTILINE)
-
-    rps = find(r"^Requests/sec:\s+([\d.]+)")
-    p99 = find(r"^\s+99%\s+(\S+)")
-    total = find(r"^\s+(\d+) requests in")
-    if not (rps and p99 and total):
-        raise RuntimeError(f"could not read wrk's output:\n{output}")
-    non_2xx = find(r"Non-2xx or 3xx responses:\s+(\d+)")
-    sockets = find(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-    return WrkResult(
-        setup=setup,
-        path=path,
-        requests_per_second=float(rps[1]),
-        p99_ms=_ms(p99[1]),
-        requests=int(total[1]),
-        non_2xx=int(non_2xx[1]) if non_2xx else 0,
-        # gunicorn's sync workers close every connection; wrk may count those as read errors.
-        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
-    )
-
-
-def wrk(url: str, duration: str, args: argparse.Namespace, secret: str | None) -> str:
-    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{duration}"]
-    command += ["--latency", f"--timeout={args.timeout}"]
-    if secret:
-        command += ["-H", f"Authorization: Bearer {secret}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 def measure(
     setup: str, base: str, pid: int, path: str, secret: str | None, args: argparse.Namespace
 ) -> WrkResult:
     """Warm up, then one wrk run, with the server's CPU time and the machine's busy share."""
-    wrk(base + path, args.warmup, args, secret)
-    cpu_before, (busy_before, all_before) = tree_cpu_seconds(pid), machine_cpu()
-    output = wrk(base + path, args.duration, args, secret)
-    cpu_after, (busy_after, all_after) = tree_cpu_seconds(pid), machine_cpu()
-    result = parse_wrk(output, setup, path)
-    result.server_cpu_ms = (cpu_after - cpu_before) * 1000 / max(result.requests, 1)
-    result.machine_busy = (busy_after - busy_before) / max(all_after - all_before, 1)
+    headers = [f"Authorization: Bearer {secret}"] if secret else []
+    result = harness.run_wrk(setup, path, base + path, pid, args, headers)
     flag = "  !!! ERRORS" if result.failed else ""
     print(
         f"   {path:<18} {result.requests_per_second:>8,.0f} req/s  p99 {result.p99_ms:>7.1f} ms"
@@ -469,11 +322,7 @@ def print_table(results: list[WrkResult], setups: dict[str, Setup]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", default="10s", help="wrk -d per URL (default 10s)")
-    parser.add_argument("--warmup", default="2s", help="wrk run before measuring (default 2s)")
-    parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
-    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
-    parser.add_argument("--timeout", default="10s", help="wrk --timeout (default 10s)")
+    harness.add_wrk_arguments(parser, per="URL")
     parser.add_argument(
         "--auth-only",
         action="store_true",
@@ -491,7 +340,7 @@ def main() -> int:
     )
     parser.add_argument("--hidden-sites", type=int, default=200, help="other team's sites")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--redis-url", default=harness.DEFAULT_REDIS_URL)
     parser.add_argument("--profile", action="store_true", help="also profile in-process")
     parser.add_argument("--profile-repeat", type=int, default=200)
     parser.add_argument(
@@ -499,8 +348,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (apt-get install -y wrk)")
+    harness.require_tools({"wrk": "wrk"})
     all_setups = _setups(args.workers, args.threads)
     chosen = [name.strip() for name in args.setups.split(",") if name.strip()]
     unknown = set(chosen) - set(all_setups)
@@ -512,22 +360,20 @@ def main() -> int:
     if args.auth_only:
         paths.append((AUTH_ONLY_PATH, "key"))
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
-    }
+    env = harness.bench_env(
+        args.database_url,
+        args.redis_url,
+        "bench.settings",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=harness.python_path(),
+    )
     env.pop("BENCH_DB_POOL", None)
     os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
 
     started = time.monotonic()
     print(f"database {args.database_url} (dropped and created)", flush=True)
-    recreate_database(args.database_url)
+    harness.recreate_database(args.database_url)
     secret = populate(args.hidden_sites)
     print(
         f"data: 1 caller owning {VISIBLE_SITES} sites, {args.hidden_sites} sites of another "
@@ -557,11 +403,7 @@ def main() -> int:
         if results:
             print_table(results, all_setups)
 
-    print(
-        f"\nwrk -t{args.wrk_threads} -c{args.connections} -d{args.duration} --latency "
-        f"--timeout={args.timeout}, "
-        f"warm-up {args.warmup}; total {time.monotonic() - started:.0f} s"
-    )
+    print(f"\n{harness.wrk_settings(args)}; total {time.monotonic() - started:.0f} s")
     failed = [r for r in results if r.failed]
     if failed:
         print("\n!!! ERRORS: these runs had non-2xx answers or socket errors:", file=sys.stderr)

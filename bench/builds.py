@@ -43,6 +43,11 @@ clients) is retried and reported.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a script
+
 import argparse
 import contextlib
 import functools
@@ -52,10 +57,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -63,13 +66,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DB_NAME = "shipway_bench_builds"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-MAINTENANCE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from bench import harness
+from core.embedded import free_port
+from tests.archives import vite_app
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_builds"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 IMAGE = "shipway/runtime:node-22"
 BUILDER_UID = 10001
@@ -80,20 +83,7 @@ LIMITS = [
 ]  # fmt: skip
 BUILD_COMMAND = "mkdir -p out && cp index.html out/"
 STATIC_FILES = {"index.html": "<!doctype html><title>bench</title><h1>Hello from the bench</h1>\n"}
-VITE_APP = {  # as in tests/e2e/test_docker_builds.py
-    "package.json": json.dumps(
-        {
-            "name": "bench-vite",
-            "private": True,
-            "type": "module",
-            "scripts": {"build": "vite build"},
-            "devDependencies": {"vite": "5.4.11"},
-        }
-    ),
-    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
-    "</script>",
-    "main.js": "document.querySelector('#app').textContent = 'Hello from Vite';\n",
-}
+VITE_APP = vite_app("bench-vite")  # the e2e tests build it too
 FINAL = {"ready", "failed", "canceled"}
 CELERY_ARGS = [
     "-A", "config", "worker", "-Q", "builds,default", "--concurrency", "1",
@@ -298,15 +288,10 @@ def traced_worker(celery_args: list[str]) -> None:
 
 
 def bench_env(tmp: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SHIPWAY_", "DATABASE_", "REDIS_", "CELERY_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
+    return harness.bench_env(
+        DATABASE_URL,
+        REDIS_URL,
+        isolated=True,
         SHIPWAY_STORAGE_ROOT=str(tmp / "storage"),
         SHIPWAY_VAR_DIR=str(tmp / "var"),
         SHIPWAY_BUILD_RUNNER="docker",
@@ -315,32 +300,6 @@ def bench_env(tmp: Path) -> dict[str, str]:
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
-    return env
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    with contextlib.suppress(Exception):
-        from django.db import connections
-
-        connections.close_all()
-    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 @dataclass
@@ -396,51 +355,6 @@ def tar_gz(files: dict[str, str], *, mode: str = "w:gz", owner: int = 0) -> byte
 
 
 # --- processes -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as one, spared Ctrl-C
-        )
-
-
-def stop(process: subprocess.Popen[bytes], grace: float = 5) -> None:
-    """SIGTERM the process group, SIGKILL if it lingers (a worker interrupted in mid-build
-    would finish the build first; its container is removed by label afterwards)."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
-def wait_for(what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {what} exited with status {process.returncode}")
-        with contextlib.suppress(Exception):
-            if ready():
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"the {what} was not up within 60 s")
 
 
 def remove_docker_objects(site_ids: list[str], reference_label: str) -> None:
@@ -1040,26 +954,18 @@ def running_worker(
     command += CELERY_ARGS
     log_path.touch()
     offset = log_path.stat().st_size
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env={**env, "BENCH_WHAT_IF": "1" if what_if else "0"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
 
-        def ready() -> bool:
-            with open(log_path, "rb") as handle:
-                handle.seek(offset)
-                return b" ready." in handle.read()
+    def ready() -> bool:
+        with open(log_path, "rb") as handle:
+            handle.seek(offset)
+            return b" ready." in handle.read()
 
-        wait_for("worker", ready, process)
+    # Stopped after 5 s: a worker interrupted in mid-build would finish the build first;
+    # its container is removed by label afterwards.
+    worker_env = {**env, "BENCH_WHAT_IF": "1" if what_if else "0"}
+    with harness.started(command, worker_env, log_path, append=True) as process:
+        harness.wait_until_up("the worker", ready, process, interval=0.1, errors=(Exception,))
         yield
-    finally:
-        stop(process)
 
 
 def compare(
@@ -1167,32 +1073,32 @@ def main() -> int:
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
             cleanup.callback(keep_log_ends)
-            cleanup.callback(flush_redis)
+            cleanup.callback(harness.flush_redis, REDIS_URL)
             env = bench_env(tmp)
-            recreate_database()
-            cleanup.callback(drop_database)
-            flush_redis()
+            harness.recreate_database(DATABASE_URL)
+            cleanup.callback(harness.drop_database, DATABASE_URL)
+            harness.flush_redis(REDIS_URL)
             os.environ.update(env, LOG_LEVEL="WARNING")  # this process: quiet
-            sys.path.insert(0, str(BASE_DIR))
             import django
 
             django.setup()
             world = populate()
             cleanup.callback(remove_docker_objects, world.site_ids, reference_label)
             port = free_port()
-            web = start(
-                [
-                    *(sys.executable, "-m", "uvicorn", "config.asgi:application"),
-                    *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-                    *("--log-level", "warning", "--lifespan", "off"),
-                ],
-                env,
-                tmp / "web.log",
+            web = cleanup.enter_context(
+                harness.started(
+                    harness.uvicorn_command(port, *harness.QUIET_UVICORN), env, tmp / "web.log"
+                )
             )
-            cleanup.callback(stop, web)
             base = f"http://127.0.0.1:{port}"
             client = Client(base, world.secret, args.poll, args.poll_db)
-            wait_for("web", lambda: client.http.get(f"{client.base}/v1/sites").ok, web)
+            harness.wait_until_up(
+                "the web",
+                lambda: client.http.get(f"{client.base}/v1/sites").ok,
+                web,
+                interval=0.1,
+                errors=(Exception,),
+            )
             print(
                 "worker: celery prefork, concurrency 1, "
                 + ("with the timing shim" if traced else "plain (no timing shim)")

@@ -28,6 +28,11 @@ the end, also on error or Ctrl-C.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as `python bench/edge.py`
+
 import argparse
 import asyncio
 import contextlib
@@ -38,27 +43,15 @@ import pwd
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.api import (
-    WrkResult,
-    free_port,
-    machine_cpu,
-    parse_wrk,
-    recreate_database,
-    stop,
-    tree_cpu_seconds,
-)
+from bench import harness
+from bench.harness import VENV_BIN, WrkResult
+from core.embedded import free_port
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_edge"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 SITES_DOMAIN = "sites.localhost"
 HTML_PATH = "/"
 SCRIPT_PATH = "/assets/app-3f2a9c1e.js"
@@ -104,25 +97,14 @@ def publish_site(storage: Path) -> Published:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from config.celery import app as celery_app
-    from deployments.services import deployment_create_from_upload
     from edge import proxy_map
-    from tests.archives import tar_gz, upload
+    from tests.edge.conftest import publish
     from tests.factories import make_site, make_team, make_user
 
     team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
     site = make_site(team, site_id="bench", framework="static", access="public")
     files = site_files()
-    celery_app.conf.task_always_eager = True
-    try:
-        deployment = deployment_create_from_upload(
-            site=site, archive=upload(tar_gz(files)), activate=True
-        )
-    finally:
-        celery_app.conf.task_always_eager = False
-    deployment.refresh_from_db()
-    if deployment.status != "ready":
-        raise RuntimeError(f"the deployment is {deployment.status}: {deployment.error_code}")
+    deployment = publish(site, files)
     links = proxy_map.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
     host = f"{site.id}.{SITES_DOMAIN}"
     if links.get(host) != deployment.id:
@@ -242,38 +224,16 @@ class Server:
 
 
 def _wait_for(port: int, host: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}; see {log}")
-        with contextlib.suppress(OSError):
-            if get(port, host, HTML_PATH).status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not answer 200 within 60 s; see {log}")
+    def answers() -> bool:
+        return get(port, host, HTML_PATH).status == 200
 
-
-@contextlib.contextmanager
-def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield process
-        finally:
-            stop(process)
+    harness.wait_until_up(f"server on port {port}", answers, process, log)
 
 
 def uvicorn_command(port: int, workers: int) -> list[str]:
-    command = [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
-    command += ["--log-level", "warning", "--lifespan", "off"]
+    command = harness.uvicorn_command(
+        port, "--workers", str(workers), *harness.QUIET_UVICORN, program=[str(VENV_BIN / "uvicorn")]
+    )
     if importlib.util.find_spec("httptools"):
         command += ["--http", "httptools"]
     if importlib.util.find_spec("uvloop"):
@@ -354,26 +314,11 @@ def check_same_files(servers: list[Server], published: Published) -> None:
                 raise RuntimeError(f"python-edge {path}: unexpected ETag {etag}")
 
 
-def wrk(port: int, host: str, path: str, duration: str, args: argparse.Namespace) -> str:
-    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{duration}"]
-    command += ["--latency", f"--timeout={args.timeout}", "-H", f"Host: {host}"]
-    done = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
 def measure(
     server: Server, host: str, path: str, args: argparse.Namespace, warm: bool
 ) -> WrkResult:
-    if warm:
-        wrk(server.port, host, path, args.warmup, args)
-    cpu_before, (busy_before, all_before) = tree_cpu_seconds(server.pid), machine_cpu()
-    output = wrk(server.port, host, path, args.duration, args)
-    cpu_after, (busy_after, all_after) = tree_cpu_seconds(server.pid), machine_cpu()
-    result = parse_wrk(output, server.name, path)
-    result.server_cpu_ms = (cpu_after - cpu_before) * 1000 / max(result.requests, 1)
-    result.machine_busy = (busy_after - busy_before) / max(all_after - all_before, 1)
+    url = f"http://127.0.0.1:{server.port}{path}"
+    result = harness.run_wrk(server.name, path, url, server.pid, args, [f"Host: {host}"], warm=warm)
     flag = "  !!! ERRORS" if result.failed else ""
     print(
         f"   {server.name:<12} {path:<24} {result.requests_per_second:>9,.0f} req/s"
@@ -449,11 +394,7 @@ def print_table(summaries: list[Summary], servers: dict[str, Server]) -> list[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", default="10s", help="wrk -d per file (default 10s)")
-    parser.add_argument("--warmup", default="2s", help="wrk run before measuring (default 2s)")
-    parser.add_argument("--connections", type=int, default=64, help="wrk -c (default 64)")
-    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
-    parser.add_argument("--timeout", default="10s", help="wrk --timeout (default 10s)")
+    harness.add_wrk_arguments(parser, per="file")
     parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds, medians reported (default 3)"
@@ -465,14 +406,12 @@ def main() -> int:
     )
     parser.add_argument("--queries", type=int, default=400, help="in-process requests counted")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--redis-url", default=harness.DEFAULT_REDIS_URL)
     parser.add_argument("--profile", action="store_true", help="also profile the edge in-process")
     parser.add_argument("--profile-requests", type=int, default=20000)
     args = parser.parse_args()
 
-    for tool, package in (("wrk", "wrk"), ("nginx", "nginx-light")):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} is not installed (apt-get install -y {package})")
+    harness.require_tools({"wrk": "wrk", "nginx": "nginx-light"})
     chosen = [name.strip() for name in args.setups.split(",") if name.strip()]
     unknown = set(chosen) - {"nginx", "python-edge", "front-proxy"}
     if unknown:
@@ -482,27 +421,25 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="shipway-bench-edge-"))
     work.chmod(0o755)
     storage, edge_root = work / "storage", work / "edge"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": args.database_url,
-        "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "SHIPWAY_STORAGE_ROOT": str(storage),
-        "SHIPWAY_EDGE_ROOT": str(edge_root),
-        "SHIPWAY_EDGE_CACHE_DIR": str(work / "cache"),
-        "SHIPWAY_FRONT_PROXY": "1",
-        "SITES_DOMAIN": SITES_DOMAIN,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
-    }
+    env = harness.bench_env(
+        args.database_url,
+        args.redis_url,
+        "bench.settings",
+        DATABASE_CONN_MAX_AGE="0",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        SHIPWAY_STORAGE_ROOT=str(storage),
+        SHIPWAY_EDGE_ROOT=str(edge_root),
+        SHIPWAY_EDGE_CACHE_DIR=str(work / "cache"),
+        SHIPWAY_FRONT_PROXY="1",
+        SITES_DOMAIN=SITES_DOMAIN,
+        PYTHONPATH=harness.python_path(),
+    )
     os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
 
     try:
         print(f"database {args.database_url} (dropped and created); files in {work}", flush=True)
-        recreate_database(args.database_url)
+        harness.recreate_database(args.database_url)
         published = publish_site(storage)
         sizes = ", ".join(f"{name} {len(data):,} bytes" for name, data in published.files.items())
         print(f"site {published.host}, deployment {published.deployment_id}: {sizes}")
@@ -541,15 +478,21 @@ def run_servers(
     servers: dict[str, Server] = {}
     runs: dict[tuple[str, str], list[WrkResult]] = {}
     with contextlib.ExitStack() as stack:
+
+        def serve(
+            name: str, describe: str, command: list[str], port: int, output: Path, log: Path
+        ) -> None:
+            """Start a setup's server with its output in `output` (stopped when the block
+            ends) and wait until it answers; `log` says why it did not."""
+            process = stack.enter_context(harness.started(command, env, output, grace=15))
+            _wait_for(port, published.host, process, log)
+            servers[name] = Server(name, describe, port, process.pid)
+
         uvicorn = uvicorn_command(web_port, args.workers)
-        process = stack.enter_context(started(uvicorn, env, work / "uvicorn.log"))
-        _wait_for(web_port, published.host, process, work / "uvicorn.log")
         flavour = "httptools+uvloop" if "uvloop" in uvicorn else "default http/loop"
-        servers["python-edge"] = Server(
-            "python-edge",
-            f"Python edge: uvicorn {args.workers} workers, {flavour}",
-            web_port,
-            process.pid,
+        describe = f"Python edge: uvicorn {args.workers} workers, {flavour}"
+        serve(
+            "python-edge", describe, uvicorn, web_port, work / "uvicorn.log", work / "uvicorn.log"
         )
         if "nginx" in chosen:
             run = work / "nginx-reference"
@@ -561,14 +504,8 @@ def run_servers(
                 root=published.output_dir,
             )
             command = write_nginx_conf(run, f"user {user};\n{conf}")
-            process = stack.enter_context(started(command, env, run / "stdout.log"))
-            _wait_for(reference_port, published.host, process, run / "error.log")
-            servers["nginx"] = Server(
-                "nginx",
-                f"nginx alone, {args.workers} workers, sendfile",
-                reference_port,
-                process.pid,
-            )
+            describe = f"nginx alone, {args.workers} workers, sendfile"
+            serve("nginx", describe, command, reference_port, run / "stdout.log", run / "error.log")
         if "front-proxy" in chosen:
             run = work / "nginx-front"
             conf = proxy_map.nginx_config(
@@ -582,13 +519,9 @@ def run_servers(
                 SHIPWAY_PLATFORM_HOSTS="platform.invalid",
             )
             command = write_nginx_conf(run, conf)
-            process = stack.enter_context(started(command, env, run / "stdout.log"))
-            _wait_for(front_port, published.host, process, run / "error.log")
-            servers["front-proxy"] = Server(
-                "front-proxy",
-                f"front proxy: nginx {args.workers} workers, deploy/nginx.conf + host map",
-                front_port,
-                process.pid,
+            describe = f"front proxy: nginx {args.workers} workers, deploy/nginx.conf + host map"
+            serve(
+                "front-proxy", describe, command, front_port, run / "stdout.log", run / "error.log"
             )
         order = [name for name in ("nginx", "python-edge", "front-proxy") if name in chosen]
         check_same_files([servers[name] for name in order], published)
@@ -615,8 +548,7 @@ def run_servers(
         f"{'' if steady_queries == 0 else '  !!! must be 0'}"
     )
     print(
-        f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration} --latency "
-        f"--timeout={args.timeout}, warm-up {args.warmup}; loopback, {os.cpu_count()} CPUs; "
+        f"{harness.wrk_settings(args)}; loopback, {os.cpu_count()} CPUs; "
         f"total {time.monotonic() - begun:.0f} s"
     )
     for line in missed:

@@ -29,6 +29,11 @@ before, each path and each Host spelling kept another copy of the body.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a script
+
 import argparse
 import http.client
 import os
@@ -36,17 +41,15 @@ import random
 import shutil
 import string
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.api import free_port, recreate_database, stop
+from bench import harness
+from bench.harness import BASE_DIR
+from core.embedded import free_port
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_edge_memory"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 SITES_DOMAIN = "sites.localhost"
 BODY = 128 * 1024
 WARM_UP = 50  # requests of each kind before the first reading
@@ -71,30 +74,16 @@ def publish_sites() -> Sites:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from config.celery import app as celery_app
-    from deployments.services import deployment_create_from_upload
     from sites.services import site_update
-    from tests.archives import tar_gz, upload
+    from tests.edge.conftest import publish
     from tests.factories import make_site, make_team, make_user
 
     team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
     with_404 = make_site(team, site_id="with-404", framework="static", access="public")
     spa = make_site(team, site_id="spa", framework="static", access="public")
     site_update(site=spa, fallback_file="index.html")
-    celery_app.conf.task_always_eager = True
-    try:
-        for site, files in (
-            (with_404, {"index.html": b"<h1>home</h1>", "404.html": _page("missing", BODY)}),
-            (spa, {"index.html": _page("app", BODY)}),
-        ):
-            deployment = deployment_create_from_upload(
-                site=site, archive=upload(tar_gz(files)), activate=True
-            )
-            deployment.refresh_from_db()
-            if deployment.status != "ready":
-                raise RuntimeError(f"{site.id}: {deployment.status} {deployment.error_code}")
-    finally:
-        celery_app.conf.task_always_eager = False
+    publish(with_404, {"index.html": b"<h1>home</h1>", "404.html": _page("missing", BODY)})
+    publish(spa, {"index.html": _page("app", BODY)})
     return Sites(f"with-404.{SITES_DOMAIN}", f"spa.{SITES_DOMAIN}")
 
 
@@ -178,31 +167,13 @@ def run_code(
 ) -> Result:
     port = free_port()
     log = Path(env["SHIPWAY_VAR_DIR"]) / f"uvicorn-{port}.log"
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning", "--lifespan", "off"]
+    command = harness.uvicorn_command(port, *harness.QUIET_UVICORN)
     server_env = {**env, "PYTHONPATH": str(source)}
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=source,
-            env=server_env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with harness.started(command, server_env, log, cwd=source, grace=15) as process:
+        # A wrong status is an error at once; only a refused connection means "not yet".
+        harness.wait_until_up(
+            f"{code}: uvicorn", lambda: bool(send(port, [(sites.with_404, "/", 200)])), process, log
         )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{code}: uvicorn exited with {process.returncode}; see {log}")
-            try:
-                send(port, [(sites.with_404, "/", 200)])
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{code}: uvicorn did not answer; see {log}") from None
-                time.sleep(0.2)
         send(port, hostile(sites, 4 * WARM_UP, seed=1))
         time.sleep(1)  # the invalidation listener has subscribed (and dropped the caches)
         send(port, hostile(sites, 4 * WARM_UP, seed=2))
@@ -212,8 +183,6 @@ def run_code(
         seconds = time.monotonic() - begun
         after, peak = memory(process.pid)
         return Result(code, start, after, peak, seconds, statuses)
-    finally:
-        stop(process)
 
 
 def export(revision: str, into: Path) -> Path:
@@ -231,27 +200,24 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=10_000, help="hostile requests")
     parser.add_argument("--compare", metavar="REV", help="also run this commit's code")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--redis-url", default=harness.DEFAULT_REDIS_URL)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="shipway-bench-edge-memory-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": args.database_url,
-        "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": args.redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "SHIPWAY_VAR_DIR": str(work / "var"),
-        "SHIPWAY_STORAGE_ROOT": str(work / "storage"),
-        "SITES_DOMAIN": SITES_DOMAIN,
-    }
+    env = harness.bench_env(
+        args.database_url,
+        args.redis_url,
+        DATABASE_CONN_MAX_AGE="0",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        SHIPWAY_VAR_DIR=str(work / "var"),
+        SHIPWAY_STORAGE_ROOT=str(work / "storage"),
+        SITES_DOMAIN=SITES_DOMAIN,
+    )
     os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
     try:
         print(f"database {args.database_url} (dropped and created); files in {work}", flush=True)
-        recreate_database(args.database_url)
+        harness.recreate_database(args.database_url)
         sites = publish_sites()
         print(f"sites {sites.with_404} (404.html) and {sites.spa} (fallback), {BODY:,} bytes each")
         codes = [("this checkout", BASE_DIR)]

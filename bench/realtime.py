@@ -50,6 +50,11 @@ Redis database 13 flushed, the temporary directory removed (`--keep` keeps it).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a script
+
 import argparse
 import asyncio
 import contextlib
@@ -59,20 +64,18 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DB_NAME = "shipway_bench_realtime"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-MAINTENANCE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from bench import harness
+from bench.harness import BASE_DIR
+from core.embedded import free_port
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_realtime"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 END = "bench-end"
 LINE = re.compile(r"bench (\d+) (\d+)\n")
@@ -148,67 +151,16 @@ def subscriber_main(argv: list[str]) -> None:
 
 
 def bench_env(tmp: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SHIPWAY_", "DATABASE_", "REDIS_", "CELERY_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
+    return harness.bench_env(
+        DATABASE_URL,
+        REDIS_URL,
+        isolated=True,
         SHIPWAY_VAR_DIR=str(tmp / "var"),
         SHIPWAY_STORAGE_ROOT=str(tmp / "storage"),
         DEBUG="0",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    return env
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    with contextlib.suppress(Exception):
-        from django.db import connections
-
-        connections.close_all()
-    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def stop(process: subprocess.Popen[Any], grace: float = 5) -> None:
-    """SIGTERM the process group, SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
 
 
 def one_run_at_a_time() -> Any:
@@ -224,60 +176,24 @@ def one_run_at_a_time() -> Any:
     return handle
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU time of every live process in process group `pgid`."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:  # fields[2] is the 5th field: pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
 @contextlib.contextmanager
 def uvicorn(
     env: dict[str, str], workers: int, log_path: Path, app: str, extra: list[str]
 ) -> Iterator[tuple[int, int]]:
     """Serve `app`; yields (port, pid of the process group)."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", app,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", *extra,
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as one
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {process.returncode}; see {log_path}")
-            try:
-                http_post(port, "/v1/realtime/tokens", "")  # any answer (a refusal) will do
-                break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn was not up within 60 s; see {log_path}")
-            time.sleep(0.2)
+    command = harness.uvicorn_command(
+        port, "--workers", str(workers), "--no-access-log", *extra, app=app
+    )
+
+    def answers() -> bool:
+        http_post(port, "/v1/realtime/tokens", "")  # any answer (a refusal) will do
+        return True
+
+    with harness.started(command, env, log_path) as process:
+        harness.wait_until_up("uvicorn", answers, process, log_path)
         print(f"uvicorn (pid {process.pid}) on port {port}; its log: {log_path}", flush=True)
         yield port, process.pid
-    finally:
-        stop(process)
 
 
 def http_post(port: int, path: str, secret: str) -> tuple[int, bytes]:
@@ -512,7 +428,7 @@ def run_phase(
         time.sleep(0.2)  # let the server settle after the handshakes
 
         first_chunk = len(probes.chunks)
-        server_cpu, wall = group_cpu_seconds(server), time.monotonic()
+        server_cpu, wall = harness.group_cpu_seconds(server), time.monotonic()
         interval = 1 / args.rate
         with LogWriter(deployment) as writer:
             start = time.monotonic()
@@ -535,7 +451,7 @@ def run_phase(
             assert process.stdout is not None and process.stdin is not None
             if process.stdout.readline().strip() != "done":
                 raise RuntimeError("a subscriber process failed while receiving")
-        phase.server_cpu = group_cpu_seconds(server) - server_cpu
+        phase.server_cpu = harness.group_cpu_seconds(server) - server_cpu
         phase.wall = time.monotonic() - wall
         for process, _out in processes:
             assert process.stdin is not None
@@ -546,7 +462,7 @@ def run_phase(
         results = [json.loads(out.read_text()) for _process, out in processes]
     finally:
         for process, _out in processes:
-            stop(process)
+            harness.stop(process)
     chunks = probes.chunks[first_chunk:]
     analyse(phase, results, chunks)
     return phase
@@ -794,8 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     phases: list[Phase] = []
     try:
-        recreate_database()
-        flush_redis()
+        harness.recreate_database(DATABASE_URL)
+        harness.flush_redis(REDIS_URL)
         import django
 
         django.setup()
@@ -822,9 +738,9 @@ def main(argv: list[str] | None = None) -> int:
         ok = report(phases, args)
     finally:
         with contextlib.suppress(Exception):
-            drop_database()
+            harness.drop_database(DATABASE_URL)
         with contextlib.suppress(Exception):
-            flush_redis()
+            harness.flush_redis(REDIS_URL)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         print(f"\ntotal {time.monotonic() - started:.1f} s")

@@ -24,7 +24,7 @@ from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
 from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
-from builds.runners import BuildRunner, BuildSpec, Step, get_runner
+from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
@@ -78,7 +78,8 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
             out_dir = scratch / "output"
             if spec.steps:
                 runner = runner or get_runner()
-                runner.run(spec, source, out_dir, output.write, _cancel_check(deployment.id))
+                job = BuildJob(spec, source, out_dir, output.write, _cancel_check(deployment.id))
+                runner.run(job)
             else:
                 say("No install or build command: publishing the source as it is.\n")
                 _copy_tree(tree, spec, out_dir, say)

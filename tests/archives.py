@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import zipfile
 
@@ -19,6 +20,25 @@ def tar_gz(files: dict[str, str | bytes], *, extra: list[tarfile.TarInfo] | None
         for info in extra or []:
             archive.addfile(info)
     return buffer.getvalue()
+
+
+def vite_app(name: str) -> dict[str, str]:
+    """A minimal Vite 5 app named `name` (package.json without a lock file, index.html,
+    main.js): what tests/e2e and bench/builds.py build as a real framework site."""
+    return {
+        "package.json": json.dumps(
+            {
+                "name": name,
+                "private": True,
+                "type": "module",
+                "scripts": {"build": "vite build"},
+                "devDependencies": {"vite": "5.4.11"},
+            }
+        ),
+        "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
+        "</script>",
+        "main.js": "document.querySelector('#app').textContent = 'Hello from Vite';\n",
+    }
 
 
 def zip_bytes(files: dict[str, str | bytes]) -> bytes:

@@ -1,6 +1,10 @@
 import os
+from typing import Any
 
 import pytest
+
+from sites import services as site_services
+from tests.factories import api_client, make_site, make_team, make_user
 
 pytest_plugins = ["tests.live"]
 
@@ -44,6 +48,30 @@ def _drop_the_sessions_queue():
         import redis
 
         redis.Redis.from_url(url).delete(f"builds-test-{os.getpid()}")
+
+
+# The API tests' objects (tests/sites/ and tests/accounts/ test_api_validation.py).
+SECRET_VALUE = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    """Owner of teams `acme` and `beta`; site `blog` (react) in acme with a plain and a
+    secret variable."""
+    owner = make_user("owner")
+    acme = make_team(owner, team_id="acme", name="Acme")
+    make_team(owner, team_id="beta", name="Beta")
+    site = make_site(acme, "blog", name="Blog", framework="react")
+    plain = site_services.variable_create(site=site, key="PLAIN", value="hello")
+    secret = site_services.variable_create(site=site, key="SECRET", value=SECRET_VALUE, secret=True)
+    return {
+        "owner": owner,
+        "client": api_client(owner),
+        "team": acme,
+        "site": site,
+        "plain": plain,
+        "secret": secret,
+    }
 
 
 class FakeDns:

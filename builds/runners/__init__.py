@@ -3,9 +3,17 @@
 `BuildSpec` and honour the same promises: output streamed line by line with secrets
 masked, the site's timeout, cancellation, and nothing left behind."""
 
-from builds.runners.base import BuildResult, BuildRunner, BuildSpec, Step, StepResult
+from builds.runners.base import BuildJob, BuildResult, BuildRunner, BuildSpec, Step, StepResult
 
-__all__ = ["BuildResult", "BuildRunner", "BuildSpec", "Step", "StepResult", "get_runner"]
+__all__ = [
+    "BuildJob",
+    "BuildResult",
+    "BuildRunner",
+    "BuildSpec",
+    "Step",
+    "StepResult",
+    "get_runner",
+]
 
 
 def get_runner(name: str | None = None) -> BuildRunner:

@@ -65,17 +65,21 @@ class BuildResult:
     steps: list[StepResult]
 
 
+@dataclass(frozen=True)
+class BuildJob:
+    """One build as a runner takes it: what every runner's `run` is given, in one place."""
+
+    spec: BuildSpec
+    source: Path  # the source, a .tar.gz
+    output_to: Path  # where the output directory's files are copied
+    on_output: Callable[[str], None]  # the build's output, in whole masked lines
+    should_cancel: Callable[[], bool]
+
+
 class BuildRunner(Protocol):
-    def run(
-        self,
-        spec: BuildSpec,
-        source: Path,
-        output_to: Path,
-        on_output: Callable[[str], None],
-        should_cancel: Callable[[], bool],
-    ) -> BuildResult:
-        """Run the spec's steps on the source (a .tar.gz) and copy the output directory
-        into `output_to`. Raises BuildError with the reason when the build fails."""
+    def run(self, job: BuildJob) -> BuildResult:
+        """Run the spec's steps on the source and copy the output directory into
+        `job.output_to`. Raises BuildError with the reason when the build fails."""
         ...
 
 

@@ -28,6 +28,7 @@ from builds import network as build_network
 from builds.models import installation_id
 from builds.output import CHUNK, copy_tar
 from builds.runners.base import (
+    BuildJob,
     BuildResult,
     BuildSpec,
     LineStream,
@@ -84,21 +85,15 @@ class DockerRunner:
                 "SHIPWAY_BUILD_RUNNER=local to run builds unisolated on the host.",
             ) from exc
 
-    def run(
-        self,
-        spec: BuildSpec,
-        source: Path,
-        output_to: Path,
-        on_output: Callable[[str], None],
-        should_cancel: Callable[[], bool],
-    ) -> BuildResult:
+    def run(self, job: BuildJob) -> BuildResult:
+        spec = job.spec
         self._require_image(spec)
         container = self._create_container(spec)
         try:
-            self._put_source(container, source)
+            self._put_source(container, job.source)
             container.start()
-            results = self._run_steps(spec, container, on_output, should_cancel)
-            self._copy_output(spec, container, output_to, on_output)
+            results = self._run_steps(spec, container, job.on_output, job.should_cancel)
+            self._copy_output(spec, container, job.output_to, job.on_output)
         except BaseException:
             # Failed or canceled: stop it now (a created container always has its id).
             _remove_container(cast(str, container.id))
@@ -109,7 +104,7 @@ class DockerRunner:
         threading.Thread(
             target=_remove_container, args=(container.id,), name="build-cleanup", daemon=True
         ).start()
-        return BuildResult(output_to, results)
+        return BuildResult(job.output_to, results)
 
     def _require_image(self, spec: BuildSpec) -> None:
         try:

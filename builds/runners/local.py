@@ -29,6 +29,7 @@ from django.conf import settings
 
 from builds.output import copy_directory
 from builds.runners.base import (
+    BuildJob,
     BuildResult,
     BuildSpec,
     LineStream,
@@ -114,14 +115,8 @@ def _kill_user(uid: int) -> None:
 
 
 class LocalRunner:
-    def run(
-        self,
-        spec: BuildSpec,
-        source: Path,
-        output_to: Path,
-        on_output: Callable[[str], None],
-        should_cancel: Callable[[], bool],
-    ) -> BuildResult:
+    def run(self, job: BuildJob) -> BuildResult:
+        spec, on_output = job.spec, job.on_output
         on_output(WARNING)
         cache = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE)
         cache.mkdir(parents=True, exist_ok=True)
@@ -129,7 +124,7 @@ class LocalRunner:
         with _build_uid() as uid, tempfile.TemporaryDirectory(prefix="shipway-build-") as tmp:
             scratch = Path(tmp)
             workspace = scratch / "workspace"
-            with tarfile.open(source, "r:gz") as archive:
+            with tarfile.open(job.source, "r:gz") as archive:
                 safe_extract(archive, workspace)
             cached = spec.use_cache and spec.cache_id
             home = cache / spec.cache_id if cached else scratch / "home"
@@ -142,7 +137,7 @@ class LocalRunner:
             env.update(spec.env, HOME=str(home))
             workdir = workspace / spec.workdir
             try:
-                results = self._run_steps(spec, workdir, env, uid, on_output, should_cancel)
+                results = self._run_steps(spec, workdir, env, uid, on_output, job.should_cancel)
             finally:
                 if uid is not None:
                     _kill_user(uid)
@@ -158,12 +153,12 @@ class LocalRunner:
             masked = SecretMasker(spec.secrets)
             copy_directory(
                 output,
-                output_to,
+                job.output_to,
                 spec.limits,
                 lambda text: on_output(masked(text)),
                 spec.output_directory,
             )
-        return BuildResult(output_to, results)
+        return BuildResult(job.output_to, results)
 
     def _run_steps(
         self,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from builds.runners import BuildSpec, Step
+from builds.runners import BuildJob, BuildSpec, Step
 from builds.runners.local import LocalRunner
 from deployments.errors import BuildError, ErrorCode
 
@@ -48,7 +48,7 @@ def spec(*commands: str, **overrides) -> BuildSpec:  # type: ignore[no-untyped-d
 
 def run(spec_, source, tmp_path, cancel=lambda: False):  # type: ignore[no-untyped-def]
     output: list[str] = []
-    result = LocalRunner().run(spec_, source, tmp_path / "output", output.append, cancel)
+    result = LocalRunner().run(BuildJob(spec_, source, tmp_path / "output", output.append, cancel))
     return result, "".join(output)
 
 

@@ -10,12 +10,12 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role, Team
-from config.celery import app as celery_app
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
 from sites import services as site_services
 from sites.models import Site, Variable
 from tests.archives import tar_gz, upload
+from tests.edge.conftest import publish
 from tests.factories import add_member, make_site, make_team, make_user
 
 SECRET_VALUE = "sk_live_never_in_html_4f1c9b"
@@ -40,16 +40,7 @@ def waiting_deployment(site: Site, user: Any = None, activate: bool = True) -> D
 def ready_deployment(site: Site, files: dict[str, str] | None = None, **kw: Any) -> Deployment:
     """A ready deployment built at once in this process (a static site needs no
     container). Needs a transactional test: the build starts on commit."""
-    celery_app.conf.task_always_eager = True
-    try:
-        deployment = deployment_create_from_upload(
-            site=site, archive=upload(tar_gz(files or ARCHIVE)), **kw
-        )
-    finally:
-        celery_app.conf.task_always_eager = False
-    deployment.refresh_from_db()
-    assert deployment.status == "ready", deployment.error_code
-    return deployment
+    return publish(site, files or ARCHIVE, **kw)
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""End-to-end fixtures: a real Docker engine, the runtime image, and a real Celery worker
-process building against the test database."""
+"""End-to-end fixtures: a real Docker engine, the runtime image, a real Celery worker
+process building against the test database, and a user with an API client."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import api_client, make_user
 from tests.live import test_database_url
 
 RUNTIME_IMAGE = "shipway/runtime:node-22"
@@ -55,6 +56,17 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
         "SHIPWAY_BUILD_QUEUE": queue,
         "LOG_FORMAT": "console",
     }
+
+
+@pytest.fixture
+def owner():
+    return make_user()
+
+
+@pytest.fixture
+def client(owner):
+    """An API client of `owner` (in these tests, not Django's test client)."""
+    return api_client(owner)
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
-"""Helpers for end-to-end tests: upload through the API, wait for a final status."""
+"""Helpers for end-to-end tests: upload through the API, wait for a final status, find a
+deployment's build containers, wait for a condition."""
 
 from __future__ import annotations
 
 import time
+
+import docker
 
 from deployments.models import FINAL_STATUSES, Deployment
 from tests.archives import tar_gz, upload
@@ -32,3 +35,18 @@ def log_of(client, deployment: Deployment) -> str:  # type: ignore[no-untyped-de
     response = client.get(f"/v1/sites/{deployment.site_id}/deployments/{deployment.id}/logs")
     assert response.status_code == 200
     return response.content.decode()
+
+
+def containers_of(deployment: Deployment) -> list:  # type: ignore[type-arg]
+    """The deployment's build containers, running or not (by their label)."""
+    label = f"shipway.deployment={deployment.id}"
+    return docker.from_env().containers.list(all=True, filters={"label": label})
+
+
+def wait_until(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")

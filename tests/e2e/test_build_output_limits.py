@@ -4,27 +4,16 @@ files, and a secret quoted by an error message (issue 10, items 5, 6 and 9)."""
 
 import time
 
-import docker
 import pytest
 
 from builds.packaging import read_manifest
 from deployments.storage import artifacts
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker, stop_worker
-from tests.e2e.helpers import deploy, log_of, wait_for
-from tests.factories import api_client, make_site, make_team, make_user
+from tests.e2e.helpers import containers_of, deploy, log_of, wait_for, wait_until
+from tests.factories import make_site, make_team
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def owner():
-    return make_user()
-
-
-@pytest.fixture
-def client(owner):
-    return api_client(owner)
 
 
 @pytest.fixture
@@ -96,7 +85,7 @@ def test_a_sparse_terabyte_is_refused_from_its_header(worker, owner, client):
     assert "out/big is 1 TB" in log and "SHIPWAY_OUTPUT_MAX_FILE_BYTES" in log
     assert time.monotonic() - started < 60
     # Docker stopped sending the terabyte: the container goes at once.
-    _wait_until(lambda: not _containers_of(deployment), "the build's container to go", 30)
+    wait_until(lambda: not containers_of(deployment), "the build's container to go", 30)
 
 
 def test_too_many_output_files_fail_with_their_code(worker_with, owner, client):
@@ -156,17 +145,3 @@ def test_a_secret_quoted_by_a_rules_error_is_masked(worker, owner, client):
     assert "_headers line 2" in log
     assert "s3cr3t-value-123" not in log
     assert "X-Token ********" in log
-
-
-def _containers_of(deployment):  # type: ignore[no-untyped-def]
-    label = f"shipway.deployment={deployment.id}"
-    return docker.from_env().containers.list(all=True, filters={"label": label})
-
-
-def _wait_until(condition, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -1,11 +1,9 @@
 """Real builds: a Celery worker process runs each in a Docker container."""
 
-import json
 import os
 import signal
 import time
 
-import docker
 import pytest
 
 from builds import reaper
@@ -13,21 +11,12 @@ from builds.packaging import read_manifest
 from deployments.models import Deployment
 from deployments.storage import artifacts
 from sites.services import variable_create
+from tests.archives import vite_app
 from tests.e2e.conftest import start_worker
-from tests.e2e.helpers import deploy, log_of, wait_for
-from tests.factories import api_client, make_site, make_team, make_user
+from tests.e2e.helpers import containers_of, deploy, log_of, wait_for, wait_until
+from tests.factories import make_site, make_team
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def owner():
-    return make_user()
-
-
-@pytest.fixture
-def client(owner):
-    return api_client(owner)
 
 
 def test_build_command_output_is_packaged_and_activated(worker, owner, client):
@@ -50,7 +39,7 @@ def test_build_command_output_is_packaged_and_activated(worker, owner, client):
     )
     assert output.status_code == 200
     # Removed after `ready`, in the background: nothing of the build is left behind.
-    _wait_until(lambda: not _containers_of(deployment), "the build's container to go")
+    wait_until(lambda: not containers_of(deployment), "the build's container to go")
 
 
 def test_static_site_without_build(worker, owner, client):
@@ -60,20 +49,7 @@ def test_static_site_without_build(worker, owner, client):
     assert "publishing the source as it is" in log_of(client, deployment)
 
 
-VITE_APP = {
-    "package.json": json.dumps(
-        {
-            "name": "e2e-vite",
-            "private": True,
-            "type": "module",
-            "scripts": {"build": "vite build"},
-            "devDependencies": {"vite": "5.4.11"},
-        }
-    ),
-    "index.html": '<!doctype html><div id="app"></div><script type="module" src="/main.js">'
-    "</script>",
-    "main.js": "document.querySelector('#app').textContent = 'Hello from Vite';\n",
-}
+VITE_APP = vite_app("e2e-vite")
 
 
 def test_vite_app_detected_installed_built_and_cached(worker, owner, client):
@@ -127,7 +103,7 @@ def test_build_over_its_timeout_is_stopped(worker, owner, client):
     assert (deployment.status, deployment.error_code) == ("failed", "build_timeout")
     assert time.monotonic() - started < 30
     assert "timeout of 3 s" in log_of(client, deployment)
-    assert not _containers_of(deployment)
+    assert not containers_of(deployment)
 
 
 def test_cancel_in_mid_build_stops_the_container(worker, owner, client):
@@ -146,7 +122,7 @@ def test_cancel_in_mid_build_stops_the_container(worker, owner, client):
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "canceled"
-    _wait_until(lambda: not _containers_of(deployment), "the build container to go")
+    wait_until(lambda: not containers_of(deployment), "the build container to go")
     deployment.refresh_from_db()
     assert (deployment.status, deployment.error_code) == ("canceled", "canceled")
     assert "canceled" in log_of(client, deployment)
@@ -242,23 +218,8 @@ def test_killed_worker_leaves_no_deployment_stuck(
     assert (deployment.status, deployment.error_code) == ("failed", "internal")
     assert "stopped responding" in log_of(client, deployment)
     assert counts["failed"] == 1
-    assert not _containers_of(deployment)
-
-
-def _containers_of(deployment):  # type: ignore[no-untyped-def]
-    client = docker.from_env()
-    label = f"shipway.deployment={deployment.id}"
-    return client.containers.list(all=True, filters={"label": label})
-
-
-def _wait_until(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
+    assert not containers_of(deployment)
 
 
 def _wait_for_log(client, deployment, text: str) -> None:  # type: ignore[no-untyped-def]
-    _wait_until(lambda: text in log_of(client, deployment), f"'{text}' in the log", timeout=120)
+    wait_until(lambda: text in log_of(client, deployment), f"'{text}' in the log", timeout=120)

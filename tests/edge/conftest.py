@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from config.celery import app as celery_app
@@ -14,13 +16,15 @@ from tests.live import SITES_DOMAIN
 __all__ = ["SITES_DOMAIN", "publish"]
 
 
-def publish(site, files: dict[str, str | bytes], activate: bool = True) -> Deployment:
+def publish(
+    site, files: dict[str, str | bytes], activate: bool = True, user: Any = None
+) -> Deployment:
     """A ready deployment of `files`, built at once in this process (a no-build static
     site needs no container)."""
     celery_app.conf.task_always_eager = True
     try:
         deployment = deployment_create_from_upload(
-            site=site, archive=upload(tar_gz(files)), activate=activate
+            site=site, archive=upload(tar_gz(files)), activate=activate, user=user
         )
     finally:
         celery_app.conf.task_always_eager = False

@@ -1,95 +1,28 @@
 """Bad input is a 400 naming the field and writes nothing; and the foundation's other
-promises: framework defaults, encrypted secrets, list envelopes, API keys, the docs, the
-browsable API, and a site's deletion taking its deployments and files with it."""
+promises: framework defaults, encrypted secrets, list envelopes, the docs, the browsable
+API, and a site's deletion taking its deployments and files with it. (Teams,
+memberships and API keys: tests/accounts/test_api_validation.py.)"""
 
 from __future__ import annotations
 
-import io
 import json
-import re
-from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import Role
 from deployments.models import Deployment
 from sites import crypto
 from sites import services as site_services
-from sites.models import Site, SiteGroupObjectPermission, SiteUserObjectPermission, Variable
-from tests.api_matrix import envelope_problem, snapshot
-from tests.factories import add_member, api_client, make_site, make_team, make_user
+from sites.models import Site, SiteGroupObjectPermission, Variable
+from tests.api_checks import _paging_works, refused
+from tests.api_matrix import envelope_problem
+from tests.conftest import SECRET_VALUE
+from tests.factories import add_member, api_client, make_site, make_user
 
 pytestmark = pytest.mark.django_db
-
-SECRET_VALUE = "correct-horse-battery-staple"
-
-
-def row_counts() -> dict[str, int]:
-    models = [
-        Team,
-        Group,
-        Membership,
-        ApiKey,
-        Site,
-        SiteGroupObjectPermission,
-        SiteUserObjectPermission,
-        Variable,
-        Deployment,
-    ]
-    return {model.__name__: model.objects.count() for model in models}
-
-
-@pytest.fixture
-def world() -> dict[str, Any]:
-    """Owner of teams `acme` and `beta`; site `blog` (react) in acme with a plain and a
-    secret variable."""
-    owner = make_user("owner")
-    acme = make_team(owner, team_id="acme", name="Acme")
-    make_team(owner, team_id="beta", name="Beta")
-    site = make_site(acme, "blog", name="Blog", framework="react")
-    plain = site_services.variable_create(site=site, key="PLAIN", value="hello")
-    secret = site_services.variable_create(site=site, key="SECRET", value=SECRET_VALUE, secret=True)
-    return {
-        "owner": owner,
-        "client": api_client(owner),
-        "team": acme,
-        "site": site,
-        "plain": plain,
-        "secret": secret,
-    }
-
-
-def refused(
-    client,  # type: ignore[no-untyped-def]
-    method: str,
-    path: str,
-    body: Any,
-    field: str,
-    status: int = 400,
-    kind: str = "validation_error",
-) -> dict[str, Any]:
-    """Send the request; it must be refused with `status`, the envelope, a message that
-    names `field`, and no row added, removed or changed."""
-    counts, rows = row_counts(), snapshot()
-    call = getattr(client, method.lower())
-    response = call(path, body, format="json") if body is not None else call(path)
-    answer = response.json()
-    where = f"{method} {path} {body!r} -> {response.status_code} {answer}"
-    assert response.status_code == status, where
-    assert envelope_problem(status, answer) is None, (envelope_problem(status, answer), where)
-    assert answer["type"] == kind, where
-    assert re.search(rf"(?<![\w.]){re.escape(field)}\b", answer["message"]), (
-        f"the message does not name {field!r}: {where}"
-    )
-    assert row_counts() == counts, where
-    assert snapshot() == rows, f"a refused request changed rows: {where}"
-    return answer
 
 
 # -- sites ---------------------------------------------------------------------------
@@ -235,42 +168,6 @@ def test_a_new_site_grants_the_team_its_permissions(world):
     assert api_client(viewer).get("/v1/sites/perm").status_code == 200
 
 
-# -- teams ---------------------------------------------------------------------------
-
-BAD_TEAMS = [
-    ({"teamId": "Acme2"}, "teamId"),
-    ({"teamId": "t" * 37}, "teamId"),
-    ({"teamId": "-acme"}, "teamId"),
-    ({"teamId": "acme"}, "teamId"),  # taken
-    ({"teamId": 12}, "teamId"),
-    ({"name": "n" * 129}, "name"),
-    ({"name": 123}, "name"),
-    ({"name": ""}, "name"),
-]
-
-
-@pytest.mark.parametrize(("body", "field"), BAD_TEAMS, ids=[repr(b) for b, _ in BAD_TEAMS])
-def test_bad_team_is_refused(world, body, field):
-    refused(world["client"], "POST", "/v1/teams", {"name": "Team", **body}, field)
-
-
-def test_team_without_a_name_is_refused(world):
-    refused(world["client"], "POST", "/v1/teams", {"teamId": "nameless"}, "name")
-
-
-def test_team_id_of_36_characters_is_accepted(world):
-    team_id = "t" + "0" * 34 + "z"
-    response = world["client"].post("/v1/teams", {"teamId": team_id, "name": "Long"}, format="json")
-    assert response.status_code == 201, response.json()
-    assert response.json()["id"] == team_id
-    assert Membership.objects.get(team_id=team_id).role == Role.OWNER
-
-
-def test_bad_team_change_is_refused(world):
-    refused(world["client"], "PATCH", "/v1/teams/acme", {"name": 123}, "name")
-    refused(world["client"], "PATCH", "/v1/teams/acme", {"name": "n" * 129}, "name")
-
-
 # -- variables -----------------------------------------------------------------------
 
 VARIABLES = "/v1/sites/blog/variables"
@@ -404,29 +301,6 @@ def test_list_envelope(world, path, key):
     assert body["total"] == len(body[key]) >= 1
 
 
-def _ids(client, path: str) -> list[str]:  # type: ignore[no-untyped-def]
-    response = client.get(path)
-    assert response.status_code == 200, response.content
-    return [item["id"] for item in response.json()[_key(path)]]
-
-
-def _key(path: str) -> str:
-    return path.split("?")[0].rstrip("/").split("/")[-1]
-
-
-def _paging_works(client, path: str, total: int, search: str, found: int) -> None:  # type: ignore[no-untyped-def]
-    everything = _ids(client, f"{path}?limit=100")
-    assert len(everything) == total
-    body = client.get(f"{path}?limit=2").json()
-    assert body["total"] == total and len(body[_key(path)]) == 2
-    pages = [_ids(client, f"{path}?limit=2&offset={offset}") for offset in range(0, total, 2)]
-    assert [item for page in pages for item in page] == everything  # in order, no overlap
-    assert _ids(client, f"{path}?offset={total - 1}") == everything[-1:]
-    assert _ids(client, f"{path}?offset={total}") == []
-    searched = client.get(f"{path}?search={search}").json()
-    assert searched["total"] == found == len(searched[_key(path)])
-
-
 def test_sites_list_pages_and_searches(world):
     for name in ["Alpha", "Bravo", "Charlie", "Alpine"]:
         make_site(world["team"], name=name)
@@ -440,191 +314,13 @@ def test_default_page_is_25(world):
     assert body["total"] == 30 and len(body["sites"]) == 25
 
 
-def test_teams_list_pages_and_searches(world):
-    for name in ["Gamma", "Delta", "Gammy"]:
-        make_team(world["owner"], name=name)
-    make_team(name="Gamma elsewhere")  # not the caller's: neither listed nor found
-    _paging_works(world["client"], "/v1/teams", total=5, search="gamm", found=2)
-
-
 def test_variables_list_pages_and_searches(world):
     for key in ["DB_URL", "DB_USER", "PORT"]:
         site_services.variable_create(site=world["site"], key=key, value="v")
     _paging_works(world["client"], VARIABLES, total=5, search="DB_", found=2)
 
 
-def test_memberships_list_pages_and_searches(world):
-    for name in ["zed", "zara", "amy"]:
-        add_member(world["team"], make_user(name))
-    _paging_works(world["client"], "/v1/teams/acme/memberships", total=4, search="za", found=1)
-
-
-# -- memberships ---------------------------------------------------------------------
-
-MEMBERSHIPS = "/v1/teams/acme/memberships"
-
-
-def test_bad_memberships_are_refused(world):
-    client = world["client"]
-    make_user("carol")
-    refused(client, "POST", MEMBERSHIPS, {"username": "ghost", "roles": ["viewer"]}, "username")
-    refused(
-        client, "POST", MEMBERSHIPS, {"email": "ghost@example.com", "roles": ["viewer"]}, "email"
-    )
-    refused(client, "POST", MEMBERSHIPS, {"roles": ["viewer"]}, "username")
-    refused(client, "POST", MEMBERSHIPS, {"username": "carol", "roles": ["admin"]}, "roles")
-    refused(
-        client, "POST", MEMBERSHIPS, {"username": "carol", "roles": ["viewer", "owner"]}, "roles"
-    )
-    refused(client, "POST", MEMBERSHIPS, {"username": "carol", "roles": []}, "roles")
-    refused(client, "POST", MEMBERSHIPS, {"username": "carol", "roles": "viewer"}, "roles")
-    refused(client, "POST", MEMBERSHIPS, {"username": "carol"}, "roles")
-    refused(client, "POST", MEMBERSHIPS, {"username": 5, "roles": ["viewer"]}, "username")
-
-
-def test_membership_by_email_and_groups_follow_roles(world):
-    client = world["client"]
-    carol = make_user("carol")
-    response = client.post(
-        MEMBERSHIPS, {"email": "carol@example.com", "roles": ["viewer"]}, format="json"
-    )
-    assert response.status_code == 201, response.json()
-    assert response.json()["roles"] == ["viewer"] and response.json()["username"] == "carol"
-    assert api_client(carol).get("/v1/sites/blog").status_code == 200
-    assert (
-        api_client(carol).patch("/v1/sites/blog", {"name": "x"}, format="json").status_code == 403
-    )
-    membership_id = response.json()["id"]
-    refused(client, "PATCH", f"{MEMBERSHIPS}/{membership_id}", {"roles": ["boss"]}, "roles")
-    refused(
-        client, "PATCH", f"{MEMBERSHIPS}/{membership_id}", {"roles": ["owner", "viewer"]}, "roles"
-    )
-    response = client.patch(
-        f"{MEMBERSHIPS}/{membership_id}", {"roles": ["developer"]}, format="json"
-    )
-    assert response.status_code == 200 and response.json()["roles"] == ["developer"]
-    assert (
-        api_client(carol).patch("/v1/sites/blog", {"name": "x"}, format="json").status_code == 200
-    )
-    # Adding the same person twice is a conflict, not a second membership.
-    refused(
-        client,
-        "POST",
-        MEMBERSHIPS,
-        {"username": "carol", "roles": ["viewer"]},
-        "carol",
-        409,
-        "conflict",
-    )
-
-
-def test_the_last_owner_stays(world):
-    client = world["client"]
-    own = Membership.objects.get(team_id="acme", user=world["owner"])
-    path = f"{MEMBERSHIPS}/{own.id}"
-    refused(client, "DELETE", path, None, "owner", 409, "conflict")
-    refused(client, "PATCH", path, {"roles": ["developer"]}, "owner", 409, "conflict")
-    refused(client, "PATCH", path, {"roles": ["viewer"]}, "owner", 409, "conflict")
-
-    # With a second owner, the first may step down, and then the second is the last.
-    second = add_member(world["team"], make_user("second"), Role.OWNER)
-    response = client.patch(path, {"roles": ["viewer"]}, format="json")
-    assert response.status_code == 200, response.json()
-    assert response.json()["roles"] == ["viewer"]
-    last = Membership.objects.get(team_id="acme", user=second)
-    refused(
-        api_client(second), "DELETE", f"{MEMBERSHIPS}/{last.id}", None, "owner", 409, "conflict"
-    )
-
-
-# -- API keys, the command, docs and the browsable API ---------------------------------
-
-
-def signed_in(user):  # type: ignore[no-untyped-def]
-    """Keys are made with a session (an API key cannot mint keys)."""
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def test_api_key_secret_is_shown_once(world):
-    client = signed_in(world["owner"])
-    response = client.post("/v1/account/keys", {"name": "deploy bot"}, format="json")
-    assert response.status_code == 201
-    created = response.json()
-    secret = created["secret"]
-    assert {"id", "name", "secret"} <= set(created) and created["name"] == "deploy bot"
-
-    listing = client.get("/v1/account/keys")
-    assert secret.encode() not in listing.content
-    keys = {key["id"]: key for key in listing.json()["keys"]}
-    assert created["id"] in keys
-    assert all("secret" not in key for key in keys.values())
-    row = ApiKey.objects.filter(pk=created["id"]).values().get()
-    assert all(secret not in str(value) for value in row.values())  # only a hash is kept
-
-    # The secret works, as the same user.
-    assert api_client_with(secret).get("/v1/account").json()["username"] == "owner"
-
-
-def test_bad_api_key_name_is_refused(world):
-    client = signed_in(world["owner"])
-    refused(client, "POST", "/v1/account/keys", {"name": "n" * 129}, "name")
-    refused(client, "POST", "/v1/account/keys", {"name": 5}, "name")
-    refused(client, "POST", "/v1/account/keys", {}, "name")
-
-
-def api_client_with(secret: str):  # type: ignore[no-untyped-def]
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
-def test_api_key_last_used_at_is_recorded(world):
-    owner = world["owner"]
-    _unused, _ = _make_key(owner, "unused")
-    used, secret = _make_key(owner, "used")
-    assert used.last_used_at is None
-    assert api_client_with(secret).get("/v1/sites").status_code == 200
-    used.refresh_from_db()
-    assert used.last_used_at is not None
-    keys = {
-        key["name"]: key for key in api_client_with(secret).get("/v1/account/keys").json()["keys"]
-    }
-    assert keys["used"]["lastUsedAt"] is not None
-    assert keys["unused"]["lastUsedAt"] is None
-
-
-def _make_key(user, name: str):  # type: ignore[no-untyped-def]
-    from accounts.services import api_key_create
-
-    return api_key_create(user=user, name=name)
-
-
-def test_a_deleted_or_wrong_key_is_refused(world):
-    key, secret = _make_key(world["owner"], "short-lived")
-    client = api_client_with(secret)
-    assert client.delete(f"/v1/account/keys/{key.id}").status_code == 204
-    answer = client.get("/v1/account")
-    assert answer.status_code == 401 and envelope_problem(401, answer.json()) is None
-    answer = api_client_with("sw_not-a-key").get("/v1/sites")
-    assert answer.status_code == 401 and envelope_problem(401, answer.json()) is None
-
-
-def test_createapikey_prints_a_working_key(world):
-    out = io.StringIO()
-    call_command("createapikey", "owner", "--name", "laptop", stdout=out)
-    secret = out.getvalue().strip()
-    assert secret and "\n" not in secret
-    assert ApiKey.objects.filter(user=world["owner"], name="laptop").count() == 1
-    answer = api_client_with(secret).get("/v1/account")
-    assert answer.status_code == 200 and answer.json()["username"] == "owner"
-    with pytest.raises(CommandError):
-        call_command("createapikey", "nobody", stdout=io.StringIO())
+# -- the docs and the browsable API ---------------------------------------------------
 
 
 def test_openapi_schema_and_docs(world):
@@ -685,13 +381,6 @@ def test_site_delete_removes_deployments_variables_and_files(
     assert artifacts.exists("sites/blog-2/keep.txt")
     assert Site.objects.filter(pk=neighbour.pk).exists()
     assert world["client"].get(f"/v1/sites/{site.id}").status_code == 404
-
-
-def test_a_team_with_sites_is_not_deleted(world):
-    refused(world["client"], "DELETE", "/v1/teams/acme", None, "sites", 409, "conflict")
-    world["client"].delete("/v1/sites/blog")
-    assert world["client"].delete("/v1/teams/acme").status_code == 204
-    assert not Group.objects.filter(name__startswith="team:acme:").exists()
 
 
 # -- the error envelope outside validation ----------------------------------------------

@@ -54,20 +54,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--api-workers", type=int, default=os.cpu_count() or 2)
 
-    def handle(
-        self,
-        *args: Any,
-        host: str,
-        port: int,
-        web_workers: int,
-        api_port: int,
-        api_workers: int,
-        **options: Any,
-    ) -> None:
-        env = os.environ.copy()
+    def handle(self, *args: Any, **options: Any) -> None:
+        # _run appends each embedded server before starting it, so that one that fails
+        # half-way is stopped too, after everything _run started.
         embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
         try:
-            self._run(env, embedded, host, port, web_workers, api_port, api_workers)
+            self._run(embedded, **options)
         finally:
             for server in reversed(embedded):
                 server.stop()
@@ -75,14 +67,16 @@ class Command(BaseCommand):
 
     def _run(
         self,
-        env: dict[str, str],
         embedded: list[EmbeddedPostgres | EmbeddedRedis],
+        *,
         host: str,
         port: int,
         web_workers: int,
         api_port: int,
         api_workers: int,
+        **options: Any,  # Django's own (verbosity, settings...): not used here
     ) -> None:
+        env = os.environ.copy()
         started: list[str] = []
         if settings.SHIPWAY_EMBEDDED_POSTGRES:
             postgres = EmbeddedPostgres(settings.SHIPWAY_POSTGRES_DIR)

@@ -129,6 +129,6 @@ def test_a_bad_allow_entry_stops_the_start() -> None:
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert done.returncode != 0 and "not-a-network" in done.stderr
