@@ -28,9 +28,9 @@ from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
+from deployments.artifacts import LOG_FILE, SOURCE_FILE, artifacts
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
-from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope

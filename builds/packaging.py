@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from builds.output import CHUNK, MB, describe_size
+from deployments.artifacts import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 from deployments.errors import BuildError, ErrorCode
 from deployments.rules import (
     HEADERS_FILE,
@@ -35,7 +36,6 @@ from deployments.rules import (
     parse_headers,
     parse_redirects,
 )
-from deployments.storage import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 
 COMPRESS_MIN_SIZE = 1024
 RULES_MAX_BYTES = 8 * MB  # a `_redirects` or `_headers` file is parsed whole

@@ -26,8 +26,8 @@ from core.api.fields import StrictBooleanField, StrictCharField
 from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
 from deployments import services, uploads
+from deployments.artifacts import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
 from deployments.models import Deployment, Status, Upload
-from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
 from realtime import consumers
 from sites.api import SiteSerializer
 from sites.models import Site

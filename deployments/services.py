@@ -15,9 +15,9 @@ from rest_framework.exceptions import ValidationError
 from core import events, readcache
 from core.api.errors import Conflict
 from deployments import intake, logs, vcs
+from deployments.artifacts import SOURCE_FILE, artifacts, delete_prefix
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
-from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites import crypto
 from sites.models import Site
 from sites.services import notify_serving_changed, site_payload

@@ -48,8 +48,8 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
+from deployments.artifacts import OUTPUT_DIR, artifacts
 from deployments.models import Deployment, Status
-from deployments.storage import OUTPUT_DIR, artifacts
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
 from sites.signals import site_serving_changed

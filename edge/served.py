@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.utils.dateparse import parse_datetime
 
+from deployments.artifacts import MANIFEST_FILE, artifacts
 from deployments.rules import Rules
-from deployments.storage import MANIFEST_FILE, artifacts
 from sites.hosts import HostKind, ParsedHost
 
 

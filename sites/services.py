@@ -15,7 +15,7 @@ from accounts.permissions import grant_site_to_team
 from core import events
 from core.ids import new_id
 from core.validation import validate
-from deployments.storage import delete_prefix
+from deployments.artifacts import delete_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable
 from sites.signals import site_serving_changed

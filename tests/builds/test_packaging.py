@@ -10,8 +10,8 @@ import brotli
 import pytest
 
 from builds.packaging import RULES_MAX_BYTES, package, read_manifest
+from deployments.artifacts import artifacts
 from deployments.errors import BuildError, ErrorCode
-from deployments.storage import artifacts
 
 
 def stored(prefix: str, name: str) -> bytes:

@@ -8,7 +8,7 @@ import docker
 import pytest
 
 from builds.packaging import read_manifest
-from deployments.storage import artifacts
+from deployments.artifacts import artifacts
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker, stop_worker
 from tests.e2e.helpers import deploy, log_of, wait_for

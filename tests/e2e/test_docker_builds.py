@@ -10,8 +10,8 @@ import pytest
 
 from builds import reaper
 from builds.packaging import read_manifest
+from deployments.artifacts import artifacts
 from deployments.models import Deployment
-from deployments.storage import artifacts
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker
 from tests.e2e.helpers import deploy, log_of, wait_for
