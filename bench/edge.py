@@ -105,6 +105,7 @@ def publish_site(storage: Path) -> Published:
     call_command("migrate", verbosity=0, interactive=False)
 
     from config.celery import app as celery_app
+    from deployments.artifacts import OUTPUT_DIR
     from deployments.services import deployment_create_from_upload
     from edge import proxy_map
     from tests.archives import tar_gz, upload
@@ -127,7 +128,7 @@ def publish_site(storage: Path) -> Published:
     host = f"{site.id}.{SITES_DOMAIN}"
     if links.get(host) != deployment.id:
         raise RuntimeError(f"the host map does not serve {host} from disk: {links}")
-    output = storage / f"sites/{site.id}/deployments/{deployment.id}/output"
+    output = storage / deployment.storage_prefix / OUTPUT_DIR
     return Published(site.id, deployment.id, host, output, files)
 
 

@@ -26,7 +26,7 @@ from core.api.fields import StrictBooleanField, StrictCharField
 from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
 from deployments import services, uploads
-from deployments.artifacts import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
+from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Status, Upload
 from realtime import consumers
 from sites.api import SiteSerializer
@@ -222,10 +222,10 @@ class DeploymentViewSet(
     def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
         deployment = self.get_object()
         kind = request.query_params.get("type", "source")
-        names = {"source": SOURCE_FILE, "output": OUTPUT_ARCHIVE}
-        if kind not in names:
+        paths = {"source": source_path, "output": output_archive_path}
+        if kind not in paths:
             raise serializers.ValidationError({"type": "Use 'source' or 'output'."})
-        path = f"{deployment.storage_prefix}/{names[kind]}"
+        path = paths[kind](deployment.storage_prefix)
         if not artifacts().exists(path):
             raise NotFound(f"This deployment has no {kind} archive.")
         return file_download(

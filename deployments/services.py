@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from core import events, readcache
 from core.api.errors import Conflict
 from deployments import intake, logs, vcs
-from deployments.artifacts import SOURCE_FILE, artifacts, delete_prefix
+from deployments.artifacts import artifacts, delete_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, TRANSITIONS, Deployment, SourceType, Status
 from sites import crypto
@@ -95,7 +95,7 @@ def _create(
     try:
         with transaction.atomic():
             deployment.save(force_insert=True)
-            artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(source))
+            artifacts().save(source_path(deployment.storage_prefix), File(source))
             _announce(deployment, "create")
             _enqueue_build(deployment)
     except BaseException:
@@ -166,7 +166,7 @@ def deployment_store_fetched_source(
 ) -> None:
     """Keep a git deployment's fetched tree as its source, with the commit it came from.
     Its repository's credentials are not needed any more, so they are dropped."""
-    artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(archive))
+    artifacts().save(source_path(deployment.storage_prefix), File(archive))
     Deployment.objects.filter(pk=deployment.pk).update(
         source_size=size,
         commit_hash=commit_hash,
@@ -183,7 +183,7 @@ def deployment_redeploy(
     *, deployment: Deployment, use_cache: bool = True, user: AbstractBaseUser | None = None
 ) -> Deployment:
     """A new deployment built from the same source (deployments are immutable)."""
-    with artifacts().open(f"{deployment.storage_prefix}/{SOURCE_FILE}", "rb") as source:
+    with artifacts().open(source_path(deployment.storage_prefix), "rb") as source:
         return _create(
             deployment.site,
             source,

@@ -31,6 +31,7 @@ import fcntl
 import gzip
 import hashlib
 import json
+import mimetypes
 import os
 import re
 import shutil
@@ -46,9 +47,18 @@ import structlog
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 from django.dispatch import receiver
-from django.utils.dateparse import parse_datetime
 
-from deployments.artifacts import OUTPUT_DIR, artifacts
+from deployments.artifacts import (
+    VARIANTS,
+    artifacts,
+    compressed_path,
+    content_type_for,
+    created_at,
+    deployment_prefix,
+    has_rules,
+    output_path,
+    read_manifest,
+)
 from deployments.models import Deployment, Status
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
@@ -56,8 +66,6 @@ from sites.signals import site_serving_changed
 
 log = structlog.get_logger(__name__)
 
-COMPRESSED_DIR = "compressed"  # builds/packaging.py
-_VARIANTS = (("gzip", "gz"), ("br", "br"))
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -129,31 +137,20 @@ def materialize(deployment_id: str) -> Path:
     if deployment is None or deployment["status"] != Status.READY:
         raise LookupError(f"deployment {deployment_id} is not a ready deployment")
     site_id = deployment["site_id"]
-    manifest = _read_manifest(site_id, deployment_id)
+    manifest = _manifest(site_id, deployment_id)
     path = _build_tree(site_id, deployment_id, manifest)
     _write_json(_meta_path(site_id, deployment_id), _describe(site_id, deployment_id, manifest))
     return path
 
 
-def _prefix(site_id: str, deployment_id: str) -> str:
-    return f"sites/{site_id}/deployments/{deployment_id}"
-
-
-def _read_manifest(site_id: str, deployment_id: str) -> dict[str, Any]:
-    from builds.packaging import read_manifest
-
-    return read_manifest(_prefix(site_id, deployment_id))
-
-
-def _has_rules(manifest: dict[str, Any]) -> bool:
-    rules = manifest.get("rules") or {}
-    return bool(rules.get("redirects") or rules.get("headers"))
+def _manifest(site_id: str, deployment_id: str) -> dict[str, Any]:
+    return read_manifest(deployment_prefix(site_id, deployment_id))
 
 
 def _describe(site_id: str, deployment_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
     """What publishing needs to know of a deployment, kept so the manifest is read once."""
     reason = ""
-    if _has_rules(manifest):
+    if has_rules(manifest):
         reason = "rules"
     elif not _variants_agree(site_id, deployment_id, manifest):
         reason = "variant-clash"
@@ -165,11 +162,12 @@ def _variants_agree(site_id: str, deployment_id: str, manifest: dict[str, Any]) 
     `x.gz` as the compressed `x`, so it must really be `x` compressed."""
     files = manifest["files"]
     storage = artifacts()
+    prefix = deployment_prefix(site_id, deployment_id)
     for path, entry in files.items():
-        for _variant, suffix in _VARIANTS:
+        for suffix in VARIANTS.values():
             if f"{path}.{suffix}" not in files:
                 continue
-            name = f"{_prefix(site_id, deployment_id)}/{OUTPUT_DIR}/{path.lstrip('/')}.{suffix}"
+            name = output_path(prefix, f"{path.lstrip('/')}.{suffix}")
             with storage.open(name, "rb") as handle:
                 data = handle.read()
             try:
@@ -196,18 +194,18 @@ def _build_tree(site_id: str, deployment_id: str, manifest: dict[str, Any]) -> P
     _dir("deployments")
     work = Path(tempfile.mkdtemp(prefix=f"{deployment_id}.", dir=_dir("tmp")))
     storage = artifacts()
-    prefix = _prefix(site_id, deployment_id)
-    created = parse_datetime(manifest.get("createdAt") or "")
+    prefix = deployment_prefix(site_id, deployment_id)
+    created = created_at(manifest)
     mtime = created.timestamp() if created else time.time()
     files = manifest["files"]
     try:
         for url_path, entry in files.items():
             relative = _relative(url_path)
-            _place(storage, f"{prefix}/{OUTPUT_DIR}/{relative}", work / relative, mtime)
-            for variant, suffix in _VARIANTS:
+            _place(storage, output_path(prefix, relative), work / relative, mtime)
+            for variant, suffix in VARIANTS.items():
                 # A variant never takes the place of a real output file of that name.
                 if entry.get(variant) and f"{url_path}.{suffix}" not in files:
-                    stored = f"{prefix}/{COMPRESSED_DIR}/{relative}.{suffix}"
+                    stored = compressed_path(prefix, relative, variant)
                     _place(storage, stored, work / f"{relative}.{suffix}", mtime)
         work.chmod(0o755)  # mkdtemp's 0700 would keep the proxy's workers out
         try:
@@ -244,13 +242,13 @@ def _linkable(site_id: str, deployment_id: str) -> bool:
     """Whether the deployment may be served from disk (its tree made if so)."""
     meta = _read_json(_meta_path(site_id, deployment_id))
     if meta is None:
-        manifest = _read_manifest(site_id, deployment_id)
+        manifest = _manifest(site_id, deployment_id)
         meta = _describe(site_id, deployment_id, manifest)
         if meta["linkable"]:
             _build_tree(site_id, deployment_id, manifest)
         _write_json(_meta_path(site_id, deployment_id), meta)
     elif meta["linkable"] and not tree_path(deployment_id).is_dir():
-        _build_tree(site_id, deployment_id, _read_manifest(site_id, deployment_id))
+        _build_tree(site_id, deployment_id, _manifest(site_id, deployment_id))
     return bool(meta["linkable"])
 
 
@@ -500,11 +498,7 @@ def brotli_module() -> str | None:
 
 def nginx_types() -> str:
     """nginx's `types` and `charset_types` for the content types Shipway's manifest gives
-    (builds/packaging.py: Python's mimetypes, plus a charset for text, JS and JSON)."""
-    import mimetypes
-
-    from builds.packaging import content_type_for
-
+    (deployments/artifacts.py: Python's mimetypes, plus a charset for text, JS and JSON)."""
     by_type: dict[str, list[str]] = {}
     with_charset: set[str] = set()
     for extension in sorted(mimetypes.types_map):

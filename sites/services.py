@@ -15,7 +15,7 @@ from accounts.permissions import grant_site_to_team
 from core import events
 from core.ids import new_id
 from core.validation import validate
-from deployments.artifacts import delete_prefix
+from deployments.artifacts import delete_prefix, deployment_prefix, site_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable
 from sites.signals import site_serving_changed
@@ -130,10 +130,10 @@ def site_delete(*, site: Site) -> None:
     site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
     # Each deployment's own prefix, not the site's: a new site may take this id at once.
-    prefixes = [d.storage_prefix for d in site.deployments.only("id", "site_id")]
+    deployment_ids = list(site.deployments.values_list("id", flat=True))
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+    transaction.on_commit(lambda: _delete_stored(site_id, deployment_ids))
     transaction.on_commit(
         lambda: current_app.send_task(
             "builds.tasks.remove_build_cache",
@@ -144,7 +144,7 @@ def site_delete(*, site: Site) -> None:
     notify_serving_changed(site_id)
     channel = f"sites.{site_id}"
     # Every channel of the site hears it, so each feed following any of them closes.
-    deployment_channels = [f"{channel}.deployments.{p.rsplit('/', 1)[1]}" for p in prefixes]
+    deployment_channels = [f"{channel}.deployments.{d}" for d in deployment_ids]
     events.publish(
         events=[f"{channel}.delete"],
         channels=[
@@ -158,13 +158,13 @@ def site_delete(*, site: Site) -> None:
     log.info("site.deleted", site_id=site_id)
 
 
-def _delete_stored(site_id: str, prefixes: list[str]) -> None:
+def _delete_stored(site_id: str, deployment_ids: list[str]) -> None:
     """A deleted site's files: its deployments' prefixes, then whatever else is under the
     site's, unless a new site has taken the id meanwhile (its files are its own)."""
-    for prefix in prefixes:
-        delete_prefix(prefix)
+    for deployment_id in deployment_ids:
+        delete_prefix(deployment_prefix(site_id, deployment_id))
     if not Site.objects.filter(pk=site_id).exists():
-        delete_prefix(f"sites/{site_id}")
+        delete_prefix(site_prefix(site_id))
 
 
 def _set_value(variable: Variable, value: str) -> None:

@@ -9,8 +9,8 @@ import tracemalloc
 import brotli
 import pytest
 
-from builds.packaging import RULES_MAX_BYTES, package, read_manifest
-from deployments.artifacts import artifacts
+from builds.packaging import RULES_MAX_BYTES, package
+from deployments.artifacts import artifacts, read_manifest
 from deployments.errors import BuildError, ErrorCode
 
 

@@ -7,8 +7,7 @@ import time
 import docker
 import pytest
 
-from builds.packaging import read_manifest
-from deployments.artifacts import artifacts
+from deployments.artifacts import artifacts, read_manifest
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker, stop_worker
 from tests.e2e.helpers import deploy, log_of, wait_for

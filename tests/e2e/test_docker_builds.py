@@ -9,8 +9,7 @@ import docker
 import pytest
 
 from builds import reaper
-from builds.packaging import read_manifest
-from deployments.artifacts import artifacts
+from deployments.artifacts import artifacts, read_manifest
 from deployments.models import Deployment
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker
