@@ -62,6 +62,7 @@ from deployments.artifacts import (
 from deployments.models import Deployment, Status
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
+from sites.selectors import verified_domains_for_site
 from sites.signals import site_serving_changed
 
 log = structlog.get_logger(__name__)
@@ -280,14 +281,10 @@ def _linked_deployment(hostname: str) -> str | None:
 
 
 def _custom_domains(site_id: str) -> list[str]:
-    try:
-        from sites.domains import verified_domains_for_site
-    except ImportError:  # custom domains not installed
-        return []
     names = []
     suffix = "." + settings.SITES_DOMAIN
-    for raw in verified_domains_for_site(site_id) or ():
-        name = str(getattr(raw, "name", raw)).strip().lower().rstrip(".")
+    for raw in verified_domains_for_site(site_id):
+        name = raw.strip().lower().rstrip(".")
         if _HOSTNAME.match(name) and not name.endswith(suffix) and name != settings.SITES_DOMAIN:
             names.append(name)
     return names

@@ -22,8 +22,11 @@ from deployments.artifacts import (
     has_rules,
     read_manifest,
 )
+from deployments.models import Deployment
 from deployments.rules import Rules
 from sites.hosts import HostKind, ParsedHost
+from sites.models import Access, Site
+from sites.selectors import verified_site_for_domain
 
 
 @dataclass
@@ -54,12 +57,9 @@ NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
 
 def load(parsed: ParsedHost) -> Served:
     """Resolve a host from the database and storage (runs in a thread, on a miss only)."""
-    from deployments.models import Deployment
-    from sites.models import Access, Site
-
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
-        site_id = verified_site_for(parsed.host) or ""
+        site_id = verified_site_for_domain(parsed.host) or ""
         if not site_id:  # a name pointed at the server that no site has verified
             return Served(host=parsed.host, kind=HostKind.UNKNOWN)
     if parsed.kind == HostKind.UNKNOWN:
@@ -108,14 +108,6 @@ def load(parsed: ParsedHost) -> Served:
         created = created_at(manifest) or deployment["build_ended_at"]
         served.last_modified = format_datetime(created, usegmt=True) if created else ""
     return served
-
-
-def verified_site_for(host: str) -> str | None:
-    try:
-        from sites.domains import verified_site_for_domain
-    except ImportError:  # custom domains not installed
-        return None
-    return verified_site_for_domain(host)
 
 
 def local_path(name: str) -> Path:

@@ -11,9 +11,8 @@ from rest_framework.exceptions import APIException
 
 from core import pages
 from edge import access
-from edge.served import verified_site_for
 from sites.hosts import HostKind, parse
-from sites.selectors import site_for
+from sites.selectors import site_for, verified_site_for_domain
 
 
 @login_required
@@ -24,7 +23,7 @@ def edge_authorize(request: HttpRequest) -> HttpResponse:
     parsed = parse(host, settings.SITES_DOMAIN, frozenset())
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
-        site_id = verified_site_for(parsed.host) or ""
+        site_id = verified_site_for_domain(parsed.host) or ""
     if not site_id or not next_path.startswith("/") or next_path.startswith("//"):
         return HttpResponseBadRequest(pages.page("Bad request", "This address names no site."))
     try:
