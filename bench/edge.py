@@ -15,7 +15,7 @@ after a warm-up: it must be 0), then, for each file, runs `wrk --latency` agains
                sendfile on): the reference;
   python-edge  uvicorn serving config.asgi:application (2 workers, httptools and uvloop
                when installed, no access log): the edge in front of Django;
-  front-proxy  nginx with deploy/nginx.conf and the host map (edge/proxy_map.py),
+  front-proxy  nginx with deploy/nginx.conf and the host map (edge/hostmap.py),
                falling through to that same uvicorn.
 
 The setups are interleaved over --rounds rounds (default 3). It prints, per setup and
@@ -107,7 +107,7 @@ def publish_site(storage: Path) -> Published:
     from config.celery import app as celery_app
     from deployments.artifacts import OUTPUT_DIR
     from deployments.services import deployment_create_from_upload
-    from edge import proxy_map
+    from edge import hostmap
     from tests.archives import tar_gz, upload
     from tests.factories import make_site, make_team, make_user
 
@@ -124,7 +124,7 @@ def publish_site(storage: Path) -> Published:
     deployment.refresh_from_db()
     if deployment.status != "ready":
         raise RuntimeError(f"the deployment is {deployment.status}: {deployment.error_code}")
-    links = proxy_map.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
+    links = hostmap.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
     host = f"{site.id}.{SITES_DOMAIN}"
     if links.get(host) != deployment.id:
         raise RuntimeError(f"the host map does not serve {host} from disk: {links}")
@@ -535,7 +535,7 @@ def run_servers(
     steady_queries: int,
     begun: float,
 ) -> int:
-    from edge import proxy_map
+    from edge import proxy_config
 
     user = pwd.getpwuid(os.getuid()).pw_name
     web_port, reference_port, front_port = free_port(), free_port(), free_port()
@@ -557,7 +557,7 @@ def run_servers(
             conf = REFERENCE_CONF.format(
                 workers=args.workers,
                 run=run,
-                types=proxy_map.nginx_types(),
+                types=proxy_config.nginx_types(),
                 port=reference_port,
                 root=published.output_dir,
             )
@@ -572,7 +572,7 @@ def run_servers(
             )
         if "front-proxy" in chosen:
             run = work / "nginx-front"
-            conf = proxy_map.nginx_config(
+            conf = proxy_config.nginx_config(
                 SHIPWAY_NGINX_LISTEN=f"127.0.0.1:{front_port}",
                 SHIPWAY_NGINX_USER=user,
                 SHIPWAY_NGINX_WORKERS=str(args.workers),

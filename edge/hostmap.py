@@ -21,6 +21,7 @@ deployment hosts), the deployment is not ready, or it has `_redirects`/`_headers
 
 `site_serving_changed` (sent after commit on activation, rollback, status changes, site
 changes and deletion) re-publishes the site here; `manage.py edgemap sync` rebuilds all.
+The proxy's own configuration is edge/proxy_config.py's.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import fcntl
 import gzip
 import hashlib
 import json
-import mimetypes
 import os
 import re
 import shutil
@@ -46,13 +46,11 @@ import brotli
 import structlog
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
-from django.dispatch import receiver
 
 from deployments.artifacts import (
     VARIANTS,
     artifacts,
     compressed_path,
-    content_type_for,
     created_at,
     deployment_prefix,
     has_rules,
@@ -63,7 +61,6 @@ from deployments.models import Deployment, Status
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
 from sites.selectors import verified_domains_for_site
-from sites.signals import site_serving_changed
 
 log = structlog.get_logger(__name__)
 
@@ -466,8 +463,8 @@ def sync_all() -> dict[str, int]:
     return summary
 
 
-@receiver(site_serving_changed)
-def _on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
+def on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
+    """`site_serving_changed`'s receiver (connected in edge/apps.py): re-publish the site."""
     if not settings.SHIPWAY_FRONT_PROXY:
         return
     try:
@@ -475,77 +472,3 @@ def _on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
         prune_site(site_id)
     except Exception:  # the site's hosts fell back to the edge; the caller's work stands
         log.exception("edge.proxy_map_failed", site_id=site_id)
-
-
-# --- proxy configuration ---------------------------------------------------------------
-
-BROTLI_MODULE = "ngx_http_brotli_static_module.so"
-_MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/etc/nginx/modules")
-
-
-def brotli_module() -> str | None:
-    """The nginx brotli_static module's file, when installed (Debian:
-    libnginx-mod-http-brotli-static)."""
-    for directory in _MODULE_DIRS:
-        candidate = Path(directory) / BROTLI_MODULE
-        if candidate.is_file():
-            return str(candidate)
-    return None
-
-
-def nginx_types() -> str:
-    """nginx's `types` and `charset_types` for the content types Shipway's manifest gives
-    (deployments/artifacts.py: Python's mimetypes, plus a charset for text, JS and JSON)."""
-    by_type: dict[str, list[str]] = {}
-    with_charset: set[str] = set()
-    for extension in sorted(mimetypes.types_map):
-        name = extension.lstrip(".").lower()
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_+-]*", name):
-            continue
-        content_type = content_type_for("file" + extension)
-        kind = content_type.split(";")[0]
-        if name not in {e for names in by_type.values() for e in names}:
-            by_type.setdefault(kind, []).append(name)
-        if "charset=" in content_type:
-            with_charset.add(kind)
-    lines = ["types {"]
-    lines += [f"        {kind} {' '.join(names)};" for kind, names in sorted(by_type.items())]
-    lines.append("    }")
-    with_charset.discard("text/html")  # always has one
-    charset = sorted(with_charset)
-    lines.append("    charset_types")
-    lines += [f"        {' '.join(charset[i : i + 4])}" for i in range(0, len(charset), 4)]
-    lines[-1] += ";"
-    return "\n".join(lines)
-
-
-def nginx_config(template: str | Path | None = None, **values: str) -> str:
-    """deploy/nginx.conf with its ${NAME} placeholders filled: `values` first, then
-    Shipway's settings and the defaults below. Unknown ${...} (nginx's own) stay."""
-    path = Path(template or Path(settings.BASE_DIR) / "deploy" / "nginx.conf")
-    platform = settings.SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0]
-    module = brotli_module()
-    defaults = {
-        "SHIPWAY_NGINX_LISTEN": "80",
-        "SHIPWAY_NGINX_USER": "www-data",
-        "SHIPWAY_NGINX_WORKERS": "auto",
-        "SHIPWAY_NGINX_RUN_DIR": "/run/shipway-nginx",
-        "SHIPWAY_NGINX_ACCESS_LOG": "off",
-        "SHIPWAY_NGINX_LOAD_MODULES": f"load_module {module};" if module else "",
-        "SHIPWAY_NGINX_BROTLI": "brotli_static on;" if module else "",
-        "SHIPWAY_NGINX_TYPES": nginx_types(),
-        "SHIPWAY_EDGE_ROOT": str(Path(settings.SHIPWAY_EDGE_ROOT).resolve()),
-        "SITES_DOMAIN": settings.SITES_DOMAIN,
-        "SHIPWAY_WEB": "127.0.0.1:8000",
-        # Request bodies, as core/limits.py caps them.
-        "SHIPWAY_NGINX_MAX_BODY": str(settings.SHIPWAY_MAX_REQUEST_BODY),
-        "SHIPWAY_NGINX_MAX_UPLOAD": str(
-            settings.SHIPWAY_MAX_UPLOAD_SIZE + settings.SHIPWAY_MAX_REQUEST_BODY
-        ),
-        "SHIPWAY_PLATFORM_HOSTS": " ".join(
-            dict.fromkeys([platform.rsplit(":", 1)[0], *settings.SHIPWAY_PLATFORM_HOSTS])
-        ),
-    }
-    filled = {**defaults, **values}
-    filled.setdefault("SHIPWAY_API", filled["SHIPWAY_WEB"])  # one process serves both
-    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: filled.get(m[1], m[0]), path.read_text())
