@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from core import events, readcache
+from core import channels, events, readcache
 from core.api.errors import Conflict
 from deployments import intake, logs, vcs
 from deployments.artifacts import artifacts, delete_prefix, source_path
@@ -32,11 +32,14 @@ def deployment_payload(deployment: Deployment) -> dict[str, Any]:
 
 
 def _announce(deployment: Deployment, action: str) -> None:
-    site_channel = f"sites.{deployment.site_id}"
-    own = f"{site_channel}.deployments.{deployment.id}"
+    own = channels.deployment(deployment.site_id, deployment.id)
     events.publish(
-        events=[f"{own}.{action}"],
-        channels=[site_channel, f"{site_channel}.deployments", own],
+        events=[channels.event(own, action)],
+        channels=[
+            channels.site(deployment.site_id),
+            channels.site_deployments(deployment.site_id),
+            own,
+        ],
         payload=deployment_payload(deployment),
     )
 
@@ -252,8 +255,10 @@ def _make_active(deployment: Deployment) -> None:
     site.deployment = deployment
     site_id = site.id
     notify_serving_changed(site_id)
-    channel = f"sites.{site_id}"
-    events.publish(events=[f"{channel}.update"], channels=[channel], payload=site_payload(site))
+    channel = channels.site(site_id)
+    events.publish(
+        events=[channels.event(channel, "update")], channels=[channel], payload=site_payload(site)
+    )
     log.info("deployment.activated", site_id=site_id, deployment_id=deployment.id)
 
 

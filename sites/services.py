@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Team
 from accounts.permissions import grant_site_to_team
-from core import events
+from core import channels, events
 from core.ids import new_id
 from core.validation import validate
 from deployments.artifacts import delete_prefix, deployment_prefix, site_prefix
@@ -72,8 +72,10 @@ def site_payload(site: Site) -> dict[str, Any]:
 
 
 def _announce(site: Site, action: str) -> None:
-    channel = f"sites.{site.id}"
-    events.publish(events=[f"{channel}.{action}"], channels=[channel], payload=site_payload(site))
+    channel = channels.site(site.id)
+    events.publish(
+        events=[channels.event(channel, action)], channels=[channel], payload=site_payload(site)
+    )
 
 
 @transaction.atomic
@@ -142,16 +144,15 @@ def site_delete(*, site: Site) -> None:
         )
     )
     notify_serving_changed(site_id)
-    channel = f"sites.{site_id}"
+    channel = channels.site(site_id)
     # Every channel of the site hears it, so each feed following any of them closes.
-    deployment_channels = [f"{channel}.deployments.{d}" for d in deployment_ids]
     events.publish(
-        events=[f"{channel}.delete"],
+        events=[channels.event(channel, channels.DELETE)],
         channels=[
             channel,
-            f"{channel}.deployments",
-            *deployment_channels,
-            *(f"{c}.logs" for c in deployment_channels),
+            channels.site_deployments(site_id),
+            *(channels.deployment(site_id, d) for d in deployment_ids),
+            *(channels.deployment_logs(site_id, d) for d in deployment_ids),
         ],
         payload=payload,
     )
