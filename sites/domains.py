@@ -33,13 +33,12 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from core.api.errors import Conflict
-from sites.models import Domain, DomainStatus, Site
+from sites.models import MAX_DOMAIN_LENGTH, Domain, DomainStatus, Site
 from sites.services import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
 CHALLENGE_LABEL = "_shipway-challenge"
-MAX_DOMAIN_LENGTH = 253
 # Seconds for each DNS lookup (verify runs several, inside an API request).
 DNS_LIFETIME = 4.0
 # RFC 1123: letters, digits and "-", 1 to 63 characters, no "-" at either end.

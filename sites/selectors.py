@@ -4,10 +4,7 @@ downloads find a site; which site a verified custom domain serves, for the edge.
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from sites.models import Domain, DomainStatus, Site
-
-# A longer name is never stored: it names no site (and costs no query).
-_MAX_DOMAIN_LENGTH = Domain._meta.get_field("domain").max_length
+from sites.models import MAX_DOMAIN_LENGTH, Domain, DomainStatus, Site
 
 
 def site_for(user: AbstractBaseUser | AnonymousUser, site_id: str, action: str = "view") -> Site:
@@ -32,7 +29,7 @@ def _domain_name(host: str) -> str:
 def verified_site_for_domain(host: str) -> str | None:
     """The id of the site a verified custom domain serves, or None (one indexed query)."""
     name = _domain_name(host)
-    if not name or len(name) > _MAX_DOMAIN_LENGTH:
+    if not name or len(name) > MAX_DOMAIN_LENGTH:  # never stored: no query
         return None
     return (
         Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED)
