@@ -15,7 +15,7 @@ after a warm-up: it must be 0), then, for each file, runs `wrk --latency` agains
                sendfile on): the reference;
   python-edge  uvicorn serving config.asgi:application (2 workers, httptools and uvloop
                when installed, no access log): the edge in front of Django;
-  front-proxy  nginx with deploy/nginx.conf and the host map (edge/proxy_map.py),
+  front-proxy  nginx with deploy/nginx.conf and the host map (edge/hostmap.py),
                falling through to that same uvicorn.
 
 The setups are interleaved over --rounds rounds (default 3). It prints, per setup and
@@ -97,7 +97,8 @@ def publish_site(storage: Path) -> Published:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from edge import proxy_map
+    from deployments.artifacts import OUTPUT_DIR
+    from edge import hostmap
     from tests.edge.conftest import publish
     from tests.factories import make_site, make_team, make_user
 
@@ -105,11 +106,11 @@ def publish_site(storage: Path) -> Published:
     site = make_site(team, site_id="bench", framework="static", access="public")
     files = site_files()
     deployment = publish(site, files)
-    links = proxy_map.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
+    links = hostmap.publish_site(site.id)  # SHIPWAY_FRONT_PROXY did it already; make sure
     host = f"{site.id}.{SITES_DOMAIN}"
     if links.get(host) != deployment.id:
         raise RuntimeError(f"the host map does not serve {host} from disk: {links}")
-    output = storage / f"sites/{site.id}/deployments/{deployment.id}/output"
+    output = storage / deployment.storage_prefix / OUTPUT_DIR
     return Published(site.id, deployment.id, host, output, files)
 
 
@@ -471,7 +472,7 @@ def run_servers(
     steady_queries: int,
     begun: float,
 ) -> int:
-    from edge import proxy_map
+    from edge import proxy_config
 
     user = pwd.getpwuid(os.getuid()).pw_name
     web_port, reference_port, front_port = free_port(), free_port(), free_port()
@@ -499,7 +500,7 @@ def run_servers(
             conf = REFERENCE_CONF.format(
                 workers=args.workers,
                 run=run,
-                types=proxy_map.nginx_types(),
+                types=proxy_config.nginx_types(),
                 port=reference_port,
                 root=published.output_dir,
             )
@@ -508,7 +509,7 @@ def run_servers(
             serve("nginx", describe, command, reference_port, run / "stdout.log", run / "error.log")
         if "front-proxy" in chosen:
             run = work / "nginx-front"
-            conf = proxy_map.nginx_config(
+            conf = proxy_config.nginx_config(
                 SHIPWAY_NGINX_LISTEN=f"127.0.0.1:{front_port}",
                 SHIPWAY_NGINX_USER=user,
                 SHIPWAY_NGINX_WORKERS=str(args.workers),

@@ -384,12 +384,12 @@ def run_phase(
     from urllib.parse import urlencode
 
     from builds.logwriter import LogWriter
-    from deployments.logs import log_channel
+    from core import channels
 
     port, server = served  # the port, and uvicorn's process group
     phase = Phase(subscribers=subscribers, round_no=round_no, loadavg=os.getloadavg())
     deployment = new_building_deployment(world.site)
-    channel = log_channel(deployment)
+    channel = channels.deployment_logs(deployment.site_id, deployment.id)
     processes: list[tuple[subprocess.Popen[str], Path]] = []
     try:
         for index, count in enumerate(split(subscribers, args.client_procs)):

@@ -29,9 +29,9 @@ from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe
 from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
+from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
-from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
@@ -131,7 +131,7 @@ def _detail(exc: BuildError, mask: SecretMasker) -> str:
 
 def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], None]) -> Path:
     path = scratch / SOURCE_FILE
-    stored = f"{deployment.storage_prefix}/{SOURCE_FILE}"
+    stored = source_path(deployment.storage_prefix)
     if deployment.source_type == SourceType.VCS and not artifacts().exists(stored):
         _fetch_from_git(deployment, say)
     with artifacts().open(stored, "rb") as src, open(path, "wb") as dst:
@@ -320,4 +320,4 @@ def _steps(install: str, build_command: str, cache_key: str) -> list[Step]:
 def _store_log(deployment: Deployment) -> None:
     """Keep the finished log beside the artifacts too (build.log)."""
     text = logs.read(deployment)
-    artifacts().save(f"{deployment.storage_prefix}/{LOG_FILE}", ContentFile(text.encode()))
+    artifacts().save(log_path(deployment.storage_prefix), ContentFile(text.encode()))

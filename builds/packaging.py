@@ -1,8 +1,9 @@
 """Packaging: store a build's output files with a manifest the edge serves from.
 
-`manifest.json` maps each URL path to the file's size, SHA-256, content type and the
-sizes of its precompressed variants (gzip and brotli, for compressible files over
-1 KB, kept only when smaller). The output is also kept as `output.tar.gz` for download.
+Each file is stored with its precompressed variants (gzip and brotli, for compressible
+files over 1 KB, kept only when smaller) and described in `manifest.json`; the output
+is also kept as `output.tar.gz` for download. Where they go and what the manifest says
+is deployments/artifacts.py's.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import contextlib
 import gzip
 import hashlib
 import io
-import json
-import mimetypes
 import os
 import stat
 import tarfile
@@ -23,10 +22,16 @@ from typing import Any, BinaryIO
 
 import brotli
 from django.core.files import File
-from django.core.files.base import ContentFile
-from django.utils import timezone
 
 from builds.output import CHUNK, MB, describe_size
+from deployments.artifacts import (
+    artifacts,
+    compressed_path,
+    content_type_for,
+    output_archive_path,
+    output_path,
+    write_manifest,
+)
 from deployments.errors import BuildError, ErrorCode
 from deployments.rules import (
     HEADERS_FILE,
@@ -35,11 +40,9 @@ from deployments.rules import (
     parse_headers,
     parse_redirects,
 )
-from deployments.storage import MANIFEST_FILE, OUTPUT_ARCHIVE, OUTPUT_DIR, artifacts
 
 COMPRESS_MIN_SIZE = 1024
 RULES_MAX_BYTES = 8 * MB  # a `_redirects` or `_headers` file is parsed whole
-COMPRESSED_DIR = "compressed"
 _COMPRESSIBLE_TYPES = {
     "application/javascript",
     "application/json",
@@ -52,10 +55,6 @@ _COMPRESSIBLE_TYPES = {
     "font/otf",
     "application/vnd.ms-fontobject",
 }
-mimetypes.add_type("application/javascript", ".mjs")
-mimetypes.add_type("application/manifest+json", ".webmanifest")
-mimetypes.add_type("font/woff2", ".woff2")
-mimetypes.add_type("application/wasm", ".wasm")
 
 
 @dataclass(frozen=True)
@@ -63,24 +62,6 @@ class Packaged:
     manifest: dict[str, Any]
     output_size: int
     file_count: int
-
-
-_ENCODED_TYPES = {
-    "gzip": "application/gzip",
-    "bzip2": "application/x-bzip2",
-    "xz": "application/x-xz",
-    "br": "application/x-brotli",
-}
-
-
-def content_type_for(path: str) -> str:
-    guessed, encoding = mimetypes.guess_type(path)
-    if encoding:  # "app.js.gz" is a gzip file, not JavaScript
-        return _ENCODED_TYPES.get(encoding, "application/octet-stream")
-    kind = guessed or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
-        return f"{kind}; charset=utf-8"
-    return kind
 
 
 def is_compressible(content_type: str) -> bool:
@@ -123,21 +104,9 @@ def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Pac
     entries = {
         "/" + relative: _store_file(storage_prefix, relative, path) for relative, path in files
     }
-    total = sum(entry["size"] for entry in entries.values())
-    manifest = {
-        "version": 1,
-        "createdAt": timezone.now().isoformat(),
-        "fileCount": len(entries),
-        "size": total,
-        "files": entries,
-        "rules": _rules(dict(files)),
-    }
-    artifacts().save(
-        f"{storage_prefix}/{MANIFEST_FILE}",
-        ContentFile(json.dumps(manifest, separators=(",", ":")).encode()),
-    )
-    _store_archive(files, f"{storage_prefix}/{OUTPUT_ARCHIVE}")
-    return Packaged(manifest, total, len(entries))
+    manifest = write_manifest(storage_prefix, entries, _rules(dict(files)))
+    _store_archive(files, output_archive_path(storage_prefix))
+    return Packaged(manifest, manifest["size"], len(entries))
 
 
 def _store_file(storage_prefix: str, relative: str, path: Path) -> dict[str, Any]:
@@ -159,7 +128,7 @@ def _store_file(storage_prefix: str, relative: str, path: Path) -> dict[str, Any
             if variants:
                 variants.write(chunk)
         source.seek(0)
-        storage.save(f"{storage_prefix}/{OUTPUT_DIR}/{relative}", File(source))
+        storage.save(output_path(storage_prefix, relative), File(source))
         entry: dict[str, Any] = {
             "size": size,
             "hash": digest.hexdigest(),
@@ -168,12 +137,11 @@ def _store_file(storage_prefix: str, relative: str, path: Path) -> dict[str, Any
             "br": None,
         }
         if variants:
-            for variant, suffix, handle in variants.finish():
+            for variant, handle in variants.finish():
                 if handle.tell() < size:  # kept only when smaller
                     entry[variant] = handle.tell()
                     handle.seek(0)
-                    name = f"{storage_prefix}/{COMPRESSED_DIR}/{relative}.{suffix}"
-                    storage.save(name, File(handle))
+                    storage.save(compressed_path(storage_prefix, relative, variant), File(handle))
     return entry
 
 
@@ -193,11 +161,11 @@ class _Variants:
         self._gzip.write(chunk)
         self.brotli_file.write(self._brotli.process(chunk))
 
-    def finish(self) -> list[tuple[str, str, BinaryIO]]:
-        """(variant, file suffix, its file positioned at its end) for each."""
+    def finish(self) -> list[tuple[str, BinaryIO]]:
+        """(variant, its file positioned at its end) for each."""
         self._gzip.close()  # writes the trailer; leaves gzip_file open
         self.brotli_file.write(self._brotli.finish())
-        return [("gzip", "gz", self.gzip_file), ("br", "br", self.brotli_file)]
+        return [("gzip", self.gzip_file), ("br", self.brotli_file)]
 
 
 def _rules(files: dict[str, Path]) -> dict[str, Any]:
@@ -237,8 +205,3 @@ def _store_archive(files: list[tuple[str, Path]], name: str) -> None:
                     archive.addfile(archive.gettarinfo(arcname=relative, fileobj=source), source)
         handle.seek(0)
         artifacts().save(name, File(handle))
-
-
-def read_manifest(storage_prefix: str) -> dict[str, Any]:
-    with artifacts().open(f"{storage_prefix}/{MANIFEST_FILE}", "rb") as handle:
-        return json.load(io.TextIOWrapper(handle, encoding="utf-8"))

@@ -295,7 +295,7 @@ SHIPWAY_EDGE_CACHED_HOSTS = env_int("SHIPWAY_EDGE_CACHED_HOSTS", 1000)
 SHIPWAY_EDGE_CACHED_BYTES = env_int("SHIPWAY_EDGE_CACHED_BYTES", 32 * 1024 * 1024)
 # The edge's read-through copies of artifacts when the storage is not a local filesystem.
 SHIPWAY_EDGE_CACHE_DIR = Path(os.environ.get("SHIPWAY_EDGE_CACHE_DIR", VAR_DIR / "cache" / "edge"))
-# The front proxy's host map (edge/proxy_map.py), kept when SHIPWAY_FRONT_PROXY.
+# The front proxy's host map (edge/hostmap.py), kept when SHIPWAY_FRONT_PROXY.
 SHIPWAY_EDGE_ROOT = Path(os.environ.get("SHIPWAY_EDGE_ROOT", VAR_DIR / "edge"))
 SHIPWAY_FRONT_PROXY = env_bool("SHIPWAY_FRONT_PROXY", False)
 

@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
-from deployments.api import DeploymentViewSet, RealtimeTokenView
+from deployments.api import DeploymentViewSet
+from edge.tls import tls_ask
 from edge.views import edge_authorize
+from realtime.views import RealtimeTokenView
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
-from sites.domains_api import DomainViewSet, tls_ask
+from sites.domains_api import DomainViewSet
 
 
 class OptionalSlashMixin:

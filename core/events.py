@@ -1,7 +1,7 @@
 """The one publish function: services announce changes; websocket clients receive them.
 
-Channel names are the API's (`sites.{siteId}.deployments.{deploymentId}`); each is a
-Channels group of the same name. Publishing never breaks the operation that caused it.
+Channel names, and the Channels groups they are sent to, are core/channels.py's.
+Publishing never breaks the operation that caused it.
 """
 
 import asyncio
@@ -15,6 +15,8 @@ from typing import Any
 import structlog
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from core.channels import group, user_group
 
 log = structlog.get_logger(__name__)
 
@@ -46,16 +48,6 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
     except TimeoutError:
         future.cancel()
         raise
-
-
-def group_name(channel: str) -> str:
-    """The Channels group for an API channel name (groups allow letters, digits, '-_.')."""
-    return channel
-
-
-def user_group(user_id: int) -> str:
-    """The group every open feed of one user joins, for access changes."""
-    return f"users.{user_id}"
 
 
 def access_changed(user_id: int) -> None:
@@ -92,7 +84,7 @@ def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> 
     async def send_all() -> None:
         for channel in channels:
             try:
-                await layer.group_send(group_name(channel), message)
+                await layer.group_send(group(channel), message)
             except Exception:  # a realtime outage must not fail a build or an API call
                 log.warning("events.send_failed", channel=channel, exc_info=True)
 

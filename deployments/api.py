@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.models import key_team_scope
-from accounts.throttles import RealtimeTokenThrottle
 from accounts.viewsets import ApiViewSet
 from core.api.downloads import file_download
 from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
 from deployments import services, uploads
+from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Upload
 from deployments.selectors import deployment_for
 from deployments.serializers import (
@@ -34,8 +30,6 @@ from deployments.serializers import (
     UploadSerializer,
     VcsSerializer,
 )
-from deployments.storage import OUTPUT_ARCHIVE, SOURCE_FILE, artifacts
-from realtime import consumers
 from sites.models import Site
 from sites.selectors import site_for
 from sites.serializers import SiteSerializer
@@ -174,10 +168,10 @@ class DeploymentViewSet(
     def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
         deployment = self.get_object()
         kind = request.query_params.get("type", "source")
-        names = {"source": SOURCE_FILE, "output": OUTPUT_ARCHIVE}
-        if kind not in names:
+        paths = {"source": source_path, "output": output_archive_path}
+        if kind not in paths:
             raise serializers.ValidationError({"type": "Use 'source' or 'output'."})
-        path = f"{deployment.storage_prefix}/{names[kind]}"
+        path = paths[kind](deployment.storage_prefix)
         if not artifacts().exists(path):
             raise NotFound(f"This deployment has no {kind} archive.")
         return file_download(
@@ -204,22 +198,3 @@ class DeploymentViewSet(
         response["X-Log-Size"] = str(deployment.log_size)
         response["X-Deployment-Status"] = deployment.status
         return response
-
-
-class RealtimeTokenView(APIView):
-    """A token for `/v1/realtime?token=...`, for clients that cannot send cookies."""
-
-    throttle_classes = [RealtimeTokenThrottle]
-    throttle_scope = "realtime_tokens"
-    read_only_key_allowed = True  # the token only opens a feed, which only reads
-
-    def throttled(self, request: Request, wait: float | None) -> None:
-        raise Throttled(wait, detail="Too many realtime tokens asked for.")
-
-    @extend_schema(request=None, responses={201: dict})
-    def post(self, request: Request) -> Response:
-        expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
-        # A team-scoped API key's token is limited to that team too.
-        token = consumers.issue_token(request.user.pk, key_team_scope(request.user))
-        body = {"token": token, "expiresAt": expires}
-        return Response(body, status=status.HTTP_201_CREATED)

@@ -5,12 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from core import events
+from core import channels, events
 from deployments.models import Deployment, LogChunk
-
-
-def log_channel(deployment: Deployment) -> str:
-    return f"sites.{deployment.site_id}.deployments.{deployment.id}.logs"
 
 
 def append(deployment: Deployment, text: str) -> int:
@@ -25,9 +21,9 @@ def append(deployment: Deployment, text: str) -> int:
         )
         LogChunk.objects.create(deployment=deployment, offset=offset, text=text)
         Deployment.objects.filter(pk=deployment.pk).update(log_size=F("log_size") + len(text))
-        channel = log_channel(deployment)
+        channel = channels.deployment_logs(deployment.site_id, deployment.id)
         events.publish(
-            events=[f"{channel}.create"],
+            events=[channels.event(channel, "create")],
             channels=[channel],
             payload={"deploymentId": deployment.id, "offset": offset, "text": text},
         )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from core.ids import new_id
+from deployments.artifacts import deployment_prefix
 from sites.hosts import deployment_host
 
 
@@ -91,7 +92,7 @@ class Deployment(models.Model):
 
     @property
     def storage_prefix(self) -> str:
-        return f"sites/{self.site_id}/deployments/{self.id}"
+        return deployment_prefix(self.site_id, self.id)
 
 
 class LogChunk(models.Model):

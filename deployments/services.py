@@ -12,9 +12,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from core import events, readcache
+from core import channels, events, readcache
 from core.errors import Conflict, Invalid
 from deployments import intake, logs, vcs
+from deployments.artifacts import artifacts, delete_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
     FINAL_STATUSES,
@@ -25,7 +26,6 @@ from deployments.models import (
     Upload,
 )
 from deployments.serializers import DeploymentSerializer
-from deployments.storage import SOURCE_FILE, artifacts, delete_prefix
 from sites import crypto
 from sites.models import Site
 from sites.services import site_payload
@@ -40,11 +40,14 @@ def deployment_payload(deployment: Deployment) -> dict[str, Any]:
 
 
 def _announce(deployment: Deployment, action: str) -> None:
-    site_channel = f"sites.{deployment.site_id}"
-    own = f"{site_channel}.deployments.{deployment.id}"
+    own = channels.deployment(deployment.site_id, deployment.id)
     events.publish(
-        events=[f"{own}.{action}"],
-        channels=[site_channel, f"{site_channel}.deployments", own],
+        events=[channels.event(own, action)],
+        channels=[
+            channels.site(deployment.site_id),
+            channels.site_deployments(deployment.site_id),
+            own,
+        ],
         payload=deployment_payload(deployment),
     )
 
@@ -103,7 +106,7 @@ def _create(
     try:
         with transaction.atomic():
             deployment.save(force_insert=True)
-            artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(source))
+            artifacts().save(source_path(deployment.storage_prefix), File(source))
             _announce(deployment, "create")
             _enqueue_build(deployment)
     except BaseException:
@@ -174,7 +177,7 @@ def deployment_store_fetched_source(
 ) -> None:
     """Keep a git deployment's fetched tree as its source, with the commit it came from.
     Its repository's credentials are not needed any more, so they are dropped."""
-    artifacts().save(f"{deployment.storage_prefix}/{SOURCE_FILE}", File(archive))
+    artifacts().save(source_path(deployment.storage_prefix), File(archive))
     Deployment.objects.filter(pk=deployment.pk).update(
         source_size=size,
         commit_hash=commit_hash,
@@ -191,7 +194,7 @@ def deployment_redeploy(
     *, deployment: Deployment, use_cache: bool = True, user: User | None = None
 ) -> Deployment:
     """A new deployment built from the same source (deployments are immutable)."""
-    with artifacts().open(f"{deployment.storage_prefix}/{SOURCE_FILE}", "rb") as source:
+    with artifacts().open(source_path(deployment.storage_prefix), "rb") as source:
         return _create(
             deployment.site,
             source,
@@ -260,8 +263,10 @@ def _make_active(deployment: Deployment) -> None:
     site.deployment = deployment
     site_id = site.id
     notify_serving_changed(site_id)
-    channel = f"sites.{site_id}"
-    events.publish(events=[f"{channel}.update"], channels=[channel], payload=site_payload(site))
+    channel = channels.site(site_id)
+    events.publish(
+        events=[channels.event(channel, "update")], channels=[channel], payload=site_payload(site)
+    )
     log.info("deployment.activated", site_id=site_id, deployment_id=deployment.id)
 
 

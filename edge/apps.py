@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from sites.signals import site_serving_changed
+
 
 class EdgeConfig(AppConfig):
     """Serving sites by Host, the front proxy's host map and the TLS `ask` policy."""
@@ -7,7 +9,8 @@ class EdgeConfig(AppConfig):
     name = "edge"
 
     def ready(self) -> None:
-        from edge import (
-            invalidation,  # noqa: F401  (connects its receiver)
-            proxy_map,  # noqa: F401  (connects its receiver)
-        )
+        # Here, not at the top: these import models, which are loaded only now.
+        from edge import hostmap, invalidation  # noqa: F401  (invalidation connects its receivers)
+
+        # After invalidation's receiver: every edge drops the site, then the map follows.
+        site_serving_changed.connect(hostmap.on_site_serving_changed)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from deployments.artifacts import VARIANTS, compressed_path, output_path
 from edge.served import Served, local_path
 
 SMALL_FILE = 512 * 1024  # bodies up to this size are kept in memory
@@ -21,8 +22,6 @@ _FINGERPRINT = re.compile(
     r"[.-](?=[A-Za-z0-9_]*\d)[A-Za-z0-9_]{8,}\."
     r"(?:js|mjs|css|woff2?|ttf|otf|png|jpe?g|gif|svg|webp|avif|ico|wasm|map|json)$"
 )
-COMPRESSED_DIR = "compressed"
-_SUFFIX = {"br": "br", "gzip": "gz"}
 
 
 @dataclass
@@ -75,14 +74,14 @@ def prepare(
     entry = served.files[file_path]
     relative = file_path.lstrip("/")
     if encoding:
-        stored = f"{COMPRESSED_DIR}/{relative}.{_SUFFIX[encoding]}"
+        stored = compressed_path(served.prefix, relative, encoding)
         size = entry[encoding]
-        etag = f'"{entry["hash"][:32]}-{_SUFFIX[encoding]}"'.encode()
+        etag = f'"{entry["hash"][:32]}-{VARIANTS[encoding]}"'.encode()
     else:
-        stored = f"output/{relative}"
+        stored = output_path(served.prefix, relative)
         size = entry["size"]
         etag = f'"{entry["hash"][:32]}"'.encode()
-    path = str(local_path(served.prefix, stored))
+    path = str(local_path(stored))
     content_type = entry["type"]
     headers = [
         (b"content-type", content_type.encode()),

@@ -22,6 +22,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 import redis
+import redis.asyncio as aioredis
 import structlog
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +33,7 @@ from accounts.signals import user_access_changed
 from core.redis_clients import redis_client
 from sites.signals import site_serving_changed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for the annotations only: edge.app imports this module
     from edge.app import Edge
 
 log = structlog.get_logger(__name__)
@@ -115,8 +116,6 @@ async def listen(edge: Edge) -> None:
     """Run for the life of the process: apply invalidations published by others."""
     if not settings.REDIS_URL:
         return
-    import redis.asyncio as aioredis
-
     lost = False  # said so already: while Redis is away (or refuses us), one line
     while True:
         client = aioredis.Redis.from_url(settings.REDIS_URL)

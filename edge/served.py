@@ -6,7 +6,6 @@ result holds everything a request needs, so the steady state runs no SQL at all.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -15,11 +14,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.utils.dateparse import parse_datetime
 
+from deployments.artifacts import (
+    artifacts,
+    created_at,
+    deployment_prefix,
+    has_rules,
+    read_manifest,
+)
+from deployments.models import Deployment
 from deployments.rules import Rules
-from deployments.storage import MANIFEST_FILE, artifacts
 from sites.hosts import HostKind, ParsedHost
+from sites.models import Access, Site
+from sites.selectors import verified_site_for_domain
 
 
 @dataclass
@@ -50,12 +57,9 @@ NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
 
 def load(parsed: ParsedHost) -> Served:
     """Resolve a host from the database and storage (runs in a thread, on a miss only)."""
-    from deployments.models import Deployment
-    from sites.models import Access, Site
-
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
-        site_id = verified_site_for(parsed.host) or ""
+        site_id = verified_site_for_domain(parsed.host) or ""
         if not site_id:  # a name pointed at the server that no site has verified
             return Served(host=parsed.host, kind=HostKind.UNKNOWN)
     if parsed.kind == HostKind.UNKNOWN:
@@ -95,34 +99,20 @@ def load(parsed: ParsedHost) -> Served:
         fallback_file=site["fallback_file"],
     )
     if deployment and deployment["status"] == "ready":
-        served.prefix = f"sites/{site_id}/deployments/{deployment['id']}"
-        manifest = _read_manifest(served.prefix)
+        served.prefix = deployment_prefix(site_id, deployment["id"])
+        manifest = read_manifest(served.prefix)
         served.files = manifest["files"]
-        rules = manifest.get("rules") or {}
-        if rules.get("redirects") or rules.get("headers"):
+        if has_rules(manifest):
+            rules = manifest["rules"]
             served.rules = Rules.from_json(rules.get("redirects", []), rules.get("headers", []))
-        created = parse_datetime(manifest.get("createdAt", "")) or deployment["build_ended_at"]
+        created = created_at(manifest) or deployment["build_ended_at"]
         served.last_modified = format_datetime(created, usegmt=True) if created else ""
     return served
 
 
-def verified_site_for(host: str) -> str | None:
-    try:
-        from sites.domains import verified_site_for_domain
-    except ImportError:  # custom domains not installed
-        return None
-    return verified_site_for_domain(host)
-
-
-def _read_manifest(prefix: str) -> dict[str, Any]:
-    with artifacts().open(f"{prefix}/{MANIFEST_FILE}", "rb") as handle:
-        return json.loads(handle.read())
-
-
-def local_path(prefix: str, relative: str) -> Path:
+def local_path(name: str) -> Path:
     """A local file holding a stored artifact: the file itself on a filesystem storage,
     or a read-through copy in the edge's disk cache for any other storage (S3)."""
-    name = f"{prefix}/{relative}"
     storage = artifacts()
     if isinstance(storage, FileSystemStorage):
         return Path(storage.path(name))

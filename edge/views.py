@@ -12,9 +12,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedire
 from core import pages
 from core.errors import Refused
 from edge import access
-from edge.served import verified_site_for
 from sites.hosts import HostKind, parse
-from sites.selectors import site_for
+from sites.selectors import site_for, verified_site_for_domain
 
 if TYPE_CHECKING:
     from core.http import AuthenticatedHttpRequest
@@ -28,7 +27,7 @@ def edge_authorize(request: AuthenticatedHttpRequest) -> HttpResponse:
     parsed = parse(host, settings.SITES_DOMAIN, frozenset())
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
-        site_id = verified_site_for(parsed.host) or ""
+        site_id = verified_site_for_domain(parsed.host) or ""
     if not site_id or not next_path.startswith("/") or next_path.startswith("//"):
         return HttpResponseBadRequest(pages.page("Bad request", "This address names no site."))
     try:

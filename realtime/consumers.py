@@ -13,7 +13,6 @@ re-check what they follow and stop what they may no longer read.
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from collections import deque
 from collections.abc import Mapping
@@ -31,7 +30,7 @@ from django.core.cache import cache
 
 from accounts.authentication import api_key_user
 from accounts.models import limit_to_team
-from core.events import user_group
+from core import channels as channel_names
 from deployments.models import Deployment
 from realtime import feed_slots
 from sites.models import Site
@@ -41,12 +40,6 @@ log = structlog.get_logger(__name__)
 TOKEN_SALT = "shipway.realtime"  # noqa: S105 (a signing namespace, not a secret)
 TOKEN_AGE = 60
 MAX_CHANNELS = 50
-CHANNEL = re.compile(
-    r"^sites\.(?P<site>[a-z0-9][a-z0-9-]{0,35})"
-    r"(?:\.deployments(?:\.(?P<deployment>[a-z0-9]{1,36})(?P<logs>\.logs)?)?)?$"
-)
-
-SITE_CHANNEL = re.compile(r"^sites\.[a-z0-9][a-z0-9-]{0,35}$")
 
 # Close codes (4000-4999 are the application's): the reason says which channel and why.
 UNAUTHORIZED = 4401
@@ -108,9 +101,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=FORBIDDEN, reason=refusal)
                 return
         for channel in dict.fromkeys(channels):
-            await self.channel_layer.group_add(channel, self.channel_name)
+            await self.channel_layer.group_add(channel_names.group(channel), self.channel_name)
             self.subscribed.append(channel)
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.channel_layer.group_add(channel_names.user_group(user.pk), self.channel_name)
         await self.send_json({"type": "connected", "data": {"channels": self.subscribed}})
         log.info("realtime.connected", user_id=user.pk, channels=self.subscribed)
 
@@ -129,9 +122,11 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 self.user.pk, self.feed_id
             )
         for channel in self.subscribed:
-            await self.channel_layer.group_discard(channel, self.channel_name)
+            await self.channel_layer.group_discard(channel_names.group(channel), self.channel_name)
         if getattr(self, "user", None) is not None:
-            await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+            await self.channel_layer.group_discard(
+                channel_names.user_group(self.user.pk), self.channel_name
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -166,16 +161,19 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return  # the same event through another of this feed's channels
         self.recent.append(event_id)
         await self.send_json({"type": "event", "data": message["data"]})
-        deleted = [e[: -len(".delete")] for e in message["data"].get("events", [])]
-        for site_channel in (c for c in deleted if SITE_CHANNEL.match(c)):
-            await self._drop_site(site_channel)
+        for event in message["data"].get("events", []):
+            site_channel = channel_names.deleted_site(event)
+            if site_channel:
+                await self._drop_site(site_channel)
 
     async def _drop_site(self, site_channel: str) -> None:
         """A deleted site's channels end with it: a new site may take the same id, and
         its events are not for whoever followed the old one."""
         for channel in list(self.subscribed):
-            if channel == site_channel or channel.startswith(f"{site_channel}."):
-                await self.channel_layer.group_discard(channel, self.channel_name)
+            if channel_names.within_site(channel, site_channel):
+                await self.channel_layer.group_discard(
+                    channel_names.group(channel), self.channel_name
+                )
                 self.subscribed.remove(channel)
         if not self.subscribed:
             await self.close(code=FORBIDDEN, reason="The site was deleted.")
@@ -184,7 +182,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         """The user's roles changed: drop every channel they may no longer read."""
         for channel in list(self.subscribed):
             if await database_sync_to_async(_refusal)(self.user, channel):
-                await self.channel_layer.group_discard(channel, self.channel_name)
+                await self.channel_layer.group_discard(
+                    channel_names.group(channel), self.channel_name
+                )
                 self.subscribed.remove(channel)
         if not self.subscribed:
             await self.close(code=FORBIDDEN, reason="Access to these channels was removed.")
@@ -238,13 +238,12 @@ def _same_origin(scope: Mapping[str, Any]) -> bool:
 
 def _refusal(user: Any, channel: str) -> str:
     """Why `user` may not follow `channel` ("" when they may)."""
-    match = CHANNEL.match(channel)
-    if not match:
+    parsed = channel_names.parse(channel)
+    if parsed is None:
         return f"Unknown channel '{channel[:100]}'."
-    site_id = match["site"]
+    site_id, deployment_id = parsed.site_id, parsed.deployment_id
     if not Site.objects.for_user(user, "view").filter(pk=site_id).exists():
         return f"Channel '{channel}': no such site, or you may not read it."
-    deployment_id = match["deployment"]
     if deployment_id and not Deployment.objects.filter(pk=deployment_id, site_id=site_id).exists():
         return f"Channel '{channel}': no such deployment."
     return ""

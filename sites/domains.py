@@ -8,8 +8,9 @@ A later proof from another site takes the name when the verified claim's own rec
 no longer hold (that claim is then `lost`). Verified names are checked again every
 SHIPWAY_DOMAIN_RECHECK_SECONDS (`recheck_due`, a Celery beat task): one that no longer
 points to its site is `lost`. Only verified domains serve, and only they get
-certificates on demand (Caddy's on-demand TLS asks `certificate_allowed`; Shipway's own
-hosts are under one wildcard certificate).
+certificates on demand (Caddy's on-demand TLS asks edge/tls.py; Shipway's own hosts are
+under one wildcard certificate). Which site a verified name serves is read in
+sites/selectors.py.
 """
 
 from __future__ import annotations
@@ -32,14 +33,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Invalid, NotFound
-from sites.hosts import HostKind, parse
-from sites.models import Domain, DomainStatus, Site
+from sites.models import MAX_DOMAIN_LENGTH, Domain, DomainStatus, Site
 from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
 CHALLENGE_LABEL = "_shipway-challenge"
-MAX_DOMAIN_LENGTH = 253
 # Seconds for each DNS lookup (verify runs several, inside an API request).
 DNS_LIFETIME = 4.0
 # RFC 1123: letters, digits and "-", 1 to 63 characters, no "-" at either end.
@@ -495,47 +494,3 @@ def _problem(
     if ours:
         return CHECK_ERRORS["not_pointed_or_ip"].format(server_ips=server_ips, **words)
     return CHECK_ERRORS["not_pointed"].format(**words)
-
-
-# -- reads --------------------------------------------------------------------------
-
-
-def _host(raw: str) -> str:
-    return raw.strip().lower().rstrip(".")
-
-
-def verified_site_for_domain(host: str) -> str | None:
-    """The id of the site a verified custom domain serves, or None (one indexed query)."""
-    name = _host(host)
-    if not name or len(name) > MAX_DOMAIN_LENGTH:
-        return None
-    return (
-        Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED)
-        .values_list("site_id", flat=True)
-        .first()
-    )
-
-
-def verified_domains_for_site(site_id: str) -> list[str]:
-    """The site's verified custom domains (the front proxy links each to its files)."""
-    return list(
-        Domain.objects.filter(site_id=site_id, status=DomainStatus.VERIFIED).values_list(
-            "domain", flat=True
-        )
-    )
-
-
-def certificate_allowed(host: str) -> bool:
-    """Whether a certificate may be issued on demand for `host`: only for a verified
-    custom domain. Every host under SITES_DOMAIN is one label deep and covered by one
-    wildcard certificate, so none of them is approved here (one tenant making deployment
-    after deployment would otherwise spend the certificate authority's rate limits for
-    the whole domain); the platform's own hosts have certificates of their own
-    (deploy/Caddyfile). One indexed query at most."""
-    name = _host(host)
-    if not name or len(name) > MAX_DOMAIN_LENGTH:
-        return False
-    parsed = parse(name, settings.SITES_DOMAIN, frozenset(settings.SHIPWAY_PLATFORM_HOSTS))
-    if parsed.kind != HostKind.CUSTOM:
-        return False
-    return Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()

@@ -1,19 +1,13 @@
-"""REST API for a site's custom domains, and Caddy's on-demand TLS `ask` endpoint."""
+"""REST API for a site's custom domains."""
 
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
     action,
-    api_view,
-    authentication_classes,
-    permission_classes,
 )
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -61,22 +55,3 @@ class DomainViewSet(CollectionViewSet):
 
     def perform_destroy(self, instance: Domain) -> None:
         domains.domain_delete(domain=instance)
-
-
-@extend_schema(
-    parameters=[OpenApiParameter("domain", OpenApiTypes.STR, required=True)],
-    responses={200: dict, 404: dict},
-)
-@api_view(["GET"])
-@authentication_classes([])
-@permission_classes([AllowAny])
-def tls_ask(request: Request) -> Response:
-    """Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
-    under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
-    so it says nothing but yes or no."""
-    host = request.query_params.get("domain", "")
-    if not host:
-        raise ValidationError({"domain": "This query parameter is required."})
-    if not domains.certificate_allowed(host):
-        raise NotFound("No certificate for this host.")
-    return Response({"allowed": True})

@@ -228,6 +228,9 @@ def new_verification_token() -> str:
     return secrets.token_hex(16)
 
 
+MAX_DOMAIN_LENGTH = 253  # the longest name DNS allows, in text without the final dot
+
+
 class DomainStatus(models.TextChoices):
     """A site's claim on a name (sites/domains.py). Several sites may claim one name;
     at most one claim is verified at a time."""
@@ -249,7 +252,7 @@ class Domain(models.Model):
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253)
+    domain = models.CharField(max_length=MAX_DOMAIN_LENGTH)
     verification_token = models.CharField(
         max_length=64, default=new_verification_token, editable=False
     )

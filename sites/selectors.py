@@ -1,5 +1,6 @@
-"""Reads with a permission check: the one way views, consumers and downloads find a site
-and what belongs to it."""
+"""Reads: `site_for` and the `*_for` lookups (with a permission check) are the one way
+views, consumers and downloads find a site and what belongs to it; which site a verified
+custom domain serves, for the edge."""
 
 from typing import TypeVar
 
@@ -7,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, QuerySet
 
 from core.errors import NotFound, PermissionDenied
-from sites.models import Domain, Site, Variable
+from sites.models import MAX_DOMAIN_LENGTH, Domain, DomainStatus, Site, Variable
 
 M = TypeVar("M", bound=Model)
 
@@ -51,3 +52,28 @@ def domain_for(
     """A custom domain of the site `user` may `action` (site_for's refusals, or NotFound)."""
     site = site_for(user, site_id, action)
     return of_site(site, site.domains.all(), "Domain", domain_id)
+
+
+def _domain_name(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
+def verified_site_for_domain(host: str) -> str | None:
+    """The id of the site a verified custom domain serves, or None (one indexed query)."""
+    name = _domain_name(host)
+    if not name or len(name) > MAX_DOMAIN_LENGTH:  # never stored: no query
+        return None
+    return (
+        Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED)
+        .values_list("site_id", flat=True)
+        .first()
+    )
+
+
+def verified_domains_for_site(site_id: str) -> list[str]:
+    """The site's verified custom domains (the front proxy links each to its files)."""
+    return list(
+        Domain.objects.filter(site_id=site_id, status=DomainStatus.VERIFIED).values_list(
+            "domain", flat=True
+        )
+    )

@@ -11,11 +11,11 @@ from django.db import transaction
 
 from accounts.models import Team
 from accounts.permissions import grant_site_to_team
-from core import events
+from core import channels, events
 from core.errors import Invalid
 from core.ids import new_id
 from core.validation import validate
-from deployments.storage import delete_prefix
+from deployments.artifacts import delete_prefix, deployment_prefix, site_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, Variable
 from sites.serializers import SiteSerializer
@@ -67,8 +67,10 @@ def site_payload(site: Site) -> dict[str, Any]:
 
 
 def _announce(site: Site, action: str) -> None:
-    channel = f"sites.{site.id}"
-    events.publish(events=[f"{channel}.{action}"], channels=[channel], payload=site_payload(site))
+    channel = channels.site(site.id)
+    events.publish(
+        events=[channels.event(channel, action)], channels=[channel], payload=site_payload(site)
+    )
 
 
 @transaction.atomic
@@ -125,10 +127,10 @@ def site_delete(*, site: Site) -> None:
     site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
     # Each deployment's own prefix, not the site's: a new site may take this id at once.
-    prefixes = [d.storage_prefix for d in site.deployments.only("id", "site_id")]
+    deployment_ids = list(site.deployments.values_list("id", flat=True))
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+    transaction.on_commit(lambda: _delete_stored(site_id, deployment_ids))
     transaction.on_commit(
         lambda: current_app.send_task(
             "builds.tasks.remove_build_cache",
@@ -137,29 +139,28 @@ def site_delete(*, site: Site) -> None:
         )
     )
     notify_serving_changed(site_id)
-    channel = f"sites.{site_id}"
+    channel = channels.site(site_id)
     # Every channel of the site hears it, so each feed following any of them closes.
-    deployment_channels = [f"{channel}.deployments.{p.rsplit('/', 1)[1]}" for p in prefixes]
     events.publish(
-        events=[f"{channel}.delete"],
+        events=[channels.event(channel, channels.DELETE)],
         channels=[
             channel,
-            f"{channel}.deployments",
-            *deployment_channels,
-            *(f"{c}.logs" for c in deployment_channels),
+            channels.site_deployments(site_id),
+            *(channels.deployment(site_id, d) for d in deployment_ids),
+            *(channels.deployment_logs(site_id, d) for d in deployment_ids),
         ],
         payload=payload,
     )
     log.info("site.deleted", site_id=site_id)
 
 
-def _delete_stored(site_id: str, prefixes: list[str]) -> None:
+def _delete_stored(site_id: str, deployment_ids: list[str]) -> None:
     """A deleted site's files: its deployments' prefixes, then whatever else is under the
     site's, unless a new site has taken the id meanwhile (its files are its own)."""
-    for prefix in prefixes:
-        delete_prefix(prefix)
+    for deployment_id in deployment_ids:
+        delete_prefix(deployment_prefix(site_id, deployment_id))
     if not Site.objects.filter(pk=site_id).exists():
-        delete_prefix(f"sites/{site_id}")
+        delete_prefix(site_prefix(site_id))
 
 
 def _set_value(variable: Variable, value: str) -> None:

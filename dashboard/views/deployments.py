@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core import channels
 from dashboard import ansi
 from dashboard.display import present
 from dashboard.forms import GitDeployForm, RedeployForm, UploadForm
@@ -72,8 +73,8 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
             "output": f"{base}/download?type=output",
         },
         "channels": [
-            f"sites.{site.id}.deployments.{deployment.id}.logs",
-            f"sites.{site.id}.deployments.{deployment.id}",
+            channels.deployment_logs(site.id, deployment.id),
+            channels.deployment(site.id, deployment.id),
         ],
     }
     return render_page(request, "dashboard/deployment.html", context)

@@ -8,9 +8,9 @@ import pytest
 
 from builds import director
 from builds.runners.base import drop_unsafe_links
+from deployments.artifacts import SOURCE_FILE, artifacts
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
-from deployments.storage import SOURCE_FILE, artifacts
 from tests.archives import tar_gz, upload
 from tests.factories import make_site, make_team, make_user
 

@@ -9,9 +9,9 @@ import tracemalloc
 import brotli
 import pytest
 
-from builds.packaging import RULES_MAX_BYTES, package, read_manifest
+from builds.packaging import RULES_MAX_BYTES, package
+from deployments.artifacts import artifacts, read_manifest
 from deployments.errors import BuildError, ErrorCode
-from deployments.storage import artifacts
 
 
 def stored(prefix: str, name: str) -> bytes:

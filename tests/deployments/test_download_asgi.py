@@ -8,7 +8,7 @@ import os
 import pytest
 
 from accounts.services import api_key_create
-from deployments.storage import SOURCE_FILE, artifacts
+from deployments.artifacts import SOURCE_FILE, artifacts
 from tests.edge.conftest import publish
 from tests.factories import make_site, make_team, make_user
 from tests.live import EdgeClient

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from config.celery import app as celery_app
+from deployments.artifacts import artifacts
 from deployments.models import Deployment
-from deployments.storage import artifacts
 from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
 

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from deployments.storage import SOURCE_FILE, artifacts
+from deployments.artifacts import SOURCE_FILE, artifacts
 from tests.archives import file, symlink, tar_gz, tar_of, zip_bytes
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from builds.runners.base import safe_extract
-from deployments.storage import SOURCE_FILE, artifacts
+from deployments.artifacts import SOURCE_FILE, artifacts
 from tests.archives import directory, file, symlink, tar_of, zip_with_links
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from builds.packaging import read_manifest
-from deployments.storage import artifacts
+from deployments.artifacts import artifacts, read_manifest
 from sites.services import variable_create
 from tests.e2e.conftest import start_worker, stop_worker
 from tests.e2e.helpers import containers_of, deploy, log_of, wait_for, wait_until

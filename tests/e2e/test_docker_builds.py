@@ -7,9 +7,8 @@ import time
 import pytest
 
 from builds import reaper
-from builds.packaging import read_manifest
+from deployments.artifacts import artifacts, read_manifest
 from deployments.models import Deployment
-from deployments.storage import artifacts
 from sites.services import variable_create
 from tests.archives import vite_app
 from tests.e2e.conftest import start_worker

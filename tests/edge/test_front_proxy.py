@@ -21,7 +21,7 @@ import pytest
 from django.core.management import call_command
 
 from deployments.services import deployment_activate, deployment_delete
-from edge import proxy_map
+from edge import hostmap, proxy_config
 from sites.models import Domain, DomainStatus
 from sites.services import site_delete, site_update
 from tests.edge.conftest import SITES_DOMAIN, publish
@@ -72,7 +72,7 @@ class Nginx:
         return self.port
 
     def _start(self, web_port: int) -> None:
-        config = proxy_map.nginx_config(
+        config = proxy_config.nginx_config(
             SHIPWAY_NGINX_LISTEN=f"127.0.0.1:{self.port}",
             SHIPWAY_NGINX_USER=pwd.getpwuid(os.getuid()).pw_name,  # pytest's dirs are 0700
             SHIPWAY_NGINX_WORKERS="2",
@@ -168,7 +168,7 @@ def test_public_files_come_from_nginx_with_variants(front, edge, edge_root, stat
     assert NGINX_ETAG.match(gz.getheader("etag").removeprefix("W/"))
     assert gz.getheader("vary") == "Accept-Encoding"
     assert gz.getheader("cache-control") == "public, max-age=31536000, immutable"
-    if proxy_map.brotli_module():
+    if proxy_config.brotli_module():
         br = front.get(host(site), "/assets/app-3f2a9c1e.js", Accept_Encoding="gzip, br")
         assert br.getheader("content-encoding") == "br"
         assert brotli.decompress(br.body) == BIG_JS
@@ -360,10 +360,10 @@ def test_verified_custom_domains_are_linked_and_can_move(front, edge_root, stati
     site, _ = static_site
     publish(site, {"index.html": "first site"})
     domain = Domain.objects.create(site=site, domain="www.example.test")
-    proxy_map.publish_site(site.id)
+    hostmap.publish_site(site.id)
     assert linked(edge_root, "www.example.test") is None  # pending: not served from disk
     Domain.objects.filter(pk=domain.pk).update(status=DomainStatus.VERIFIED)
-    proxy_map.publish_site(site.id)
+    hostmap.publish_site(site.id)
     served = front.get("www.example.test")
     assert served.body == b"first site" and NGINX_ETAG.match(served.getheader("etag"))
 
@@ -372,8 +372,8 @@ def test_verified_custom_domains_are_linked_and_can_move(front, edge_root, stati
     other = make_site(make_team(make_user()), framework="static", access="public")
     moved_to = publish(other, {"index.html": "second site"})
     Domain.objects.filter(pk=domain.pk).update(site=other)
-    proxy_map.publish_site(other.id)
-    proxy_map.publish_site(site.id)
+    hostmap.publish_site(other.id)
+    hostmap.publish_site(site.id)
     assert linked(edge_root, "www.example.test") == f"../deployments/{moved_to.id}"
     assert front.get("www.example.test").body == b"second site"
 

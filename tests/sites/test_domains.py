@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from deployments.services import deployment_create_from_upload
 from sites import domains
-from sites.domains import CHECK_ERRORS, verified_site_for_domain
+from sites.domains import CHECK_ERRORS
 from sites.models import Domain, DomainStatus, Site
+from sites.selectors import verified_domains_for_site, verified_site_for_domain
 from sites.signals import site_serving_changed
 from tests import api_matrix
 from tests.api_matrix import Case, PermissionMatrix, World, expect
@@ -290,7 +291,7 @@ def test_verify_with_txt_and_cname_verifies(
     assert (body["status"], body["verified"], body["lastError"]) == ("verified", True, None)
     assert body["verifiedAt"] == body["lastCheckedAt"] is not None
     assert verified_site_for_domain("WWW.example.com.") == "blog"
-    assert domains.verified_domains_for_site("blog") == ["www.example.com"]
+    assert verified_domains_for_site("blog") == ["www.example.com"]
     with django_assert_max_num_queries(1):
         assert verified_site_for_domain("other.example.com") is None
 
@@ -556,7 +557,7 @@ def test_a_verified_domain_whose_records_moved_goes_to_the_site_that_proves_it(
     assert lost["verifiedAt"] is not None  # when it was verified, kept for the record
     assert "another site" in lost["lastError"].lower()
     assert verified_site_for_domain("www.example.com") == "theirs"
-    assert domains.verified_domains_for_site("blog") == []
+    assert verified_domains_for_site("blog") == []
     # The lost claim cannot win it back while the records name the other site.
     assert verify(client, ours["id"])["status"] == "taken"
 
@@ -791,13 +792,11 @@ def test_tls_ask_is_one_query_and_needs_no_credentials(
 
 
 def test_the_edge_serves_only_verified_domains(client, site, dns_server):
-    from edge.served import verified_site_for
-
     domain = claimed(client, "www.example.com")
-    assert verified_site_for("www.example.com") is None
+    assert verified_site_for_domain("www.example.com") is None
     publish_records(dns_server, domain, "TXT", "CNAME")
     verify(client, domain["id"])
-    assert verified_site_for("www.example.com") == "blog"
+    assert verified_site_for_domain("www.example.com") == "blog"
 
 
 # -- the edge hears of it --------------------------------------------------------------

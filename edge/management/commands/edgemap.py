@@ -1,4 +1,4 @@
-"""The front proxy's host map (edge/proxy_map.py).
+"""The front proxy's host map (edge/hostmap.py) and its nginx config (edge/proxy_config.py).
 
 python manage.py edgemap sync                  # rebuild the whole map from the database
 python manage.py edgemap publish SITE_ID...    # re-publish some sites
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from edge import proxy_map
+from edge import hostmap, proxy_config
 
 
 class Command(BaseCommand):
@@ -36,16 +36,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "sync":
-            summary = proxy_map.sync_all()
+            summary = hostmap.sync_all()
             self.stdout.write(", ".join(f"{key}: {value}" for key, value in summary.items()))
         elif action == "publish":
             for site_id in options["site_ids"]:
-                links = proxy_map.publish_site(site_id)
-                proxy_map.prune_site(site_id)
+                links = hostmap.publish_site(site_id)
+                hostmap.prune_site(site_id)
                 self.stdout.write(f"{site_id}: {len(links)} hosts served from disk")
         else:
             self.stdout.write(
-                proxy_map.nginx_config(
+                proxy_config.nginx_config(
                     SHIPWAY_NGINX_LISTEN=options["listen"],
                     SHIPWAY_WEB=options["web"],
                     SHIPWAY_API=options["api"] or options["web"],

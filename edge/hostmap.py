@@ -21,6 +21,7 @@ deployment hosts), the deployment is not ready, or it has `_redirects`/`_headers
 
 `site_serving_changed` (sent after commit on activation, rollback, status changes, site
 changes and deletion) re-publishes the site here; `manage.py edgemap sync` rebuilds all.
+The proxy's own configuration is edge/proxy_config.py's.
 """
 
 from __future__ import annotations
@@ -45,19 +46,24 @@ import brotli
 import structlog
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
-from django.dispatch import receiver
-from django.utils.dateparse import parse_datetime
 
+from deployments.artifacts import (
+    VARIANTS,
+    artifacts,
+    compressed_path,
+    created_at,
+    deployment_prefix,
+    has_rules,
+    output_path,
+    read_manifest,
+)
 from deployments.models import Deployment, Status
-from deployments.storage import OUTPUT_DIR, artifacts
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
-from sites.signals import site_serving_changed
+from sites.selectors import verified_domains_for_site
 
 log = structlog.get_logger(__name__)
 
-COMPRESSED_DIR = "compressed"  # builds/packaging.py
-_VARIANTS = (("gzip", "gz"), ("br", "br"))
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -129,31 +135,20 @@ def materialize(deployment_id: str) -> Path:
     if deployment is None or deployment["status"] != Status.READY:
         raise LookupError(f"deployment {deployment_id} is not a ready deployment")
     site_id = deployment["site_id"]
-    manifest = _read_manifest(site_id, deployment_id)
+    manifest = _manifest(site_id, deployment_id)
     path = _build_tree(site_id, deployment_id, manifest)
     _write_json(_meta_path(site_id, deployment_id), _describe(site_id, deployment_id, manifest))
     return path
 
 
-def _prefix(site_id: str, deployment_id: str) -> str:
-    return f"sites/{site_id}/deployments/{deployment_id}"
-
-
-def _read_manifest(site_id: str, deployment_id: str) -> dict[str, Any]:
-    from builds.packaging import read_manifest
-
-    return read_manifest(_prefix(site_id, deployment_id))
-
-
-def _has_rules(manifest: dict[str, Any]) -> bool:
-    rules = manifest.get("rules") or {}
-    return bool(rules.get("redirects") or rules.get("headers"))
+def _manifest(site_id: str, deployment_id: str) -> dict[str, Any]:
+    return read_manifest(deployment_prefix(site_id, deployment_id))
 
 
 def _describe(site_id: str, deployment_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
     """What publishing needs to know of a deployment, kept so the manifest is read once."""
     reason = ""
-    if _has_rules(manifest):
+    if has_rules(manifest):
         reason = "rules"
     elif not _variants_agree(site_id, deployment_id, manifest):
         reason = "variant-clash"
@@ -165,11 +160,12 @@ def _variants_agree(site_id: str, deployment_id: str, manifest: dict[str, Any]) 
     `x.gz` as the compressed `x`, so it must really be `x` compressed."""
     files = manifest["files"]
     storage = artifacts()
+    prefix = deployment_prefix(site_id, deployment_id)
     for path, entry in files.items():
-        for _variant, suffix in _VARIANTS:
+        for suffix in VARIANTS.values():
             if f"{path}.{suffix}" not in files:
                 continue
-            name = f"{_prefix(site_id, deployment_id)}/{OUTPUT_DIR}/{path.lstrip('/')}.{suffix}"
+            name = output_path(prefix, f"{path.lstrip('/')}.{suffix}")
             with storage.open(name, "rb") as handle:
                 data = handle.read()
             try:
@@ -196,18 +192,18 @@ def _build_tree(site_id: str, deployment_id: str, manifest: dict[str, Any]) -> P
     _dir("deployments")
     work = Path(tempfile.mkdtemp(prefix=f"{deployment_id}.", dir=_dir("tmp")))
     storage = artifacts()
-    prefix = _prefix(site_id, deployment_id)
-    created = parse_datetime(manifest.get("createdAt") or "")
+    prefix = deployment_prefix(site_id, deployment_id)
+    created = created_at(manifest)
     mtime = created.timestamp() if created else time.time()
     files = manifest["files"]
     try:
         for url_path, entry in files.items():
             relative = _relative(url_path)
-            _place(storage, f"{prefix}/{OUTPUT_DIR}/{relative}", work / relative, mtime)
-            for variant, suffix in _VARIANTS:
+            _place(storage, output_path(prefix, relative), work / relative, mtime)
+            for variant, suffix in VARIANTS.items():
                 # A variant never takes the place of a real output file of that name.
                 if entry.get(variant) and f"{url_path}.{suffix}" not in files:
-                    stored = f"{prefix}/{COMPRESSED_DIR}/{relative}.{suffix}"
+                    stored = compressed_path(prefix, relative, variant)
                     _place(storage, stored, work / f"{relative}.{suffix}", mtime)
         work.chmod(0o755)  # mkdtemp's 0700 would keep the proxy's workers out
         try:
@@ -244,13 +240,13 @@ def _linkable(site_id: str, deployment_id: str) -> bool:
     """Whether the deployment may be served from disk (its tree made if so)."""
     meta = _read_json(_meta_path(site_id, deployment_id))
     if meta is None:
-        manifest = _read_manifest(site_id, deployment_id)
+        manifest = _manifest(site_id, deployment_id)
         meta = _describe(site_id, deployment_id, manifest)
         if meta["linkable"]:
             _build_tree(site_id, deployment_id, manifest)
         _write_json(_meta_path(site_id, deployment_id), meta)
     elif meta["linkable"] and not tree_path(deployment_id).is_dir():
-        _build_tree(site_id, deployment_id, _read_manifest(site_id, deployment_id))
+        _build_tree(site_id, deployment_id, _manifest(site_id, deployment_id))
     return bool(meta["linkable"])
 
 
@@ -282,14 +278,10 @@ def _linked_deployment(hostname: str) -> str | None:
 
 
 def _custom_domains(site_id: str) -> list[str]:
-    try:
-        from sites.domains import verified_domains_for_site
-    except ImportError:  # custom domains not installed
-        return []
     names = []
     suffix = "." + settings.SITES_DOMAIN
-    for raw in verified_domains_for_site(site_id) or ():
-        name = str(getattr(raw, "name", raw)).strip().lower().rstrip(".")
+    for raw in verified_domains_for_site(site_id):
+        name = raw.strip().lower().rstrip(".")
         if _HOSTNAME.match(name) and not name.endswith(suffix) and name != settings.SITES_DOMAIN:
             names.append(name)
     return names
@@ -471,8 +463,8 @@ def sync_all() -> dict[str, int]:
     return summary
 
 
-@receiver(site_serving_changed)
-def _on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
+def on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
+    """`site_serving_changed`'s receiver (connected in edge/apps.py): re-publish the site."""
     if not settings.SHIPWAY_FRONT_PROXY:
         return
     try:
@@ -480,81 +472,3 @@ def _on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
         prune_site(site_id)
     except Exception:  # the site's hosts fell back to the edge; the caller's work stands
         log.exception("edge.proxy_map_failed", site_id=site_id)
-
-
-# --- proxy configuration ---------------------------------------------------------------
-
-BROTLI_MODULE = "ngx_http_brotli_static_module.so"
-_MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/lib64/nginx/modules", "/etc/nginx/modules")
-
-
-def brotli_module() -> str | None:
-    """The nginx brotli_static module's file, when installed (Debian:
-    libnginx-mod-http-brotli-static)."""
-    for directory in _MODULE_DIRS:
-        candidate = Path(directory) / BROTLI_MODULE
-        if candidate.is_file():
-            return str(candidate)
-    return None
-
-
-def nginx_types() -> str:
-    """nginx's `types` and `charset_types` for the content types Shipway's manifest gives
-    (builds/packaging.py: Python's mimetypes, plus a charset for text, JS and JSON)."""
-    import mimetypes
-
-    from builds.packaging import content_type_for
-
-    by_type: dict[str, list[str]] = {}
-    with_charset: set[str] = set()
-    for extension in sorted(mimetypes.types_map):
-        name = extension.lstrip(".").lower()
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_+-]*", name):
-            continue
-        content_type = content_type_for("file" + extension)
-        kind = content_type.split(";")[0]
-        if name not in {e for names in by_type.values() for e in names}:
-            by_type.setdefault(kind, []).append(name)
-        if "charset=" in content_type:
-            with_charset.add(kind)
-    lines = ["types {"]
-    lines += [f"        {kind} {' '.join(names)};" for kind, names in sorted(by_type.items())]
-    lines.append("    }")
-    with_charset.discard("text/html")  # always has one
-    charset = sorted(with_charset)
-    lines.append("    charset_types")
-    lines += [f"        {' '.join(charset[i : i + 4])}" for i in range(0, len(charset), 4)]
-    lines[-1] += ";"
-    return "\n".join(lines)
-
-
-def nginx_config(template: str | Path | None = None, **values: str) -> str:
-    """deploy/nginx.conf with its ${NAME} placeholders filled: `values` first, then
-    Shipway's settings and the defaults below. Unknown ${...} (nginx's own) stay."""
-    path = Path(template or Path(settings.BASE_DIR) / "deploy" / "nginx.conf")
-    platform = settings.SHIPWAY_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0]
-    module = brotli_module()
-    defaults = {
-        "SHIPWAY_NGINX_LISTEN": "80",
-        "SHIPWAY_NGINX_USER": "www-data",
-        "SHIPWAY_NGINX_WORKERS": "auto",
-        "SHIPWAY_NGINX_RUN_DIR": "/run/shipway-nginx",
-        "SHIPWAY_NGINX_ACCESS_LOG": "off",
-        "SHIPWAY_NGINX_LOAD_MODULES": f"load_module {module};" if module else "",
-        "SHIPWAY_NGINX_BROTLI": "brotli_static on;" if module else "",
-        "SHIPWAY_NGINX_TYPES": nginx_types(),
-        "SHIPWAY_EDGE_ROOT": str(Path(settings.SHIPWAY_EDGE_ROOT).resolve()),
-        "SITES_DOMAIN": settings.SITES_DOMAIN,
-        "SHIPWAY_WEB": "127.0.0.1:8000",
-        # Request bodies, as core/limits.py caps them.
-        "SHIPWAY_NGINX_MAX_BODY": str(settings.SHIPWAY_MAX_REQUEST_BODY),
-        "SHIPWAY_NGINX_MAX_UPLOAD": str(
-            settings.SHIPWAY_MAX_UPLOAD_SIZE + settings.SHIPWAY_MAX_REQUEST_BODY
-        ),
-        "SHIPWAY_PLATFORM_HOSTS": " ".join(
-            dict.fromkeys([platform.rsplit(":", 1)[0], *settings.SHIPWAY_PLATFORM_HOSTS])
-        ),
-    }
-    filled = {**defaults, **values}
-    filled.setdefault("SHIPWAY_API", filled["SHIPWAY_WEB"])  # one process serves both
-    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: filled.get(m[1], m[0]), path.read_text())
