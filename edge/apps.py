@@ -1,7 +1,5 @@
 from django.apps import AppConfig
 
-from sites.signals import site_serving_changed
-
 
 class EdgeConfig(AppConfig):
     """Serving sites by Host, the front proxy's host map and the TLS `ask` policy."""
@@ -11,6 +9,7 @@ class EdgeConfig(AppConfig):
     def ready(self) -> None:
         # Here, not at the top: these import models, which are loaded only now.
         from edge import hostmap, invalidation  # noqa: F401  (invalidation connects its receivers)
+        from sites.signals import site_serving_changed
 
         # After invalidation's receiver: every edge drops the site, then the map follows.
         site_serving_changed.connect(hostmap.on_site_serving_changed)
