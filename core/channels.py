@@ -70,12 +70,9 @@ def parse(name: str) -> Channel | None:
 
 
 def deleted_site(event_name: str) -> str | None:
-    """The site channel that a site's delete event ends, or None."""
-    # As the feed has always read it (issue 12 changes no behaviour): the action is cut
-    # by its length, not checked, so a site's create and update events (six letters
-    # too) also count.
-    channel = event_name[: -len(f".{DELETE}")]
-    return channel if _SITE_CHANNEL.match(channel) else None
+    """The site channel that a site's delete event ends, or None for any other event."""
+    channel, _, action = event_name.rpartition(".")
+    return channel if action == DELETE and _SITE_CHANNEL.match(channel) else None
 
 
 def within_site(channel: str, site_channel: str) -> bool:

@@ -16,7 +16,7 @@ from accounts.models import Membership, Role
 from deployments import logs
 from deployments.models import Deployment, Status
 from deployments.services import deployment_create_from_upload, deployment_transition
-from sites.services import site_delete
+from sites.services import site_delete, site_update
 from tests.archives import tar_gz, upload
 from tests.factories import add_member, api_client, make_site, make_team, make_user
 
@@ -207,3 +207,18 @@ def test_a_deleted_sites_feeds_close(setup):
         while True:
             ws.recv(timeout=10)
     assert closed.value.rcvd.code == 4403 and "deleted" in closed.value.rcvd.reason
+
+
+def test_a_site_update_keeps_its_feeds_open(setup):
+    """Only a delete ends a site's channels: `update` is as long as `delete`, and the feed
+    once cut the action off by its length."""
+    port, owner, _team, site, deployment = setup
+    base = f"sites.{site.id}.deployments.{deployment.id}"
+    with feed(port, owner, f"sites.{site.id}", base) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "connected"
+        site_update(site=site, name="Renamed")
+        update = json.loads(ws.recv(timeout=10))
+        assert f"sites.{site.id}.update" in update["data"]["events"]
+        deployment_transition(deployment.id, Status.PROCESSING)
+        after = receive_until(ws, lambda got: any(m.get("type") == "event" for m in got))
+        assert after[-1]["data"]["payload"]["status"] == "processing"
