@@ -18,7 +18,7 @@ on a free loopback port. Then, for each round and each subscriber count (interle
    log starts at offset 0).
 2. N websocket clients (asyncio on uvloop + `websockets`, in `--client-procs` separate
    processes, never this one) take a token from `POST /v1/realtime/tokens` (one per
-   process, Bearer API key) and subscribe to `sites.{siteId}.deployments.{deploymentId}.logs`.
+   subscriber, Bearer API key) and subscribe to `sites.{siteId}.deployments.{deploymentId}.logs`.
 3. This process plays the build: a `builds.logwriter.LogWriter(deployment)`, as the
    director uses it, gets `--lines` lines at `--rate` lines/s, then, after 0.5 s of quiet,
    a burst of `--burst` lines written back to back (a compiler or `npm install` dumping
@@ -86,12 +86,14 @@ TARGET_P99_MS = 200.0
 # --- the subscribers (a separate process) ------------------------------------------------
 
 
-async def _subscribe(url: str, count: int, timeout: float) -> dict[str, Any]:
+async def _subscribe(urls: list[str], timeout: float) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
     gate = asyncio.Semaphore(20)  # do not open 100 handshakes at once
 
-    async def open_one() -> Any:
+    count = len(urls)
+
+    async def open_one(url: str) -> Any:
         async with gate:
             ws = await connect(url, open_timeout=30, max_size=None, ping_interval=None)
             hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
@@ -99,7 +101,7 @@ async def _subscribe(url: str, count: int, timeout: float) -> dict[str, Any]:
                 raise RuntimeError(f"not subscribed: {hello}")
             return ws
 
-    sockets = await asyncio.gather(*(open_one() for _ in range(count)))
+    sockets = await asyncio.gather(*(open_one(url) for url in urls))
     received: list[list[tuple[int, str]]] = [[] for _ in range(count)]
     errors: list[str] = []
 
@@ -132,8 +134,8 @@ async def _subscribe(url: str, count: int, timeout: float) -> dict[str, Any]:
 
 def subscriber_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench.realtime _subscribe")
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--count", type=int, required=True)
+    # One address per subscriber: each holds its own token (a token opens one feed).
+    parser.add_argument("--url", action="append", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args(argv)
@@ -143,7 +145,7 @@ def subscriber_main(argv: list[str]) -> None:
         runner: Any = uvloop.run
     except ImportError:
         runner = asyncio.run
-    result = runner(_subscribe(args.url, args.count, args.timeout))
+    result = runner(_subscribe(args.url, args.timeout))
     Path(args.out).write_text(json.dumps(result))
 
 
@@ -160,6 +162,8 @@ def bench_env(tmp: Path) -> dict[str, str]:
         DEBUG="0",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        SHIPWAY_REALTIME_TOKENS_RATE="100000/minute",  # a token per subscriber
+        SHIPWAY_REALTIME_MAX_CONNECTIONS_PER_USER="100000",  # all are one user's
     )
 
 
@@ -393,11 +397,15 @@ def run_phase(
     processes: list[tuple[subprocess.Popen[str], Path]] = []
     try:
         for index, count in enumerate(split(subscribers, args.client_procs)):
-            status, body = http_post(port, "/v1/realtime/tokens", world.secret)
-            if status != 201:
-                raise RuntimeError(f"POST /v1/realtime/tokens answered {status}: {body[:200]!r}")
-            token = json.loads(body)["token"]
-            query = urlencode([("token", token), ("channels", channel)])
+            urls = []
+            for _ in range(count):
+                status, body = http_post(port, "/v1/realtime/tokens", world.secret)
+                if status != 201:
+                    raise RuntimeError(
+                        f"POST /v1/realtime/tokens answered {status}: {body[:200]!r}"
+                    )
+                query = urlencode([("token", json.loads(body)["token"]), ("channels", channel)])
+                urls += ["--url", f"ws://127.0.0.1:{port}/v1/realtime?{query}"]
             out = tmp / f"sub-{subscribers}-{round_no}-{index}.json"
             process = subprocess.Popen(
                 [
@@ -405,10 +413,7 @@ def run_phase(
                     "-m",
                     "bench.realtime",
                     "_subscribe",
-                    "--url",
-                    f"ws://127.0.0.1:{port}/v1/realtime?{query}",
-                    "--count",
-                    str(count),
+                    *urls,
                     "--out",
                     str(out),
                 ],
