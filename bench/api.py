@@ -380,8 +380,8 @@ def profile(secret: str, repeat: int, call_profile: bool) -> None:
 
     from accounts.authentication import ApiKeyAuthentication
     from core import readcache
-    from sites.serializers import SiteSerializer
     from sites.models import Site
+    from sites.serializers import SiteSerializer
 
     no_cache = override_settings(SHIPWAY_READ_CACHE_URL="")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")

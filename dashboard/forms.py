@@ -10,7 +10,6 @@ from django import forms
 from accounts.models import Role
 from builds.runtimes import RUNTIMES
 from core.ids import client_id_validator, site_id_validator
-from sites.serializers import RESERVED_SITE_IDS
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
     MAX_BUILD_TIMEOUT,
@@ -19,6 +18,7 @@ from sites.models import (
     Adapter,
     VariableScope,
 )
+from sites.serializers import RESERVED_SITE_IDS
 from sites.specifications import SPECIFICATIONS
 
 FRAMEWORK_CHOICES = [(f.key, f.name) for f in FRAMEWORKS.values()]
