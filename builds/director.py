@@ -25,7 +25,6 @@ from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
 from builds.runners import BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
-from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
 from deployments.errors import BuildError, ErrorCode
@@ -34,6 +33,7 @@ from deployments.storage import LOG_FILE, SOURCE_FILE, artifacts
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
+from sites.runtimes import get_runtime
 from sites.specifications import get_specification
 
 log = structlog.get_logger(__name__)

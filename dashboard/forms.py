@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 
 from accounts.models import Role
-from builds.runtimes import RUNTIMES
 from core.ids import client_id_validator, site_id_validator
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
@@ -18,6 +17,7 @@ from sites.models import (
     Adapter,
     VariableScope,
 )
+from sites.runtimes import RUNTIMES
 from sites.serializers import RESERVED_SITE_IDS
 from sites.specifications import SPECIFICATIONS
 
