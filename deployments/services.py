@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 import structlog
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
@@ -26,6 +28,9 @@ from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
+# The Celery task that builds a deployment (builds/tasks.py registers it under this name).
+BUILD_TASK = "builds.tasks.build_deployment"
+
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
     """The deployment as the API shows it, which is what its events carry."""
@@ -42,18 +47,31 @@ def _announce(deployment: Deployment, action: str) -> None:
     )
 
 
-def _enqueue_build(deployment: Deployment) -> None:
-    from builds.tasks import enqueue_build  # builds depends on deployments, not back
+def _queue_build(deployment_id: str) -> None:
+    """Queue a deployment's build on the builds queue (named in settings, read now).
 
-    transaction.on_commit(lambda: enqueue_build(deployment.id))
+    By name: builds registers its task under BUILD_TASK, and deployments does not import
+    builds. Celery runs a task in this process in eager mode (tests, benchmarks) only
+    when the task is loaded here (send_task ignores eager mode), so in eager mode the
+    installed apps' tasks are loaded first, as a worker loads them when it starts.
+    """
+    if current_app.conf.task_always_eager:
+        current_app.autodiscover_tasks(force=True)
+    # ignore_result as the task has it, so the message is the same whether or not the
+    # task is loaded in this process.
+    current_app.signature(
+        BUILD_TASK, args=(deployment_id,), queue=settings.SHIPWAY_BUILD_QUEUE, ignore_result=True
+    ).apply_async()
+
+
+def _enqueue_build(deployment: Deployment) -> None:
+    transaction.on_commit(lambda: _queue_build(deployment.id))
 
 
 def deployment_requeue(deployment_id: str) -> None:
     """Queue a waiting deployment's build again (its message was lost); claiming is
     atomic, so a duplicate message builds nothing twice."""
-    from builds.tasks import enqueue_build
-
-    enqueue_build(deployment_id)
+    _queue_build(deployment_id)
 
 
 def deployment_create_from_upload(

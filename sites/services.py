@@ -23,6 +23,10 @@ from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
 
+# The Celery task that removes a deleted site's build cache (builds/tasks.py registers it
+# under this name; sites does not import builds).
+REMOVE_BUILD_CACHE_TASK = "builds.tasks.remove_build_cache"
+
 # Settings a site may change after creation (id and team are fixed).
 SITE_SETTINGS = (
     "name",
@@ -131,7 +135,7 @@ def site_delete(*, site: Site) -> None:
     transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
     transaction.on_commit(
         lambda: current_app.send_task(
-            "builds.tasks.remove_build_cache",
+            REMOVE_BUILD_CACHE_TASK,
             args=[cache_id],
             queue=settings.SHIPWAY_BUILD_QUEUE,
         )
