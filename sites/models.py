@@ -13,10 +13,10 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import key_team_scope
-from accounts.permissions import ACTIONS
 from core.ids import new_id, site_id_validator
 from sites import crypto
 from sites.frameworks import get_framework
+from sites.permissions import ACTIONS
 from sites.runtimes import get_runtime
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification
 

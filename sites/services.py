@@ -7,17 +7,18 @@ from typing import Any
 import structlog
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Team
-from accounts.permissions import grant_site_to_team
-from core import events
+from core import events, readcache
 from core.ids import new_id
 from core.validation import validate
 from deployments.storage import delete_prefix
 from sites.frameworks import get_framework
-from sites.models import MAX_VARIABLE_VALUE, Site, Variable
+from sites.models import MAX_VARIABLE_VALUE, Site, SiteGroupObjectPermission, Variable
+from sites.permissions import ACTIONS, ROLE_SITE_PERMISSIONS
 from sites.serializers import SiteSerializer
 from sites.signals import notify_serving_changed
 
@@ -75,6 +76,24 @@ def _announce(site: Site, action: str) -> None:
     events.publish(events=[f"{channel}.{action}"], channels=[channel], payload=site_payload(site))
 
 
+def _grant_roles(site: Site, team: Team) -> None:
+    """Give each of the team's role groups its permissions on the site (one insert)."""
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="sites", codename__in=set(ACTIONS.values())
+        )
+    }
+    SiteGroupObjectPermission.objects.bulk_create(
+        SiteGroupObjectPermission(
+            group=team.group_for(role), permission=permissions[codename], content_object=site
+        )
+        for role, codenames in ROLE_SITE_PERMISSIONS.items()
+        for codename in codenames
+    )
+    readcache.invalidate()  # bulk_create sends no post_save
+
+
 @transaction.atomic
 def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Site:
     """Create a site for `team` with the framework's defaults for what is left out.
@@ -92,7 +111,7 @@ def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Sit
     _apply_framework_defaults(site, set(fields))
     validate(site, rename={"id": "siteId", "team": "teamId"})
     site.save(force_insert=True)
-    grant_site_to_team(site, team)
+    _grant_roles(site, team)
     log.info("site.created", site_id=site.id, team_id=team.id, framework=site.framework)
     _announce(site, "create")
     return site
