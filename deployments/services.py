@@ -302,6 +302,24 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
     return updated
 
 
+def delete_site_files(
+    sender: type[Site], site_id: str, deployments: list[Deployment], **kwargs: Any
+) -> None:
+    """On sites.signals.site_deleted: after commit, the deleted site's stored files go."""
+    # Each deployment's own prefix, not the site's: a new site may take this id at once.
+    prefixes = [d.storage_prefix for d in deployments]
+    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+
+
+def _delete_stored(site_id: str, prefixes: list[str]) -> None:
+    """A deleted site's files: its deployments' prefixes, then whatever else is under the
+    site's, unless a new site has taken the id meanwhile (its files are its own)."""
+    for prefix in prefixes:
+        delete_prefix(prefix)
+    if not Site.objects.filter(pk=site_id).exists():
+        delete_prefix(f"sites/{site_id}")
+
+
 def deployment_delete(*, deployment: Deployment) -> None:
     """Delete a deployment and its files; the active one must be replaced first."""
     with transaction.atomic():

@@ -15,12 +15,11 @@ from accounts.models import Team
 from core import events, readcache
 from core.ids import new_id
 from core.validation import validate
-from deployments.storage import delete_prefix
 from sites.frameworks import get_framework
 from sites.models import MAX_VARIABLE_VALUE, Site, SiteGroupObjectPermission, Variable
 from sites.permissions import ACTIONS, ROLE_SITE_PERMISSIONS
 from sites.serializers import SiteSerializer
-from sites.signals import notify_serving_changed
+from sites.signals import notify_serving_changed, site_deleted
 
 log = structlog.get_logger(__name__)
 
@@ -144,14 +143,14 @@ def site_update(*, site: Site, **fields: Any) -> Site:
 
 @transaction.atomic
 def site_delete(*, site: Site) -> None:
-    """Delete a site, its deployments and variables, and (after commit) its stored files."""
+    """Delete a site, its deployments and variables, and (after commit) its stored files
+    (deployments removes them on `site_deleted`)."""
     site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
-    # Each deployment's own prefix, not the site's: a new site may take this id at once.
-    prefixes = [d.storage_prefix for d in site.deployments.only("id", "site_id")]
+    deployments = list(site.deployments.only("id", "site_id"))  # as they were
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+    site_deleted.send(sender=Site, site_id=site_id, deployments=deployments)
     transaction.on_commit(
         lambda: current_app.send_task(
             REMOVE_BUILD_CACHE_TASK,
@@ -162,7 +161,7 @@ def site_delete(*, site: Site) -> None:
     notify_serving_changed(site_id)
     channel = f"sites.{site_id}"
     # Every channel of the site hears it, so each feed following any of them closes.
-    deployment_channels = [f"{channel}.deployments.{p.rsplit('/', 1)[1]}" for p in prefixes]
+    deployment_channels = [f"{channel}.deployments.{d.pk}" for d in deployments]
     events.publish(
         events=[f"{channel}.delete"],
         channels=[
@@ -174,15 +173,6 @@ def site_delete(*, site: Site) -> None:
         payload=payload,
     )
     log.info("site.deleted", site_id=site_id)
-
-
-def _delete_stored(site_id: str, prefixes: list[str]) -> None:
-    """A deleted site's files: its deployments' prefixes, then whatever else is under the
-    site's, unless a new site has taken the id meanwhile (its files are its own)."""
-    for prefix in prefixes:
-        delete_prefix(prefix)
-    if not Site.objects.filter(pk=site_id).exists():
-        delete_prefix(f"sites/{site_id}")
 
 
 def _set_value(variable: Variable, value: str) -> None:
