@@ -50,6 +50,7 @@ from django.utils.dateparse import parse_datetime
 
 from deployments.models import Deployment, Status
 from deployments.storage import OUTPUT_DIR, artifacts
+from sites.domains import verified_domains_for_site
 from sites.hosts import HostKind, deployment_host, parse, site_host
 from sites.models import Access, Site
 from sites.signals import site_serving_changed
@@ -282,10 +283,6 @@ def _linked_deployment(hostname: str) -> str | None:
 
 
 def _custom_domains(site_id: str) -> list[str]:
-    try:
-        from sites.domains import verified_domains_for_site
-    except ImportError:  # custom domains not installed
-        return []
     names = []
     suffix = "." + settings.SITES_DOMAIN
     for raw in verified_domains_for_site(site_id) or ():

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from deployments.rules import Rules
 from deployments.storage import MANIFEST_FILE, artifacts
+from sites.domains import verified_site_for_domain
 from sites.hosts import HostKind, ParsedHost
 
 
@@ -107,10 +108,6 @@ def load(parsed: ParsedHost) -> Served:
 
 
 def verified_site_for(host: str) -> str | None:
-    try:
-        from sites.domains import verified_site_for_domain
-    except ImportError:  # custom domains not installed
-        return None
     return verified_site_for_domain(host)
 
 

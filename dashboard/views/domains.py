@@ -1,9 +1,4 @@
-"""A site's custom domains: add one, see the DNS records to create, verify, remove.
-
-The domain services (sites/domains.py: domain_create, domain_verify, domain_delete and
-domain_records) are imported defensively, so the rest of the dashboard works on a tree
-that does not have them.
-"""
+"""A site's custom domains: add one, see the DNS records to create, verify, remove."""
 
 from __future__ import annotations
 
@@ -25,23 +20,9 @@ from dashboard.views.base import (
     remember_team,
     render_page,
 )
+from sites import domains as domain_services
 from sites.models import Site
 from sites.selectors import can, site_for
-
-try:
-    from sites import domains as domain_services
-except ImportError:  # not in this tree yet
-    domain_services = None
-
-
-def available() -> bool:
-    return domain_services is not None and hasattr(Site, "domains")
-
-
-def _records(domain: Any) -> list[dict[str, str]]:
-    """The DNS records the domain's owner must create (the same list the API shows)."""
-    records = getattr(domain_services, "domain_records", None)
-    return list(records(domain)) if records else []
 
 
 def _domain(site: Site, domain_id: str) -> Any:
@@ -58,7 +39,7 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
     site = site_for(request.user, site_id, action)
     remember_team(request, site.team_id)
     form = DomainForm(posted(request))
-    if request.method == "POST" and available() and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             domain = domain_services.domain_create(site=site, domain=form.cleaned_data["domain"])
         except (ValidationError, Conflict) as exc:
@@ -68,15 +49,15 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
                 request, f"{domain.domain} added. Create its DNS records, then verify it."
             )
             return redirect("dashboard:domains", site_id=site.id)
-    domains = list(site.domains.all()) if available() else []
+    domains = list(site.domains.all())
     for domain in domains:
-        domain.records = _records(domain)
+        # The DNS records the domain's owner must create (the same list the API shows).
+        domain.records = domain_services.domain_records(domain)
     context = {
         "site": site,
         "tab": "domains",
         "domains": domains,
         "form": form,
-        "available": available(),
         "can_manage": action == "manage_domains" or can(request.user, site, "manage_domains"),
     }
     return render_page(
@@ -88,8 +69,6 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
 @dashboard_view
 def domain_verify(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
     site = site_for(request.user, site_id, "manage_domains")
-    if not available():
-        raise NotFound("Custom domains are not available on this server.")
     domain = _domain(site, domain_id)
     try:
         domain = domain_services.domain_verify(domain=domain)
@@ -108,8 +87,6 @@ def domain_verify(request: HttpRequest, site_id: str, domain_id: str) -> HttpRes
 @dashboard_view
 def domain_delete(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
     site = site_for(request.user, site_id, "manage_domains")
-    if not available():
-        raise NotFound("Custom domains are not available on this server.")
     domain = _domain(site, domain_id)
     try:
         domain_services.domain_delete(domain=domain)
