@@ -32,7 +32,7 @@ from accounts.signals import user_access_changed
 from core.redis_clients import redis_client
 from sites.signals import site_serving_changed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: edge.app imports this module
     from edge.app import Edge
 
 log = structlog.get_logger(__name__)

@@ -17,10 +17,12 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.utils.dateparse import parse_datetime
 
+from deployments.models import Deployment
 from deployments.rules import Rules
 from deployments.storage import MANIFEST_FILE, artifacts
 from sites.domains import verified_site_for_domain
 from sites.hosts import HostKind, ParsedHost
+from sites.models import Access, Site
 
 
 @dataclass
@@ -51,9 +53,6 @@ NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
 
 def load(parsed: ParsedHost) -> Served:
     """Resolve a host from the database and storage (runs in a thread, on a miss only)."""
-    from deployments.models import Deployment
-    from sites.models import Access, Site
-
     site_id = parsed.site_id
     if parsed.kind == HostKind.CUSTOM:
         site_id = verified_site_for(parsed.host) or ""
