@@ -26,7 +26,6 @@ from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
-from builds.runtimes import get_runtime
 from deployments import logs, vcs
 from deployments import services as deployment_services
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
@@ -35,6 +34,7 @@ from deployments.models import Deployment, SourceType, Status
 from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
+from sites.runtimes import get_runtime
 from sites.specifications import get_specification
 
 log = structlog.get_logger(__name__)

@@ -1,7 +1,7 @@
 """Runtime images: the images builds run in, and how they are made.
 
-The catalog maps a runtime name (``node-20``) to its image (``shipway/runtime:node-20``).
-Every runtime image, however it was made, has:
+The catalog (sites/runtimes.py) maps a runtime name (``node-20``) to its image
+(``shipway/runtime:node-20``). Every runtime image, however it was made, has:
 
 - a non-root user ``builder`` (uid 10001) with home ``/home/builder``, and it runs as it;
 - ``/workspace`` (owned by ``builder``) as the working directory;
@@ -52,11 +52,10 @@ import docker
 import structlog
 from docker.errors import APIError, DockerException, ImageNotFound
 
+from sites.runtimes import RUNTIMES, Runtime, get_runtime
+
 logger = structlog.get_logger(__name__)
 
-IMAGE_REPOSITORY = "shipway/runtime"
-LABEL_MANAGED = "shipway.managed"
-LABEL_RUNTIME = "shipway.runtime"
 BUILDER_USER = "builder"
 BUILDER_UID = 10001
 BUILDER_HOME = "/home/builder"
@@ -88,57 +87,8 @@ ENVIRONMENT = {
 Log = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Runtime:
-    """One entry of the catalog: a Node major version and the image builds use for it."""
-
-    name: str  # "node-20": what a site's build_runtime names
-    major: int  # 20
-    image: str  # "shipway/runtime:node-20"
-    corepack: str  # the corepack release line that supports this Node major (npm spec)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {LABEL_MANAGED: "true", LABEL_RUNTIME: self.name}
-
-    @property
-    def registry_base(self) -> str:
-        """The official image the registry path starts from."""
-        return f"node:{self.major}-bookworm-slim"
-
-
-def _runtime(major: int, corepack: str) -> Runtime:
-    name = f"node-{major}"
-    return Runtime(name=name, major=major, image=f"{IMAGE_REPOSITORY}:{name}", corepack=corepack)
-
-
-# corepack 0.34 dropped Node 18 and 0.35 dropped Node 20 (see its "engines"). Pinned per
-# runtime because npm picks by the engines of the *host's* Node, not the image's.
-RUNTIMES: dict[str, Runtime] = {
-    r.name: r
-    for r in (
-        _runtime(18, "corepack@~0.33.0"),
-        _runtime(20, "corepack@~0.34.0"),
-        _runtime(22, "corepack@~0.36.0"),
-    )
-}
-
-
-class UnknownRuntime(ValueError):
-    """A runtime name that is not in the catalog."""
-
-
 class RuntimeBuildError(RuntimeError):
     """Making a runtime image failed; the message says which step and why."""
-
-
-def get_runtime(name: str) -> Runtime:
-    """The catalog entry called `name`; raises UnknownRuntime naming the known ones."""
-    try:
-        return RUNTIMES[name]
-    except KeyError:
-        known = ", ".join(RUNTIMES)
-        raise UnknownRuntime(f"'{name}' is not a known runtime. Known: {known}.") from None
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ an indexed key lookup plus a permission-filtered page (planning alone ~2 ms); fr
 it is a lookup in the process's memory (bench/RESULTS.md, "API").
 
 Every entry carries the *generation* it was read in: a number in Redis that
-`invalidate()` moves on whenever a watched model changes (sites, their object
-permissions, teams, memberships, role groups, users and API keys; see `connect`), at
-once and again after the transaction commits. A request takes the generation once,
-before it queries, and only uses entries of that generation; what it reads it stores
-under that generation. So an entry read before a change is never used once the change
-is visible. Entries also expire after `TTL` seconds, which bounds any write that
-bypasses the ORM.
+`invalidate()` moves on whenever a watched model changes (each app names, with `watch`
+and `watch_relation`, the models whose rows change what a cached read shows or who may
+read it), at once and again after the transaction commits. A request
+takes the generation once, before it queries, and only uses entries of that generation;
+what it reads it stores under that generation. So an entry read before a change is
+never used once the change is visible. Entries also expire after `TTL` seconds, which
+bounds any write that bypasses the ORM.
 
 Each process also keeps the entries it used in memory, and learns the generation from
 a Redis channel that `invalidate()` publishes on (a listener thread): then a repeated
@@ -48,9 +48,9 @@ from typing import Any, cast
 
 import redis
 import structlog
-from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
@@ -70,17 +70,6 @@ GENERATION_KEY = PREFIX + "generation"
 # the channel carries the number of the database whose generation it announces.
 GENERATION_CHANNEL = PREFIX + "generations:{db}"
 LOCAL_ENTRIES = 512  # entries a process keeps in memory (a sites page is ~15 KB)
-# Every model whose rows change what a cached read shows (or who may read it).
-WATCHED_MODELS = (
-    "sites.Site",
-    "sites.SiteGroupObjectPermission",
-    "sites.SiteUserObjectPermission",
-    "accounts.Team",
-    "accounts.Membership",
-    "accounts.ApiKey",
-    "auth.Group",
-    settings.AUTH_USER_MODEL,
-)
 _MEMO = "_readcache"  # per request: the generation and what the first MGET fetched
 
 
@@ -380,11 +369,17 @@ def _on_change(**kwargs: Any) -> None:
         invalidate()
 
 
-def connect() -> None:
-    """Invalidate on every save and delete of the watched models and on role changes."""
-    for label in WATCHED_MODELS:
-        model = apps.get_model(label)
+def watch(*models: type[Model]) -> None:
+    """Invalidate on every save and delete of these models: rows that change what a
+    cached read shows, or who may read it. Each app names its own in AppConfig.ready."""
+    for model in models:
+        label = model._meta.label
         post_save.connect(_on_change, sender=model, dispatch_uid=f"readcache.save.{label}")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"readcache.delete.{label}")
-    groups = apps.get_model(settings.AUTH_USER_MODEL).groups.through
-    m2m_changed.connect(_on_change, sender=groups, dispatch_uid="readcache.user_groups")
+
+
+def watch_relation(through: type[Model]) -> None:
+    """Invalidate when rows are added to or removed from this many-to-many relation
+    (its `through` model), which sends neither post_save nor post_delete."""
+    label = through._meta.label
+    m2m_changed.connect(_on_change, sender=through, dispatch_uid=f"readcache.m2m.{label}")

@@ -9,7 +9,6 @@ from django import forms
 from django.http import QueryDict
 
 from accounts.models import Role
-from builds.runtimes import RUNTIMES
 from core.ids import client_id_validator, site_id_validator
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
@@ -19,6 +18,7 @@ from sites.models import (
     Adapter,
     VariableScope,
 )
+from sites.runtimes import RUNTIMES
 from sites.serializers import RESERVED_SITE_IDS
 from sites.specifications import SPECIFICATIONS
 

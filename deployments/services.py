@@ -7,6 +7,8 @@ import os
 from typing import IO, Any, BinaryIO
 
 import structlog
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
@@ -15,7 +17,7 @@ from django.utils import timezone
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
 from deployments import intake, logs, vcs
-from deployments.artifacts import artifacts, delete_prefix, source_path
+from deployments.artifacts import artifacts, delete_prefix, site_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
     FINAL_STATUSES,
@@ -32,6 +34,9 @@ from sites.services import site_payload
 from sites.signals import notify_serving_changed
 
 log = structlog.get_logger(__name__)
+
+# The Celery task that builds a deployment (builds/tasks.py registers it under this name).
+BUILD_TASK = "builds.tasks.build_deployment"
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
@@ -52,18 +57,31 @@ def _announce(deployment: Deployment, action: str) -> None:
     )
 
 
-def _enqueue_build(deployment: Deployment) -> None:
-    from builds.tasks import enqueue_build  # builds depends on deployments, not back
+def _queue_build(deployment_id: str) -> None:
+    """Queue a deployment's build on the builds queue (named in settings, read now).
 
-    transaction.on_commit(lambda: enqueue_build(deployment.id))
+    By name: builds registers its task under BUILD_TASK, and deployments does not import
+    builds. Celery runs a task in this process in eager mode (tests, benchmarks) only
+    when the task is loaded here (send_task ignores eager mode), so in eager mode the
+    installed apps' tasks are loaded first, as a worker loads them when it starts.
+    """
+    if current_app.conf.task_always_eager:
+        current_app.autodiscover_tasks(force=True)
+    # ignore_result as the task has it, so the message is the same whether or not the
+    # task is loaded in this process.
+    current_app.signature(
+        BUILD_TASK, args=(deployment_id,), queue=settings.SHIPWAY_BUILD_QUEUE, ignore_result=True
+    ).apply_async()
+
+
+def _enqueue_build(deployment: Deployment) -> None:
+    transaction.on_commit(lambda: _queue_build(deployment.id))
 
 
 def deployment_requeue(deployment_id: str) -> None:
     """Queue a waiting deployment's build again (its message was lost); claiming is
     atomic, so a duplicate message builds nothing twice."""
-    from builds.tasks import enqueue_build
-
-    enqueue_build(deployment_id)
+    _queue_build(deployment_id)
 
 
 def deployment_create_from_upload(
@@ -294,6 +312,24 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
         deployment.refresh_from_db()
         raise Conflict(f"The deployment is already {deployment.status}.")
     return updated
+
+
+def delete_site_files(
+    sender: type[Site], site_id: str, deployments: list[Deployment], **kwargs: Any
+) -> None:
+    """On sites.signals.site_deleted: after commit, the deleted site's stored files go."""
+    # Each deployment's own prefix, not the site's: a new site may take this id at once.
+    prefixes = [d.storage_prefix for d in deployments]
+    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+
+
+def _delete_stored(site_id: str, prefixes: list[str]) -> None:
+    """A deleted site's files: its deployments' prefixes, then whatever else is under the
+    site's, unless a new site has taken the id meanwhile (its files are its own)."""
+    for prefix in prefixes:
+        delete_prefix(prefix)
+    if not Site.objects.filter(pk=site_id).exists():
+        delete_prefix(site_prefix(site_id))
 
 
 def deployment_delete(*, deployment: Deployment) -> None:

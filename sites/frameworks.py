@@ -8,6 +8,8 @@ platform's, with the output their server build leaves.
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import catalogs
+
 
 @dataclass(frozen=True)
 class Adapter:
@@ -125,11 +127,7 @@ class UnknownFramework(ValueError):
 
 
 def get_framework(key: str) -> Framework:
-    try:
-        return FRAMEWORKS[key]
-    except KeyError:
-        known = ", ".join(FRAMEWORKS)
-        raise UnknownFramework(f"'{key}' is not a known framework. Known: {known}.") from None
+    return catalogs.entry(FRAMEWORKS, key, "framework", UnknownFramework)
 
 
 def catalog() -> list[dict[str, Any]]:

@@ -13,10 +13,11 @@ from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import key_team_scope
-from accounts.permissions import ACTIONS
 from core.ids import new_id, site_id_validator
 from sites import crypto
 from sites.frameworks import get_framework
+from sites.permissions import ACTIONS
+from sites.runtimes import get_runtime
 from sites.specifications import DEFAULT_SPECIFICATION, get_specification
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ def validate_specification(value: str) -> None:
 
 
 def validate_runtime(value: str) -> None:
-    from builds.runtimes import get_runtime  # builds owns the runtime catalog
-
     _check_catalog(get_runtime, value)
 
 

@@ -7,21 +7,25 @@ from typing import Any
 import structlog
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from accounts.models import Team
-from accounts.permissions import grant_site_to_team
-from core import channels, events
+from core import channels, events, readcache
 from core.errors import Invalid
 from core.ids import new_id
 from core.validation import validate
-from deployments.artifacts import delete_prefix, deployment_prefix, site_prefix
 from sites.frameworks import get_framework
-from sites.models import MAX_VARIABLE_VALUE, Site, Variable
+from sites.models import MAX_VARIABLE_VALUE, Site, SiteGroupObjectPermission, Variable
+from sites.permissions import ACTIONS, ROLE_SITE_PERMISSIONS
 from sites.serializers import SiteSerializer
-from sites.signals import notify_serving_changed
+from sites.signals import notify_serving_changed, site_deleted
 
 log = structlog.get_logger(__name__)
+
+# The Celery task that removes a deleted site's build cache (builds/tasks.py registers it
+# under this name; sites does not import builds).
+REMOVE_BUILD_CACHE_TASK = "builds.tasks.remove_build_cache"
 
 # Settings a site may change after creation (id and team are fixed).
 SITE_SETTINGS = (
@@ -73,6 +77,24 @@ def _announce(site: Site, action: str) -> None:
     )
 
 
+def _grant_roles(site: Site, team: Team) -> None:
+    """Give each of the team's role groups its permissions on the site (one insert)."""
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type__app_label="sites", codename__in=set(ACTIONS.values())
+        )
+    }
+    SiteGroupObjectPermission.objects.bulk_create(
+        SiteGroupObjectPermission(
+            group=team.group_for(role), permission=permissions[codename], content_object=site
+        )
+        for role, codenames in ROLE_SITE_PERMISSIONS.items()
+        for codename in codenames
+    )
+    readcache.invalidate()  # bulk_create sends no post_save
+
+
 @transaction.atomic
 def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Site:
     """Create a site for `team` with the framework's defaults for what is left out.
@@ -90,7 +112,7 @@ def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Sit
     _apply_framework_defaults(site, set(fields))
     validate(site, rename={"id": "siteId", "team": "teamId"})
     site.save(force_insert=True)
-    grant_site_to_team(site, team)
+    _grant_roles(site, team)
     log.info("site.created", site_id=site.id, team_id=team.id, framework=site.framework)
     _announce(site, "create")
     return site
@@ -123,17 +145,18 @@ def site_update(*, site: Site, **fields: Any) -> Site:
 
 @transaction.atomic
 def site_delete(*, site: Site) -> None:
-    """Delete a site, its deployments and variables, and (after commit) its stored files."""
+    """Delete a site, its deployments and variables, and (after commit) its stored files
+    (deployments removes them on `site_deleted`)."""
     site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
-    # Each deployment's own prefix, not the site's: a new site may take this id at once.
-    deployment_ids = list(site.deployments.values_list("id", flat=True))
+    deployments = list(site.deployments.only("id", "site_id"))  # as they were
+    deployment_ids = [d.pk for d in deployments]
     Site.objects.filter(pk=site_id).update(deployment=None)
     site.delete()
-    transaction.on_commit(lambda: _delete_stored(site_id, deployment_ids))
+    site_deleted.send(sender=Site, site_id=site_id, deployments=deployments)
     transaction.on_commit(
         lambda: current_app.send_task(
-            "builds.tasks.remove_build_cache",
+            REMOVE_BUILD_CACHE_TASK,
             args=[cache_id],
             queue=settings.SHIPWAY_BUILD_QUEUE,
         )
@@ -152,15 +175,6 @@ def site_delete(*, site: Site) -> None:
         payload=payload,
     )
     log.info("site.deleted", site_id=site_id)
-
-
-def _delete_stored(site_id: str, deployment_ids: list[str]) -> None:
-    """A deleted site's files: its deployments' prefixes, then whatever else is under the
-    site's, unless a new site has taken the id meanwhile (its files are its own)."""
-    for deployment_id in deployment_ids:
-        delete_prefix(deployment_prefix(site_id, deployment_id))
-    if not Site.objects.filter(pk=site_id).exists():
-        delete_prefix(site_prefix(site_id))
 
 
 def _set_value(variable: Variable, value: str) -> None:

@@ -10,6 +10,11 @@ from sites.models import Site
 # enable/disable, delete, domain changes. Argument: site_id.
 site_serving_changed = Signal()
 
+# Sent inside the transaction that deletes a site, once its rows are gone, so that what
+# other parts keep for it elsewhere goes too (deployments: its stored files, after
+# commit). Arguments: site_id, deployments (the site's, as they were: id and site_id).
+site_deleted = Signal()
+
 
 def notify_serving_changed(site_id: str) -> None:
     """After commit, tell the edges that what the site serves may have changed."""

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import Any
 
+from core import catalogs
+
 
 @dataclass(frozen=True)
 class Specification:
@@ -31,13 +33,7 @@ class UnknownSpecification(ValueError):
 
 
 def get_specification(slug: str) -> Specification:
-    try:
-        return SPECIFICATIONS[slug]
-    except KeyError:
-        known = ", ".join(SPECIFICATIONS)
-        raise UnknownSpecification(
-            f"'{slug}' is not a known specification. Known: {known}."
-        ) from None
+    return catalogs.entry(SPECIFICATIONS, slug, "specification", UnknownSpecification)
 
 
 def catalog() -> list[dict[str, Any]]:

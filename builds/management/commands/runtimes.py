@@ -16,16 +16,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from docker.errors import DockerException
 
 from builds.runtimes import (
-    RUNTIMES,
     SOURCES,
-    Runtime,
     RuntimeBuildError,
-    UnknownRuntime,
     build_runtime_image,
     default_cache_dir,
-    get_runtime,
     list_runtimes,
 )
+from sites.runtimes import RUNTIMES, Runtime, UnknownRuntime, get_runtime
 
 
 class Command(BaseCommand):
