@@ -471,4 +471,4 @@ def on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
         publish_site(site_id)
         prune_site(site_id)
     except Exception:  # the site's hosts fell back to the edge; the caller's work stands
-        log.exception("edge.proxy_map_failed", site_id=site_id)
+        log.exception("edge.hostmap_failed", site_id=site_id)
