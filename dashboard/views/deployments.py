@@ -72,7 +72,7 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
             "source": f"{base}/download?type=source",
             "output": f"{base}/download?type=output",
         },
-        "channels": [
+        "channels": [  # the log's first: static/dashboard/log.js reads it from there
             channels.deployment_logs(site.id, deployment.id),
             channels.deployment(site.id, deployment.id),
         ],

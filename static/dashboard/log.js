@@ -109,7 +109,6 @@
     var pre = document.querySelector("[data-log]");
     if (!root || !pre || !window.fetch) return;
 
-    var siteId = root.getAttribute("data-site-id");
     var deploymentId = root.getAttribute("data-deployment-id");
     var status = root.getAttribute("data-status");
     var active = root.getAttribute("data-active") === "true";
@@ -118,7 +117,7 @@
     var have = parseInt(pre.getAttribute("data-log-end"), 10) || 0;
     var channels = json("realtime-channels") || [];
     var sentences = json("error-sentences") || {};
-    var logChannel = "sites." + siteId + ".deployments." + deploymentId + ".logs";
+    var logChannel = channels[0]; // the view names the log's channel first (core/channels.py)
     var empty = document.querySelector("[data-log-empty]");
     var indicator = document.querySelector("[data-live-indicator]");
     var renderer = new AnsiRenderer(pre, JSON.parse(pre.getAttribute("data-ansi-state") || "{}"));
