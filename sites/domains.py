@@ -291,15 +291,19 @@ def domain_verify(*, domain: Domain) -> Domain:
         current.save()
         for site_id in {claim.site_id for claim in claims.values()}:
             notify_serving_changed(site_id)
+    _log_check("domain.checked", current, problem)
+    return current
+
+
+def _log_check(event: str, domain: Domain, problem: str) -> None:
     log.info(
-        "domain.checked",
-        site_id=current.site_id,
-        domain_id=current.id,
-        domain=current.domain,
-        status=current.status,
+        event,
+        site_id=domain.site_id,
+        domain_id=domain.id,
+        domain=domain.domain,
+        status=domain.status,
         problem=problem or None,
     )
-    return current
 
 
 def _recheck(domain: Domain) -> Domain:
@@ -321,14 +325,7 @@ def _recheck(domain: Domain) -> Domain:
             for site_id in {claim.site_id for claim in claims}:
                 notify_serving_changed(site_id)
         current.save()
-    log.info(
-        "domain.rechecked",
-        site_id=current.site_id,
-        domain_id=current.id,
-        domain=current.domain,
-        status=current.status,
-        problem=problem or None,
-    )
+    _log_check("domain.rechecked", current, problem)
     return current
 
 
