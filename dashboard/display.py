@@ -38,19 +38,6 @@ def error_sentence(code: str) -> str:
         return ""
 
 
-def present_sites(sites: Iterable[Site]) -> None:
-    """Mark sites whose newest deployment is still building while an older one serves
-    (rows of `site_list`, which carries `latest_id` and `latest_status`)."""
-    # attr-defined: the annotations, and the attribute set for the template, are not
-    # fields of Site.
-    for site in sites:
-        site.new_build_running = (  # type: ignore[attr-defined]
-            site.latest_id is not None  # type: ignore[attr-defined]
-            and site.latest_id != site.deployment_id  # type: ignore[attr-defined]
-            and site.latest_status not in FINAL_STATUSES  # type: ignore[attr-defined]
-        )
-
-
 def present(deployments: Iterable[Deployment], site: Site) -> None:
     """Attach what the templates show: duration text, whether it is running, active or
     older than the active one (activating it is a rollback), the error's sentence.

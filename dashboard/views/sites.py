@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import team_for
-from dashboard.display import present, present_sites
+from dashboard.display import present
 from dashboard.forms import GitDeployForm, SiteCreateForm, SiteSettingsForm, UploadForm
 from dashboard.views.base import (
     dashboard_view,
@@ -61,7 +61,6 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         page = Paginator(site_list(request.user, nav.current.id), SITES_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        present_sites(page)
     return render_page(request, "dashboard/home.html", {"page": page}, nav=nav)
 
 
