@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import team_for
-from dashboard.display import present
 from dashboard.forms import GitDeployForm, SiteCreateForm, SiteSettingsForm, UploadForm
 from dashboard.views.base import (
     dashboard_view,
@@ -101,7 +100,6 @@ def site_page(
     deployments = Paginator(
         site.deployments.select_related("created_by"), DEPLOYMENTS_PER_PAGE
     ).get_page(request.GET.get("page"))
-    present(deployments, site)
     context = {
         "site": site,
         "tab": "deployments",
