@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from core import channels
 from dashboard import ansi
-from dashboard.display import present
 from dashboard.forms import GitDeployForm, RedeployForm, UploadForm
 from dashboard.views.base import (
     dashboard_view,
@@ -49,7 +48,6 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     deployment = deployment_for(request.user, site_id, deployment_id, "view")
     site = deployment.site
     remember_team(request, site.team_id)
-    present([deployment], site)
     start = max(0, deployment.log_size - LOG_TAIL)
     text = logs.read(deployment, start)
     log_html, state = ansi.to_html(text)

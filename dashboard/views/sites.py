@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import team_for
-from dashboard.display import present, present_sites
 from dashboard.forms import GitDeployForm, SiteCreateForm, SiteSettingsForm, UploadForm
 from dashboard.views.base import (
     dashboard_view,
@@ -61,7 +60,6 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         page = Paginator(site_list(request.user, nav.current.id), SITES_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        present_sites(page)
     return render_page(request, "dashboard/home.html", {"page": page}, nav=nav)
 
 
@@ -102,7 +100,6 @@ def site_page(
     deployments = Paginator(
         site.deployments.select_related("created_by"), DEPLOYMENTS_PER_PAGE
     ).get_page(request.GET.get("page"))
-    present(deployments, site)
     context = {
         "site": site,
         "tab": "deployments",
