@@ -1,7 +1,7 @@
 """REST API for the signed-in account, its API keys, teams and memberships."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -23,7 +23,7 @@ from accounts.serializers import (
     MembershipSerializer,
     TeamSerializer,
 )
-from accounts.viewsets import ApiViewSet, EditableCollectionViewSet
+from accounts.viewsets import ApiViewSet, EditableCollectionViewSet, signed_in_user
 
 
 class AccountView(APIView):
@@ -43,7 +43,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet)
     lookup_url_kwarg = "key_id"
 
     def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.filter(user=self.request.user)
+        return ApiKey.objects.filter(user=signed_in_user(self.request))
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     def create(self, request: Request) -> Response:
@@ -64,7 +64,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, ApiViewSet)
                 )
         days = data.get("expiresIn")
         key, secret = services.api_key_create(
-            user=request.user,
+            user=signed_in_user(request),
             name=data["name"],
             expires_in=timedelta(days=days) if days else None,
             expires_at=data.get("expiresAt"),
@@ -106,15 +106,17 @@ class TeamViewSet(EditableCollectionViewSet):
             )
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: TeamSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         data = serializer.validated_data
         serializer.instance = services.team_create(
-            user=self.request.user, name=data["name"], team_id=data.get("teamId")
+            user=signed_in_user(self.request), name=data["name"], team_id=data.get("teamId")
         )
 
-    def perform_update(self, serializer: TeamSerializer) -> None:
-        name = serializer.validated_data.get("name", serializer.instance.name)
-        serializer.instance = services.team_update(team=serializer.instance, name=name)
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        # cast: update() made the serializer with get_object()'s team.
+        team = cast(Team, serializer.instance)
+        name = serializer.validated_data.get("name", team.name)
+        serializer.instance = services.team_update(team=team, name=name)
 
     def perform_destroy(self, instance: Team) -> None:
         services.team_delete(team=instance)
@@ -149,12 +151,12 @@ class MembershipViewSet(EditableCollectionViewSet):
         membership = services.membership_create(team=team, user=data["user"], role=data["roles"][0])
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer: MembershipSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Any]) -> None:
         roles = serializer.validated_data.get("roles")
         if roles:
-            serializer.instance = services.membership_update(
-                membership=serializer.instance, role=roles[0]
-            )
+            # cast: update() made the serializer with get_object()'s membership.
+            membership = cast(Membership, serializer.instance)
+            serializer.instance = services.membership_update(membership=membership, role=roles[0])
 
     def perform_destroy(self, instance: Membership) -> None:
         services.membership_delete(membership=instance)

@@ -87,6 +87,9 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a field: the API's `roles` (a list of the one role), which
+    # MembershipSerializer.to_representation sets before rendering.
+    roles: list[str]
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -117,6 +120,9 @@ class ApiKey(models.Model):
         Team, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
     )
     read_only = models.BooleanField(default=False)
+    # Not a field (never stored): the plain secret, set on a key just created so that
+    # the API's answer shows it, once.
+    secret: str
 
     class Meta:
         ordering = ["-created_at"]

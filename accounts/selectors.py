@@ -52,7 +52,7 @@ def find_user(identifier: str) -> User | None:
     )
 
 
-def _fields(model: type, leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:
+def _fields(model: type[Model], leave_out: frozenset[str] = frozenset()) -> dict[str, Field]:
     return {f.attname: f for f in model._meta.concrete_fields if f.attname not in leave_out}
 
 

@@ -3,8 +3,9 @@
 import base64
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions, filters, mixins, viewsets
 from rest_framework.request import Request
@@ -15,6 +16,9 @@ from accounts.authentication import authenticated_api_key, bearer_secret_hash
 from accounts.models import ApiKey
 from accounts.throttles import ApiKeyFailureThrottle
 from core import readcache
+
+if TYPE_CHECKING:
+    from rest_framework.decorators import ViewSetAction  # only in the stubs
 
 # Accept headers for which DRF's negotiation picks the JSON renderer with no options.
 _PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
@@ -38,6 +42,13 @@ def _load_page(data: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     if not all(isinstance(value, str) for value in headers.values()):
         raise TypeError("a header value is not a string")
     return base64.b64decode(data["body"], validate=True), headers
+
+
+def signed_in_user(request: Request) -> User:
+    """The caller, in a view whose permission classes let only signed-in users in (the
+    API's default: IsAuthenticated)."""
+    # cast: DRF types request.user as possibly anonymous; IsAuthenticated refused those.
+    return cast(User, request.user)
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -83,7 +94,9 @@ class ReadCachedListMixin:
     # A mixin: the viewset's methods that its super() calls reach are unknown to mypy
     # ("undefined in superclass": the misc ignores below).
     @classmethod
-    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Callable:
+    def as_view(
+        cls, actions: "dict[str, str | ViewSetAction] | None" = None, **initkwargs: Any
+    ) -> Callable:
         view = super().as_view(actions, **initkwargs)  # type: ignore[misc]
         if not actions or actions.get("get") != "list":
             return view

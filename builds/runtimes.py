@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import docker
 import structlog
@@ -165,7 +165,7 @@ def default_cache_dir() -> Path:
 
 
 def registry_reachable(
-    client: docker.DockerClient, runtime: Runtime, timeout: float = REGISTRY_PROBE_TIMEOUT
+    client: docker.DockerClient, runtime: Runtime, timeout: int = REGISTRY_PROBE_TIMEOUT
 ) -> bool:
     """Whether the engine can reach the registry holding `runtime.registry_base`
     (asks for its manifest; False on any error or after `timeout` seconds)."""
@@ -342,7 +342,9 @@ def _promote(client: docker.DockerClient, candidate: str, runtime: Runtime, log:
         except APIError as exc:  # a container (a running build) still uses it, or a tag
             logger.info("runtime.image.previous_kept", runtime=runtime.name, error=str(exc))
             log(f"{runtime.name}: kept the previous image {previous[7:19]} (still in use)")
-    return new.id
+    # cast: docker types every model's id as optional; an image the engine just gave
+    # back always has one.
+    return cast(str, new.id)
 
 
 # --- registry path --------------------------------------------------------------------

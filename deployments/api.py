@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.viewsets import ApiViewSet
+from accounts.viewsets import ApiViewSet, signed_in_user
 from core.api.downloads import file_download
 from core.api.renderers import PlainTextRenderer
 from deployments import logs as build_logs
@@ -81,17 +81,17 @@ class DeploymentViewSet(
         activate = serializer.validated_data["activate"]
         content_range = request.headers.get("Content-Range")
         if content_range is None:
-            deployment = services.deployment_create_from_upload(
-                site=site, archive=archive, activate=activate, user=request.user
+            created = services.deployment_create_from_upload(
+                site=site, archive=archive, activate=activate, user=signed_in_user(request)
             )
-            return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
+            return Response(DeploymentSerializer(created).data, status=status.HTTP_202_ACCEPTED)
         upload, deployment = uploads.receive_chunk(
             site=site,
             chunk=archive,
             content_range=uploads.ContentRange.parse(content_range),
             upload_id=request.headers.get("X-Upload-Id"),
             activate=activate,
-            user=request.user,
+            user=signed_in_user(request),
         )
         body = DeploymentSerializer(deployment).data if deployment else _upload_state(upload)
         return Response(
@@ -127,7 +127,7 @@ class DeploymentViewSet(
             reference=data["reference"],
             reference_type=data["type"],
             activate=data["activate"],
-            user=request.user,
+            user=signed_in_user(request),
         )
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
 
@@ -156,7 +156,7 @@ class DeploymentViewSet(
         deployment = services.deployment_redeploy(
             deployment=self.get_object(),
             use_cache=serializer.validated_data["cache"],
-            user=request.user,
+            user=signed_in_user(request),
         )
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_202_ACCEPTED)
 

@@ -1,14 +1,14 @@
 """Reads with a permission check for deployments: the API, the dashboard and downloads
 find a deployment only through these."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from deployments.models import Deployment
 from sites.selectors import of_site, site_for
 
 
 def deployment_for(
-    user: AbstractBaseUser | AnonymousUser, site_id: str, deployment_id: str, action: str = "view"
+    user: User | AnonymousUser, site_id: str, deployment_id: str, action: str = "view"
 ) -> Deployment:
     """A deployment of the site `user` may `action` (site_for's refusals, or NotFound),
     with who created it (the dashboard shows it)."""

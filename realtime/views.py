@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import key_team_scope
 from accounts.throttles import RealtimeTokenThrottle
+from accounts.viewsets import signed_in_user
 from realtime import consumers
 
 
@@ -24,13 +26,14 @@ class RealtimeTokenView(APIView):
     throttle_scope = "realtime_tokens"
     read_only_key_allowed = True  # the token only opens a feed, which only reads
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, detail="Too many realtime tokens asked for.")
 
     @extend_schema(request=None, responses={201: dict})
     def post(self, request: Request) -> Response:
         expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
         # A team-scoped API key's token is limited to that team too.
-        token = consumers.issue_token(request.user.pk, key_team_scope(request.user))
+        user = signed_in_user(request)
+        token = consumers.issue_token(user.pk, key_team_scope(user))
         body = {"token": token, "expiresAt": expires}
         return Response(body, status=status.HTTP_201_CREATED)

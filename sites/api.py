@@ -23,7 +23,9 @@ from sites.serializers import (
 )
 
 
-class SiteViewSet(ReadCachedListMixin, EditableCollectionViewSet):  # wraps the list
+# ReadCachedListMixin wraps the list. The ignore: on a cache hit its as_view's view and its
+# list answer a plain HttpResponse, not the Response that DRF's signatures promise.
+class SiteViewSet(ReadCachedListMixin, EditableCollectionViewSet):  # type: ignore[misc]
     """Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can."""
 

@@ -263,6 +263,9 @@ class Domain(models.Model):
     last_error = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a field: the DNS records to create (sites.domains.domain_records), which the
+    # dashboard's domain list sets for its template.
+    records: list[dict[str, str]]
 
     class Meta:
         ordering = ["domain"]

@@ -34,7 +34,9 @@ def of_site(site: Site, objects: QuerySet[M], label: str, object_id: str) -> M:
     found = objects.filter(pk=object_id).first()
     if found is None:
         raise NotFound(f"{label} '{object_id}' not found.")
-    found.site = site
+    # Every model passed here (Variable, Domain, Deployment) has a `site` foreign key, but
+    # a TypeVar bound to Model cannot say so (and sites may not import Deployment).
+    found.site = site  # type: ignore[attr-defined]
     return found
 
 

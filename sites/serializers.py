@@ -1,6 +1,6 @@
 """The API's serializers for sites, their variables and their custom domains."""
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -71,7 +71,9 @@ class SiteSerializer(serializers.Serializer):
         if origin is None:
             request = self.context.get("request")
             origin = request.build_absolute_uri("/")[:-1] if request is not None else ""
-            self.context["origin"] = origin  # once per response, not once per site
+            # Once per response, not once per site. cast: DRF types the context as a
+            # Mapping, but keeps the dict it was given (get_serializer_context's, or {}).
+            cast(dict[str, Any], self.context)["origin"] = origin
         base = f"{origin}/v1/sites/{site.id}"
         return {name: f"{base}/{name}" for name in ("deployments", "variables", "domains")}
 
@@ -116,7 +118,8 @@ class SiteUpdateSerializer(SiteSerializer):
     teamId = StrictCharField(required=False, max_length=36)
 
     def validate_teamId(self, value: str) -> str:
-        if value != self.instance.team_id:
+        # cast: only SiteViewSet.partial_update validates this, made with the site.
+        if value != cast(Site, self.instance).team_id:
             raise serializers.ValidationError("A site's team cannot be changed.")
         return value
 
