@@ -132,7 +132,7 @@ def _install_trace(path: Path) -> None:
     from builds.logwriter import LogWriter
     from builds.runners.docker import DockerRunner
     from core import events
-    from deployments import logs, services
+    from deployments import services
 
     trace = _Trace(path)
     trace.timed(
@@ -150,7 +150,7 @@ def _install_trace(path: Path) -> None:
     trace.timed(ExecApiMixin, "exec_create", "docker.exec_create")
     trace.timed(ExecApiMixin, "exec_inspect", "docker.exec_inspect")
     trace.timed(LogWriter, "close", "logwriter.close")
-    trace.timed(logs, "append", "log.append (any thread)")
+    trace.timed(services, "log_append", "log.append (any thread)")
     trace.timed(events, "send", "events.send (on commit)")
     trace.timed(BaseDatabaseWrapper, "connect", "db.connect")
     with contextlib.suppress(ImportError):  # the edge's cache invalidation, after commit

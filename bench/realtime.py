@@ -31,7 +31,7 @@ on a free loopback port. Then, for each round and each subscriber count (interle
 
 Reported per subscriber count: lines received (lines x subscribers), median, p90, p99
 and max of arrival - production, for all lines and for paced and burst lines apart.
-Then where the time goes, from probes this process puts around `deployments.logs.append`,
+Then where the time goes, from probes this process puts around `deployments.services.log_append`,
 the SQL it runs, `core.events.send` and the channel layer's `group_send` (timestamps
 only; behaviour unchanged): the LogWriter's coalescing (write -> append starts), the
 database (append -> the on_commit publish starts; the SQL statements and the COMMIT
@@ -248,7 +248,7 @@ def new_building_deployment(site: Any) -> Any:
 
 
 class Probes:
-    """Wraps `deployments.logs.append` and `core.events.send` to timestamp each chunk."""
+    """Wraps `deployments.services.log_append` and `core.events.send` to timestamp each chunk."""
 
     def __init__(self) -> None:
         self.chunks: list[dict[str, Any]] = []
@@ -256,9 +256,9 @@ class Probes:
 
     def install(self) -> None:
         from core import events
-        from deployments import logs
+        from deployments import services
 
-        original_append, original_send = logs.append, events.send
+        original_append, original_send = services.log_append, events.send
 
         def append(deployment: Any, text: str) -> int:
             from django.db import connection
@@ -308,7 +308,7 @@ class Probes:
 
         RedisChannelLayer.group_send = probe(RedisChannelLayer.group_send)
         RedisPubSubLoopLayer.group_send = probe(RedisPubSubLoopLayer.group_send)
-        logs.append = append  # LogWriter calls `logs.append` through the module
+        services.log_append = append  # LogWriter calls it through the module
         events.send = send  # publish's on_commit lambda looks `send` up at call time
 
 
@@ -492,7 +492,7 @@ def analyse(phase: Phase, results: list[dict[str, Any]], chunks: list[dict[str, 
     for seq, produced in phase.produced.items():
         chunk = chunk_of.get(seq)
         if chunk is None or "send" not in chunk:
-            phase.problems.append(f"line {seq} never reached logs.append/publish")
+            phase.problems.append(f"line {seq} never reached log_append/publish")
             continue
         stages["coalesce"].append((chunk["append"] - produced) / 1e6)
         stages["database"].append((chunk["send"] - chunk["append"]) / 1e6)

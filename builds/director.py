@@ -26,8 +26,9 @@ from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
-from deployments import logs, vcs
+from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
+from deployments import vcs
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
@@ -234,7 +235,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
     if detection.package_manager:
         lock = detection.lock_file or "no lock file"
         say(f"Package manager: {detection.package_manager} ({lock}).\n")
-    Deployment.objects.filter(pk=deployment.pk).update(framework=framework_key)
+    deployment_services.deployment_set_framework(deployment.pk, framework_key)
 
     runtime = get_runtime(site.build_runtime)
     specification = get_specification(site.specification)
@@ -319,5 +320,5 @@ def _steps(install: str, build_command: str, cache_key: str) -> list[Step]:
 
 def _store_log(deployment: Deployment) -> None:
     """Keep the finished log beside the artifacts too (build.log)."""
-    text = logs.read(deployment)
+    text = deployment_selectors.log_text(deployment)
     artifacts().save(log_path(deployment.storage_prefix), ContentFile(text.encode()))

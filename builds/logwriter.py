@@ -17,10 +17,9 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.utils import timezone
 
 from builds.output import describe_size
-from deployments import logs
+from deployments import services as deployment_services
 from deployments.models import Deployment
 
 HEARTBEAT_EVERY = 5.0
@@ -103,12 +102,10 @@ class LogWriter:
                 with self._lock:
                     text, self._pending = "".join(self._pending), []
                 if text:
-                    logs.append(self.deployment, text)
+                    deployment_services.log_append(self.deployment, text)
                     last_write_end = time.monotonic()
                 if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
-                    Deployment.objects.filter(pk=self.deployment.pk).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    deployment_services.deployment_heartbeat(self.deployment.pk)
                     last_beat = time.monotonic()
                 if closed:
                     return

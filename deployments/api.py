@@ -18,11 +18,10 @@ from rest_framework.response import Response
 from accounts.viewsets import ApiViewSet, signed_in_user
 from core.api.downloads import file_download
 from core.api.renderers import PlainTextRenderer
-from deployments import logs as build_logs
 from deployments import services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Upload
-from deployments.selectors import deployment_for
+from deployments.selectors import deployment_for, log_text
 from deployments.serializers import (
     DeploymentSerializer,
     RedeploySerializer,
@@ -192,7 +191,7 @@ class DeploymentViewSet(
         raw = request.query_params.get("offset", "0")
         if not raw.isdigit():
             raise serializers.ValidationError({"offset": "Must be a whole number of at least 0."})
-        text = build_logs.read(deployment, int(raw))
+        text = log_text(deployment, int(raw))
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["X-Log-Offset"] = raw
         response["X-Log-Size"] = str(deployment.log_size)

@@ -3,7 +3,7 @@ find a deployment only through these."""
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from deployments.models import Deployment
+from deployments.models import Deployment, LogChunk
 from sites.selectors import of_site, site_for
 
 
@@ -15,3 +15,24 @@ def deployment_for(
     site = site_for(user, site_id, action)
     deployments = site.deployments.select_related("created_by")
     return of_site(site, deployments, "Deployment", deployment_id)
+
+
+def log_text(deployment: Deployment, offset: int = 0) -> str:
+    """The build log from character `offset` on."""
+    chunks = (
+        LogChunk.objects.filter(deployment=deployment, offset__gte=_chunk_start(deployment, offset))
+        .order_by("offset")
+        .values_list("offset", "text")
+    )
+    return "".join(text[max(0, offset - start) :] for start, text in chunks)
+
+
+def _chunk_start(deployment: Deployment, offset: int) -> int:
+    """The offset of the chunk that holds character `offset`."""
+    start = (
+        LogChunk.objects.filter(deployment=deployment, offset__lte=offset)
+        .order_by("-offset")
+        .values_list("offset", flat=True)
+        .first()
+    )
+    return start or 0

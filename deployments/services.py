@@ -12,17 +12,19 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
-from deployments import intake, logs, vcs
+from deployments import intake, vcs
 from deployments.artifacts import artifacts, delete_prefix, site_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
     FINAL_STATUSES,
     TRANSITIONS,
     Deployment,
+    LogChunk,
     SourceType,
     Status,
     Upload,
@@ -270,7 +272,7 @@ def deployment_fail(deployment_id: str, code: ErrorCode, detail: str = "") -> De
     deployment = Deployment.objects.filter(pk=deployment_id).first()
     if deployment is None or deployment.status in FINAL_STATUSES:
         return None
-    logs.append(deployment, f"\nError ({code}): {detail or message_for(code)}\n")
+    log_append(deployment, f"\nError ({code}): {detail or message_for(code)}\n")
     return deployment_transition(deployment_id, Status.FAILED, error_code=code)
 
 
@@ -306,7 +308,7 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
     """Cancel a waiting or building deployment; the worker stops its container."""
     if deployment.status in FINAL_STATUSES:
         raise Conflict(f"The deployment is already {deployment.status}.")
-    logs.append(deployment, "\nThe deployment was canceled.\n")
+    log_append(deployment, "\nThe deployment was canceled.\n")
     updated = deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
     if updated is None:  # it finished between our read and our write
         deployment.refresh_from_db()
@@ -366,3 +368,36 @@ def upload_discard(*, upload: Upload) -> None:
     if os.path.exists(upload.path):
         os.unlink(upload.path)
     upload.delete()
+
+
+def log_append(deployment: Deployment, text: str) -> int:
+    """Append `text` to the build log (chunks in the database); returns the offset it
+    starts at. Publishes it too."""
+    if not text:
+        return deployment.log_size
+    with transaction.atomic():
+        offset = (
+            Deployment.objects.select_for_update()
+            .values_list("log_size", flat=True)
+            .get(pk=deployment.pk)
+        )
+        LogChunk.objects.create(deployment=deployment, offset=offset, text=text)
+        Deployment.objects.filter(pk=deployment.pk).update(log_size=F("log_size") + len(text))
+        channel = channels.deployment_logs(deployment.site_id, deployment.id)
+        events.publish(
+            events=[channels.event(channel, "create")],
+            channels=[channel],
+            payload={"deploymentId": deployment.id, "offset": offset, "text": text},
+        )
+    deployment.log_size = offset + len(text)
+    return offset
+
+
+def deployment_heartbeat(deployment_id: str) -> None:
+    """The build's worker is alive (the reaper fails builds whose heartbeat stops)."""
+    Deployment.objects.filter(pk=deployment_id).update(heartbeat_at=timezone.now())
+
+
+def deployment_set_framework(deployment_id: str, framework: str) -> None:
+    """The framework the build resolved (the site's, or detected)."""
+    Deployment.objects.filter(pk=deployment_id).update(framework=framework)

@@ -25,11 +25,10 @@ from dashboard.views.base import (
     showing_refusals,
 )
 from dashboard.views.sites import site_page
-from deployments import logs
 from deployments import services as deployment_services
 from deployments.errors import MESSAGES
 from deployments.models import Deployment, Status
-from deployments.selectors import deployment_for
+from deployments.selectors import deployment_for, log_text
 from sites.selectors import can, site_for
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     site = deployment.site
     remember_team(request, site.team_id)
     start = max(0, deployment.log_size - LOG_TAIL)
-    text = logs.read(deployment, start)
+    text = log_text(deployment, start)
     log_html, state = ansi.to_html(text)
     base = f"/v1/sites/{site.id}/deployments/{deployment.id}"
     context = {

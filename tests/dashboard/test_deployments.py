@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from deployments import logs
 from deployments.errors import ErrorCode
 from deployments.models import Deployment, Status
-from deployments.services import deployment_fail, deployment_transition
+from deployments.services import deployment_fail, deployment_transition, log_append
 from sites.models import Site
 from tests.archives import tar_gz, upload, zip_bytes
 from tests.dashboard.conftest import build_world, client_for, ready_deployment, waiting_deployment
@@ -145,7 +144,7 @@ def test_viewers_cannot_deploy_from_git() -> None:
 def test_the_deployment_page_shows_the_log_with_colours_and_escapes_the_rest() -> None:
     world = build_world()
     deployment = world.deployment
-    logs.append(deployment, "\x1b[1m$ npm run build\x1b[0m\n\x1b[31merror\x1b[39m <b>&</b>\n")
+    log_append(deployment, "\x1b[1m$ npm run build\x1b[0m\n\x1b[31merror\x1b[39m <b>&</b>\n")
     html = world.client("viewer").get(f"/sites/site-a/deployments/{deployment.id}/").content
     html = html.decode()
     assert '<span class="ansi-bold">$ npm run build</span>' in html
@@ -182,7 +181,7 @@ def test_a_deployment_of_another_site_is_not_found() -> None:
 
 def test_a_long_log_shows_its_end() -> None:
     world = build_world()
-    logs.append(world.deployment, "first line\n" + "x" * 250_000 + "\nlast line\n")
+    log_append(world.deployment, "first line\n" + "x" * 250_000 + "\nlast line\n")
     html = world.client("viewer").get(f"/sites/site-a/deployments/{world.deployment.id}/")
     html = html.content.decode()
     assert "last line" in html and "first line" not in html

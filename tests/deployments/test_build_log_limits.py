@@ -5,9 +5,9 @@ import pytest
 
 from builds.logwriter import LogWriter
 from config.celery import app as celery_app
-from deployments import logs
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment
+from deployments.selectors import log_text
 from sites.services import variable_create
 from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
@@ -55,7 +55,7 @@ def test_the_log_keeps_its_cap_then_one_note_and_shipways_own_lines(owner, clien
         for i in range(500):
             output.write(f"build line {i:04}\n")
         output.note("Packaged 1 file.\n")
-    text = logs.read(deployment)
+    text = log_text(deployment)
     assert text.startswith("Shipway says hello.\nbuild line 0000\n")
     kept = [line for line in text.splitlines() if line.startswith("build line")]
     assert len(kept) == 1000 // len("build line 0000\n")  # whole lines only

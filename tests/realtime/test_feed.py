@@ -13,9 +13,12 @@ from websockets.sync.client import connect
 
 from accounts import services as account_services
 from accounts.models import Membership, Role
-from deployments import logs
 from deployments.models import Deployment, Status
-from deployments.services import deployment_create_from_upload, deployment_transition
+from deployments.services import (
+    deployment_create_from_upload,
+    deployment_transition,
+    log_append,
+)
 from sites.services import site_delete, site_update
 from tests.archives import tar_gz, upload
 from tests.factories import add_member, api_client, make_site, make_team, make_user
@@ -71,7 +74,7 @@ def test_statuses_in_order_and_the_log_exactly_once(setup):
                 deployment_transition(deployment.id, Status.PROCESSING)
                 deployment_transition(deployment.id, Status.BUILDING)
                 for line in lines:
-                    logs.append(deployment, line)
+                    log_append(deployment, line)
                 deployment_transition(deployment.id, Status.READY)
             finally:
                 connection.close()
@@ -102,13 +105,13 @@ def test_statuses_in_order_and_the_log_exactly_once(setup):
 def test_a_late_joiner_reads_then_follows_without_gaps(setup):
     port, owner, _team, site, deployment = setup
     base = f"sites.{site.id}.deployments.{deployment.id}"
-    logs.append(deployment, "early 1\n")
-    logs.append(deployment, "early 2\n")
+    log_append(deployment, "early 1\n")
+    log_append(deployment, "early 2\n")
     with feed(port, owner, f"{base}.logs") as ws:
         ws.recv(timeout=10)
         so_far = api_client(owner).get(f"/v1/sites/{site.id}/deployments/{deployment.id}/logs")
         have = so_far.content.decode()
-        logs.append(deployment, "late 3\n")
+        log_append(deployment, "late 3\n")
         message = json.loads(ws.recv(timeout=10))["data"]["payload"]
     assert message["offset"] == len(have)
     assert have + message["text"] == "early 1\nearly 2\nlate 3\n"
