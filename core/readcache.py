@@ -55,7 +55,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from core.redis_clients import redis_client
+from core.redis_clients import ListenerLog, redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -199,7 +199,7 @@ def _listen(state: _Local, url: str) -> None:
     """Follow the generation on its channel; while not subscribed, trust nothing local.
     Stops once the process reads through another state (another URL, a fork). Tries
     again every second while Redis is away (or refuses its password), saying so once."""
-    lost = False
+    listener_log = ListenerLog(log, lost="readcache.listener_lost", back="readcache.listener_back")
     while state is _local:
         client = redis.Redis.from_url(url)
         try:
@@ -209,22 +209,14 @@ def _listen(state: _Local, url: str) -> None:
                 with state.lock:
                     state.entries.clear()
                     state.generation = current
-                if lost:
-                    log.info("readcache.listener_back")
-                    lost = False
+                listener_log.subscribed()
                 for message in pubsub.listen():
                     try:
                         state.learn(int(message["data"]))
                     except ValueError:  # not a generation: not from invalidate()
                         continue
         except Exception as exc:
-            if not lost:
-                log.warning(
-                    "readcache.listener_lost",
-                    error=repr(exc),
-                    exc_info=not isinstance(exc, redis.RedisError),
-                )
-            lost = True
+            listener_log.failed(exc)
         finally:
             with state.lock:
                 state.generation = None

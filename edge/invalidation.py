@@ -30,7 +30,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.signals import user_access_changed
-from core.redis_clients import redis_client
+from core.redis_clients import ListenerLog, redis_client
 from sites.signals import site_serving_changed
 
 if TYPE_CHECKING:  # for the annotations only: edge.app imports this module
@@ -116,7 +116,9 @@ async def listen(edge: Edge) -> None:
     """Run for the life of the process: apply invalidations published by others."""
     if not settings.REDIS_URL:
         return
-    lost = False  # said so already: while Redis is away (or refuses us), one line
+    listener_log = ListenerLog(
+        log, lost="edge.invalidation_listener_lost", back="edge.invalidation_listener_back"
+    )
     while True:
         client = aioredis.Redis.from_url(settings.REDIS_URL)
         try:
@@ -126,9 +128,7 @@ async def listen(edge: Edge) -> None:
                 for user_id, at_ms in (await client.hgetall(REVOKED_KEY)).items():
                     _record(int(user_id), int(at_ms))
                 _stop_if_cancelled()
-                if lost:
-                    log.info("edge.invalidation_listener_back")
-                    lost = False
+                listener_log.subscribed()
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -142,13 +142,7 @@ async def listen(edge: Edge) -> None:
             raise
         except Exception as exc:
             _stop_if_cancelled()
-            if not lost:
-                log.warning(
-                    "edge.invalidation_listener_lost",
-                    error=repr(exc),
-                    exc_info=not isinstance(exc, redis.RedisError),
-                )
-            lost = True
+            listener_log.failed(exc)
             edge.invalidate(None)
             await asyncio.sleep(1)
         finally:

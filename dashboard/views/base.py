@@ -29,10 +29,13 @@ from accounts.permissions import role_allows
 from accounts.selectors import team_for
 from core.api.errors import json_not_found
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, Refused
+from sites.selectors import can, site_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django_stubs_ext import WithAnnotations
+
+    from sites.models import Site
 
 SESSION_TEAM = "dashboard_team_id"
 
@@ -122,6 +125,17 @@ def remember_team(request: HttpRequest, team_id: str) -> None:
     """Pages of a site follow its team, so the switcher shows where the user is."""
     if request.session.get(SESSION_TEAM) != team_id:
         request.session[SESSION_TEAM] = team_id
+
+
+def site_with_form(request: HttpRequest, site_id: str, post_action: str) -> tuple[Site, bool]:
+    """The site of a tab that whoever reads the site sees and whose form POSTs what
+    `post_action` allows (site_for's refusals otherwise), its team made the current one;
+    and whether the user may `post_action` (to show the form, or a note instead)."""
+    action = post_action if request.method == "POST" else "view"
+    site = site_for(request.user, site_id, action)
+    remember_team(request, site.team_id)
+    # A POST got this far with `post_action` allowed: no second query to ask again.
+    return site, action == post_action or can(request.user, site, post_action)
 
 
 def navigation(request: HttpRequest) -> Navigation:

@@ -11,21 +11,19 @@ from dashboard.forms import DomainForm
 from dashboard.views.base import (
     dashboard_view,
     posted,
-    remember_team,
     render_page,
     showing_refusals,
+    site_with_form,
 )
 from sites import domains as domain_services
 from sites.models import DomainStatus
-from sites.selectors import can, domain_for, site_for
+from sites.selectors import domain_for
 
 
 @dashboard_view
 def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
     """The domains and the form that adds one (POST; owners only)."""
-    action = "manage_domains" if request.method == "POST" else "view"
-    site = site_for(request.user, site_id, action)
-    remember_team(request, site.team_id)
+    site, can_manage = site_with_form(request, site_id, "manage_domains")
     form = DomainForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with showing_refusals(request, form):
@@ -43,7 +41,7 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
         "tab": "domains",
         "domains": domains,
         "form": form,
-        "can_manage": action == "manage_domains" or can(request.user, site, "manage_domains"),
+        "can_manage": can_manage,
     }
     return render_page(
         request, "dashboard/site_domains.html", context, status=400 if form.errors else 200

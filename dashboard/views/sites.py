@@ -22,6 +22,7 @@ from dashboard.views.base import (
     remember_team,
     render_page,
     showing_refusals,
+    site_with_form,
 )
 from deployments.models import Deployment
 from sites import frameworks
@@ -121,9 +122,7 @@ def site_detail(request: HttpRequest, site_id: str) -> HttpResponse:
 
 @dashboard_view
 def site_settings(request: HttpRequest, site_id: str) -> HttpResponse:
-    action = "change" if request.method == "POST" else "view"
-    site = site_for(request.user, site_id, action)
-    remember_team(request, site.team_id)
+    site, can_change = site_with_form(request, site_id, "change")
     initial = {name: getattr(site, name) for name in SiteSettingsForm.base_fields}
     form = SiteSettingsForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -138,7 +137,7 @@ def site_settings(request: HttpRequest, site_id: str) -> HttpResponse:
         "tab": "settings",
         "form": form,
         "catalog": frameworks.catalog(),
-        "can_change": action == "change" or can(request.user, site, "change"),
+        "can_change": can_change,
         "can_delete": can(request.user, site, "delete"),
         "deployment_count": site.deployments.count(),
     }

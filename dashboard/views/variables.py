@@ -15,17 +15,16 @@ from dashboard.views.base import (
     remember_team,
     render_page,
     showing_refusals,
+    site_with_form,
 )
 from sites import services as site_services
-from sites.selectors import can, site_for, variable_for
+from sites.selectors import variable_for
 
 
 @dashboard_view
 def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
     """The variables, and the form that adds one (POST)."""
-    action = "change" if request.method == "POST" else "view"
-    site = site_for(request.user, site_id, action)
-    remember_team(request, site.team_id)
+    site, can_change = site_with_form(request, site_id, "change")
     form = VariableForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
@@ -46,7 +45,7 @@ def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
         "tab": "variables",
         "variables": site.variables.all(),
         "form": form,
-        "can_change": action == "change" or can(request.user, site, "change"),
+        "can_change": can_change,
     }
     return render_page(
         request, "dashboard/site_variables.html", context, status=400 if form.errors else 200

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from core.management.commands.runplatform import celery_worker_command
 from tests.factories import api_client, make_user
 from tests.live import test_database_url
 
@@ -81,20 +81,9 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (the process owns it)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            env["SHIPWAY_BUILD_QUEUE"],
-            "--concurrency",
-            "1",
+            *celery_worker_command(env["SHIPWAY_BUILD_QUEUE"], 1),
             "--pool",
             "prefork",
-            "--loglevel",
-            "INFO",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

@@ -32,6 +32,25 @@ from core import proxies
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, default_redis_port
 
 
+def celery_worker_command(queues: str, concurrency: int) -> list[str]:
+    """A Celery worker's command line, taking tasks from `queues` (comma-separated);
+    the end-to-end tests start their worker with it too."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+    ]
+
+
 class Command(BaseCommand):
     help = "Run the web, a Celery worker and Celery beat together (and Redis if needed)."
 
@@ -134,20 +153,7 @@ class Command(BaseCommand):
                 "--no-access-log",
                 *proxies.server_arguments("uvicorn"),
             ],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                f"{settings.SHIPWAY_BUILD_QUEUE},default",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
+            "worker": celery_worker_command(f"{settings.SHIPWAY_BUILD_QUEUE},default", 2),
             "beat": [
                 python,
                 "-m",
