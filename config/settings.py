@@ -266,7 +266,7 @@ SHIPWAY_DNS_NAMESERVERS = [
     s.strip() for s in os.environ.get("SHIPWAY_DNS_NAMESERVERS", "").split(",") if s.strip()
 ]
 # Verified custom domains are checked again once their last check is this old (seconds):
-# one whose DNS no longer points to its site is "lost" (sites/domains.py).
+# one whose DNS no longer points to its site is "lost" (sites/services.py, recheck_due).
 SHIPWAY_DOMAIN_RECHECK_SECONDS = env_int("SHIPWAY_DOMAIN_RECHECK_SECONDS", 24 * 3600)
 
 

@@ -1,4 +1,5 @@
-"""Custom domains: claiming one for a site, proving it by DNS, and which site a host serves.
+"""Custom domains' names and DNS checks: what a name may be, which records prove it, and
+the lookups that check them. The claims themselves are written in sites/services.py.
 
 A site claims a name (pending); `domain_verify` looks up the records `domain_records`
 asks for (a TXT token, and a CNAME to the site's address or A/AAAA records to this
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +28,9 @@ import dns.resolver
 import structlog
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 
-from core.errors import Conflict, Invalid, NotFound
-from sites.models import MAX_DOMAIN_LENGTH, Domain, DomainStatus, Site
-from sites.signals import notify_serving_changed
+from core.errors import Invalid
+from sites.models import MAX_DOMAIN_LENGTH, Domain
 
 log = structlog.get_logger(__name__)
 
@@ -125,7 +121,7 @@ def normalize_domain(raw: str) -> str:
     return name
 
 
-def _refuse_platform(name: str) -> None:
+def refuse_platform(name: str) -> None:
     """Shipway's own host names (and localhost) cannot be claimed by a site."""
     sites_domain = settings.SITES_DOMAIN.lower().rstrip(".")
     if name == sites_domain or name.endswith(f".{sites_domain}"):
@@ -156,7 +152,7 @@ def domain_records(domain: Domain) -> list[dict[str, str]]:
     this server's addresses are configured) an A/AAAA record per address."""
     records = [
         {"type": "TXT", "name": challenge_name(domain.domain), "value": domain.verification_token},
-        {"type": "CNAME", "name": domain.domain, "value": _site_host(domain.site_id)},
+        {"type": "CNAME", "name": domain.domain, "value": site_address(domain.site_id)},
     ]
     for address in server_addresses():
         kind = "A" if address.version == 4 else "AAAA"
@@ -164,232 +160,8 @@ def domain_records(domain: Domain) -> list[dict[str, str]]:
     return records
 
 
-def _site_host(site_id: str) -> str:
+def site_address(site_id: str) -> str:
     return f"{site_id}.{settings.SITES_DOMAIN}".lower()
-
-
-# -- writes -------------------------------------------------------------------------
-
-# Why a claim does not serve although its own records may be fine (its `last_error`).
-TAKEN_ERROR = (
-    "{domain} is verified by another site. It moves to this site once its DNS records "
-    "name this site (the TXT token and the CNAME or A/AAAA records above) and no longer "
-    "prove the other site's claim: then verify."
-)
-LOST_ERROR = (
-    "Another site proved {domain} on {when}, and this site's records no longer hold: {problem}"
-)
-
-
-def _lookup_failed(problem: str) -> bool:
-    """A check that could not be made (no answer in time...), not a check that failed."""
-    return problem.startswith(LOOKUP_FAILED_PREFIX)
-
-
-def _cut(text: str) -> str:
-    return text[: Domain._meta.get_field("last_error").max_length]
-
-
-@transaction.atomic
-def domain_create(*, site: Site, domain: str) -> Domain:
-    """Claim `domain` for the site: pending until `domain_verify` finds its records, or
-    `taken` from the start when another site's claim is verified.
-
-    Invalid (naming `domain`) for a malformed name or one of Shipway's own; Conflict
-    when this site has it already. Other sites' claims never block one: the first DNS proof wins.
-    """
-    name = normalize_domain(domain)
-    _refuse_platform(name)
-    if Domain.objects.filter(site=site, domain=name).exists():
-        raise _taken(name)
-    held = Domain.objects.filter(domain=name, status=DomainStatus.VERIFIED).exists()
-    record = Domain(site=site, domain=name)
-    if held:
-        record.status = DomainStatus.TAKEN
-        record.last_error = _cut(TAKEN_ERROR.format(domain=name))
-    try:
-        with transaction.atomic():
-            record.save(force_insert=True)
-    except IntegrityError:  # added at the same moment by another request of this site
-        raise _taken(name) from None
-    notify_serving_changed(site.id)
-    log.info("domain.created", site_id=site.id, domain_id=record.id, domain=name, held=held)
-    return record
-
-
-def _taken(name: str) -> Conflict:
-    return Conflict(f"The domain '{name}' is already added to this site.")
-
-
-def domain_verify(*, domain: Domain) -> Domain:
-    """Check the domain's records now; 200 either way (the check's time and problem,
-    `last_error`, are kept; a DNS miss is not an error of the call).
-
-    A claim that is not verified needs its full proof: the TXT record holds its token
-    and the domain points here (a CNAME to the site's address, or A/AAAA records that
-    are all this server's). With no other site's claim verified, it becomes verified.
-    With one, it takes the name only when that claim's own full proof no longer holds
-    (the records moved to this site): the other claim is then `lost`; otherwise this one
-    is `taken`.
-
-    A verified claim needs only to point here still (its TXT record may be removed once
-    verified); when it definitely does not (not when a lookup fails), it is `lost`.
-    """
-    if domain.status == DomainStatus.VERIFIED:
-        return _recheck(domain)
-    site_host = _site_host(domain.site_id)
-    # The lookups take up to seconds each: run them before taking any row lock.
-    problem = dns_problem(domain.domain, domain.verification_token, site_host)
-    rival = (
-        Domain.objects.filter(domain=domain.domain, status=DomainStatus.VERIFIED)
-        .exclude(pk=domain.pk)
-        .first()
-    )
-    rival_problem = None
-    if not problem and rival is not None:
-        rival_problem = dns_problem(
-            rival.domain, rival.verification_token, _site_host(rival.site_id)
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        claims = {
-            claim.pk: claim
-            for claim in Domain.objects.select_for_update()
-            .filter(domain=domain.domain)
-            .order_by("pk")
-        }
-        current = claims.get(domain.pk)
-        if current is None:
-            raise NotFound(f"Domain '{domain.pk}' not found.")
-        holder = next(
-            (c for c in claims.values() if c.status == DomainStatus.VERIFIED and c != current),
-            None,
-        )
-        current.last_checked_at = now
-        current.last_error = _cut(problem)
-        # The other claim's proof no longer holds (checked above, and it is still the one
-        # verified): this proof takes the name.
-        takes_over = (
-            holder is not None
-            and rival is not None
-            and holder.pk == rival.pk
-            and bool(rival_problem)
-            and not _lookup_failed(rival_problem or "")
-        )
-        if current.status == DomainStatus.VERIFIED:  # verified meanwhile, by another call
-            current.last_error = ""
-        elif not problem and (holder is None or takes_over):
-            if holder is not None:
-                _lose(holder, now, rival_problem or "")
-            current.status = DomainStatus.VERIFIED
-            current.verified_at = now
-            _mark_taken(claims.values(), current, holder)
-        elif holder is not None:
-            current.status = DomainStatus.TAKEN
-            if not problem:
-                current.last_error = _cut(TAKEN_ERROR.format(domain=current.domain))
-        current.save()
-        for site_id in {claim.site_id for claim in claims.values()}:
-            notify_serving_changed(site_id)
-    _log_check("domain.checked", current, problem)
-    return current
-
-
-def _log_check(event: str, domain: Domain, problem: str) -> None:
-    log.info(
-        event,
-        site_id=domain.site_id,
-        domain_id=domain.id,
-        domain=domain.domain,
-        status=domain.status,
-        problem=problem or None,
-    )
-
-
-def _recheck(domain: Domain) -> Domain:
-    """A verified claim's check: does the domain still point to its site?"""
-    problem = dns_problem(domain.domain, None, _site_host(domain.site_id))
-    now = timezone.now()
-    with transaction.atomic():
-        claims = list(
-            Domain.objects.select_for_update().filter(domain=domain.domain).order_by("pk")
-        )
-        current = next((claim for claim in claims if claim.pk == domain.pk), None)
-        if current is None:
-            raise NotFound(f"Domain '{domain.pk}' not found.")
-        current.last_checked_at = now
-        current.last_error = _cut(problem)
-        if current.status == DomainStatus.VERIFIED and problem and not _lookup_failed(problem):
-            current.status = DomainStatus.LOST
-            _release(claims, current)
-            for site_id in {claim.site_id for claim in claims}:
-                notify_serving_changed(site_id)
-        current.save()
-    _log_check("domain.rechecked", current, problem)
-    return current
-
-
-def _lose(claim: Domain, now: datetime, problem: str) -> None:
-    """The verified claim whose name another site has just proved: `lost`, and says so."""
-    claim.status = DomainStatus.LOST
-    claim.last_checked_at = now
-    when = now.isoformat(timespec="seconds")
-    claim.last_error = _cut(LOST_ERROR.format(domain=claim.domain, when=when, problem=problem))
-    claim.save()
-    log.info("domain.lost", site_id=claim.site_id, domain_id=claim.id, domain=claim.domain)
-
-
-def _mark_taken(claims: Iterable[Domain], winner: Domain, loser: Domain | None) -> None:
-    """The name's other claims (but the one that just lost it) see it taken."""
-    for claim in claims:
-        if claim not in (winner, loser) and claim.status in (
-            DomainStatus.PENDING,
-            DomainStatus.LOST,
-        ):
-            claim.status = DomainStatus.TAKEN
-            claim.last_error = _cut(TAKEN_ERROR.format(domain=claim.domain))
-            claim.save(update_fields=["status", "last_error", "updated_at"])
-
-
-def _release(claims: Iterable[Domain], gone: Domain) -> None:
-    """The name has no verified claim any more: the taken claims wait for proof again."""
-    for claim in claims:
-        if claim != gone and claim.status == DomainStatus.TAKEN:
-            claim.status = DomainStatus.PENDING
-            claim.save(update_fields=["status", "updated_at"])
-
-
-def domain_delete(*, domain: Domain) -> None:
-    """Remove the claim: it stops serving; the other sites' claims of the name wait for
-    their proof again (the name is free to prove at once)."""
-    with transaction.atomic():
-        claims = list(
-            Domain.objects.select_for_update().filter(domain=domain.domain).order_by("pk")
-        )
-        gone = next((claim for claim in claims if claim.pk == domain.pk), None)
-        if gone is not None:
-            if gone.status == DomainStatus.VERIFIED:
-                _release(claims, gone)
-            gone.delete()
-        notify_serving_changed(domain.site_id)
-    log.info("domain.deleted", site_id=domain.site_id, domain_id=domain.pk, domain=domain.domain)
-
-
-def recheck_due(limit: int = 500) -> int:
-    """Check again the verified domains whose last check is older than
-    SHIPWAY_DOMAIN_RECHECK_SECONDS, oldest first, at most `limit`; returns how many."""
-    due = timezone.now() - timedelta(seconds=settings.SHIPWAY_DOMAIN_RECHECK_SECONDS)
-    stale = Domain.objects.filter(status=DomainStatus.VERIFIED).filter(
-        models.Q(last_checked_at__lt=due) | models.Q(last_checked_at__isnull=True)
-    )
-    checked = 0
-    for domain in stale.order_by(models.F("last_checked_at").asc(nulls_first=True))[:limit]:
-        try:
-            _recheck(domain)
-        except NotFound:  # removed meanwhile
-            continue
-        checked += 1
-    return checked
 
 
 # -- DNS ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.viewsets import CollectionViewSet
-from sites import domains
+from sites import services
 from sites.models import Domain, Site
 from sites.selectors import domain_for, site_for
 from sites.serializers import DomainCreateSerializer, DomainSerializer
@@ -43,15 +43,15 @@ class DomainViewSet(CollectionViewSet):
         site = self.site("manage_domains")
         serializer = DomainCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        domain = domains.domain_create(site=site, domain=serializer.validated_data["domain"])
+        domain = services.domain_create(site=site, domain=serializer.validated_data["domain"])
         return Response(DomainSerializer(domain).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=DomainSerializer)
     @action(detail=True, methods=["patch"])
     def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Check the DNS records; 200 either way, with `status` and `lastError`."""
-        domain = domains.domain_verify(domain=self.get_object())
+        domain = services.domain_verify(domain=self.get_object())
         return Response(DomainSerializer(domain).data)
 
     def perform_destroy(self, instance: Domain) -> None:
-        domains.domain_delete(domain=instance)
+        services.domain_delete(domain=instance)

@@ -231,7 +231,7 @@ MAX_DOMAIN_LENGTH = 253  # the longest name DNS allows, in text without the fina
 
 
 class DomainStatus(models.TextChoices):
-    """A site's claim on a name (sites/domains.py). Several sites may claim one name;
+    """A site's claim on a name (sites/services.py). Several sites may claim one name;
     at most one claim is verified at a time."""
 
     PENDING = "pending", "Pending"  # waiting for its DNS proof
@@ -241,7 +241,7 @@ class DomainStatus(models.TextChoices):
 
 
 class Domain(models.Model):
-    """A site's claim on a custom domain; only a verified one serves (sites/domains.py).
+    """A site's claim on a custom domain; only a verified one serves (sites/services.py).
 
     `domain` is the lowercase ASCII (IDNA) form. A site claims a name once; several
     sites may claim it, and the first DNS proof wins (at most one verified claim per

@@ -15,7 +15,8 @@ from dashboard.views.base import (
     showing_refusals,
     site_with_form,
 )
-from sites import domains as domain_services
+from sites import services as site_services
+from sites.domains import domain_records
 from sites.models import DomainStatus
 from sites.selectors import domain_for
 
@@ -27,7 +28,7 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
     form = DomainForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with showing_refusals(request, form):
-            domain = domain_services.domain_create(site=site, domain=form.cleaned_data["domain"])
+            domain = site_services.domain_create(site=site, domain=form.cleaned_data["domain"])
             messages.success(
                 request, f"{domain.domain} added. Create its DNS records, then verify it."
             )
@@ -35,7 +36,7 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
     domains = list(site.domains.all())
     for domain in domains:
         # The DNS records the domain's owner must create (the same list the API shows).
-        domain.records = domain_services.domain_records(domain)
+        domain.records = domain_records(domain)
     context = {
         "site": site,
         "tab": "domains",
@@ -53,7 +54,7 @@ def domain_list(request: HttpRequest, site_id: str) -> HttpResponse:
 def domain_verify(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
     domain = domain_for(request.user, site_id, domain_id, "manage_domains")
     with showing_refusals(request):
-        domain = domain_services.domain_verify(domain=domain)
+        domain = site_services.domain_verify(domain=domain)
         if domain.status == DomainStatus.VERIFIED:
             messages.success(request, f"{domain.domain} is verified and serves the site.")
         else:
@@ -67,6 +68,6 @@ def domain_verify(request: HttpRequest, site_id: str, domain_id: str) -> HttpRes
 def domain_delete(request: HttpRequest, site_id: str, domain_id: str) -> HttpResponse:
     domain = domain_for(request.user, site_id, domain_id, "manage_domains")
     with showing_refusals(request):
-        domain_services.domain_delete(domain=domain)
+        site_services.domain_delete(domain=domain)
         messages.success(request, f"{domain.domain} removed; it no longer serves the site.")
     return redirect("dashboard:domains", site_id=site_id)

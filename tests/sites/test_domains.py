@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 
 from deployments.services import deployment_create_from_upload
-from sites import domains
+from sites import domains, services
 from sites.domains import CHECK_ERRORS
 from sites.models import Domain, DomainStatus, Site
 from sites.selectors import verified_domains_for_site, verified_site_for_domain
@@ -685,8 +685,8 @@ class TestDomainPermissions(PermissionMatrix):
     def extend_world(self, world: World) -> None:
         site = Site.objects.get(pk=world.ids["site"])
         other = Site.objects.get(pk=world.ids["other_site"])
-        world.ids["domain"] = domains.domain_create(site=site, domain="www.example.com").id
-        world.ids["other_domain"] = domains.domain_create(site=other, domain="b.example.org").id
+        world.ids["domain"] = services.domain_create(site=site, domain="www.example.com").id
+        world.ids["other_domain"] = services.domain_create(site=other, domain="b.example.org").id
 
 
 def test_the_roles_in_plain_words(owner, site):
