@@ -10,7 +10,8 @@ The catalog (sites/runtimes.py) maps a runtime name (``node-20``) to its image
 - the host's CA bundle at ``/etc/ssl/certs/ca-certificates.crt`` with
   ``NODE_EXTRA_CA_CERTS`` pointing at it, so TLS through a re-signing proxy works;
 - ``npm_config_update_notifier``, ``npm_config_fund`` and ``npm_config_audit`` off;
-- the labels ``shipway.managed=true`` and ``shipway.runtime=<name>``;
+- the labels ``shipway.runtime=<name>`` and ``shipway.runtime-recipe=<recipe>`` (no
+  management label, which its containers would inherit);
 - ``COREPACK_INTEGRITY_KEYS=0`` only where the npm registry serves no package signatures
   (a mirror that strips them, as on the project's machines): corepack would refuse every
   pnpm and yarn otherwise.
@@ -52,7 +53,7 @@ import docker
 import structlog
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from sites.runtimes import RUNTIMES, Runtime, get_runtime
+from sites.runtimes import IMAGE_RECIPE, LABEL_RECIPE, RUNTIMES, Runtime, get_runtime
 
 logger = structlog.get_logger(__name__)
 
@@ -98,6 +99,7 @@ class RuntimeImage:
     name: str
     image: str
     present: bool
+    current: bool = False  # made by this version's recipe (IMAGE_RECIPE)
     size: int | None = None  # bytes
     created: datetime | None = None
     node_version: str | None = None
@@ -138,6 +140,7 @@ def list_runtimes(client: docker.DockerClient | None = None) -> list[RuntimeImag
                 runtime.name,
                 runtime.image,
                 present=True,
+                current=(image.labels or {}).get(LABEL_RECIPE) == IMAGE_RECIPE,
                 size=image.attrs.get("Size"),
                 created=_parse_created(image.attrs.get("Created")),
                 node_version=_node_version(image.attrs),

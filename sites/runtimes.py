@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from core import catalogs
 
 IMAGE_REPOSITORY = "shipway/runtime"
-LABEL_MANAGED = "shipway.managed"
 LABEL_RUNTIME = "shipway.runtime"
+LABEL_RECIPE = "shipway.runtime-recipe"
+# Bump when what an image holds or how it is labelled changes: `runtimes build
+# --missing-only` rebuilds an image made by an older recipe.
+IMAGE_RECIPE = "2"
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,9 @@ class Runtime:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {LABEL_MANAGED: "true", LABEL_RUNTIME: self.name}
+        # No management label: every container made from the image would inherit it.
+        # Cleanups select by the role and installation labels each container is given.
+        return {LABEL_RUNTIME: self.name, LABEL_RECIPE: IMAGE_RECIPE}
 
     @property
     def registry_base(self) -> str:

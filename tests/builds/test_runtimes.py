@@ -19,7 +19,7 @@ from builds.runtimes import (
     list_runtimes,
     registry_dockerfile,
 )
-from sites.runtimes import RUNTIMES, Runtime, UnknownRuntime, get_runtime
+from sites.runtimes import IMAGE_RECIPE, RUNTIMES, Runtime, UnknownRuntime, get_runtime
 
 IMAGE = "shipway/runtime:node-20"
 
@@ -33,7 +33,11 @@ def test_catalog_names_node_18_20_22_with_their_images() -> None:
         runtime = get_runtime(f"node-{major}")
         assert runtime.major == major
         assert runtime.image == f"shipway/runtime:node-{major}"
-        assert runtime.labels == {"shipway.managed": "true", "shipway.runtime": f"node-{major}"}
+        # No management label on the image: its containers would inherit it.
+        assert runtime.labels == {
+            "shipway.runtime": f"node-{major}",
+            "shipway.runtime-recipe": IMAGE_RECIPE,
+        }
         assert runtime.registry_base == f"node:{major}-bookworm-slim"
 
 
@@ -210,8 +214,9 @@ def test_npm_reaches_the_registry_through_tls(docker_client, node20) -> None:
 @pytest.mark.docker
 def test_image_carries_labels_user_workdir_and_environment(docker_client, node20) -> None:
     config = docker_client.images.get(node20.image).attrs["Config"]
-    assert config["Labels"]["shipway.managed"] == "true"
+    assert "shipway.managed" not in config["Labels"]
     assert config["Labels"]["shipway.runtime"] == "node-20"
+    assert config["Labels"]["shipway.runtime-recipe"] == IMAGE_RECIPE
     assert config["User"] == "builder"
     assert config["WorkingDir"] == "/workspace"
     env = dict(item.split("=", 1) for item in config["Env"])
@@ -225,7 +230,7 @@ def test_image_carries_labels_user_workdir_and_environment(docker_client, node20
 @pytest.mark.docker
 def test_list_and_missing_only_see_the_present_image(docker_client, node20) -> None:
     row = next(r for r in list_runtimes(docker_client) if r.name == "node-20")
-    assert row.present
+    assert row.present and row.current
     assert row.image == IMAGE
     assert row.size and row.size > 50_000_000
     assert row.created is not None

@@ -1,7 +1,8 @@
 """`python manage.py runtimes list` and `runtimes build [NAME ...]`.
 
 `build` with no names builds every runtime of the catalog; `--missing-only` skips those
-whose image is present (CI builds them once and reuses them); `--source` picks how
+whose image is present and made by this version's recipe (CI builds them once and reuses
+them; an image of an older recipe is rebuilt); `--source` picks how
 (auto: the registry when reachable, else offline; env SHIPWAY_RUNTIME_SOURCE decides
 auto's choice when set).
 """
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         build.add_argument(
             "--missing-only",
             action="store_true",
-            help="build only the runtimes whose image is not present",
+            help="build only the runtimes whose image is missing or of an older recipe",
         )
         build.add_argument(
             "--source",
@@ -78,20 +79,24 @@ class Command(BaseCommand):
             size = f"{(row.size or 0) / 1e6:.0f} MB"
             created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "?"
             node = row.node_version or "?"
+            state = "present" if row.current else "outdated"  # an older recipe made it
             self.stdout.write(
-                f"{row.name:9} {row.image:25} {'present':8} {node:9} {size:>7}  {created}"
+                f"{row.name:9} {row.image:25} {state:8} {node:9} {size:>7}  {created}"
             )
 
     def _build(
         self, client: docker.DockerClient, runtimes: list[Runtime], options: dict[str, Any]
     ) -> None:
-        present = {row.name for row in list_runtimes(client) if row.present}
+        rows = {row.name: row for row in list_runtimes(client)}
         started = time.monotonic()
         built = 0
         for runtime in runtimes:
-            if options["missing_only"] and runtime.name in present:
+            row = rows.get(runtime.name)
+            if options["missing_only"] and row is not None and row.current:
                 self.stdout.write(f"{runtime.name}: {runtime.image} is present; skipped")
                 continue
+            if options["missing_only"] and row is not None and row.present:
+                self.stdout.write(f"{runtime.name}: {runtime.image} is outdated; rebuilding")
             try:
                 result = build_runtime_image(
                     runtime,
