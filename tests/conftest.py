@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from sites import services as site_services
-from tests.factories import api_client, make_site, make_team, make_user
+from tests.factories import api_client, eager_builds, make_site, make_team, make_user
 
 pytest_plugins = ["tests.live"]
 
@@ -161,3 +161,10 @@ def _no_throttle_history_from_earlier_runs():
         for key in client.scan_iter(match="shipway:*:throttle_*", count=1000):
             client.delete(key)
     yield
+
+
+@pytest.fixture
+def eager():  # type: ignore[no-untyped-def]
+    """Builds queued by the test run at once in this process (tests/factories.eager_builds)."""
+    with eager_builds():
+        yield

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import Role, Team
+from config.celery import app as celery_app
 from sites import services as site_services
 from sites.models import Site
 
@@ -46,3 +49,13 @@ def api_client(user=None) -> APIClient:  # type: ignore[no-untyped-def]
         _key, secret = account_services.api_key_create(user=user, name="tests")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
+
+
+@contextlib.contextmanager
+def eager_builds() -> Iterator[None]:
+    """Builds queued meanwhile run at once in this process (no worker)."""
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = False

@@ -4,7 +4,6 @@ build task run in-process (no container: the no-build path and a git source)."""
 import pytest
 
 from builds.logwriter import LogWriter
-from config.celery import app as celery_app
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment
 from deployments.selectors import log_text
@@ -15,13 +14,6 @@ from tests.factories import api_client, make_site, make_team, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "s3cr3t-value-123"
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from config.celery import app as celery_app
 from deployments.artifacts import artifacts
 from deployments.models import Deployment
 from tests.archives import tar_gz, upload
@@ -14,14 +13,7 @@ from tests.factories import api_client, make_site, make_team, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def eager_celery():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-def test_static_site_upload_to_ready(eager_celery):
+def test_static_site_upload_to_ready(eager):
     owner = make_user()
     site = make_site(make_team(owner), framework="static")
     client = api_client(owner)

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from config.celery import app as celery_app
 from deployments import services
 from deployments.models import Deployment
 from tests.archives import tar_gz, upload
@@ -45,13 +44,6 @@ def repository(tmp_path, settings):
     (work / "index.html").write_text("<h1>second</h1>")
     git(work, "commit", "-q", "-am", "Second page")
     return f"file://{work}", git(work, "rev-parse", "HEAD")
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def deploy(client, site, **body):  # type: ignore[no-untyped-def]

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from config.celery import app as celery_app
 from deployments.models import Deployment
 from tests.factories import api_client, make_site, make_team, make_user
 from tests.gitserver import git_http, make_repository, redirecting
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # A public address for hosts that must pass the API's check; nothing connects to it.
 PUBLIC = "93.184.215.14"
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from config.celery import app as celery_app
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
 from tests.archives import tar_gz, upload
-from tests.factories import make_site, make_team, make_user
+from tests.factories import eager_builds, make_site, make_team, make_user
 from tests.live import SITES_DOMAIN
 
-__all__ = ["SITES_DOMAIN", "publish"]
+__all__ = ["SITES_DOMAIN", "asgi_request", "publish"]
+
+
+def asgi_request(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run one bodiless HTTP request through the ASGI `app`; the messages it sent."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
 
 
 def publish(
@@ -21,13 +35,10 @@ def publish(
 ) -> Deployment:
     """A ready deployment of `files`, built at once in this process (a no-build static
     site needs no container)."""
-    celery_app.conf.task_always_eager = True
-    try:
+    with eager_builds():
         deployment = deployment_create_from_upload(
             site=site, archive=upload(tar_gz(files)), activate=activate, user=user
         )
-    finally:
-        celery_app.conf.task_always_eager = False
     deployment.refresh_from_db()
     assert deployment.status == "ready", deployment.error_code
     return deployment

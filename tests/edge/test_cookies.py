@@ -2,30 +2,25 @@
 cookies, and the edge's own preview-access cookie is Secure whenever the request came
 over HTTPS (SHIPWAY_HTTPS, the server's scheme, or a trusted proxy's X-Forwarded-Proto)."""
 
-import asyncio
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
 
-from config.celery import app as celery_app
 from deployments.rules import Rules
 from deployments.services import deployment_create_from_upload
 from edge import access
 from edge.app import Edge
 from tests.archives import tar_gz, upload
-from tests.edge.conftest import SITES_DOMAIN, publish
-from tests.factories import api_client
+from tests.edge.conftest import SITES_DOMAIN, asgi_request, publish
+from tests.factories import api_client, eager_builds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def build(site, files):  # type: ignore[no-untyped-def]
-    celery_app.conf.task_always_eager = True
-    try:
+    with eager_builds():
         deployment = deployment_create_from_upload(site=site, archive=upload(tar_gz(files)))
-    finally:
-        celery_app.conf.task_always_eager = False
     deployment.refresh_from_db()
     return deployment
 
@@ -62,15 +57,7 @@ def _callback(edge: Edge, host: str, ticket: str, scheme: str, client: str, **he
         "headers": [(b"host", host.encode())]
         + [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()],
     }
-    sent: list[dict] = []
-
-    async def receive():  # type: ignore[no-untyped-def]
-        return {"type": "http.request", "body": b""}
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        sent.append(message)
-
-    asyncio.run(edge(scope, receive, send))
+    sent = asgi_request(edge, scope)
     assert sent[0]["status"] == 302
     cookies = [v.decode() for k, v in sent[0]["headers"] if k == b"set-cookie"]
     assert len(cookies) == 1

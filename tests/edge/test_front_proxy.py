@@ -398,11 +398,10 @@ class _Answers(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web(
-    tmp_path, edge_root
-):
-    """With SHIPWAY_API set (runplatform --api-port), nginx sends the dashboard, admin and
-    API to the WSGI process, and the realtime feed and every site host to the ASGI web."""
+@pytest.fixture
+def web_and_api(tmp_path, edge_root):  # type: ignore[no-untyped-def]
+    """nginx with SHIPWAY_API set (runplatform --api-port): its port, with two upstreams
+    that each answer with their name, "web" and "api"."""
     binary = shutil.which("nginx")
     if binary is None:
         pytest.skip("nginx is not installed")
@@ -414,28 +413,34 @@ def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web
         upstreams[name] = server
     nginx = Nginx(binary, tmp_path, edge_root, api_port=upstreams["api"].server_address[1])
     try:
-        port = nginx.ensure(upstreams["web"].server_address[1])
-        expected = {
-            ("platform.invalid", "/v1/sites"): "api",
-            ("platform.invalid", "/v1/realtime/tokens"): "api",
-            ("platform.invalid", "/admin/"): "api",
-            ("platform.invalid", "/"): "api",
-            ("platform.invalid", "/v1/realtime"): "web",
-            (f"some-site.{SITES_DOMAIN}", "/missing-file"): "web",
-        }
-        for (hostname, path), upstream in expected.items():
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", path, headers={"Host": hostname})
-            answer = connection.getresponse()
-            assert (hostname, path, answer.read().decode()) == (hostname, path, upstream)
-            connection.close()
+        yield nginx.ensure(upstreams["web"].server_address[1])
     finally:
         nginx.stop()
         for server in upstreams.values():
             server.shutdown()
 
 
-def test_nginx_caps_request_bodies_by_route_as_shipway_does(tmp_path, edge_root):
+def test_platform_http_goes_to_the_api_process_and_the_feed_and_sites_to_the_web(web_and_api):
+    """With SHIPWAY_API set (runplatform --api-port), nginx sends the dashboard, admin and
+    API to the WSGI process, and the realtime feed and every site host to the ASGI web."""
+    port = web_and_api
+    expected = {
+        ("platform.invalid", "/v1/sites"): "api",
+        ("platform.invalid", "/v1/realtime/tokens"): "api",
+        ("platform.invalid", "/admin/"): "api",
+        ("platform.invalid", "/"): "api",
+        ("platform.invalid", "/v1/realtime"): "web",
+        (f"some-site.{SITES_DOMAIN}", "/missing-file"): "web",
+    }
+    for (hostname, path), upstream in expected.items():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers={"Host": hostname})
+        answer = connection.getresponse()
+        assert (hostname, path, answer.read().decode()) == (hostname, path, upstream)
+        connection.close()
+
+
+def test_nginx_caps_request_bodies_by_route_as_shipway_does(web_and_api):
     """The platform's server takes SHIPWAY_MAX_REQUEST_BODY (1 MiB) except on the upload
     routes (SHIPWAY_MAX_UPLOAD_SIZE more): a larger body gets nginx's 413 before nginx
     buffers it, so it never reaches Shipway (nor nginx's temporary files). The client
@@ -443,34 +448,19 @@ def test_nginx_caps_request_bodies_by_route_as_shipway_does(tmp_path, edge_root)
     after a 413 (lingering close), so that the client sees the answer."""
     from tests.edge.test_request_bodies import HUGE, READ_AT_MOST, Answer, stream_post
 
-    binary = shutil.which("nginx")
-    if binary is None:
-        pytest.skip("nginx is not installed")
-    upstreams = {}
-    for name in ("web", "api"):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
-        server.name = name  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        upstreams[name] = server
-    nginx = Nginx(binary, tmp_path, edge_root, api_port=upstreams["api"].server_address[1])
-    try:
-        port = nginx.ensure(upstreams["web"].server_address[1])
+    port = web_and_api
 
-        def post(path: str, size: int) -> Answer:
-            return stream_post(port, path, size, polite=True, Host="platform.invalid")
+    def post(path: str, size: int) -> Answer:
+        return stream_post(port, path, size, polite=True, Host="platform.invalid")
 
-        huge = post("/", HUGE)
-        assert huge.status == 413 and huge.sent < READ_AT_MOST
-        assert post("/v1/sites", 2 << 20).status == 413
-        for path in ("/v1/sites/any/deployments", "/sites/any/upload/"):
-            answer = post(path, 2 << 20)
-            assert (path, answer.status, answer.body) == (path, 200, b"api")
-        upload = post("/v1/sites/any/deployments", HUGE)
-        assert upload.status == 413 and upload.sent < READ_AT_MOST
-        assert post("/", 1000).status == 200
-        site = stream_post(port, "/", HUGE, polite=True, Host=f"some-site.{SITES_DOMAIN}")
-        assert site.status == 413 and site.sent < READ_AT_MOST
-    finally:
-        nginx.stop()
-        for server in upstreams.values():
-            server.shutdown()
+    huge = post("/", HUGE)
+    assert huge.status == 413 and huge.sent < READ_AT_MOST
+    assert post("/v1/sites", 2 << 20).status == 413
+    for path in ("/v1/sites/any/deployments", "/sites/any/upload/"):
+        answer = post(path, 2 << 20)
+        assert (path, answer.status, answer.body) == (path, 200, b"api")
+    upload = post("/v1/sites/any/deployments", HUGE)
+    assert upload.status == 413 and upload.sent < READ_AT_MOST
+    assert post("/", 1000).status == 200
+    site = stream_post(port, "/", HUGE, polite=True, Host=f"some-site.{SITES_DOMAIN}")
+    assert site.status == 413 and site.sent < READ_AT_MOST

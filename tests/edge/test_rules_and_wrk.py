@@ -12,6 +12,7 @@ from django.utils import timezone
 from deployments.services import deployment_activate
 from sites.models import Domain
 from tests.edge.conftest import SITES_DOMAIN, publish
+from tests.factories import eager_builds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,15 +63,10 @@ def test_a_bad_rules_line_fails_the_build(static_site):
     from tests.archives import tar_gz, upload
 
     site, _ = static_site
-    from config.celery import app as celery_app
-
-    celery_app.conf.task_always_eager = True
-    try:
+    with eager_builds():
         deployment = deployment_create_from_upload(
             site=site, archive=upload(tar_gz({"index.html": "x", "_redirects": "/a /b 299\n"}))
         )
-    finally:
-        celery_app.conf.task_always_eager = False
     deployment.refresh_from_db()
     assert (deployment.status, deployment.error_code) == ("failed", "rules_invalid")
 

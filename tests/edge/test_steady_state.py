@@ -1,7 +1,6 @@
 """The edge's hot path: no SQL once a host is cached, and an activation switches what a
 host serves without one failed or mixed response."""
 
-import asyncio
 import threading
 import time
 
@@ -11,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from deployments.services import deployment_activate
 from edge.app import Edge
-from tests.edge.conftest import SITES_DOMAIN, publish
+from tests.edge.conftest import SITES_DOMAIN, asgi_request, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,15 +27,7 @@ def _call(edge: Edge, host: str, path: str) -> tuple[int, bytes]:
         "query_string": b"",
         "headers": [(b"host", host.encode()), (b"accept-encoding", b"gzip, br")],
     }
-    sent: list[dict] = []
-
-    async def receive():  # type: ignore[no-untyped-def]
-        return {"type": "http.request", "body": b""}
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        sent.append(message)
-
-    asyncio.run(edge(scope, receive, send))
+    sent = asgi_request(edge, scope)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
