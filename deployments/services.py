@@ -63,12 +63,9 @@ def _queue_build(deployment_id: str) -> None:
     """Queue a deployment's build on the builds queue (named in settings, read now).
 
     By name: builds registers its task under BUILD_TASK, and deployments does not import
-    builds. Celery runs a task in this process in eager mode (tests, benchmarks) only
-    when the task is loaded here (send_task ignores eager mode), so in eager mode the
-    installed apps' tasks are loaded first, as a worker loads them when it starts.
+    builds. (Eager mode runs it here only where the task is loaded: tests/factories.py's
+    eager_builds loads it.)
     """
-    if current_app.conf.task_always_eager:
-        current_app.autodiscover_tasks(force=True)
     # ignore_result as the task has it, so the message is the same whether or not the
     # task is loaded in this process.
     current_app.signature(

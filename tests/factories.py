@@ -54,6 +54,9 @@ def api_client(user=None) -> APIClient:  # type: ignore[no-untyped-def]
 @contextlib.contextmanager
 def eager_builds() -> Iterator[None]:
     """Builds queued meanwhile run at once in this process (no worker)."""
+    # Deployments send the build task by name, which eager mode runs here only once the
+    # task is loaded: load the installed apps' tasks, as a worker does when it starts.
+    celery_app.autodiscover_tasks(force=True)
     celery_app.conf.task_always_eager = True
     try:
         yield

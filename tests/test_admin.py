@@ -1,16 +1,17 @@
 """The admin console: every model's list renders with search and filters, deployment
 actions go through the services, and no secret value is ever shown."""
 
+import contextlib
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
 from sites.services import variable_create
 from tests.archives import tar_gz, upload
-from tests.factories import make_site, make_team, make_user
+from tests.factories import eager_builds, make_site, make_team, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +29,8 @@ def site():
 
 
 def deploy(site, eager: bool) -> Deployment:  # type: ignore[no-untyped-def]
-    celery_app.conf.task_always_eager = eager
-    try:
+    with eager_builds() if eager else contextlib.nullcontext():
         return deployment_create_from_upload(site=site, archive=upload(tar_gz({"index.html": "x"})))
-    finally:
-        celery_app.conf.task_always_eager = False
 
 
 def test_every_model_list_and_change_page_renders(staff_client, site):
@@ -68,10 +66,7 @@ def test_deployment_actions_use_the_services(staff_client, site):
     assert waiting.status == "canceled"
 
     before = Deployment.objects.count()
-    celery_app.conf.task_always_eager = True
-    try:
+    with eager_builds():
         staff_client.post(url, {"action": "redeploy", "_selected_action": [first.id]})
-    finally:
-        celery_app.conf.task_always_eager = False
     assert Deployment.objects.count() == before + 1
     assert Deployment.objects.order_by("-created_at").first().status == "ready"
