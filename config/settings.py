@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "sites",
     "deployments",
     "builds",
+    "runtime",
     "edge",
     "realtime",
     "dashboard",
@@ -367,6 +368,18 @@ SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+# Server-rendered (ssr) sites' servers (runtime/): one container per active or visited
+# deployment, stopped after this many seconds without a request (scale to zero).
+SHIPWAY_SSR_IDLE_SECONDS = env_int("SHIPWAY_SSR_IDLE_SECONDS", 300)
+# How long a server may take to pass its health check before it counts as failed; a
+# request that arrives while it starts waits this long at most.
+SHIPWAY_SSR_START_TIMEOUT = env_int("SHIPWAY_SSR_START_TIMEOUT", 30)
+# After a switch, how long the old server keeps running for the requests still on it.
+SHIPWAY_SSR_GRACE_SECONDS = env_int("SHIPWAY_SSR_GRACE_SECONDS", 30)
+# How long the edge waits for a server's response (headers and each read of the body).
+SHIPWAY_SSR_REQUEST_TIMEOUT = env_int("SHIPWAY_SSR_REQUEST_TIMEOUT", 60)
+# What a server prints is kept per deployment up to this many characters (the newest).
+SHIPWAY_RUNTIME_LOG_MAX_CHARS = env_int("SHIPWAY_RUNTIME_LOG_MAX_CHARS", 256 * 1024)
 # What one build may produce (its commands are hostile by assumption):
 # The log: past this many bytes it is no longer stored or published, one line says it was
 # cut, and the build goes on.

@@ -8,11 +8,14 @@ name; docs/architecture.md ("Storage layout") describes it:
         compressed/....gz|.br   precompressed variants of compressible files
         manifest.json           URL path -> size, sha256, type, variant sizes; parsed rules
         output.tar.gz           the output as one archive (download ?type=output)
+        server.tar.gz           ssr only: the packaged server, as its container gets it
         build.log               the finished log
 
 `manifest.json` maps each URL path to the file's size, SHA-256, content type
 (`content_type_for`) and the sizes of its precompressed variants, `gzip` and `br` (null
 when there is none), plus the `_redirects`/`_headers` rules parsed at build time.
+For an ssr deployment `files` are its static assets (served by the edge itself) and
+`server` says how its server starts: `{"command", "size"}` (the archive's bytes).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ SOURCE_FILE = "source.tar.gz"
 OUTPUT_DIR = "output"
 COMPRESSED_DIR = "compressed"
 OUTPUT_ARCHIVE = "output.tar.gz"
+SERVER_ARCHIVE = "server.tar.gz"
 MANIFEST_FILE = "manifest.json"
 LOG_FILE = "build.log"
 # A manifest entry's variant -> the suffix of its file under compressed/.
@@ -87,6 +91,10 @@ def output_archive_path(prefix: str) -> str:
     return f"{prefix}/{OUTPUT_ARCHIVE}"
 
 
+def server_archive_path(prefix: str) -> str:
+    return f"{prefix}/{SERVER_ARCHIVE}"
+
+
 def manifest_path(prefix: str) -> str:
     return f"{prefix}/{MANIFEST_FILE}"
 
@@ -111,10 +119,14 @@ def content_type_for(path: str) -> str:
 
 
 def write_manifest(
-    prefix: str, files: dict[str, dict[str, Any]], rules: dict[str, Any]
+    prefix: str,
+    files: dict[str, dict[str, Any]],
+    rules: dict[str, Any],
+    server: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Store the manifest of a deployment's `files` (URL path -> entry) and `rules`."""
-    manifest = {
+    """Store the manifest of a deployment's `files` (URL path -> entry) and `rules`, and
+    for an ssr deployment how its `server` starts."""
+    manifest: dict[str, Any] = {
         "version": 1,
         "createdAt": timezone.now().isoformat(),
         "fileCount": len(files),
@@ -122,6 +134,8 @@ def write_manifest(
         "files": files,
         "rules": rules,
     }
+    if server is not None:
+        manifest["server"] = server
     artifacts().save(
         manifest_path(prefix), ContentFile(json.dumps(manifest, separators=(",", ":")).encode())
     )

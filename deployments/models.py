@@ -44,6 +44,9 @@ class Deployment(models.Model):
     source_size = models.BigIntegerField(default=0)
     output_size = models.BigIntegerField(default=0)
     framework = models.CharField(max_length=32, blank=True)
+    # What the build made: "static" files, or an "ssr" server plus its static assets
+    # (resolved when it builds: the site's choice, or detection's for "auto").
+    adapter = models.CharField(max_length=16, blank=True)
     build_runtime = models.CharField(max_length=32, blank=True)
     build_started_at = models.DateTimeField(null=True, blank=True)
     build_ended_at = models.DateTimeField(null=True, blank=True)
@@ -143,3 +146,59 @@ class Upload(models.Model):
     @property
     def path(self) -> str:
         return str(settings.SHIPWAY_UPLOAD_CHUNK_DIR / f"{self.id}.part")
+
+
+class RuntimeState(models.TextChoices):
+    STOPPED = "stopped", "Stopped"
+    STARTING = "starting", "Starting"
+    RUNNING = "running", "Running"
+    FAILED = "failed", "Failed"
+
+
+class Server(models.Model):
+    """The server of a server-rendered (ssr) deployment: whether it runs, where, and why
+    not. Written by the runtime manager only (deployments.services' server_* functions);
+    any web process routes by it."""
+
+    deployment = models.OneToOneField(
+        Deployment, on_delete=models.CASCADE, primary_key=True, related_name="server"
+    )
+    state = models.CharField(
+        max_length=16, choices=RuntimeState.choices, default=RuntimeState.STOPPED
+    )
+    address = models.CharField(
+        max_length=255, blank=True, help_text="host:port the edge connects to, when running."
+    )
+    handle = models.CharField(
+        max_length=255, blank=True, help_text="What the scheduler calls it (a container id)."
+    )
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_request_at = models.DateTimeField(null=True, blank=True)
+    log_size = models.BigIntegerField(default=0, help_text="Characters the server has printed.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id} server ({self.state})"
+
+
+class ServerLogChunk(models.Model):
+    """A piece of a server's output, starting at `offset` (in characters). Bounded: the
+    oldest chunks are dropped once the kept text passes SHIPWAY_RUNTIME_LOG_MAX_CHARS."""
+
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="server_log_chunks"
+    )
+    offset = models.BigIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["deployment", "offset"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "offset"], name="one_server_chunk_per_offset"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id} server@{self.offset}"

@@ -107,6 +107,9 @@ class Site(models.Model):
     adapter = models.CharField(max_length=16, choices=Adapter.choices, default=Adapter.STATIC)
     build_runtime = models.CharField(max_length=32, validators=[validate_runtime])
     install_command = models.CharField(max_length=1024, blank=True)
+    # ssr only: what starts the server, in the packaged server's directory ("" for the
+    # framework's default).
+    start_command = models.CharField(max_length=1024, blank=True)
     build_command = models.CharField(max_length=1024, blank=True)
     output_directory = models.CharField(
         max_length=256, blank=True, validators=[validate_relative_path]
@@ -134,6 +137,17 @@ class Site(models.Model):
         blank=True,
         related_name="+",
         help_text="The active deployment, served on the site's domains.",
+    )
+    # ssr only: the deployment whose server takes the site's traffic. It follows
+    # `deployment` once that one's server passes its health check, so that a switch or a
+    # rollback drops no request (the runtime manager moves it).
+    live_server = models.ForeignKey(
+        "deployments.Deployment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The deployment whose server answers on the site's domains (ssr).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
