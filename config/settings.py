@@ -373,7 +373,7 @@ SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
 SHIPWAY_SSR_IDLE_SECONDS = env_int("SHIPWAY_SSR_IDLE_SECONDS", 300)
 # How long a server may take to pass its health check before it counts as failed; a
 # request that arrives while it starts waits this long at most.
-SHIPWAY_SSR_START_TIMEOUT = env_int("SHIPWAY_SSR_START_TIMEOUT", 30)
+SHIPWAY_SSR_START_TIMEOUT = env_int("SHIPWAY_SSR_START_TIMEOUT", 15)
 # After a switch, how long the old server keeps running for the requests still on it.
 SHIPWAY_SSR_GRACE_SECONDS = env_int("SHIPWAY_SSR_GRACE_SECONDS", 30)
 # How long the edge waits for a server's response (headers and each read of the body).

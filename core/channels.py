@@ -2,7 +2,8 @@
 
 A channel names what its subscribers follow: a site (`sites.{siteId}`), the site's
 deployments (`sites.{siteId}.deployments`), one deployment
-(`sites.{siteId}.deployments.{deploymentId}`) and its build log (that and `.logs`). An
+(`sites.{siteId}.deployments.{deploymentId}`), its build log (that and `.logs`) and,
+for a server-rendered deployment, its server's output (`.runtime-logs`). An
 event is named by its channel and what happened (`sites.{siteId}.delete`). Each channel
 is the Channels group of the same name; `users.{userId}` is the group of one user's
 open feeds.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 _SITE_ID = r"[a-z0-9][a-z0-9-]{0,35}"
 _CHANNEL = re.compile(
     rf"^sites\.(?P<site>{_SITE_ID})"
-    r"(?:\.deployments(?:\.(?P<deployment>[a-z0-9]{1,36})(?P<logs>\.logs)?)?)?$"
+    r"(?:\.deployments(?:\.(?P<deployment>[a-z0-9]{1,36})(?P<logs>\.logs|\.runtime-logs)?)?)?$"
 )
 _SITE_CHANNEL = re.compile(rf"^sites\.{_SITE_ID}$")
 DELETE = "delete"
@@ -36,6 +37,10 @@ def deployment(site_id: str, deployment_id: str) -> str:
 
 def deployment_logs(site_id: str, deployment_id: str) -> str:
     return f"{deployment(site_id, deployment_id)}.logs"
+
+
+def deployment_runtime_logs(site_id: str, deployment_id: str) -> str:
+    return f"{deployment(site_id, deployment_id)}.runtime-logs"
 
 
 def event(channel: str, action: str) -> str:
