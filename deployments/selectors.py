@@ -3,7 +3,7 @@ find a deployment only through these."""
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from deployments.models import Deployment, LogChunk
+from deployments.models import Deployment, LogChunk, ServerLogChunk
 from sites.selectors import of_site, site_for
 
 
@@ -36,3 +36,30 @@ def _chunk_start(deployment: Deployment, offset: int) -> int:
         .first()
     )
     return start or 0
+
+
+def server_log_from(deployment: Deployment, start: int = 0) -> tuple[int, str]:
+    """The server's output from character `start` on, and the offset that text begins
+    at: `start`, or later when the oldest output was dropped past it (the log is
+    bounded). The offset comes from the rows read, so a trim in between cannot shift it."""
+    holder = (
+        ServerLogChunk.objects.filter(deployment=deployment, offset__lte=start)
+        .order_by("-offset")
+        .values_list("offset", flat=True)
+        .first()
+    )
+    chunks = list(
+        ServerLogChunk.objects.filter(
+            deployment=deployment, offset__gte=start if holder is None else holder
+        )
+        .order_by("offset")
+        .values_list("offset", "text")
+    )
+    begins = max(start, chunks[0][0]) if chunks else start
+    return begins, "".join(text[max(0, begins - offset) :] for offset, text in chunks)
+
+
+def server_log_text(deployment: Deployment, start: int = 0) -> str:
+    """The server's kept output from character `start` on (from where the kept part
+    begins, if that is later)."""
+    return server_log_from(deployment, start)[1]
