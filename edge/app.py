@@ -365,6 +365,8 @@ class Edge:
             and await self._serve_path(served, scope, request, send, scope["path"], False)
         ):
             return
+        if served.pending_start:  # the runtime manager missed the activation's start
+            self._ask(served.pending_start)
         running = await self._running(served, host, method, send)
         if running is None:
             return

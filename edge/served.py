@@ -52,6 +52,9 @@ class Served:
     server_address: str = ""  # "host:port" while running
     server_error: str = ""  # why it failed, a sentence
     server_changed_at: float = 0.0  # Unix time of the Server row's last change
+    # The active deployment, while another's server keeps the site's traffic and its
+    # own is stopped: the edge asks for it to start (the switch follows once healthy).
+    pending_start: str = ""
 
     @property
     def serves_files(self) -> bool:
@@ -106,6 +109,7 @@ def load(parsed: ParsedHost) -> Served:
             "server__updated_at",
         )
     }
+    pending_start = ""
     if parsed.kind == HostKind.DEPLOYMENT:
         deployment = rows.get(parsed.deployment_id)
     else:
@@ -123,6 +127,8 @@ def load(parsed: ParsedHost) -> Served:
             and live["adapter"] == "ssr"
             and live["server__state"] == "running"
         ):
+            if (deployment["server__state"] or "stopped") == "stopped":
+                pending_start = deployment["id"]
             deployment = live
     if parsed.kind == HostKind.DEPLOYMENT and deployment is None:
         return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
@@ -148,6 +154,7 @@ def load(parsed: ParsedHost) -> Served:
         served.server_error = deployment["server__error"] or ""
         changed = deployment["server__updated_at"]
         served.server_changed_at = changed.timestamp() if changed else 0.0
+        served.pending_start = pending_start
     if deployment and deployment["status"] == "ready":
         served.prefix = deployment_prefix(site_id, deployment["id"])
         manifest = read_manifest(served.prefix)

@@ -496,3 +496,42 @@ def test_switching_under_load_drops_nothing_and_never_goes_back(own_edge, upstre
     late_old = [r for r in results if r[3] == b"old" and r[0] > first_new_end]
     assert late_old == []  # no request started after a new answer reached the old server
     assert edge.pool.opened <= 2 * len(threads) + 4  # keep-alive: connections reused
+
+
+def test_the_old_server_keeps_the_traffic_while_the_new_one_is_asked_for(own_edge, upstreams):
+    _edge, client = own_edge
+    site, old = ssr_site()
+    upstreams.append(Upstream("old"))
+    run_server(site, old, upstreams[0])
+    new = publish(site, FILES)  # active now, its server never started
+    Deployment.objects.filter(pk=new.pk).update(adapter="ssr")
+    redis.Redis.from_url(django_settings.REDIS_URL).delete(_wanted_key(new.id))
+    invalidation.announce(site.id)
+    assert request(client.port, host(site), "/page")[2] == b"old"  # at once, no wait
+    deadline = time.monotonic() + 10
+    while not _wanted(new.id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _wanted(new.id)
+    assert len(_start_tasks(new.id)) == 1
+    # Its own host waits for it (and would start it): not the old server's answer.
+    Server.objects.create(deployment=new, state="failed", error="Exited with code 1.")
+    invalidation.announce(site.id)
+    preview = f"{new.id}--{site.id}.{SITES_DOMAIN}"
+    status, _, body = request(client.port, preview, "/page")
+    assert status == 502 and b"Exited with code 1." in body
+    assert request(client.port, host(site), "/page")[2] == b"old"
+
+
+def test_a_static_active_deployment_ignores_live_server(own_edge, upstreams):
+    _edge, client = own_edge
+    site, ssr = ssr_site()
+    upstreams.append(Upstream("ssr"))
+    run_server(site, ssr, upstreams[0])
+    assert request(client.port, host(site), "/page")[2] == b"ssr"
+    publish(site, {"index.html": "static again"})  # a static deployment goes live
+    invalidation.announce(site.id)
+    status, _, body = request(client.port, host(site), "/")
+    assert (status, body) == (200, b"static again")
+    assert request(client.port, host(site), "/page")[0] == 404
+    assert request(client.port, host(site), "/page", method="POST", body=b"")[0] == 405
+    assert upstreams[0].count() == 1
