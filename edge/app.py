@@ -15,6 +15,11 @@ that name nothing in a small one of their own (so unknown names cannot push real
 out); prepared responses are keyed by the file served (a thousand missing paths that
 all fall back to 404.html share one), shared by every host of a deployment and bounded
 by SHIPWAY_EDGE_CACHED_BYTES in all.
+
+A server-rendered (ssr) deployment's host is served the same way for the files its
+manifest has (GET and HEAD); every other request, any method, and its websockets go to
+the deployment's server through edge/proxy.py, after waiting for the server to start if
+it must (docs/architecture.md, "How the edge serves a server-rendered (ssr) host").
 """
 
 from __future__ import annotations
