@@ -73,10 +73,13 @@ def package_step(packaging: Packaging, package_manager: str) -> Step:
         lines.append(_prune(package_manager))
     for keep in packaging.server:
         to = _under(SERVER_DIR, keep.to)
+        # Moved when it can be (instant), else copied: moving a directory needs write
+        # permission on it, which one the archive made implicitly (root's) does not give.
+        move = f"{{ mv {q(keep.source)} {q(to)} 2>/dev/null || cp -R {q(keep.source)} {q(to)}; }}"
         if to == SERVER_DIR:
-            move = f"rmdir {q(SERVER_DIR)} && mv {q(keep.source)} {q(SERVER_DIR)}"
+            move = f"rmdir {q(SERVER_DIR)} && {move}"
         else:
-            move = f"mkdir -p {q(posixpath.dirname(to))} && mv {q(keep.source)} {q(to)}"
+            move = f"mkdir -p {q(posixpath.dirname(to))} && {move}"
         lines.append(_if_present(keep.source, move, keep.optional, "-e"))
     lines.append(f'echo "Packaged the server ({SERVER_DIR}) and its static assets ({STATIC_DIR})"')
     return Step(
