@@ -280,7 +280,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
         if adapter.packaging is None:
             raise BuildError(
                 ErrorCode.OUTPUT_MISSING,
-                f"Shipway cannot run a {framework.name} server yet; use the static adapter.",
+                f"Shipway cannot run {framework.name}'s server yet; use the static adapter.",
             )
         # The site's own start command (set with its framework and adapter) wins; with
         # "auto" the site has none unless it was given one.

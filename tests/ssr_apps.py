@@ -24,6 +24,7 @@ SVELTEKIT_ADAPTER_NODE_VERSION = "5.5.7"
 SVELTE_VERSION = "5.57.3"
 VITE_PLUGIN_SVELTE_VERSION = "5.1.0"
 VITE_VERSION = "6.4.6"
+MS_VERSION = "2.1.3"  # a runtime dependency adapter-node leaves external (node_modules)
 
 
 def nextjs_app(marker: str) -> dict[str, str]:
@@ -69,7 +70,8 @@ def nextjs_app(marker: str) -> dict[str, str]:
 
 
 def sveltekit_app(marker: str) -> dict[str, str]:
-    """A SvelteKit 2 app with @sveltejs/adapter-node rendering per request."""
+    """A SvelteKit 2 app with @sveltejs/adapter-node rendering per request; it imports
+    one runtime dependency (`ms`), which the server needs from production node_modules."""
     return {
         "package.json": json.dumps(
             {
@@ -77,6 +79,7 @@ def sveltekit_app(marker: str) -> dict[str, str]:
                 "private": True,
                 "type": "module",
                 "scripts": {"build": "vite build"},
+                "dependencies": {"ms": MS_VERSION},
                 "devDependencies": {
                     "@sveltejs/adapter-node": SVELTEKIT_ADAPTER_NODE_VERSION,
                     "@sveltejs/kit": SVELTEKIT_VERSION,
@@ -100,10 +103,16 @@ def sveltekit_app(marker: str) -> dict[str, str]:
             "%sveltekit.head%</head>\n<body><div>%sveltekit.body%</div></body>\n</html>\n"
         ),
         "src/routes/+page.server.js": (
+            "import ms from 'ms';\n"
             "let requests = 0;\n"
             "export function load() {\n"
             "  requests += 1;\n"
-            "  return { now: Date.now(), count: requests, greeting: process.env.GREETING || '' };\n"
+            "  return {\n"
+            "    now: Date.now(),\n"
+            "    count: requests,\n"
+            "    greeting: process.env.GREETING || '',\n"
+            "    uptime: ms(Math.round(process.uptime() * 1000)),\n"
+            "  };\n"
             "}\n"
         ),
         "src/routes/+page.svelte": (
@@ -112,6 +121,7 @@ def sveltekit_app(marker: str) -> dict[str, str]:
             '<p id="now">{data.now}</p>\n'
             '<p id="count">{data.count}</p>\n'
             '<p id="greeting">{data.greeting}</p>\n'
+            '<p id="uptime">{data.uptime}</p>\n'
             "<button onclick={() => clicks++}>clicked {clicks}</button>\n"
         ),
         "static/static.txt": f"{marker}\n",
