@@ -1,0 +1,8 @@
+"""The web's ASGI application as granian serves it (core/serving.py): config.asgi's,
+behind core.proxies.ForwardedScope, because granian, unlike uvicorn, does not apply a
+trusted proxy's X-Forwarded-For / X-Forwarded-Proto to the scope itself."""
+
+from config.asgi import application as platform_application
+from core.proxies import ForwardedScope
+
+application = ForwardedScope(platform_application)
