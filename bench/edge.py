@@ -228,10 +228,16 @@ def profile(published: Published, requests: int) -> None:
 
     loop = asyncio.new_event_loop()
     loop.run_until_complete(run())  # warm
-    started = time.perf_counter()
-    loop.run_until_complete(run())
-    elapsed = time.perf_counter() - started
-    print(f"\nin-process edge: {elapsed / requests * 1e6:.1f} us per request (not profiled)")
+    # CPU time, the best of 5: what other processes do to a shared machine mostly adds.
+    times = []
+    for _ in range(5):
+        started = time.process_time()
+        loop.run_until_complete(run())
+        times.append(time.process_time() - started)
+    print(
+        f"\nin-process edge: {min(times) / requests * 1e6:.1f} us of CPU per request, best of"
+        f" 5 (median {statistics.median(times) / requests * 1e6:.1f}; not profiled)"
+    )
     try:
         from pyinstrument import Profiler
     except ImportError:
