@@ -25,9 +25,11 @@ What the project relies on from the server, and how each gives it:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from core import proxies
 
@@ -93,3 +95,53 @@ def web_server_command(
             *extra,
         ]
     raise ValueError(f"unknown web server {server!r}: one of {', '.join(WEB_SERVERS)}")
+
+
+class WebsocketCloseWhileReceiving:
+    """ASGI middleware for granian (2.8.7): a `websocket.close` the application sends
+    while a `receive()` of the same connection is waiting never reaches the client (the
+    close frame goes out only once that receive ends). Channels always has one waiting,
+    so the feed's own closes (4403: access removed, site deleted) hung until the client
+    gave up. Before passing such a close on, this cancels the waiting receive; once the
+    close is sent, that receive goes on to the server's `websocket.disconnect`, as the
+    application expects. Everything else passes through untouched."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        waiting: asyncio.Future[Any] | None = None
+        closing = False
+        closed = asyncio.Event()
+
+        async def receive_message() -> Any:
+            nonlocal waiting
+            while True:
+                waiting = asyncio.ensure_future(receive())
+                try:
+                    return await waiting
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if not closing or (task is not None and task.cancelling()):
+                        raise  # the application's own cancellation
+                    await closed.wait()  # cancelled by send_message: receive after it
+                finally:
+                    waiting = None
+
+        async def send_message(message: dict[str, Any]) -> None:
+            nonlocal closing
+            if message["type"] != "websocket.close" or waiting is None:
+                await send(message)
+                return
+            closing = True
+            waiting.cancel()
+            await asyncio.sleep(0)  # the server drops the cancelled receive
+            try:
+                await send(message)
+            finally:
+                closed.set()
+
+        await self.app(scope, receive_message, send_message)
