@@ -3,7 +3,9 @@ the same two files with the same headers as the edge sends, from memory, with no
 routing at all. What a server costs on its own; the edge's setups minus these is what
 the edge's code costs under that server.
 
-BENCH_BARE_DIR names the deployment's output directory (bench/edge.py sets it).
+BENCH_BARE_DIR names the deployment's output directory (bench/edge.py sets it);
+BENCH_BARE_PATHSEND=1 sends files past 64 KB with `http.response.pathsend` when the
+server offers it (granian does, uvicorn 0.54 does not), to compare with sending bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ for _path, _name, _type in (
             (b"content-length", str(len(_body)).encode()),
         ]
         _ANSWERS[_path] = (_headers, _body)
+_PATHSEND = os.environ.get("BENCH_BARE_PATHSEND") == "1"
+_FILES = {"/": _root / "index.html", "/assets/app-3f2a9c1e.js": _root / "assets/app-3f2a9c1e.js"}
 _MISSING: tuple[list[tuple[bytes, bytes]], bytes] = ([(b"content-length", b"0")], b"")
 
 
@@ -39,4 +43,7 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     headers, body = _ANSWERS.get(scope["path"], _MISSING)
     status = 200 if body else 404
     await send({"type": "http.response.start", "status": status, "headers": headers})
+    if _PATHSEND and len(body) > 64 * 1024 and "http.response.pathsend" in scope["extensions"]:
+        await send({"type": "http.response.pathsend", "path": str(_FILES[scope["path"]])})
+        return
     await send({"type": "http.response.body", "body": body})
