@@ -84,9 +84,8 @@ def populate(storage: Path) -> World:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from tests.ssr_apps import nextjs_app  # type: ignore[import-not-found]
-
     from tests.factories import make_site, make_team, make_user
+    from tests.ssr_apps import nextjs_app
 
     team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
     site = make_site(team, site_id="benchssr", framework="nextjs", access="public")
