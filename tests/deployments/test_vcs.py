@@ -166,6 +166,14 @@ def test_a_token_in_the_address_is_encrypted_at_rest_and_dropped_once_fetched(fa
 
 
 def test_the_migration_moves_tokens_out_of_stored_addresses():
+    try:
+        _check_the_token_migration()
+    finally:  # every app back at its newest migration, for the tests that follow
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _check_the_token_migration() -> None:
     site = make_site(make_team(make_user()), framework="static")
     before = [("deployments", "0004_vcs_reference_type")]
     after = [("deployments", "0005_repository_credentials")]
