@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
@@ -35,12 +38,32 @@ class DeploymentSerializer(serializers.Serializer):
     referenceType = serializers.CharField(source="reference_type", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    runtime = serializers.SerializerMethodField()
 
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id
 
     def get_errorCode(self, deployment: Deployment) -> str | None:
         return deployment.error_code or None
+
+    def get_runtime(self, deployment: Deployment) -> dict[str, Any] | None:
+        """An ssr deployment's server: {state, startedAt, lastRequestAt, error}; null for
+        any other (static, or not built yet). Lists select_related("server")."""
+        if deployment.adapter != "ssr":
+            return None
+        try:
+            server = deployment.server
+        except ObjectDoesNotExist:  # never started yet
+            return {"state": "stopped", "startedAt": None, "lastRequestAt": None, "error": None}
+        field = serializers.DateTimeField()
+        return {
+            "state": server.state,
+            "startedAt": field.to_representation(server.started_at) if server.started_at else None,
+            "lastRequestAt": (
+                field.to_representation(server.last_request_at) if server.last_request_at else None
+            ),
+            "error": server.error or None,
+        }
 
 
 class UploadSerializer(serializers.Serializer):
