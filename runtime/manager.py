@@ -31,6 +31,7 @@ from deployments.environment import system_variables
 from deployments.models import Deployment, RuntimeState, Server, ServerLogChunk, Status
 from runtime.schedulers import get_scheduler
 from runtime.schedulers.base import PORT, Scheduler, SchedulerError, ServerSpec
+from runtime.schedulers.base import Status as ServerStatus
 from sites.models import VariableScope
 from sites.runtimes import get_runtime
 from sites.specifications import get_specification
@@ -187,19 +188,18 @@ def _health_check(
         status = scheduler.status(handle)
         if status is None or not status.running:
             follower.ended.wait(3)
-            code = status.exit_code if status else None
-            return _exited(code, follower.last_line(), "before it answered")
+            return _exited(status, follower.last_line(), "before it answered")
         time.sleep(POLL)
     return f"The server did not answer on port {port} within {timeout} s."
 
 
-def _exited(code: int | None, last: str, when: str) -> str:
+def _exited(status: ServerStatus | None, last: str, when: str) -> str:
     said = f": {last}" if last else "."
-    if code is None:
+    if status is None or status.exit_code is None:
         return f"The server's container disappeared {when}{said}"
-    if code == 137:
-        return f"The server was killed (exit 137, out of memory?) {when}{said}"
-    return f"The server exited with code {code} {when}{said}"
+    if status.out_of_memory:
+        return f"The server ran out of memory and was killed {when}{said}"
+    return f"The server exited with code {status.exit_code} {when}{said}"
 
 
 def _probe(host: str, port: int, hostname: str, deadline: float) -> int | None:
@@ -301,10 +301,11 @@ def _ended(deployment_id: str, handle: str, last_line: str) -> None:
         row.refresh_from_db()
         if not held or row.state != RuntimeState.RUNNING or row.handle != handle:
             return
-        code = status.exit_code if status else None
-        services.server_failed(deployment_id, _exited(code, last_line, "while it ran"))
+        services.server_failed(deployment_id, _exited(status, last_line, "while it ran"))
     scheduler.stop(handle)
-    log.warning("server.crashed", deployment_id=deployment_id, exit_code=code)
+    log.warning(
+        "server.crashed", deployment_id=deployment_id, exit_code=status and status.exit_code
+    )
 
 
 class _Keeper:
@@ -430,10 +431,8 @@ def reconcile() -> dict[str, int]:
         if status is None or not status.running:
             with _locked(row.pk) as held:
                 if held and Server.objects.filter(pk=row.pk, handle=row.handle).exists():
-                    code = status.exit_code if status else None
-                    services.server_failed(
-                        row.pk, _exited(code, _last_kept_line(row), "while it ran")
-                    )
+                    error = _exited(status, _last_kept_line(row), "while it ran")
+                    services.server_failed(row.pk, error)
                     failed += 1
             if status is not None:
                 scheduler.stop(row.handle)

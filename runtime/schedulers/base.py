@@ -43,6 +43,7 @@ class Started:
 class Status:
     running: bool
     exit_code: int | None  # once it has exited
+    out_of_memory: bool = False  # killed by the kernel for passing its memory limit
 
 
 class Scheduler(Protocol):

@@ -194,7 +194,11 @@ class DockerScheduler:
         except NotFound:
             return None
         running = bool(state.get("Running")) or state.get("Status") == "created"
-        return Status(running=running, exit_code=None if running else state.get("ExitCode"))
+        return Status(
+            running=running,
+            exit_code=None if running else state.get("ExitCode"),
+            out_of_memory=bool(state.get("OOMKilled")),
+        )
 
     def follow(self, handle: str, since: float | None = None) -> Iterator[bytes]:
         # Its own client: a follower runs in a thread for as long as the server runs.

@@ -59,10 +59,13 @@ http.createServer((req, res) => {
     return res.end('said');
   }
   res.end('hello from ' + process.env.SHIPWAY_DEPLOYMENT_ID);
-}).listen(+process.env.PORT, process.env.HOST, () => console.log('listening on ' + process.env.PORT));
+}).listen(+process.env.PORT, process.env.HOST,
+  () => console.log('listening on ' + process.env.PORT));
 """
 
-EXITS_JS = "console.log('starting'); console.error('Error: DATABASE_HOST is not set'); process.exit(1);"
+EXITS_JS = (
+    "console.log('starting'); console.error('Error: DATABASE_HOST is not set'); process.exit(1);"
+)
 SILENT_JS = "console.log('never listening'); setInterval(() => {}, 1000);"
 
 

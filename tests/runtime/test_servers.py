@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 def test_a_server_starts_answers_and_gets_its_variables_only(make_ssr):
     deployment = make_ssr(script=SERVER_JS)
     site = deployment.site
-    site_services.variable_create(site=site, key="API_TOKEN", value="runtime-secret-1", secret=True, scope="runtime")
+    site_services.variable_create(
+        site=site, key="API_TOKEN", value="runtime-secret-1", secret=True, scope="runtime"
+    )
     site_services.variable_create(site=site, key="BOTH", value="both-value", scope="all")
     site_services.variable_create(site=site, key="BUILD_ONLY", value="build-value", scope="build")
 
@@ -32,9 +34,16 @@ def test_a_server_starts_answers_and_gets_its_variables_only(make_ssr):
     assert env["SHIPWAY_DEPLOYMENT_ID"] == deployment.id
     assert env["SHIPWAY_DEPLOYMENT_URL"] == deployment.url
     assert env["SHIPWAY_ENVIRONMENT"] == "preview"
-    assert (env["PORT"], env["HOST"], env["HOSTNAME"]) == ("3000", "0.0.0.0", "0.0.0.0")
+    everywhere = "0.0.0.0"  # noqa: S104  (inside its own container)
+    assert (env["PORT"], env["HOST"], env["HOSTNAME"]) == ("3000", everywhere, everywhere)
     assert env["ORIGIN"] == site.url
-    for platform in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SHIPWAY_ENCRYPTION_KEY", "DJANGO_SETTINGS_MODULE"):
+    for platform in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SHIPWAY_ENCRYPTION_KEY",
+        "DJANGO_SETTINGS_MODULE",
+    ):
         assert platform not in env
     assert answer["uid"] == 10001
 
