@@ -3,9 +3,15 @@ site's runtime variables and Shipway's, none of the platform's, and is locked do
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from core import channels
 from deployments.models import RuntimeState
+from deployments.selectors import server_log_text
 from runtime import manager
 from sites import services as site_services
 from tests.runtime.conftest import SERVER_JS, get, get_json, server_of, started
@@ -74,3 +80,32 @@ def test_a_stopped_server_starts_again_from_its_kept_files(make_ssr):
     assert server_of(deployment).address == ""
     started(deployment)
     assert get(deployment).startswith("hello")
+
+
+def test_the_output_is_kept_masked_and_published_on_the_runtime_logs_channel(make_ssr):
+    deployment = make_ssr()
+    site_services.variable_create(
+        site=deployment.site, key="TOKEN", value="s3cr3t-value-42", secret=True, scope="build"
+    )
+    channel = channels.deployment_runtime_logs(deployment.site_id, deployment.id)
+    layer = get_channel_layer()
+    name = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(channels.group(channel), name)
+    started(deployment)
+    assert get(deployment, "/say?text=token%20s3cr3t-value-42%20done") == "said"
+
+    received = []
+
+    async def receive_until_said() -> None:
+        while not any("token ******** done\n" in m["data"]["payload"]["text"] for m in received):
+            received.append(await asyncio.wait_for(layer.receive(name), 20))
+
+    async_to_sync(receive_until_said)()
+    payloads = [m["data"]["payload"] for m in received]
+    assert all(p["deploymentId"] == deployment.id for p in payloads)
+    text = "".join(p["text"] for p in payloads)
+    assert "listening on 3000" in text and "token ******** done" in text
+    assert "s3cr3t-value-42" not in text
+    assert payloads[0]["offset"] == 0
+    stored = server_log_text(deployment)
+    assert "token ******** done" in stored and "s3cr3t" not in stored
