@@ -295,6 +295,13 @@ def _ended(deployment_id: str, handle: str, last_line: str) -> None:
         return  # stopped, failed or replaced on purpose
     scheduler = get_scheduler()
     status = scheduler.status(handle)
+    # The engine ends the stream as the process exits, and may say "running" a moment
+    # longer: ask again for a little while before concluding that only the stream broke.
+    for _ in range(20):
+        if status is None or not status.running:
+            break
+        time.sleep(0.1)
+        status = scheduler.status(handle)
     if status is not None and status.running:
         return  # only the stream broke; the sweeper follows it again
     with _locked(deployment_id, wait=5) as held:

@@ -12,9 +12,12 @@ import pytest
 from django.utils import timezone
 
 from deployments import servers, services
+from deployments.artifacts import artifacts, server_archive_path
 from deployments.models import RuntimeState, Server
 from deployments.selectors import server_log_text
 from runtime import manager
+from runtime.schedulers import get_scheduler
+from sites import services as site_services
 from sites.models import Site
 from tests.factories import eager_builds
 from tests.runtime.conftest import EXITS_JS, SILENT_JS, get, server_of, started
@@ -174,3 +177,35 @@ def test_the_platform_answers_a_request_through_the_address_only_while_running(m
     manager.stop_server(deployment.id)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://{address}/", timeout=2)
+
+
+def test_deleting_a_site_removes_its_servers(make_ssr):
+    deployment = make_ssr()
+    started(deployment)
+    with eager_builds():
+        site_services.site_delete(site=deployment.site)
+    assert _containers_of(deployment.id) == []
+
+
+def test_reconcile_follows_a_server_whose_follower_died_with_its_worker(make_ssr):
+    deployment = make_ssr()
+    spec, _secrets = manager.server_spec(deployment)
+    bundle = server_archive_path(deployment.storage_prefix)
+    scheduler = get_scheduler()
+    # Started as by a worker that died afterwards: a running row, nobody following.
+    run = scheduler.start(spec, lambda: artifacts().open(bundle, "rb"))
+    services.server_running(deployment.id, handle=run.handle, address=run.address)
+    _wait(lambda: _answers(run.address), "the server to listen")
+    assert manager.reconcile()["followed"] == 1
+    assert manager.reconcile()["followed"] == 0  # followed once, not twice
+    assert get(deployment, "/say?text=followed%20again") == "said"
+    _wait(lambda: "followed again" in server_log_text(deployment), "the line to be kept")
+    assert server_log_text(deployment).count("listening on 3000") == 1
+
+
+def _answers(address: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{address}/", timeout=2):
+            return True
+    except OSError:
+        return False
