@@ -5,10 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
 from deployments.models import Deployment, Status
+
+
+class RuntimeSerializer(serializers.Serializer):
+    """An ssr deployment's server (docs/api.md, "Deployments"); documents `runtime`."""
+
+    state = serializers.ChoiceField(choices=["stopped", "starting", "running", "failed"])
+    startedAt = serializers.DateTimeField(allow_null=True)
+    lastRequestAt = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
 
 
 class DeploymentSerializer(serializers.Serializer):
@@ -46,6 +56,7 @@ class DeploymentSerializer(serializers.Serializer):
     def get_errorCode(self, deployment: Deployment) -> str | None:
         return deployment.error_code or None
 
+    @extend_schema_field(RuntimeSerializer(allow_null=True))
     def get_runtime(self, deployment: Deployment) -> dict[str, Any] | None:
         """An ssr deployment's server: {state, startedAt, lastRequestAt, error}; null for
         any other (static, or not built yet). Lists select_related("server")."""
@@ -55,15 +66,14 @@ class DeploymentSerializer(serializers.Serializer):
             server = deployment.server
         except ObjectDoesNotExist:  # never started yet
             return {"state": "stopped", "startedAt": None, "lastRequestAt": None, "error": None}
-        field = serializers.DateTimeField()
-        return {
-            "state": server.state,
-            "startedAt": field.to_representation(server.started_at) if server.started_at else None,
-            "lastRequestAt": (
-                field.to_representation(server.last_request_at) if server.last_request_at else None
-            ),
-            "error": server.error or None,
-        }
+        return RuntimeSerializer(
+            {
+                "state": server.state,
+                "startedAt": server.started_at,
+                "lastRequestAt": server.last_request_at,
+                "error": server.error or None,
+            }
+        ).data
 
 
 class UploadSerializer(serializers.Serializer):
