@@ -1,4 +1,5 @@
-"""The edge's own small pages: not found, not live yet, building, failed, disabled."""
+"""The edge's own small pages: not found, not live yet, building, failed, disabled, and
+an ssr server starting, failed or unreachable."""
 
 from __future__ import annotations
 
@@ -40,3 +41,21 @@ STATUS_TEXT = {
 def status_page(status: str, log_url: str) -> bytes:
     title, text = STATUS_TEXT.get(status, ("Deployment unavailable", "Nothing to serve."))
     return page(title, text, (log_url, "Read the build log (team members)"))
+
+
+# Server-rendered (ssr) sites' servers.
+SERVER_STARTING = page(
+    "Starting up",
+    "This site's server is still starting. Try again in a few seconds.",
+)
+
+
+def server_failed(error: str) -> bytes:
+    """A 502 for a server that could not start or crashed: why, as the runtime said."""
+    reason = error.strip() or "It stopped without saying why."
+    return page("Server failed", f"This site's server is not running. {reason}")
+
+
+def server_unreachable(sentence: str) -> bytes:
+    """A 502 or 504 for a server that refused, broke off or did not answer in time."""
+    return page("Server unavailable", sentence)

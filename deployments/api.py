@@ -21,7 +21,7 @@ from core.api.renderers import PlainTextRenderer
 from deployments import services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Upload
-from deployments.selectors import deployment_for, log_text, server_log_size, server_log_text
+from deployments.selectors import deployment_for, log_text, server_log_from, server_log_size
 from deployments.serializers import (
     DeploymentSerializer,
     RedeploySerializer,
@@ -197,12 +197,14 @@ class DeploymentViewSet(
         kind = request.query_params.get("type", "build")
         if kind not in ("build", "runtime"):
             raise serializers.ValidationError({"type": "Use 'build' or 'runtime'."})
-        if kind == "runtime":  # the server's output (ssr), the newest part kept
-            text, size = server_log_text(deployment, int(raw)), server_log_size(deployment)
+        offset = int(raw)
+        if kind == "runtime":  # the server's output (ssr): the newest part is kept
+            offset, text = server_log_from(deployment, offset)
+            size = server_log_size(deployment)
         else:
-            text, size = log_text(deployment, int(raw)), deployment.log_size
+            text, size = log_text(deployment, offset), deployment.log_size
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["X-Log-Offset"] = raw
+        response["X-Log-Offset"] = str(offset)
         response["X-Log-Size"] = str(size)
         response["X-Deployment-Status"] = deployment.status
         return response

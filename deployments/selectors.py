@@ -22,13 +22,20 @@ def deployment_for(
 
 def log_text(deployment: Deployment, offset: int = 0) -> str:
     """The build log from character `offset` on."""
-    return _text_from(LogChunk.objects.filter(deployment=deployment), offset)
+    return _log_from(LogChunk.objects.filter(deployment=deployment), offset)[1]
 
 
-def server_log_text(deployment: Deployment, offset: int = 0) -> str:
-    """The server's output from character `offset` on, as far as it is kept (an offset
-    before the oldest kept chunk reads from that chunk)."""
-    return _text_from(ServerLogChunk.objects.filter(deployment=deployment), offset)
+def server_log_from(deployment: Deployment, start: int = 0) -> tuple[int, str]:
+    """The server's output from character `start` on, and the offset that text begins
+    at: `start`, or later when the oldest output was dropped past it (the log is
+    bounded). The offset comes from the rows read, so a trim in between cannot shift it."""
+    return _log_from(ServerLogChunk.objects.filter(deployment=deployment), start)
+
+
+def server_log_text(deployment: Deployment, start: int = 0) -> str:
+    """The server's kept output from character `start` on (from where the kept part
+    begins, if that is later)."""
+    return server_log_from(deployment, start)[1]
 
 
 def server_log_size(deployment: Deployment) -> int:
@@ -37,10 +44,17 @@ def server_log_size(deployment: Deployment) -> int:
     return size or 0
 
 
-def _text_from(chunks: QuerySet[LogChunk] | QuerySet[ServerLogChunk], offset: int) -> str:
-    """A log's text from character `offset`, its chunks (each with its starting offset)."""
-    start = (
-        chunks.filter(offset__lte=offset).order_by("-offset").values_list("offset", flat=True)
-    ).first() or 0  # the offset of the chunk that holds character `offset`
-    rows = chunks.filter(offset__gte=start).order_by("offset").values_list("offset", "text")
-    return "".join(text[max(0, offset - begin) :] for begin, text in rows)
+def _log_from(chunks: QuerySet[LogChunk] | QuerySet[ServerLogChunk], start: int) -> tuple[int, str]:
+    """A log's text from character `start` (its chunks, each with its starting offset),
+    and the offset that text begins at (later than `start` if the chunks holding it are
+    gone)."""
+    holder = (
+        chunks.filter(offset__lte=start).order_by("-offset").values_list("offset", flat=True)
+    ).first()  # the chunk that holds character `start`
+    rows = list(
+        chunks.filter(offset__gte=start if holder is None else holder)
+        .order_by("offset")
+        .values_list("offset", "text")
+    )
+    begins = max(start, rows[0][0]) if rows else start
+    return begins, "".join(text[max(0, begins - offset) :] for offset, text in rows)

@@ -15,12 +15,19 @@ that name nothing in a small one of their own (so unknown names cannot push real
 out); prepared responses are keyed by the file served (a thousand missing paths that
 all fall back to 404.html share one), shared by every host of a deployment and bounded
 by SHIPWAY_EDGE_CACHED_BYTES in all.
+
+A server-rendered (ssr) deployment's host is served the same way for the files its
+manifest has (GET and HEAD); every other request, any method, and its websockets go to
+the deployment's server through edge/proxy.py, after waiting for the server to start if
+it must (docs/architecture.md, "How the edge serves a server-rendered (ssr) host").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +37,9 @@ from django.conf import settings
 from django.db import connection
 
 from core import pages
-from edge import access, invalidation
+from core.limits import refusal
+from deployments.servers import record_seen, want_server
+from edge import access, invalidation, proxy
 from edge.files import (
     PreparedFile,
     choose_encoding,
@@ -64,6 +73,14 @@ _PREPARED_OVERHEAD = 1024
 # A host name as DNS has them; anything else names no site (and costs no query).
 _LABEL = r"[a-z0-9_][a-z0-9_-]{0,62}"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+# A failed server is asked to start again only this long after it failed, so that one
+# that crashes at once is not restarted per request.
+FAILED_BACKOFF = 30.0
+# How often the edge tells the idle sweeper which servers had requests (record_seen).
+SEEN_EVERY = 2.0
+# A start is asked for (want_server, a Redis round trip) at most this often per
+# deployment by this process; want_server itself sends one task per start timeout.
+ASK_EVERY = 2.0
 
 
 # The answer for every host that names neither a site nor the platform.
@@ -94,6 +111,17 @@ class Edge:
             normalize(h) for h in settings.SHIPWAY_PLATFORM_HOSTS if normalize(h)
         )
         self._listener: asyncio.Task[None] | None = None
+        # ssr: connections to servers, by address (a reload never touches them).
+        self.pool = proxy.Pool()
+        # Requests waiting for a site's server to start, woken by the site's invalidation.
+        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._seen: dict[str, float] = {}  # deployment id -> newest request (Unix time)
+        self._asked: dict[str, float] = {}  # deployment id -> when a start was last asked
+        self._background: set[asyncio.Task[Any]] = set()
+        self._flusher: asyncio.Task[None] | None = None
+        self._start_timeout = float(settings.SHIPWAY_SSR_START_TIMEOUT)
+        self._request_timeout = float(settings.SHIPWAY_SSR_REQUEST_TIMEOUT)
+        self._body_limit = settings.SHIPWAY_MAX_REQUEST_BODY
         invalidation.register(self)
 
     def stats(self) -> dict[str, int]:
@@ -109,8 +137,7 @@ class Edge:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket" and not self._platform(scope):
-                await receive()  # websocket.connect
-                await send({"type": "websocket.close", "code": 1008})  # not accepted: 403
+                await self._websocket(scope, receive, send)
                 return
             await self.inner(scope, receive, send)
             return
@@ -128,23 +155,30 @@ class Edge:
         if served is NOT_EDGE:
             await self.inner(scope, receive, send)
             return
-        await self._serve(served, scope, request, send)
+        await self._serve(served, scope, request, receive, send, host)
 
     # -- resolution -------------------------------------------------------------------
 
     async def _resolve(self, host: str) -> Served:
         if self._listener is None:
             self._listener = asyncio.ensure_future(invalidation.listen(self))
+            self._flusher = asyncio.ensure_future(self._flush_seen())
         pending = self._loading.get(host)
         if pending is not None:  # another request is loading this host: share its answer
             return await asyncio.shield(pending)
         future: asyncio.Future[Served] = asyncio.get_running_loop().create_future()
         self._loading[host] = future
         try:
-            generation = self._generation
-            served = await self._load(host)
+            for _attempt in range(3):
+                generation = self._generation
+                served = await self._load(host)
+                if generation == self._generation:
+                    break
+                # Invalidated while loading: what was read may predate the change (an
+                # ssr switch), and no request may be sent on by an older answer than one
+                # already given; load again (a few times at most, then keep nothing).
             if generation != self._generation:
-                pass  # invalidated while loading: answer this request, keep nothing
+                pass
             elif served.site_id:
                 self.hosts.put(host, served)
             else:
@@ -182,18 +216,31 @@ class Edge:
         self.unknown_hosts.clear()
         if site_id is None:
             self.hosts.clear()
-            return
-        for key, served in self.hosts.items():
-            if served.site_id == site_id:
-                self.hosts.pop(key)
+            woken = list(self._waiting)
+        else:
+            for key, served in self.hosts.items():
+                if served.site_id == site_id:
+                    self.hosts.pop(key)
+            woken = [site_id] if site_id in self._waiting else []
+        for waited in woken:
+            entry = self._waiting.pop(waited, None)
+            if entry is not None:  # may be called from another thread (a Django view)
+                with contextlib.suppress(RuntimeError):  # its loop has ended
+                    entry[0].call_soon_threadsafe(entry[1].set)
 
     # -- serving ----------------------------------------------------------------------
 
     async def _serve(
-        self, served: Served, scope: Scope, request: dict[bytes, bytes], send: Any
+        self,
+        served: Served,
+        scope: Scope,
+        request: dict[bytes, bytes],
+        receive: Any,
+        send: Any,
+        host: str,
     ) -> None:
         method = scope["method"]
-        if method not in ("GET", "HEAD"):
+        if method not in ("GET", "HEAD") and not served.ssr:
             await _plain(
                 send,
                 405,
@@ -219,6 +266,9 @@ class Edge:
         if not served.enabled:
             await _plain(send, 404, pages.DISABLED, method)
             return
+        if served.ssr:
+            await self._serve_ssr(served, scope, request, receive, send, host)
+            return
         if not served.serves_files:
             await self._not_serving(served, send, method)
             return
@@ -243,8 +293,16 @@ class Edge:
             await _plain(send, 404, pages.NOT_LIVE, method)
 
     async def _serve_path(
-        self, served: Served, scope: Scope, request: dict[bytes, bytes], send: Any, path: str
-    ) -> None:
+        self,
+        served: Served,
+        scope: Scope,
+        request: dict[bytes, bytes],
+        send: Any,
+        path: str,
+        fall_back: bool = True,
+    ) -> bool:
+        """Answer from the deployment's files. Without `fall_back` (ssr), answer only a
+        path the files (or a redirect rule) have, and return False for the rest."""
         method = scope["method"]
         status = 200
         requested = path  # _headers rules apply to the URL asked for, even when rewritten
@@ -258,19 +316,21 @@ class Edge:
             if match is not None:
                 if not match.rewrite:
                     await _send_redirect(send, match.status, match.target, method=method)
-                    return
+                    return True
                 path, status = match.target.split("?", 1)[0], match.status
         file_path, slash_redirect = _find(served, path)
         if slash_redirect:
             query = scope["query_string"]
             location = quote(slash_redirect) + ("?" + query.decode("latin-1") if query else "")
             await _send_redirect(send, 301, location, method=method)
-            return
+            return True
         if file_path is None:
+            if not fall_back:
+                return False
             file_path, status = _fallback(served)
             if file_path is None:
                 await _plain(send, 404, pages.NOT_FOUND, method)
-                return
+                return True
         entry = served.files[file_path]
         encoding = (
             ""
@@ -288,6 +348,191 @@ class Edge:
             )
             self.responses.put(key, prepared)
         await _send_file(prepared, served, request, send, method, scope)
+        return True
+
+    # -- server-rendered sites --------------------------------------------------------
+
+    async def _serve_ssr(
+        self,
+        served: Served,
+        scope: Scope,
+        request: dict[bytes, bytes],
+        receive: Any,
+        send: Any,
+        host: str,
+    ) -> None:
+        """Static assets from the manifest (the same deployment's as the server: their
+        hashes match); everything else from the deployment's server."""
+        method = scope["method"]
+        if (
+            method in ("GET", "HEAD")
+            and (served.files or served.rules is not None)
+            and await self._serve_path(served, scope, request, send, scope["path"], False)
+        ):
+            return
+        if served.pending_start:  # the runtime manager missed the activation's start
+            self._ask(served.pending_start)
+        running = await self._running(served, host, method, send)
+        if running is None:
+            return
+        self._seen[running.deployment_id] = time.time()
+        try:
+            await proxy.forward(
+                self.pool,
+                running.server_address,
+                scope,
+                receive,
+                send,
+                timeout=self._request_timeout,
+                body_limit=self._body_limit,
+            )
+        except proxy.TooLarge:
+            content_type, body = refusal(scope["path"], self._body_limit)
+            headers = [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                (b"connection", b"close"),  # the rest of the body is not read
+            ]
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        except proxy.UpstreamError as exc:
+            log.info(
+                "edge.upstream_failed",
+                site_id=running.site_id,
+                deployment_id=running.deployment_id,
+                address=running.server_address,
+                status=exc.status,
+                error=exc.sentence,
+            )
+            await _plain(send, exc.status, pages.server_unreachable(exc.sentence), method)
+        except proxy.ResponseBroken as exc:
+            log.info(
+                "edge.upstream_broke_off",
+                site_id=running.site_id,
+                deployment_id=running.deployment_id,
+                error=str(exc),
+            )
+
+    async def _running(self, served: Served, host: str, method: str, send: Any) -> Served | None:
+        """The host's Served once its server runs (waiting while it starts); None when
+        an error page was sent instead (failed: 502; still starting: 503)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._start_timeout
+        while True:
+            if served.server_state == "running" and served.server_address:
+                return served
+            if not served.ssr:  # the host changed under the wait (disabled, a rollback)
+                await _plain(send, 404, pages.NOT_LIVE, method)
+                return None
+            if served.server_state == "failed":
+                if time.time() - served.server_changed_at > FAILED_BACKOFF:
+                    self._ask(served.deployment_id)  # try again; this request is not held
+                await _plain(send, 502, pages.server_failed(served.server_error), method)
+                return None
+            # stopped or starting: ask (stopped) and wait for the site's next change.
+            entry = self._waiting.get(served.site_id)
+            if entry is None or entry[0] is not loop:
+                entry = (loop, asyncio.Event())
+                self._waiting[served.site_id] = entry
+            if served.server_state != "starting":
+                self._ask(served.deployment_id)
+            # Re-read after the event exists: a change announced before it is seen here.
+            served = await self._current(host, served)
+            if served.server_state == "running" or served.server_state == "failed":
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(remaining):
+                    await entry[1].wait()
+            except TimeoutError:
+                break
+            served = await self._current(host, served)
+        await _plain(send, 503, pages.SERVER_STARTING, method, [(b"retry-after", b"5")])
+        return None
+
+    async def _current(self, host: str, before: Served) -> Served:
+        """What the host serves now (reloaded after an invalidation)."""
+        host = normalize(host)
+        current = self.hosts.get(host)
+        if current is None:
+            current = await self._resolve(host)
+        return current if current.kind != HostKind.UNKNOWN else before
+
+    def _ask(self, deployment_id: str) -> None:
+        """want_server, off the event loop (Redis, the broker), at most every ASK_EVERY."""
+        now = time.monotonic()
+        if now - self._asked.get(deployment_id, -ASK_EVERY) < ASK_EVERY:
+            return
+        self._asked[deployment_id] = now
+        if len(self._asked) > 10_000:  # bounded: old entries only matter for a second
+            self._asked = {d: t for d, t in self._asked.items() if now - t < ASK_EVERY}
+        task = asyncio.ensure_future(asyncio.to_thread(_want, deployment_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _flush_seen(self) -> None:
+        """Run for the life of the process: hand the servers' last request times to the
+        idle sweeper (deployments.servers.record_seen) every SEEN_EVERY seconds."""
+        while True:
+            await asyncio.sleep(SEEN_EVERY)
+            self.pool.prune()
+            if not self._seen:
+                continue
+            batch, self._seen = self._seen, {}
+            try:
+                await asyncio.to_thread(record_seen, batch)
+            except Exception:
+                log.warning("edge.seen_not_recorded", servers=len(batch), exc_info=True)
+                for deployment_id, at in batch.items():  # next time, unless newer
+                    self._seen.setdefault(deployment_id, at)
+
+    async def _websocket(self, scope: Scope, receive: Any, send: Any) -> None:
+        """A websocket on a site's host: relayed to an ssr deployment's server; refused
+        (403) anywhere else or without preview access."""
+        host = ""
+        cookie = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = normalize(value.decode("latin-1"))
+            elif name == b"cookie":
+                cookie = value
+        served = self.hosts.get(host) or self.unknown_hosts.get(host)
+        if served is None:
+            served = await self._resolve(host)
+        if (
+            served is NOT_EDGE
+            or served.kind == HostKind.UNKNOWN
+            or not served.ssr
+            or (served.protected and not access.allowed(served, cookie))
+        ):
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})  # not accepted: 403
+            return
+        refused: list[int] = []
+
+        async def send_refusal(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                refused.append(message["status"])
+
+        running = await self._running(served, host, "GET", send_refusal)
+        if running is None:
+            await receive()
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        self._seen[running.deployment_id] = time.time()
+        await proxy.relay_websocket(
+            running.server_address, scope, receive, send, timeout=self._request_timeout
+        )
+
+
+def _want(deployment_id: str) -> None:
+    try:
+        want_server(deployment_id)
+    except Exception:  # the broker or Redis away: the next request asks again
+        log.warning("edge.server_not_wanted", deployment_id=deployment_id, exc_info=True)
 
 
 def _load_once(parsed: ParsedHost) -> Served:

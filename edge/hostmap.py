@@ -17,7 +17,8 @@ found there is sent from disk; everything else (a missing file, a directory with
 slash, the SPA fallback and 404 page, a host without a link) goes to the Python edge.
 A host gets no link, so that every request reaches the edge, whenever a request needs a
 decision: the site is disabled, the host is protected (access "team", or "previews" for
-deployment hosts), the deployment is not ready, or it has `_redirects`/`_headers` rules.
+deployment hosts), the deployment is not ready, it has `_redirects`/`_headers` rules, or
+it is server-rendered (its manifest has a `server`: the edge proxies it).
 
 `site_serving_changed` (sent after commit on activation, rollback, status changes, site
 changes and deletion) re-publishes the site here; `manage.py edgemap sync` rebuilds all.
@@ -148,7 +149,11 @@ def _manifest(site_id: str, deployment_id: str) -> dict[str, Any]:
 def _describe(site_id: str, deployment_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
     """What publishing needs to know of a deployment, kept so the manifest is read once."""
     reason = ""
-    if has_rules(manifest):
+    if manifest.get("server"):
+        # ssr: which deployment answers (live_server), methods other than GET/HEAD and
+        # request bodies are the edge's (its proxy); the proxy never answers alone.
+        reason = "ssr"
+    elif has_rules(manifest):
         reason = "rules"
     elif not _variants_agree(site_id, deployment_id, manifest):
         reason = "variant-clash"

@@ -46,10 +46,25 @@ class Served:
     rules: Rules | None = None
     prefix: str = ""
     last_modified: str = ""
+    # Server-rendered (ssr) deployments: what the edge needs to reach the server.
+    adapter: str = ""  # the deployment's ("static", "ssr"; "" for older ones: static)
+    server_state: str = ""  # "stopped" (also: no Server row yet), "starting", ...
+    server_address: str = ""  # "host:port" while running
+    server_error: str = ""  # why it failed, a sentence
+    server_changed_at: float = 0.0  # Unix time of the Server row's last change
+    # The active deployment, while another's server keeps the site's traffic and its
+    # own is stopped: the edge asks for it to start (the switch follows once healthy).
+    pending_start: str = ""
 
     @property
     def serves_files(self) -> bool:
         return self.enabled and self.status == "ready" and bool(self.files)
+
+    @property
+    def ssr(self) -> bool:
+        """A ready server-rendered deployment: its files from the manifest, the rest
+        from its server."""
+        return self.enabled and self.status == "ready" and self.adapter == "ssr"
 
 
 NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
@@ -66,21 +81,55 @@ def load(parsed: ParsedHost) -> Served:
         return Served(host=parsed.host, kind=parsed.kind)
     site = (
         Site.objects.filter(pk=site_id)
-        .values("id", "uid", "enabled", "access", "fallback_file", "deployment_id")
+        .values(
+            "id", "uid", "enabled", "access", "fallback_file", "deployment_id", "live_server_id"
+        )
         .first()
     )
     if site is None:  # named by the site id, so that a site made with it is seen at once
         return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
-    deployment_id = (
-        parsed.deployment_id if parsed.kind == HostKind.DEPLOYMENT else site["deployment_id"]
-    )
-    deployment = (
-        Deployment.objects.filter(pk=deployment_id, site_id=site_id)
-        .values("id", "status", "build_ended_at")
-        .first()
-        if deployment_id
-        else None
-    )
+    active_id = site["deployment_id"]
+    live_id = site["live_server_id"]
+    if parsed.kind == HostKind.DEPLOYMENT:
+        wanted = [parsed.deployment_id]
+    else:
+        wanted = [d for d in (active_id, live_id) if d]
+    # One query for the deployment (or, on a site's domains, the active one and the one
+    # whose server takes the traffic) and their servers.
+    rows = {
+        row["id"]: row
+        for row in Deployment.objects.filter(pk__in=wanted, site_id=site_id).values(
+            "id",
+            "status",
+            "build_ended_at",
+            "adapter",
+            "server__state",
+            "server__address",
+            "server__error",
+            "server__updated_at",
+        )
+    }
+    pending_start = ""
+    if parsed.kind == HostKind.DEPLOYMENT:
+        deployment = rows.get(parsed.deployment_id)
+    else:
+        deployment = rows.get(active_id) if active_id else None
+        live = rows.get(live_id) if live_id else None
+        # An ssr site keeps its traffic on the server that runs (the old one during a
+        # switch) until the active deployment's passes its health check; the runtime
+        # manager then moves live_server. A static active deployment ignores it.
+        if (
+            deployment is not None
+            and deployment["adapter"] == "ssr"
+            and live is not None
+            and live["id"] != deployment["id"]
+            and live["status"] == "ready"
+            and live["adapter"] == "ssr"
+            and live["server__state"] == "running"
+        ):
+            if (deployment["server__state"] or "stopped") == "stopped":
+                pending_start = deployment["id"]
+            deployment = live
     if parsed.kind == HostKind.DEPLOYMENT and deployment is None:
         return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
     access = site["access"]
@@ -98,10 +147,18 @@ def load(parsed: ParsedHost) -> Served:
         protected=protected,
         fallback_file=site["fallback_file"],
     )
+    if deployment and deployment["adapter"] == "ssr":
+        served.adapter = "ssr"
+        served.server_state = deployment["server__state"] or "stopped"
+        served.server_address = deployment["server__address"] or ""
+        served.server_error = deployment["server__error"] or ""
+        changed = deployment["server__updated_at"]
+        served.server_changed_at = changed.timestamp() if changed else 0.0
+        served.pending_start = pending_start
     if deployment and deployment["status"] == "ready":
         served.prefix = deployment_prefix(site_id, deployment["id"])
         manifest = read_manifest(served.prefix)
-        served.files = manifest["files"]
+        served.files = manifest["files"]  # ssr: its static assets, at their URL paths
         if has_rules(manifest):
             rules = manifest["rules"]
             served.rules = Rules.from_json(rules.get("redirects", []), rules.get("headers", []))

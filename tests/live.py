@@ -158,14 +158,22 @@ def edge_server(_live_server, transactional_db) -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[int]:
+def serve_in_thread(app: Any, proxy_headers: bool = True) -> Iterator[int]:
     """Serve an ASGI app instance of the test's own over real HTTP (uvicorn in a thread of
-    this process), so that the test can look inside it afterwards. Yields the port."""
+    this process), so that the test can look inside it afterwards. Yields the port.
+    Without `proxy_headers`, uvicorn leaves X-Forwarded-* alone (as runplatform without
+    SHIPWAY_TRUSTED_PROXIES): the app sees the real peer."""
     import uvicorn
 
     port = _free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", access_log=False, log_level="warning"
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        proxy_headers=proxy_headers,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypedDict
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
 
 from deployments.errors import ErrorCode, message_for
-from deployments.models import FINAL_STATUSES, Deployment
-from sites.models import Site
+from deployments.models import FINAL_STATUSES, Deployment, RuntimeState
+from sites.models import Adapter, Site
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -63,6 +64,19 @@ def older_than_active(deployment: Deployment, site: Site) -> bool:
     One query for the active deployment at most, as `site` caches it for the next call."""
     active = site.deployment
     return active is not None and deployment.created_at < active.created_at
+
+
+@register.filter
+def runtime_state(deployment: Deployment) -> str:
+    """The state of an ssr deployment's server ("stopped" before its first start, when
+    it has no row yet); "" for a deployment without one. Select the server with the
+    deployment (`select_related("server")`), or this is a query per deployment."""
+    if deployment.adapter != Adapter.SSR:
+        return ""
+    try:
+        return deployment.server.state
+    except ObjectDoesNotExist:
+        return RuntimeState.STOPPED
 
 
 class _Latest(TypedDict):

@@ -27,19 +27,48 @@ from dashboard.views.base import (
 from dashboard.views.sites import site_page
 from deployments import services as deployment_services
 from deployments.errors import MESSAGES
-from deployments.models import Deployment, Status
-from deployments.selectors import deployment_for, log_text
+from deployments.models import Deployment, RuntimeState, Server, Status
+from deployments.selectors import deployment_for, log_text, server_log_from
+from sites.models import Adapter
 from sites.selectors import can, site_for
 
 if TYPE_CHECKING:
     from core.http import AuthenticatedHttpRequest
 
-# The page shows at most this much of the log (the end of it); the full log is a link.
+# The page shows at most this much of a log (the end of it); the full log is a link.
 LOG_TAIL = 200_000
 
 
 def _page_of(deployment: Deployment) -> str:
     return reverse("dashboard:deployment", args=[deployment.site_id, deployment.id])
+
+
+def _log_view(start: int, text: str) -> dict[str, object]:
+    """What the page needs of a log: its HTML, the offsets it covers (in characters, as
+    the log's offsets count) and the colour state its live part continues with."""
+    log_html, state = ansi.to_html(text)
+    return {
+        "html": log_html,
+        "start": start,
+        "end": start + len(text),
+        "state_json": json.dumps(state.as_dict()),
+    }
+
+
+def _runtime(deployment: Deployment) -> dict[str, object]:
+    """The server of an ssr deployment as the page shows it: its state ("stopped" before
+    it first starts: no row yet) and the end of its bounded log."""
+    server = Server.objects.filter(deployment=deployment).first()
+    size = server.log_size if server else 0
+    start, text = server_log_from(deployment, max(0, size - LOG_TAIL))
+    state = server.state if server else RuntimeState.STOPPED
+    return {
+        "state": state,
+        "started_at": server.started_at if server else None,
+        "last_request_at": server.last_request_at if server else None,
+        "error": server.error if server and state == RuntimeState.FAILED else "",
+        "log": _log_view(start, text),
+    }
 
 
 @dashboard_view
@@ -48,17 +77,21 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
     site = deployment.site
     remember_team(request, site.team_id)
     start = max(0, deployment.log_size - LOG_TAIL)
-    text = log_text(deployment, start)
-    log_html, state = ansi.to_html(text)
+    log = _log_view(start, log_text(deployment, start))
+    runtime = _runtime(deployment) if deployment.adapter == Adapter.SSR else None
     base = f"/v1/sites/{site.id}/deployments/{deployment.id}"
+    feeds = [
+        channels.deployment_logs(site.id, deployment.id),
+        channels.deployment(site.id, deployment.id),
+    ]
+    if runtime:
+        feeds.append(channels.deployment_runtime_logs(site.id, deployment.id))
     context = {
         "site": site,
         "deployment": deployment,
         "tab": "deployments",
-        "log_html": log_html,
-        "log_start": start,
-        "log_end": start + len(text),  # in characters, as the log's offsets count
-        "log_state_json": json.dumps(state.as_dict()),
+        "log": log,
+        "runtime": runtime,
         "error_sentences": {code.value: sentence for code, sentence in MESSAGES.items()},
         "statuses": [s.value for s in Status],
         "can_change": can(request.user, site, "change"),
@@ -66,13 +99,17 @@ def deployment_detail(request: HttpRequest, site_id: str, deployment_id: str) ->
         "api": {
             "deployment": base,
             "logs": f"{base}/logs",
+            "runtime_logs": f"{base}/logs?type=runtime",
             "source": f"{base}/download?type=source",
             "output": f"{base}/download?type=output",
         },
-        "channels": [  # the log's first: static/dashboard/log.js reads it from there
-            channels.deployment_logs(site.id, deployment.id),
-            channels.deployment(site.id, deployment.id),
-        ],
+        # What the page's feed subscribes to; each log names its own channel
+        # (data-log-channel), which static/dashboard/log.js follows.
+        "channels": feeds,
+        "log_channels": {
+            "build": feeds[0],
+            "runtime": channels.deployment_runtime_logs(site.id, deployment.id),
+        },
     }
     return render_page(request, "dashboard/deployment.html", context)
 

@@ -98,8 +98,9 @@ def site_page(
     """The site's deployments with the upload box and the git form (also after one of
     them was refused: that one comes back with its errors)."""
     remember_team(request, site.team_id)
+    # With each one's server (an ssr deployment's runtime state): no query per row.
     deployments = Paginator(
-        site.deployments.select_related("created_by"), DEPLOYMENTS_PER_PAGE
+        site.deployments.select_related("created_by", "server"), DEPLOYMENTS_PER_PAGE
     ).get_page(request.GET.get("page"))
     context = {
         "site": site,

@@ -1,12 +1,21 @@
-/* The deployment page, live: the build log and the status follow the realtime feed.
+/* The deployment page, live: its logs (the build log and, for a server-rendered
+   deployment, the runtime log) and its status follow the realtime feed.
 
-   The page arrives with the log up to character `data-log-end`. The script opens
-   /v1/realtime on the deployment's log and status channels, then fetches the log from
-   that offset (GET .../logs?offset=N), so nothing written in between is lost. A log
-   event is appended only for the part past what the page already has (no repeats); an
-   event that starts beyond it means some were missed, and the log is fetched again from
-   the current offset (no gaps). The feed reconnects with backoff and catches up the same
-   way. Offsets count Unicode code points, as the server's do. */
+   Each log (<pre data-log>) arrives with its text up to character `data-log-end` and
+   names its channel (`data-log-channel`) and its text's URL (`data-log-url`). One
+   LogFollower per log does the catch-up: the script opens /v1/realtime on the
+   deployment's channels, then each follower fetches its log from its offset
+   (GET ...?offset=N), so nothing written in between is lost. A log event is appended
+   only for the part past what the page already has (no repeats); an event that starts
+   beyond it means some were missed, and the log is fetched again from the current
+   offset (no gaps). The feed reconnects with backoff and every follower catches up the
+   same way. Offsets count Unicode code points, as the server's do.
+
+   The build log is complete once the status is final; the runtime log goes on while
+   the server may run (a ready deployment), as long as the page is open. The runtime
+   log is bounded: when its oldest part was dropped past the requested offset, the
+   answer's X-Log-Offset says where its text begins, and the follower goes on from
+   there. The feed closes once no log can grow any more. */
 (function () {
   "use strict";
 
@@ -104,80 +113,145 @@
     return date.toISOString().slice(0, 19).replace("T", " ") + " UTC";
   }
 
+  /* One log on the page, following its channel: `follows()` says whether more of it
+     can still come (once it says no, the next completed catch-up is the last). */
+  function LogFollower(pre, follows, settled) {
+    var card = pre.closest("[data-log-card]") || pre.parentNode;
+    this.pre = pre;
+    this.url = pre.getAttribute("data-log-url");
+    this.channel = pre.getAttribute("data-log-channel");
+    this.have = parseInt(pre.getAttribute("data-log-end"), 10) || 0;
+    this.empty = card.querySelector("[data-log-empty]");
+    this.indicator = card.querySelector("[data-live-indicator]");
+    this.renderer = new AnsiRenderer(pre, JSON.parse(pre.getAttribute("data-ansi-state") || "{}"));
+    this.follows = follows;
+    this.settled = settled; // the page's: called when this log is complete
+    this.done = false;
+    this.fetching = false;
+    this.fetchAgain = false;
+    this.queued = [];
+    pre.scrollTop = pre.scrollHeight;
+  }
+
+  LogFollower.prototype.nearBottom = function () {
+    var pre = this.pre;
+    return pre.scrollHeight - pre.scrollTop - pre.clientHeight < 48;
+  };
+
+  LogFollower.prototype.append = function (text) {
+    if (!text) return;
+    var follow = this.nearBottom();
+    this.renderer.write(text);
+    if (this.empty) this.empty.hidden = true;
+    if (follow) this.pre.scrollTop = this.pre.scrollHeight;
+  };
+
+  /* Output that is no longer kept between what the page has and what follows. */
+  LogFollower.prototype.markDropped = function () {
+    var mark = document.createElement("span");
+    mark.className = "log-dropped";
+    mark.textContent = "\n[older output is no longer kept]\n";
+    this.pre.appendChild(mark);
+  };
+
+  /* A log event: keep only what lies past `have`; a gap means fetch from `have`. */
+  LogFollower.prototype.apply = function (payload) {
+    var length = codePoints(payload.text);
+    if (payload.offset + length <= this.have) return;
+    if (payload.offset > this.have) { this.catchUp(); return; }
+    this.append(payload.offset < this.have ? dropCodePoints(payload.text, this.have - payload.offset) : payload.text);
+    this.have = payload.offset + length;
+  };
+
+  LogFollower.prototype.onEvent = function (payload) {
+    if (this.fetching) this.queued.push(payload);
+    else this.apply(payload);
+  };
+
+  LogFollower.prototype.catchUp = function () {
+    var self = this;
+    if (self.fetching) { self.fetchAgain = true; return; }
+    self.fetching = true;
+    var from = self.have;
+    var url = new URL(self.url, window.location.href);
+    url.searchParams.set("offset", String(from));
+    // No Accept header: the API negotiates JSON renderers and would refuse text/plain.
+    fetch(url.toString(), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        var begins = parseInt(response.headers.get("X-Log-Offset"), 10);
+        return response.text().then(function (text) {
+          return { text: text, begins: begins > from ? begins : from };
+        });
+      })
+      .then(function (answer) {
+        if (self.have !== from) return; // an event moved on meanwhile; the queue has it
+        if (answer.begins > from && self.have > 0) self.markDropped();
+        self.append(answer.text);
+        self.have = answer.begins + codePoints(answer.text);
+      })
+      .catch(function () { /* the next event or reconnect tries again */ })
+      .then(function () {
+        self.fetching = false;
+        var pending = self.queued.sort(function (a, b) { return a.offset - b.offset; });
+        self.queued = [];
+        pending.forEach(function (payload) { self.apply(payload); });
+        if (self.fetchAgain) { self.fetchAgain = false; self.catchUp(); }
+        else if (!self.done && !self.follows()) { self.done = true; self.settled(); }
+      });
+  };
+
+  LogFollower.prototype.setIndicator = function (state) {
+    var indicator = this.indicator;
+    if (!indicator) return;
+    if (this.done) state = "off";
+    indicator.hidden = state === "off";
+    indicator.classList.toggle("is-offline", state === "offline");
+    indicator.textContent = state === "offline" ? "Reconnecting" : "Live";
+  };
+
   ready(function () {
     var root = document.querySelector("[data-deployment]");
-    var pre = document.querySelector("[data-log]");
-    if (!root || !pre || !window.fetch) return;
+    var buildPre = document.querySelector('[data-log="build"]');
+    var runtimePre = document.querySelector('[data-log="runtime"]');
+    if (!root || !buildPre || !window.fetch) return;
 
     var deploymentId = root.getAttribute("data-deployment-id");
     var status = root.getAttribute("data-status");
     var active = root.getAttribute("data-active") === "true";
-    var logUrl = pre.getAttribute("data-log-url");
     var deploymentUrl = root.getAttribute("data-api-url");
-    var have = parseInt(pre.getAttribute("data-log-end"), 10) || 0;
     var channels = json("realtime-channels") || [];
     var sentences = json("error-sentences") || {};
-    var logChannel = channels[0]; // the view names the log's channel first (core/channels.py)
-    var empty = document.querySelector("[data-log-empty]");
-    var indicator = document.querySelector("[data-live-indicator]");
-    var renderer = new AnsiRenderer(pre, JSON.parse(pre.getAttribute("data-ansi-state") || "{}"));
 
     var socket = null;
     var attempts = 0;
     var stopped = false;
-    var fetching = false;
-    var fetchAgain = false;
-    var queued = [];
+    var feedState = "off";
     var pingTimer = null;
 
     function isFinal() { return FINAL.indexOf(status) !== -1; }
 
-    function nearBottom() { return pre.scrollHeight - pre.scrollTop - pre.clientHeight < 48; }
-
-    function append(text) {
-      if (!text) return;
-      var follow = nearBottom();
-      renderer.write(text);
-      if (empty) empty.hidden = true;
-      if (follow) pre.scrollTop = pre.scrollHeight;
+    // The build log grows until the status is final; a server runs only for a ready
+    // deployment, and may print while the page is open.
+    var followers = [new LogFollower(buildPre, function () { return !isFinal(); }, settled)];
+    if (runtimePre) {
+      followers.push(new LogFollower(runtimePre, function () {
+        return status !== "failed" && status !== "canceled";
+      }, settled));
     }
 
-    /* A log event: keep only what lies past `have`; a gap means fetch from `have`. */
-    function applyLog(payload) {
-      var length = codePoints(payload.text);
-      if (payload.offset + length <= have) return;
-      if (payload.offset > have) { catchUp(); return; }
-      append(payload.offset < have ? dropCodePoints(payload.text, have - payload.offset) : payload.text);
-      have = payload.offset + length;
+    function everyDone() {
+      return followers.every(function (f) { return f.done; });
     }
 
-    function catchUp() {
-      if (fetching) { fetchAgain = true; return; }
-      fetching = true;
-      var from = have;
-      // No Accept header: the API negotiates JSON renderers and would refuse text/plain.
-      fetch(logUrl + "?offset=" + from, { credentials: "same-origin" })
-        .then(function (response) {
-          if (!response.ok) throw new Error("HTTP " + response.status);
-          return response.text();
-        })
-        .then(function (text) {
-          if (have === from) { append(text); have = from + codePoints(text); }
-        })
-        .catch(function () { /* the next event or reconnect tries again */ })
-        .then(function () {
-          fetching = false;
-          var pending = queued.sort(function (a, b) { return a.offset - b.offset; });
-          queued = [];
-          pending.forEach(applyLog);
-          if (fetchAgain) { fetchAgain = false; catchUp(); }
-          else if (isFinal()) stop();
-        });
+    function catchUpAll() {
+      followers.forEach(function (f) { if (!f.done) f.catchUp(); });
     }
 
-    function onLog(payload) {
-      if (fetching) queued.push(payload);
-      else applyLog(payload);
+    /* A log is complete: its indicator goes off, and the feed closes once all are. */
+    function settled() {
+      setIndicator(feedState);
+      if (everyDone()) stop();
     }
 
     function show(selector, visible) {
@@ -186,6 +260,24 @@
 
     function setField(name, text) {
       document.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) { el.textContent = text; });
+    }
+
+    function setBadges(selector, state) {
+      document.querySelectorAll(selector).forEach(function (badge) {
+        badge.className = "badge badge-" + state;
+        badge.textContent = state.charAt(0).toUpperCase() + state.slice(1);
+      });
+    }
+
+    /* The server of an ssr deployment: `{state, startedAt, lastRequestAt, error}`. */
+    function onRuntime(runtime) {
+      if (!runtime || !runtime.state) return;
+      setBadges("[data-runtime-badge]", runtime.state);
+      setField("runtimeStartedAt", utc(runtime.startedAt));
+      setField("runtimeLastRequestAt", utc(runtime.lastRequestAt));
+      var error = runtime.state === "failed" ? runtime.error || "" : "";
+      setField("runtimeError", error);
+      document.querySelectorAll('[data-field="runtimeError"]').forEach(function (el) { el.hidden = !error; });
     }
 
     /* The deployment as the REST API shows it now: after a reconnect (a status event
@@ -200,13 +292,11 @@
 
     function onDeployment(d, fromRest) {
       if (d.id !== deploymentId) return;
+      var wasFinal = isFinal();
       status = d.status;
       active = !!d.active;
       root.setAttribute("data-status", status);
-      document.querySelectorAll("[data-status-badge]").forEach(function (badge) {
-        badge.className = "badge badge-" + status;
-        badge.textContent = status.charAt(0).toUpperCase() + status.slice(1);
-      });
+      setBadges("[data-status-badge]", status);
       setField("buildStartedAt", utc(d.buildStartedAt));
       setField("buildEndedAt", utc(d.buildEndedAt));
       setField("buildDuration", duration(d.buildDuration));
@@ -215,6 +305,7 @@
       setField("errorText", d.errorCode ? sentences[d.errorCode] || "" : "");
       var box = document.querySelector("[data-error-box]");
       if (box) box.hidden = !d.errorCode;
+      onRuntime(d.runtime);
       var running = !isFinal();
       show("running", running);
       show("ready", status === "ready");
@@ -224,16 +315,15 @@
       show("activatable", status === "ready" && !active);
       show("deletable", !running && !active);
       if (!running) {
-        if (!fromRest) refresh();
-        catchUp(); // the last lines, then stop
+        if (!fromRest && !wasFinal) refresh();
+        // A log that can no longer grow: its last lines, then it is complete.
+        followers.forEach(function (f) { if (!f.done && !f.follows()) f.catchUp(); });
       }
     }
 
     function setIndicator(state) {
-      if (!indicator) return;
-      indicator.hidden = state === "off";
-      indicator.classList.toggle("is-offline", state === "offline");
-      indicator.textContent = state === "offline" ? "Reconnecting" : "Live";
+      feedState = state;
+      followers.forEach(function (f) { f.setIndicator(state); });
     }
 
     function stop() {
@@ -241,6 +331,13 @@
       setIndicator("off");
       clearInterval(pingTimer);
       if (socket && socket.readyState <= 1) socket.close(1000);
+    }
+
+    function followerOf(channelNames) {
+      for (var i = 0; i < followers.length; i++) {
+        if (channelNames.indexOf(followers[i].channel) !== -1) return followers[i];
+      }
+      return null;
     }
 
     function connect() {
@@ -259,12 +356,12 @@
         if (message.type === "connected") {
           attempts = 0;
           setIndicator("live");
-          catchUp(); // whatever was written before the feed was open
+          catchUpAll(); // whatever was written before the feed was open
           refresh(); // and a status change missed while it was down
         } else if (message.type === "event" && message.data) {
           var payload = message.data.payload || {};
-          var forLog = (message.data.channels || []).indexOf(logChannel) !== -1;
-          if (forLog && typeof payload.offset === "number") onLog(payload);
+          var follower = followerOf(message.data.channels || []);
+          if (follower && typeof payload.offset === "number") follower.onEvent(payload);
           else if (payload.id) onDeployment(payload);
         }
       };
@@ -293,9 +390,8 @@
       setTimeout(connect, delay);
     }
 
-    pre.scrollTop = pre.scrollHeight;
-    if (isFinal()) {
-      catchUp(); // anything written between the page and now; nothing follows
+    if (followers.every(function (f) { return !f.follows(); })) {
+      catchUpAll(); // anything written between the page and now; nothing follows
     } else {
       connect();
     }

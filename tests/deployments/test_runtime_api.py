@@ -95,6 +95,7 @@ def test_the_runtime_log_keeps_its_newest_part_and_offsets_keep_counting(owner, 
     text = kept.content.decode()
     assert len(text) <= 100 and whole.endswith(text) and text.endswith(lines[-1])
     assert kept["X-Log-Size"] == str(len(whole))
+    assert kept["X-Log-Offset"] == str(len(whole) - len(text))  # where the kept text begins
     assert Server.objects.get(pk=deployment.pk).log_size == len(whole)
     offset = len(whole) - len(lines[-1])
     last = api_client(owner).get(_url(deployment, f"/logs?type=runtime&offset={offset}"))

@@ -180,9 +180,11 @@ def test_the_migration_moves_tokens_out_of_stored_addresses():
     )
     executor = MigrationExecutor(connection)  # a fresh graph, as `migrate` would load
     executor.migrate(after)
-    moved = Deployment.objects.get(pk=with_token.pk)
+    # Read through the model as it was then: later migrations add columns.
+    migrated = executor.loader.project_state(after).apps.get_model("deployments", "Deployment")
+    moved = migrated.objects.get(pk=with_token.pk)
     assert moved.repository == "https://git.example/r.git"
     assert "s3cret" not in moved.repository_credentials
     assert services.repository_address(moved) == "https://x-token:s3cret@git.example/r.git"
-    untouched = Deployment.objects.get(pk=plain.pk)
+    untouched = migrated.objects.get(pk=plain.pk)
     assert (untouched.repository, untouched.repository_credentials) == ("https://git.example/p", "")
