@@ -222,15 +222,17 @@ class DockerScheduler:
             log.warning("server.remove_failed", handle=handle[:12], exc_info=True)
 
     def servers(self) -> dict[str, str]:
-        containers = self.client.containers.list(all=True, filters={"label": _label_filter(ROLE)})
-        fillers = self.client.containers.list(
-            all=True, filters={"label": _label_filter("server-filler")}
-        )
-        # A filler outlives its start only when the worker died while it filled.
-        return {
-            cast(str, c.id): c.labels.get(f"{LABEL_PREFIX}.deployment", "")
-            for c in [*containers, *fillers]
-        }
+        # Sparse: the list's own data, with no inspect per container (one removed
+        # meanwhile would fail the whole listing).
+        found: dict[str, str] = {}
+        for role in (ROLE, "server-filler"):  # a filler outlives its start only if the
+            containers = self.client.containers.list(  # worker died while it filled
+                all=True, sparse=True, filters={"label": _label_filter(role)}
+            )
+            for container in containers:
+                labels = container.attrs.get("Labels") or {}
+                found[cast(str, container.id)] = labels.get(f"{LABEL_PREFIX}.deployment", "")
+        return found
 
     def remove_files(self, deployment_id: str) -> None:
         for handle, owner in self.servers().items():

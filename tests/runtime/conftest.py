@@ -128,7 +128,7 @@ def _cleanup(deployment_ids: list[str]) -> None:
     client = docker.from_env()
     for deployment_id in deployment_ids:
         for container in client.containers.list(
-            all=True, filters={"label": f"shipway.deployment={deployment_id}"}
+            all=True, sparse=True, filters={"label": f"shipway.deployment={deployment_id}"}
         ):
             with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
                 container.remove(force=True)
