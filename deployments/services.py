@@ -433,11 +433,17 @@ def deployment_set_framework(deployment_id: str, framework: str) -> None:
 
 
 def _retire_later(deployment_id: str) -> None:
-    """After commit, stop this replaced server once the grace period has passed."""
+    """After commit, stop this replaced server once the grace period has passed.
+
+    Sent to a worker always (send_task, never run eagerly in this process): the grace
+    is for the requests still on it, here and on every edge."""
     transaction.on_commit(
-        lambda: current_app.signature(
-            RETIRE_SERVER_TASK, args=(deployment_id,), ignore_result=True
-        ).apply_async(countdown=settings.SHIPWAY_SSR_GRACE_SECONDS)
+        lambda: current_app.send_task(
+            RETIRE_SERVER_TASK,
+            args=[deployment_id],
+            countdown=settings.SHIPWAY_SSR_GRACE_SECONDS,
+            ignore_result=True,
+        )
     )
 
 
