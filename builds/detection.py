@@ -1,10 +1,12 @@
 """Framework detection for sites whose framework is `auto`: read the source tree, not
 guess. Looks at package.json dependencies and scripts, config files, lock files and a
-root index.html."""
+root index.html; and, for frameworks that can render on a server, whether this app does
+(the `ssr` adapter) or is exported as files (`static`)."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ _BY_DEPENDENCY: list[tuple[str, str]] = [
     ("astro", "astro"),
     ("@angular/core", "angular"),
     ("@remix-run/react", "remix"),
+    ("@react-router/dev", "remix"),
     ("@docusaurus/core", "docusaurus"),
     ("vitepress", "vitepress"),
     ("gatsby", "gatsby"),
@@ -33,6 +36,7 @@ _BY_CONFIG_FILE: list[tuple[str, str]] = [
     ("astro.config.mjs", "astro"),
     ("angular.json", "angular"),
     ("remix.config.js", "remix"),
+    ("react-router.config.ts", "remix"),
     ("docusaurus.config.js", "docusaurus"),
     ("gatsby-config.js", "gatsby"),
     ("vite.config.js", "vite"),
@@ -54,6 +58,8 @@ class Detection:
     install_command: str
     lock_file: str
     reason: str
+    adapter: str = "static"  # "ssr" when the app renders on a server
+    adapter_reason: str = ""  # why, for the build log ("" for a plain static site)
 
 
 def detect(root: Path) -> Detection:
@@ -68,10 +74,13 @@ def detect(root: Path) -> Detection:
         for dependency, framework in _BY_DEPENDENCY:
             if dependency in deps:
                 reason = f"package.json depends on '{dependency}'"
-                return Detection(framework, manager, install, lock, reason)
+                adapter, why = detect_adapter(root, framework, package)
+                return Detection(framework, manager, install, lock, reason, adapter, why)
     for filename, framework in _BY_CONFIG_FILE:
         if (root / filename).is_file():
-            return Detection(framework, manager, install, lock, f"found {filename}")
+            adapter, why = detect_adapter(root, framework, package or {})
+            reason = f"found {filename}"
+            return Detection(framework, manager, install, lock, reason, adapter, why)
     if package is not None:
         has_build = "build" in package.get("scripts", {})
         reason = "package.json with a build script" if has_build else "package.json"
@@ -79,6 +88,50 @@ def detect(root: Path) -> Detection:
     if (root / "index.html").is_file():
         return Detection("static", "", "", "", "found index.html at the root")
     return Detection("other", "", "", "", "nothing recognisable; building as 'other'")
+
+
+_NEXT_CONFIGS = ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+_REACT_ROUTER_CONFIGS = ("react-router.config.ts", "react-router.config.js")
+_CONFIG_MAX_BYTES = 256 * 1024  # a config file is read whole; a bigger one is not a config
+_NEXT_EXPORT = re.compile(r"""output\s*:\s*['"`]export['"`]""")
+_SSR_OFF = re.compile(r"""\bssr\s*:\s*false\b""")
+
+
+def detect_adapter(root: Path, framework: str, package: dict) -> tuple[str, str]:
+    """("ssr" or "static", why) for a detected framework, from its config: Next.js unless
+    `output: 'export'`; SvelteKit with @sveltejs/adapter-node; Astro with @astrojs/node;
+    Nuxt unless its build script is `nuxt generate`; React Router unless `ssr: false`."""
+    deps = {**package.get("devDependencies", {}), **package.get("dependencies", {})}
+    if framework == "nextjs":
+        config = next((name for name in _NEXT_CONFIGS if (root / name).is_file()), None)
+        if config is None:
+            return "ssr", "no next.config, so no output: 'export'"
+        if _NEXT_EXPORT.search(_read_config(root / config)):
+            return "static", f"{config} has output: 'export'"
+        return "ssr", f"{config} has no output: 'export'"
+    if framework == "sveltekit" and "@sveltejs/adapter-node" in deps:
+        return "ssr", "package.json depends on '@sveltejs/adapter-node'"
+    if framework == "astro" and "@astrojs/node" in deps:
+        return "ssr", "package.json depends on '@astrojs/node'"
+    if framework == "nuxt":
+        build = str(package.get("scripts", {}).get("build", ""))
+        if "nuxt generate" in build:
+            return "static", "its build script is `nuxt generate`"
+        return "ssr", "its build script is not `nuxt generate`"
+    if framework == "remix":
+        config = next((name for name in _REACT_ROUTER_CONFIGS if (root / name).is_file()), None)
+        if config and _SSR_OFF.search(_read_config(root / config)):
+            return "static", f"{config} has ssr: false"
+        return "ssr", f"{config} does not turn ssr off" if config else "ssr is on by default"
+    return "static", ""
+
+
+def _read_config(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_CONFIG_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _package_manager(root: Path) -> tuple[str, str, str]:

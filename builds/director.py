@@ -23,13 +23,15 @@ from django.utils import timezone
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
 from builds.output import OutputLimits, copy_directory, shown
-from builds.packaging import package
+from builds.packaging import Server, package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
+from builds.serverpack import SERVER_DIR, STATIC_DIR, package_step
 from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
 from deployments import vcs
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
+from deployments.environment import system_variables
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
 from sites import crypto
@@ -71,24 +73,39 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
             source = _fetch_source(deployment, scratch, say)
             tree = _unpack(source, scratch / "tree", say)
             spec = plan(deployment, tree, say)
+            adapter = "ssr" if spec.server_directory else "static"
             moved = deployment_services.deployment_transition(
-                deployment.id, Status.BUILDING, build_started_at=timezone.now()
+                deployment.id, Status.BUILDING, build_started_at=timezone.now(), adapter=adapter
             )
             if moved is None:
                 raise BuildError(ErrorCode.CANCELED)
             out_dir = scratch / "output"
+            server_to = scratch / "server.tar.gz" if spec.server_directory else None
+            server = None
             if spec.steps:
                 runner = runner or get_runner()
-                job = BuildJob(spec, source, out_dir, output.write, _cancel_check(deployment.id))
-                runner.run(job)
+                job = BuildJob(
+                    spec,
+                    source,
+                    out_dir,
+                    output.write,
+                    _cancel_check(deployment.id),
+                    server_to=server_to,
+                )
+                result = runner.run(job)
+                if result.server is not None:
+                    server = Server(result.server, spec.start_command)
             else:
                 say("No install or build command: publishing the source as it is.\n")
                 _copy_tree(tree, spec, out_dir, say)
-            packaged = package(out_dir, deployment.storage_prefix, spec.output_directory)
+            if spec.server_directory and server is None:
+                raise BuildError(ErrorCode.OUTPUT_MISSING, "The build left no packaged server.")
+            packaged = package(out_dir, deployment.storage_prefix, spec.output_directory, server)
             say(
                 f"Packaged {packaged.file_count} file{pluralize(packaged.file_count)} "
                 f"({packaged.output_size} bytes) "
-                f"in {time.monotonic() - started:.1f} s.\n"
+                + (f"and the server ({packaged.server_size} bytes) " if server else "")
+                + f"in {time.monotonic() - started:.1f} s.\n"
             )
         except BuildError as exc:
             output.close()
@@ -107,7 +124,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
             return
     _store_log(deployment)
     deployment_services.deployment_transition(
-        deployment.id, Status.READY, output_size=packaged.output_size
+        deployment.id, Status.READY, output_size=packaged.output_size + packaged.server_size
     )
     log.info("build.ready", seconds=round(time.monotonic() - started, 2))
 
@@ -218,12 +235,19 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
             f"The site's rootDirectory '{workdir}' is not a directory in the source.",
         )
     detection = detect(root)
-    framework_key = site.framework
+    framework_key, adapter_key = site.framework, site.adapter
     if site.framework == "auto":
-        framework_key = detection.framework
-        say(f"Detected framework: {framework_key} ({detection.reason}).\n")
+        framework_key, adapter_key = detection.framework, detection.adapter
+        rendered = (
+            f"; server-rendered: {detection.adapter_reason}"
+            if detection.adapter == "ssr"
+            else f"; exported as files: {detection.adapter_reason}"
+            if detection.adapter_reason
+            else ""
+        )
+        say(f"Detected framework: {framework_key} ({detection.reason}{rendered}).\n")
     framework = get_framework(framework_key)
-    adapter = framework.adapters.get(site.adapter) or framework.adapters[framework.default_adapter]
+    adapter = framework.adapters.get(adapter_key) or framework.adapters[framework.default_adapter]
     if site.framework == "auto":
         install = detection.install_command or adapter.install_command
         build_command, output_directory = adapter.build_command, adapter.output_directory
@@ -241,17 +265,29 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
     specification = get_specification(site.specification)
     variables = list(site.variables.filter(scope__in=[VariableScope.BUILD, VariableScope.ALL]))
     env = {v.key: v.value for v in variables}
+    env.update(system_variables(deployment))
     env.update(
         CI="true",
         SHIPWAY="1",
-        SHIPWAY_SITE_ID=site.id,
-        SHIPWAY_DEPLOYMENT_ID=deployment.id,
         npm_config_update_notifier="false",
         npm_config_fund="false",
         npm_config_audit="false",
     )
     cache_key = _cache_key(root, detection) if deployment.use_cache else ""
     steps = _steps(install, build_command, cache_key)
+    server_directory = start_command = ""
+    if adapter.key == "ssr":
+        if adapter.packaging is None:
+            raise BuildError(
+                ErrorCode.OUTPUT_MISSING,
+                f"Shipway cannot run {framework.name}'s server yet; use the static adapter.",
+            )
+        # The site's own start command (set with its framework and adapter) wins; with
+        # "auto" the site has none unless it was given one.
+        start_command = site.start_command or adapter.start_command
+        steps.append(package_step(adapter.packaging, detection.package_manager))
+        output_directory, server_directory = STATIC_DIR, SERVER_DIR
+        say(f"Server-rendered ({framework.name}): the server starts with `{start_command}`.\n")
     say(
         f"Runtime {runtime.name}, {specification.cpus:g} CPU, {specification.memory} MB, "
         f"timeout {site.timeout} s, build cache {'on' if deployment.use_cache else 'off'}.\n"
@@ -275,6 +311,8 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
         cache_id=site.uid.hex,
         limits=output_limits(),
         log_line_max=settings.SHIPWAY_BUILD_LOG_MAX_LINE,
+        server_directory=server_directory,
+        start_command=start_command,
     )
 
 

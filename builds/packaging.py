@@ -2,8 +2,10 @@
 
 Each file is stored with its precompressed variants (gzip and brotli, for compressible
 files over 1 KB, kept only when smaller) and described in `manifest.json`; the output
-is also kept as `output.tar.gz` for download. Where they go and what the manifest says
-is deployments/artifacts.py's.
+is also kept as `output.tar.gz` for download. For an ssr build the files are its static
+assets, and its checked server archive (builds/serverpack.py) is stored as
+`server.tar.gz` with the manifest's `server: {command, size}`. Where they go and what
+the manifest says is deployments/artifacts.py's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from deployments.artifacts import (
     content_type_for,
     output_archive_path,
     output_path,
+    server_archive_path,
     write_manifest,
 )
 from deployments.errors import BuildError, ErrorCode
@@ -62,6 +65,15 @@ class Packaged:
     manifest: dict[str, Any]
     output_size: int
     file_count: int
+    server_size: int = 0  # ssr: the bytes of server.tar.gz
+
+
+@dataclass(frozen=True)
+class Server:
+    """An ssr build's server, as packaging stores it."""
+
+    archive: Path  # the checked server.tar.gz
+    command: str  # what starts it, in its directory
 
 
 def is_compressible(content_type: str) -> bool:
@@ -92,11 +104,14 @@ def _open_regular(path: Path) -> BinaryIO:
     return handle
 
 
-def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Packaged:
-    """Store every file of `output_dir` under `{storage_prefix}/output/` and write the
-    manifest; raises BuildError(output_missing) when there is nothing to serve."""
+def package(
+    output_dir: Path, storage_prefix: str, output_directory: str, server: Server | None = None
+) -> Packaged:
+    """Store every file of `output_dir` under `{storage_prefix}/output/` (and an ssr
+    build's server) and write the manifest; raises BuildError(output_missing) when there
+    is nothing to serve (a server may come without static assets)."""
     files = _files(output_dir)
-    if not files:
+    if not files and server is None:
         raise BuildError(
             ErrorCode.OUTPUT_MISSING,
             f"The output directory '{output_directory}' is empty after the build.",
@@ -104,9 +119,17 @@ def package(output_dir: Path, storage_prefix: str, output_directory: str) -> Pac
     entries = {
         "/" + relative: _store_file(storage_prefix, relative, path) for relative, path in files
     }
-    manifest = write_manifest(storage_prefix, entries, _rules(dict(files)))
+    described: dict[str, Any] | None = None
+    if server is not None:
+        with _open_regular(server.archive) as archive:
+            size = os.fstat(archive.fileno()).st_size
+            artifacts().save(server_archive_path(storage_prefix), File(archive))
+        described = {"command": server.command, "size": size}
+    # The manifest last: once it is there, everything it names is stored.
     _store_archive(files, output_archive_path(storage_prefix))
-    return Packaged(manifest, manifest["size"], len(entries))
+    manifest = write_manifest(storage_prefix, entries, _rules(dict(files)), server=described)
+    server_size = int(described["size"]) if described else 0
+    return Packaged(manifest, manifest["size"], len(entries), server_size)
 
 
 def _store_file(storage_prefix: str, relative: str, path: Path) -> dict[str, Any]:

@@ -11,7 +11,8 @@ Secure too (edge/access.py).
 untrusted peers (so Django's SECURE_PROXY_SSL_HEADER only ever sees a trusted proxy's),
 takes the client's address from a trusted proxy's X-Forwarded-For, and marks cookies
 Secure. runplatform tells uvicorn and gunicorn to trust the same proxies
-(`server_arguments`), so their own reading of these headers agrees.
+(`server_arguments`), so their own reading of these headers agrees; under granian,
+which has no such option, `ForwardedScope` does the same (config/granian_asgi.py).
 """
 
 from __future__ import annotations
@@ -96,11 +97,46 @@ def scope_is_https(scope: dict[str, Any]) -> bool:
 
 def server_arguments(server: str) -> list[str]:
     """Command-line arguments that make uvicorn or gunicorn trust exactly the trusted
-    proxies' X-Forwarded-* headers (both trust 127.0.0.1 by default)."""
+    proxies' X-Forwarded-* headers (both trust 127.0.0.1 by default). granian reads no
+    forwarded header itself: it serves the application behind `ForwardedScope` instead
+    (config/granian_asgi.py), so it takes none."""
     allowed = ",".join(str(network) for network in trusted_networks())
+    if server == "granian":
+        return []
     if server == "uvicorn":
         return ["--forwarded-allow-ips", allowed] if allowed else ["--no-proxy-headers"]
     return ["--forwarded-allow-ips", allowed]
+
+
+class ForwardedScope:
+    """ASGI middleware doing what uvicorn's --forwarded-allow-ips does, for servers that
+    have no such option (granian): when a request (HTTP or websocket) comes from a
+    trusted proxy, its scope's client becomes `client_address` of the proxy's
+    X-Forwarded-For and its scheme the proxy's X-Forwarded-Proto. Everyone else's scope is
+    left as it is; ProxyMiddleware then drops their forwarded headers, as under uvicorn."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            forwarded_for: list[str] = []
+            proto = None
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-for":
+                    forwarded_for.append(value.decode("latin-1"))
+                elif name == b"x-forwarded-proto" and proto is None:
+                    proto = value.decode("latin-1").split(",")[0].strip().lower()
+            client = scope.get("client")
+            if (forwarded_for or proto) and client and is_trusted(str(client[0])):
+                scope = dict(scope)
+                if proto in ("http", "https"):
+                    websocket = scope["type"] == "websocket"
+                    scope["scheme"] = proto.replace("http", "ws") if websocket else proto
+                if forwarded_for:
+                    address = client_address(str(client[0]), ",".join(forwarded_for))
+                    scope["client"] = (address, 0)
+        await self.app(scope, receive, send)
 
 
 class ProxyMiddleware:

@@ -111,6 +111,11 @@ class SiteSettingsForm(_BuildFields):
         max_length=256,
         help_text="Served for paths with no file (index.html for single-page apps).",
     )
+    start_command = _text(
+        "Start command",
+        help_text="Server-rendered (ssr) sites: starts the server in the packaged server's "
+        "directory; blank for the framework's default.",
+    )
     timeout = forms.IntegerField(
         label="Build timeout (seconds)", min_value=1, max_value=MAX_BUILD_TIMEOUT
     )

@@ -1,25 +1,36 @@
-"""The variables Shipway gives every build and server of a deployment besides the site's
-own (docs/api.md, "Variables"): which site and deployment this is, where it answers,
-whether it was made to go live, and for git sources the branch and commit."""
+"""The variables Shipway gives every build and every server of a deployment, besides the
+site's own (docs/api.md, "System variables"). One function, so that a build
+(builds/director.py) and the server started from it (runtime/) see the same values."""
 
 from __future__ import annotations
 
-from deployments.models import Deployment, SourceType
+from deployments.models import Deployment
+
+PRODUCTION = "production"
+PREVIEW = "preview"
+
+
+def environment_of(deployment: Deployment) -> str:
+    """`production` for a deployment made to go live (its `activate`), else `preview`."""
+    return PRODUCTION if deployment.activate else PREVIEW
 
 
 def system_variables(deployment: Deployment) -> dict[str, str]:
-    """SHIPWAY_SITE_ID, SHIPWAY_DEPLOYMENT_ID, SHIPWAY_DEPLOYMENT_URL, SHIPWAY_ENVIRONMENT
-    ("production" for a deployment made to go live, "preview" otherwise) and, for git
-    sources, SHIPWAY_GIT_BRANCH (when a branch was deployed) and SHIPWAY_GIT_COMMIT_SHA."""
+    """SHIPWAY_SITE_ID, SHIPWAY_DEPLOYMENT_ID, SHIPWAY_DEPLOYMENT_URL, SHIPWAY_ENVIRONMENT,
+    and for a git source SHIPWAY_GIT_BRANCH (when the reference is a branch) and
+    SHIPWAY_GIT_COMMIT_SHA (once the commit is known: after the source is fetched)."""
     variables = {
         "SHIPWAY_SITE_ID": deployment.site_id,
         "SHIPWAY_DEPLOYMENT_ID": deployment.id,
         "SHIPWAY_DEPLOYMENT_URL": deployment.url,
-        "SHIPWAY_ENVIRONMENT": "production" if deployment.activate else "preview",
+        "SHIPWAY_ENVIRONMENT": environment_of(deployment),
     }
-    if deployment.source_type == SourceType.VCS:
-        if deployment.reference_type == "branch":
+    if deployment.repository:
+        if deployment.reference_type == "branch" and deployment.reference:
             variables["SHIPWAY_GIT_BRANCH"] = deployment.reference
         if deployment.commit_hash:
             variables["SHIPWAY_GIT_COMMIT_SHA"] = deployment.commit_hash
     return variables
+
+
+__all__ = ["PREVIEW", "PRODUCTION", "environment_of", "system_variables"]

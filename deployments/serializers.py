@@ -31,6 +31,9 @@ class DeploymentSerializer(serializers.Serializer):
     sourceSize = serializers.IntegerField(source="source_size", read_only=True)
     outputSize = serializers.IntegerField(source="output_size", read_only=True)
     framework = serializers.CharField(read_only=True)
+    adapter = serializers.CharField(
+        read_only=True, help_text='What the build made: "static" files or an "ssr" server.'
+    )
     buildRuntime = serializers.CharField(source="build_runtime", read_only=True)
     buildStartedAt = serializers.DateTimeField(source="build_started_at", read_only=True)
     buildEndedAt = serializers.DateTimeField(source="build_ended_at", read_only=True)

@@ -577,6 +577,18 @@ async def _send_file(
     method: str,
     scope: Scope,
 ) -> None:
+    if (
+        prepared.body is not None
+        and b"range" not in request
+        and b"if-none-match" not in request
+        and b"if-modified-since" not in request
+    ):
+        # The usual request (no condition, no range): headers and body as prepared.
+        status, headers = prepared.status, prepared.full_headers
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        body = b"" if method == "HEAD" else prepared.body
+        await send({"type": "http.response.body", "body": body})
+        return
     if prepared.status == 200 and not_modified(
         prepared,
         request.get(b"if-none-match", b""),

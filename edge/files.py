@@ -1,14 +1,15 @@
 """HTTP responses for stored files: headers prepared once, conditional and range requests.
 
 A `PreparedFile` is made the first time a (path, encoding) of a deployment is asked
-for and reused after: its status line, headers and (for small files) body are ready to
-send, so a repeat request costs a dict lookup and two ASGI messages.
+for and reused after: its status line, headers (with Content-Length) and (for small
+files) body are ready to send, so a repeat request costs a dict lookup and two ASGI
+messages.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from deployments.artifacts import VARIANTS, compressed_path, output_path
@@ -33,6 +34,12 @@ class PreparedFile:
     body: bytes | None  # None: read from `path` when sending
     path: str
     identity: bool  # ranges are served only on the uncompressed representation
+    # `headers` and the whole body's Content-Length: what the usual request (no range,
+    # no condition) is sent with, made once rather than per request.
+    full_headers: list[tuple[bytes, bytes]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.full_headers = [*self.headers, (b"content-length", str(self.size).encode())]
 
 
 def cache_control(path: str, content_type: str) -> bytes:

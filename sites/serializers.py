@@ -47,6 +47,14 @@ class SiteSerializer(serializers.Serializer):
     fallbackFile = StrictCharField(
         source="fallback_file", max_length=256, required=False, allow_blank=True
     )
+    startCommand = StrictCharField(
+        source="start_command",
+        max_length=1024,
+        required=False,
+        allow_blank=True,
+        help_text="ssr: what starts the server, run in the packaged server's directory "
+        "(the framework's default when omitted).",
+    )
     rootDirectory = StrictCharField(
         source="root_directory", max_length=256, required=False, allow_blank=True
     )
@@ -91,6 +99,7 @@ class SiteSerializer(serializers.Serializer):
             "buildCommand": site.build_command,
             "outputDirectory": site.output_directory,
             "fallbackFile": site.fallback_file,
+            "startCommand": site.start_command,
             "rootDirectory": site.root_directory,
             "timeout": site.timeout,
             "specification": site.specification,

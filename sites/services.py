@@ -48,6 +48,7 @@ SITE_SETTINGS = (
     "build_command",
     "output_directory",
     "fallback_file",
+    "start_command",
     "root_directory",
     "timeout",
     "specification",
@@ -55,7 +56,13 @@ SITE_SETTINGS = (
     "access",
 )
 # Filled from the framework's adapter when the caller leaves them out.
-_ADAPTER_DEFAULTS = ("install_command", "build_command", "output_directory", "fallback_file")
+_ADAPTER_DEFAULTS = (
+    "install_command",
+    "build_command",
+    "output_directory",
+    "fallback_file",
+    "start_command",  # "" for a static adapter
+)
 
 
 def _apply_framework_defaults(site: Site, given: set[str]) -> None:

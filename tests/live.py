@@ -1,5 +1,7 @@
-"""A live server for tests: uvicorn serving config.asgi on loopback, against the test
-database and a storage directory shared by the whole session (the edge, realtime)."""
+"""A live server for tests: the web's server as runplatform starts it (granian by default,
+core/serving.py; SHIPWAY_TEST_WEB_SERVER=uvicorn for uvicorn) serving config.asgi on
+loopback, against the test database and a storage directory shared by the whole session
+(the edge, realtime)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import http.client
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from urllib.parse import quote
 
 import pytest
 from django.core.files.storage import storages
+
+from core import serving
 
 SITES_DOMAIN = "sites.localhost"
 
@@ -62,7 +65,8 @@ def live_storage(settings, edge_storage):
 
 
 class LiveServer:
-    """uvicorn serving config.asgi on a free loopback port, against the test database.
+    """The web's server serving config.asgi on a free loopback port, against the test
+    database.
 
     The server caches content type and permission ids (Django and guardian do); a
     transactional test's flush recreates those rows with new ids, so the server is
@@ -97,22 +101,16 @@ class LiveServer:
             # Builds it queues go where tests/conftest.py sends this session's (no worker).
             "SHIPWAY_BUILD_QUEUE": f"builds-test-{os.getpid()}",
         }
-        log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115
+        log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115  # any server
+        server = os.environ.get("SHIPWAY_TEST_WEB_SERVER") or serving.DEFAULT_WEB_SERVER
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--lifespan",
-                "off",
-                "--no-proxy-headers",  # as runplatform without SHIPWAY_TRUSTED_PROXIES
-            ],
+            serving.web_server_command(
+                server,
+                host="127.0.0.1",
+                port=self.port,
+                workers=1,
+                extra=["--lifespan", "off"] if server == "uvicorn" else [],
+            ),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -125,7 +123,7 @@ class LiveServer:
             except OSError:
                 time.sleep(0.1)
         self.process.kill()
-        raise RuntimeError("uvicorn did not start")
+        raise RuntimeError(f"the live server did not start; see {log.name}")
 
     def stop(self) -> None:
         if self.process is not None:

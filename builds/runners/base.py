@@ -18,6 +18,9 @@ from builds.output import OutputLimits, describe_size
 from deployments.errors import BuildError, ErrorCode
 
 MASK = "********"
+# A step exits with this when what it needs is missing: the build fails with the step's
+# `missing` sentence (e.g. "Next.js wrote no .next/standalone: ...") instead of its code.
+MISSING_EXIT = 86
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Step:
     name: str  # "install", "cache", "build"
     command: str  # what the shell runs
     display: str = ""  # what the log shows (the user's command, without our wrapping)
+    missing: str = ""  # the failure's sentence when it exits MISSING_EXIT
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class BuildSpec:
     cache_id: str = ""  # whose build cache: the site's server-made identity (Site.uid)
     limits: OutputLimits = field(default_factory=OutputLimits)  # what the output may hold
     log_line_max: int = 64 * 1024  # characters of one line of output; the rest is cut
+    # ssr: where the last step assembled the server (relative to `workdir`), copied out
+    # as server.tar.gz (builds/serverpack.py); "" for a static build.
+    server_directory: str = ""
+    start_command: str = ""  # ssr: what starts it (the manifest's; runners ignore it)
 
 
 @dataclass
@@ -63,6 +71,7 @@ class StepResult:
 class BuildResult:
     output_dir: Path  # a local directory holding the output's files
     steps: list[StepResult]
+    server: Path | None = None  # ssr: the checked server.tar.gz (`BuildJob.server_to`)
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class BuildJob:
     output_to: Path  # where the output directory's files are copied
     on_output: Callable[[str], None]  # the build's output, in whole masked lines
     should_cancel: Callable[[], bool]
+    server_to: Path | None = None  # ssr: where the server's checked .tar.gz is written
 
 
 class BuildRunner(Protocol):
@@ -266,6 +276,8 @@ def drop_unsafe_links(tree: Path) -> list[str]:
 
 
 def command_failed(step: Step, exit_code: int) -> BuildError:
+    if step.missing and exit_code == MISSING_EXIT:
+        return BuildError(ErrorCode.OUTPUT_MISSING, step.missing)
     return BuildError(
         ErrorCode.COMMAND_FAILED,
         f"The {step.name} command `{step.display or step.command}` exited with code {exit_code}.",

@@ -25,6 +25,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 
 from builds import network as build_network
+from builds import serverpack
 from builds.models import installation_id
 from builds.output import CHUNK, copy_tar
 from builds.runners.base import (
@@ -94,6 +95,7 @@ class DockerRunner:
             container.start()
             results = self._run_steps(spec, container, job.on_output, job.should_cancel)
             self._copy_output(spec, container, job.output_to, job.on_output)
+            server = self._copy_server(spec, container, job.server_to, job.on_output)
         except BaseException:
             # Failed or canceled: stop it now (a created container always has its id).
             _remove_container(cast(str, container.id))
@@ -104,7 +106,7 @@ class DockerRunner:
         threading.Thread(
             target=_remove_container, args=(container.id,), name="build-cleanup", daemon=True
         ).start()
-        return BuildResult(job.output_to, results)
+        return BuildResult(job.output_to, results, server)
 
     def _require_image(self, spec: BuildSpec) -> None:
         try:
@@ -243,6 +245,40 @@ class DockerRunner:
             # Closing the stream closes its connection, which stops Docker sending the
             # rest (say, the terabyte whose header was refused).
             stream.close()
+
+    def _copy_server(
+        self,
+        spec: BuildSpec,
+        container: Container,
+        server_to: Path | None,
+        on_output: Callable[[str], None],
+    ) -> Path | None:
+        """ssr: stream the packaged server's directory out and re-write it, checked entry
+        by entry, into `server_to` (builds/serverpack.py; nothing is extracted here)."""
+        if not spec.server_directory or server_to is None:
+            return None
+        path = f"{WORKSPACE}/{spec.workdir}/{spec.server_directory}".replace("//", "/")
+        try:
+            stream, stat = cast(
+                "tuple[Generator[bytes, None, None], dict[str, Any]]",
+                container.get_archive(path.rstrip("/"), chunk_size=CHUNK),
+            )
+        except NotFound:
+            raise BuildError(
+                ErrorCode.OUTPUT_MISSING, "The build left no packaged server."
+            ) from None
+        masked = SecretMasker(spec.secrets)
+        try:
+            if not stat.get("mode", 0) & 0x80000000:  # os.ModeDir in Go's FileMode
+                raise BuildError(
+                    ErrorCode.OUTPUT_MISSING, "The packaged server is not a directory."
+                )
+            serverpack.pack_tar(
+                stream, stat["name"], server_to, spec.limits, lambda text: on_output(masked(text))
+            )
+        finally:
+            stream.close()
+        return server_to
 
 
 def _kill(container: Container) -> None:

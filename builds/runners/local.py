@@ -27,6 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from builds import serverpack
 from builds.output import copy_directory
 from builds.runners.base import (
     BuildJob,
@@ -158,7 +159,10 @@ class LocalRunner:
                 lambda text: on_output(masked(text)),
                 spec.output_directory,
             )
-        return BuildResult(job.output_to, results)
+            server = None
+            if spec.server_directory and job.server_to is not None:
+                server = _pack_server(spec, workspace, workdir, job.server_to, on_output)
+        return BuildResult(job.output_to, results, server)
 
     def _run_steps(
         self,
@@ -205,6 +209,23 @@ class LocalRunner:
             if exit_code:
                 raise command_failed(step, exit_code)
         return results
+
+
+def _pack_server(
+    spec: BuildSpec,
+    workspace: Path,
+    workdir: Path,
+    server_to: Path,
+    on_output: Callable[[str], None],
+) -> Path:
+    """ssr: the packaged server's directory, from its real path only if that is inside
+    the workspace, re-written checked into `server_to` (builds/serverpack.py)."""
+    root = (workdir / spec.server_directory).resolve()
+    if not root.is_dir() or not root.is_relative_to(workspace.resolve()):
+        raise BuildError(ErrorCode.OUTPUT_MISSING, "The build left no packaged server.")
+    masked = SecretMasker(spec.secrets)
+    serverpack.pack_directory(root, server_to, spec.limits, lambda text: on_output(masked(text)))
+    return server_to
 
 
 def _kill_group(process: subprocess.Popen) -> None:

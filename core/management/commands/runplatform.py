@@ -2,13 +2,14 @@
 
 Starts an embedded PostgreSQL when DATABASE_URL is unset and an embedded Redis when
 REDIS_URL is unset (core/embedded.py), migrates, makes sure an admin exists, then runs
-the web (uvicorn, one process per core by default), a Celery worker and Celery beat until
-Ctrl-C stops them all, and the embedded servers after them.
+the web (granian's ASGI interface, one process per core by default; `--web-server
+uvicorn` for uvicorn: core/serving.py says why granian), a Celery worker and Celery beat
+until Ctrl-C stops them all, and the embedded servers after them.
 
 One port serves everything (the API, dashboard, admin, realtime feed and sites), which
 is what a laptop wants. Behind a front proxy, `--api-port` also runs the dashboard,
 admin and API under gunicorn's sync workers, which answer Django's views for several
-times less CPU than uvicorn (bench/RESULTS.md, "API"); the proxy sends plain platform
+times less CPU than an ASGI server (bench/RESULTS.md, "API"); the proxy sends plain platform
 HTTP there and the realtime feed and sites to the web (deploy/nginx.conf, SHIPWAY_API).
 """
 
@@ -28,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from core import proxies
+from core import proxies, serving
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, default_redis_port
 
 
@@ -61,8 +62,14 @@ class Command(BaseCommand):
             "--web-workers",
             type=int,
             default=settings.SHIPWAY_WEB_WORKERS,
-            help="uvicorn processes for the web and the edge (default: SHIPWAY_WEB_WORKERS, "
-            "one per core)",
+            help="web processes (the edge, realtime, dashboard, API; default: "
+            "SHIPWAY_WEB_WORKERS, one per core)",
+        )
+        parser.add_argument(
+            "--web-server",
+            choices=serving.WEB_SERVERS,
+            default=serving.default_web_server(),
+            help="the web's ASGI server (default: SHIPWAY_WEB_SERVER, else granian)",
         )
         parser.add_argument(
             "--api-port",
@@ -91,6 +98,7 @@ class Command(BaseCommand):
         host: str,
         port: int,
         web_workers: int,
+        web_server: str,
         api_port: int,
         api_workers: int,
         **options: Any,  # Django's own (verbosity, settings...): not used here
@@ -139,20 +147,9 @@ class Command(BaseCommand):
 
         python = sys.executable
         commands = {
-            "web": [
-                python,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(web_workers),
-                "--no-access-log",
-                *proxies.server_arguments("uvicorn"),
-            ],
+            "web": serving.web_server_command(
+                web_server, host=host, port=port, workers=web_workers, python=python
+            ),
             "worker": celery_worker_command(f"{settings.SHIPWAY_BUILD_QUEUE},default", 2),
             "beat": [
                 python,
@@ -183,7 +180,7 @@ class Command(BaseCommand):
             ]
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self._wait_until_listening(host, port, processes["web"])
-        started.append(f"web: {web_workers} uvicorn process{'es' if web_workers != 1 else ''}")
+        started.append(f"web: {web_workers} {web_server} process{'es' if web_workers != 1 else ''}")
         started.append("a Celery worker (2 builds at once) and Celery beat")
         if api_port:
             started.append(f"gunicorn: {api_workers} workers on port {api_port}")
@@ -217,8 +214,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _wait_until_listening(host: str, port: int, web: subprocess.Popen) -> None:
-        """Say "up" only once the web answers HTTP: uvicorn's parent listens at once, but
-        its worker processes take seconds to import the project."""
+        """Say "up" only once the web answers HTTP: the server's parent listens at once,
+        but its worker processes take seconds to import the project."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and web.poll() is None:
             connection = http.client.HTTPConnection(host, port, timeout=2)

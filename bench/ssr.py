@@ -1,0 +1,303 @@
+"""Benchmark server-rendered (ssr) sites: cold start, and warm requests through the edge
+next to requests sent straight to the deployment's Node server, under uvicorn and under
+granian (the web's two servers, core/serving.py).
+
+    .venv/bin/python -m bench.ssr                        # both servers, ~3 minutes
+    .venv/bin/python -m bench.ssr --servers granian --rounds 1 --duration 5s
+
+STATUS: the structure, written before the ssr runtime landed (runtime/, the edge's
+proxy, tests/ssr_apps.py). It checks for those first and exits with status 2 naming what
+is missing; nothing below has run against a real ssr deployment yet.
+
+One run: (re)creates the `shipway_bench_ssr` database, flushes Redis database 12,
+migrates, makes a user, a team and one ssr site (a minimal Next.js app from
+tests/ssr_apps.py `nextjs_app(marker)`) through the services, and starts a real Celery
+worker (the build and runtime tasks) and the web, with storage in a temporary directory.
+The site is built and activated once. Then, per web server (interleaved over --rounds):
+
+  (a) cold start: the deployment's server is stopped (its Server row says `stopped`),
+      then one GET through the edge, timed to its first byte: the request waits for the
+      start, it does not fail (--cold runs, median and max);
+  (b) warm: wrk through the edge (Host: the site's host) next to wrk straight to the
+      Node server's address (deployments.models.Server.address), requests/s, p99 and
+      the web's CPU per request (bench/harness.py), the edge's share of direct;
+  (c) (a) and (b) under uvicorn and under granian, the web restarted for each.
+
+Cleanup, also on error or Ctrl-C: processes stopped, the site's containers removed (by
+the `shipway.deployment` label), the database dropped, Redis database 12 flushed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a script
+
+import argparse
+import contextlib
+import http.client
+import importlib.util
+import io
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bench import harness
+from core.embedded import free_port
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_ssr"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+SITES_DOMAIN = "sites.localhost"
+MARKER = "shipway-bench-ssr"
+# What must exist before this can run (the ssr work of issue 13).
+NEEDS = {
+    "runtime.tasks": "the runtime manager's tasks (runtime/tasks.py: start_server)",
+    "tests.ssr_apps": "tests/ssr_apps.py with nextjs_app(marker)",
+}
+
+
+def missing() -> list[str]:
+    return [f"{name}: {what}" for name, what in NEEDS.items() if not importlib.util.find_spec(name)]
+
+
+# --- the site --------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    site_id: str
+    deployment_id: str
+    host: str
+
+
+def populate(storage: Path) -> World:
+    """Migrate; one ssr site, built and activated by the worker (as an upload would)."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+    from tests.factories import make_site, make_team, make_user
+    from tests.ssr_apps import nextjs_app
+
+    team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
+    site = make_site(team, site_id="benchssr", framework="nextjs", access="public")
+    site.adapter = "ssr"
+    site.save(update_fields=["adapter"])
+    deployment_id = deploy(site, nextjs_app(MARKER))
+    return World(site.id, deployment_id, f"{site.id}.{SITES_DOMAIN}")
+
+
+def deploy(site: Any, archive: bytes) -> str:
+    """Upload `archive` through the deployments service, wait (for the worker) until it
+    is ready and active; its id."""
+    from deployments import services as deployment_services
+    from deployments.models import Deployment
+
+    deployment = deployment_services.deployment_create_from_upload(
+        site=site, archive=io.BytesIO(archive), activate=True
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        deployment = Deployment.objects.get(pk=deployment.pk)
+        if deployment.status in ("ready", "failed", "canceled"):
+            break
+        time.sleep(0.5)
+    if deployment.status != "ready":
+        raise RuntimeError(f"the ssr build ended {deployment.status}")
+    return str(deployment.pk)
+
+
+def server_row(deployment_id: str) -> Any:
+    from deployments.models import Server
+
+    return Server.objects.filter(deployment_id=deployment_id).first()
+
+
+def wait_for_state(deployment_id: str, states: set[str], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = server_row(deployment_id)
+        if row is not None and row.state in states:
+            return row
+        time.sleep(0.1)
+    raise RuntimeError(f"the server of {deployment_id} did not reach {states} in {timeout} s")
+
+
+def stop_server(deployment_id: str) -> None:
+    """Stop the deployment's server the way the idle sweeper does."""
+    from runtime import services as runtime_services  # type: ignore[attr-defined]
+
+    runtime_services.server_stop(deployment_id)  # the runtime's own stop (its name may move)
+    wait_for_state(deployment_id, {"stopped"})
+
+
+# --- measuring -------------------------------------------------------------------------
+
+
+def first_byte(port: int, host: str, path: str = "/") -> tuple[float, int, bytes]:
+    """(seconds to the first byte of the answer, status, body) of one GET."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    started = time.perf_counter()
+    connection.putrequest("GET", path, skip_host=True)
+    connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()  # returns once the status line is in
+    took = time.perf_counter() - started
+    body = response.read()
+    connection.close()
+    return took, response.status, body
+
+
+def cold_starts(port: int, world: World, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        stop_server(world.deployment_id)
+        took, status, body = first_byte(port, world.host)
+        if status != 200 or MARKER.encode() not in body:
+            raise RuntimeError(
+                f"cold request: {status}, marker {'not ' * (MARKER.encode() not in body)}found"
+            )
+        times.append(took)
+    return times
+
+
+@dataclass
+class Round:
+    server: str
+    cold: list[float]
+    edge: harness.WrkResult
+    direct: harness.WrkResult
+
+
+def warm(web_pid: int, port: int, world: World, args: argparse.Namespace, server: str) -> Round:
+    row = wait_for_state(world.deployment_id, {"running"})
+    edge = harness.run_wrk(
+        f"{server} edge", "/", f"http://127.0.0.1:{port}/", web_pid, args, [f"Host: {world.host}"]
+    )
+    # Straight to the Node server; its CPU is not the web's (pid 0: none counted).
+    direct = harness.run_wrk("direct", "/", f"http://{row.address}/", os.getpid(), args)
+    return Round(server, [], edge, direct)
+
+
+def report(rounds: list[Round]) -> None:
+    print(
+        "\n| web server | cold start to first byte (median; max) | through the edge req/s "
+        "| p99 | web CPU per request | straight to Node req/s | edge's share of direct |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for server in dict.fromkeys(r.server for r in rounds):
+        mine = [r for r in rounds if r.server == server]
+        cold = [t for r in mine for t in r.cold]
+        edge = statistics.median(r.edge.requests_per_second for r in mine)
+        direct = statistics.median(r.direct.requests_per_second for r in mine)
+        p99 = statistics.median(r.edge.p99_ms for r in mine)
+        cpu = statistics.median(r.edge.server_cpu_ms for r in mine) * 1000
+        print(
+            f"| {server} | {statistics.median(cold) * 1000:.0f} ms; {max(cold) * 1000:.0f} ms "
+            f"| {edge:,.0f} | {p99:.1f} ms | {cpu:.0f} us | {direct:,.0f} | {edge / direct:.0%} |"
+        )
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def web(server: str, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
+    """The web under `server`, as runplatform starts it: (port, pid)."""
+    from core import serving
+
+    port = free_port()
+    command = serving.web_server_command(server, host="127.0.0.1", port=port, workers=2)
+    with harness.started(command, env, log, grace=15) as process:
+
+        def answers() -> bool:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("HEAD", "/v1/")
+            connection.getresponse()
+            return True
+
+        harness.wait_until_up(f"{server} on port {port}", answers, process, log)
+        yield port, process.pid
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    harness.add_wrk_arguments(parser, per="setup")
+    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold", type=int, default=3, help="cold starts per round")
+    parser.add_argument("--database-url", default=DATABASE_URL)
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    args = parser.parse_args()
+    harness.require_tools({"wrk": "wrk"})
+    if gaps := missing():
+        print("bench.ssr cannot run yet; missing:\n  " + "\n  ".join(gaps), file=sys.stderr)
+        return 2
+
+    from core.management.commands.runplatform import celery_worker_command
+
+    work = Path(tempfile.mkdtemp(prefix="shipway-bench-ssr-"))
+    env = harness.bench_env(
+        args.database_url,
+        args.redis_url,
+        isolated=True,
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        SHIPWAY_STORAGE_ROOT=str(work / "storage"),
+        SHIPWAY_VAR_DIR=str(work / "var"),
+        SITES_DOMAIN=SITES_DOMAIN,
+        PYTHONPATH=harness.python_path(),
+    )
+    os.environ.update(env)
+    rounds: list[Round] = []
+    try:
+        harness.recreate_database(args.database_url)
+        harness.flush_redis(args.redis_url)
+        worker = celery_worker_command("builds,default", 2)
+        with harness.started(worker, env, work / "worker.log", grace=30):
+            world = populate(work / "storage")
+            servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+            for number in range(args.rounds):
+                for server in servers:
+                    print(f"-- round {number + 1}: {server}", flush=True)
+                    with web(server, env, work / f"{server}.log") as (port, pid):
+                        cold = cold_starts(port, world, args.cold)
+                        result = warm(pid, port, world, args, server)
+                        result.cold = cold
+                        rounds.append(result)
+        report(rounds)
+        print(f"\n{harness.wrk_settings(args)}; {os.cpu_count()} CPUs")
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        remove_containers()
+        with contextlib.suppress(Exception):
+            harness.drop_database(args.database_url)
+        with contextlib.suppress(Exception):
+            harness.flush_redis(args.redis_url)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_containers(site_id: str = "benchssr") -> None:
+    """The bench site's build and server containers (builds/runners/docker.py labels)."""
+    with contextlib.suppress(Exception):
+        import docker
+
+        client = docker.from_env()
+        for container in client.containers.list(
+            all=True, filters={"label": f"shipway.site={site_id}"}
+        ):
+            container.remove(force=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
