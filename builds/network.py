@@ -1,5 +1,6 @@
-"""The network builds run on: a Docker bridge of Shipway's own that reaches the internet
-(the package registries) and nothing of the host's, the local network's or other builds'.
+"""The networks builds and site servers run on: Docker bridges of Shipway's own that
+reach the internet (the package registries, a server's APIs) and nothing of the host's,
+the local network's or other containers' on the same bridge.
 
 Docker's default bridge lets a container open connections to every service bound on the
 host's addresses and, with inter-container traffic on, to the builds running beside it
@@ -13,6 +14,10 @@ DNS keeps working: Docker's resolver inside each container forwards to the host'
 servers (from the container's network), so port 53 of those stays open even where they
 have private addresses.
 
+Site servers (runtime/) run on a second such bridge, `shipway1`, whose only difference
+is that the host (the edge) opens connections to them: the replies, and only packets of
+connections the host opened, pass INPUT ahead of the drop (ESTABLISHED,RELATED).
+
 The rules live on the machine of the engine; with a remote DOCKER_HOST they must be
 installed there (docs/security.md shows them).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -47,6 +53,23 @@ _ready = threading.Lock()
 _ensured_for: set[str] = set()
 
 
+@dataclass(frozen=True)
+class IsolatedNetwork:
+    """One of Shipway's isolated bridges: its Docker name, its Linux bridge, its role
+    label, and whether the host may open connections into it (and get the replies)."""
+
+    name: str
+    bridge: str
+    role: str
+    host_connects: bool = False
+    refusal: ErrorCode = ErrorCode.BUILD_NETWORK_UNAVAILABLE
+    what: str = "builds"
+
+
+def builds_network() -> IsolatedNetwork:
+    return IsolatedNetwork(settings.SHIPWAY_BUILD_NETWORK, BRIDGE, "build-network")
+
+
 def name_servers(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[str]:
     """The host's IPv4 name servers, as Docker's resolver will forward to them."""
     servers = []
@@ -57,56 +80,63 @@ def name_servers(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[str]:
     return servers
 
 
-def rules() -> list[list[str]]:
+def rules(network: IsolatedNetwork | None = None) -> list[list[str]]:
     """The iptables rules, in order (each an `iptables` argument list without -I/-A)."""
+    bridge = (network or builds_network()).bridge
     dns = [
-        ["DOCKER-USER", "-i", BRIDGE, "-d", server, "-p", proto, "--dport", "53", "-j", "RETURN"]
+        ["DOCKER-USER", "-i", bridge, "-d", server, "-p", proto, "--dport", "53", "-j", "RETURN"]
         for server in name_servers()
         for proto in ("udp", "tcp")
     ]
     allow = dns + [
-        ["DOCKER-USER", "-i", BRIDGE, "-d", network, "-j", "RETURN"]
-        for network in settings.SHIPWAY_BUILD_EGRESS_ALLOW
+        ["DOCKER-USER", "-i", bridge, "-d", net, "-j", "RETURN"]
+        for net in settings.SHIPWAY_BUILD_EGRESS_ALLOW
     ]
-    drop = [["DOCKER-USER", "-i", BRIDGE, "-d", network, "-j", "DROP"] for network in BLOCKED]
-    return [["INPUT", "-i", BRIDGE, "-j", "DROP"], *allow, *drop]
+    drop = [["DOCKER-USER", "-i", bridge, "-d", net, "-j", "DROP"] for net in BLOCKED]
+    replies = []
+    if network is not None and network.host_connects:
+        # Only the answers to connections the host opened come back in; a container
+        # still opens none to the host (the DROP after this).
+        established = ["-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"]
+        replies = [["INPUT", "-i", bridge, *established]]
+    return [*replies, ["INPUT", "-i", bridge, "-j", "DROP"], *allow, *drop]
 
 
-def ensure(client: docker.DockerClient) -> str:
+def ensure(client: docker.DockerClient, network: IsolatedNetwork | None = None) -> str:
     """Make sure the network and its rules exist (once per process); return its name."""
-    name: str = settings.SHIPWAY_BUILD_NETWORK
+    network = network or builds_network()
     if not settings.SHIPWAY_BUILD_NETWORK_ISOLATION:
         return "bridge"
     with _ready:
-        if name in _ensured_for:
-            return name
-        _create_network(client, name)
-        _install_rules()
-        _ensured_for.add(name)
-    return name
+        if network.name in _ensured_for:
+            return network.name
+        _create_network(client, network)
+        _install_rules(network)
+        _ensured_for.add(network.name)
+    return network.name
 
 
-def _create_network(client: docker.DockerClient, name: str) -> None:
+def _create_network(client: docker.DockerClient, network: IsolatedNetwork) -> None:
     try:
-        client.networks.get(name)
+        client.networks.get(network.name)
     except NotFound:
         client.networks.create(
-            name,
+            network.name,
             driver="bridge",
             options={
-                "com.docker.network.bridge.name": BRIDGE,
+                "com.docker.network.bridge.name": network.bridge,
                 "com.docker.network.bridge.enable_icc": "false",
             },
-            labels={"shipway.managed": "true", "shipway.role": "build-network"},
+            labels={"shipway.managed": "true", "shipway.role": network.role},
         )
-        log.info("build_network.created", network=name)
+        log.info("isolated_network.created", network=network.name, bridge=network.bridge)
 
 
-def _install_rules() -> None:
+def _install_rules(network: IsolatedNetwork) -> None:
     """Insert each missing rule at the top of its chain, last rule first, so the chain
     reads in the order `rules()` gives (allows ahead of drops)."""
     try:
-        for rule in reversed(rules()):
+        for rule in reversed(rules(network)):
             chain, spec = rule[0], rule[1:]
             present = subprocess.run(
                 ["iptables", "-w", "-C", chain, *spec], capture_output=True, check=False
@@ -117,11 +147,17 @@ def _install_rules() -> None:
                 )
     except (OSError, subprocess.CalledProcessError) as exc:
         stderr = getattr(exc, "stderr", b"") or b""
-        log.error("build_network.rules_failed", error=str(exc), stderr=stderr.decode()[:500])
+        log.error(
+            "isolated_network.rules_failed",
+            network=network.name,
+            error=str(exc),
+            stderr=stderr.decode()[:500],
+        )
         raise BuildError(
-            ErrorCode.BUILD_NETWORK_UNAVAILABLE,
-            "Shipway could not install the firewall rules that keep builds away from this "
-            "host and its network (iptables, as root, on the Docker engine's machine). "
-            "Builds do not run without them; SHIPWAY_BUILD_NETWORK_ISOLATION=false runs "
-            "them on Docker's default bridge instead, which can reach the host.",
+            network.refusal,
+            f"Shipway could not install the firewall rules that keep {network.what} away "
+            "from this host and its network (iptables, as root, on the Docker engine's "
+            f"machine). {network.what.capitalize()} do not run without them; "
+            "SHIPWAY_BUILD_NETWORK_ISOLATION=false runs them on Docker's default bridge "
+            "instead, which can reach the host.",
         ) from exc

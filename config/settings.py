@@ -380,6 +380,15 @@ SHIPWAY_SSR_GRACE_SECONDS = env_int("SHIPWAY_SSR_GRACE_SECONDS", 30)
 SHIPWAY_SSR_REQUEST_TIMEOUT = env_int("SHIPWAY_SSR_REQUEST_TIMEOUT", 60)
 # What a server prints is kept per deployment up to this many characters (the newest).
 SHIPWAY_RUNTIME_LOG_MAX_CHARS = env_int("SHIPWAY_RUNTIME_LOG_MAX_CHARS", 256 * 1024)
+# Where servers run (runtime/schedulers/): "docker", the local engine.
+SHIPWAY_SSR_SCHEDULER = os.environ.get("SHIPWAY_SSR_SCHEDULER", "docker")
+# The Docker network servers run on (bridge shipway1; builds/network.py's rules).
+SHIPWAY_SSR_NETWORK = os.environ.get("SHIPWAY_SSR_NETWORK", "shipway-servers")
+# A server's process count and its writable /tmp (MB); its root is read-only.
+SHIPWAY_SSR_PIDS_LIMIT = env_int("SHIPWAY_SSR_PIDS_LIMIT", 256)
+SHIPWAY_SSR_TMP_MB = env_int("SHIPWAY_SSR_TMP_MB", 64)
+# How often the sweeper stops idle servers and reconciles rows with containers.
+SHIPWAY_SSR_SWEEP_EVERY = env_int("SHIPWAY_SSR_SWEEP_EVERY", 30)
 # What one build may produce (its commands are hostile by assumption):
 # The log: past this many bytes it is no longer stored or published, one line says it was
 # cut, and the build goes on.
@@ -414,6 +423,11 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stuck-deployments": {
         "task": "builds.tasks.reap_stuck_deployments",
         "schedule": float(SHIPWAY_REAPER_EVERY),
+    },
+    # Idle servers stop; rows and containers are reconciled (runtime/manager.py).
+    "sweep-servers": {
+        "task": "runtime.tasks.sweep_servers",
+        "schedule": float(SHIPWAY_SSR_SWEEP_EVERY),
     },
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",

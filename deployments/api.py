@@ -21,7 +21,7 @@ from core.api.renderers import PlainTextRenderer
 from deployments import services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Upload
-from deployments.selectors import deployment_for, log_text
+from deployments.selectors import deployment_for, log_text, server_log_from, server_log_size
 from deployments.serializers import (
     DeploymentSerializer,
     RedeploySerializer,
@@ -58,7 +58,7 @@ class DeploymentViewSet(
         return site_for(self.request.user, self.kwargs["site_id"], action)
 
     def get_queryset(self) -> QuerySet[Deployment]:
-        return self.site().deployments.select_related("site")
+        return self.site().deployments.select_related("site", "server")
 
     def get_object(self) -> Deployment:
         read_only = self.action in ("retrieve", "download", "logs")
@@ -181,7 +181,10 @@ class DeploymentViewSet(
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("offset", int, default=0)],
+        parameters=[
+            OpenApiParameter("type", enum=["build", "runtime"], default="build"),
+            OpenApiParameter("offset", int, default=0),
+        ],
         responses={(200, "text/plain"): str},
     )
     # Text, whatever the caller accepts; `Accept: text/plain` included (not a 406).
@@ -191,9 +194,17 @@ class DeploymentViewSet(
         raw = request.query_params.get("offset", "0")
         if not raw.isdigit():
             raise serializers.ValidationError({"offset": "Must be a whole number of at least 0."})
-        text = log_text(deployment, int(raw))
+        kind = request.query_params.get("type", "build")
+        if kind not in ("build", "runtime"):
+            raise serializers.ValidationError({"type": "Use 'build' or 'runtime'."})
+        offset = int(raw)
+        if kind == "runtime":  # the server's output (ssr): the newest part is kept
+            offset, text = server_log_from(deployment, offset)
+            size = server_log_size(deployment)
+        else:
+            text, size = log_text(deployment, offset), deployment.log_size
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["X-Log-Offset"] = raw
-        response["X-Log-Size"] = str(deployment.log_size)
+        response["X-Log-Offset"] = str(offset)
+        response["X-Log-Size"] = str(size)
         response["X-Deployment-Status"] = deployment.status
         return response

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
 from deployments.models import Deployment, Status
+
+
+class RuntimeSerializer(serializers.Serializer):
+    """An ssr deployment's server (docs/api.md, "Deployments"); documents `runtime`."""
+
+    state = serializers.ChoiceField(choices=["stopped", "starting", "running", "failed"])
+    startedAt = serializers.DateTimeField(allow_null=True)
+    lastRequestAt = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
 
 
 class DeploymentSerializer(serializers.Serializer):
@@ -38,12 +51,32 @@ class DeploymentSerializer(serializers.Serializer):
     referenceType = serializers.CharField(source="reference_type", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    runtime = serializers.SerializerMethodField()
 
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id
 
     def get_errorCode(self, deployment: Deployment) -> str | None:
         return deployment.error_code or None
+
+    @extend_schema_field(RuntimeSerializer(allow_null=True))
+    def get_runtime(self, deployment: Deployment) -> dict[str, Any] | None:
+        """An ssr deployment's server: {state, startedAt, lastRequestAt, error}; null for
+        any other (static, or not built yet). Lists select_related("server")."""
+        if deployment.adapter != "ssr":
+            return None
+        try:
+            server = deployment.server
+        except ObjectDoesNotExist:  # never started yet
+            return {"state": "stopped", "startedAt": None, "lastRequestAt": None, "error": None}
+        return RuntimeSerializer(
+            {
+                "state": server.state,
+                "startedAt": server.started_at,
+                "lastRequestAt": server.last_request_at,
+                "error": server.error or None,
+            }
+        ).data
 
 
 class UploadSerializer(serializers.Serializer):

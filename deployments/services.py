@@ -11,13 +11,13 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
-from deployments import intake, vcs
+from deployments import intake, servers, vcs
 from deployments.artifacts import artifacts, delete_prefix, site_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
@@ -25,6 +25,9 @@ from deployments.models import (
     TRANSITIONS,
     Deployment,
     LogChunk,
+    RuntimeState,
+    Server,
+    ServerLogChunk,
     SourceType,
     Status,
     Upload,
@@ -39,6 +42,10 @@ log = structlog.get_logger(__name__)
 
 # The Celery task that builds a deployment (builds/tasks.py registers it under this name).
 BUILD_TASK = "builds.tasks.build_deployment"
+# runtime/tasks.py's: stop a server replaced by another unless it is live or active again
+# (sent SHIPWAY_SSR_GRACE_SECONDS after the switch); remove deleted deployments' servers.
+RETIRE_SERVER_TASK = "runtime.tasks.retire_server"
+REMOVE_SERVERS_TASK = "runtime.tasks.remove_servers"
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
@@ -274,10 +281,26 @@ def deployment_fail(deployment_id: str, code: ErrorCode, detail: str = "") -> De
 
 
 def _make_active(deployment: Deployment) -> None:
+    """The site's domains serve this deployment. For an ssr one, its server is asked for
+    and takes the traffic once healthy (`server_promote`); until then `live_server` stays
+    where it is. A static one serves at once and its site has no live server."""
     site = deployment.site
-    Site.objects.filter(pk=site.pk).update(deployment=deployment, updated_at=timezone.now())
+    fields: dict[str, Any] = {"deployment": deployment, "updated_at": timezone.now()}
+    retired = None
+    if deployment.adapter == "ssr":
+        running = Server.objects.filter(pk=deployment.pk, state=RuntimeState.RUNNING).exists()
+        if running and site.live_server_id != deployment.id:  # a warm rollback: switch now
+            fields["live_server"], retired = deployment, site.live_server_id
+        transaction.on_commit(lambda: servers.want_server(deployment.id))
+    elif site.live_server_id:
+        fields["live_server"], retired = None, site.live_server_id
+    Site.objects.filter(pk=site.pk).update(**fields)
     readcache.invalidate()  # update() sends no post_save
     site.deployment = deployment
+    if "live_server" in fields:
+        site.live_server = fields["live_server"]
+    if retired:
+        _retire_later(retired)
     site_id = site.id
     notify_serving_changed(site_id)
     channel = channels.site(site_id)
@@ -339,10 +362,16 @@ def deployment_delete(*, deployment: Deployment) -> None:
             raise Conflict("This is the site's active deployment; activate another first.")
         if deployment.status not in FINAL_STATUSES:
             deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
-        prefix = deployment.storage_prefix
+        prefix, deployment_id, adapter = (
+            deployment.storage_prefix,
+            deployment.id,
+            deployment.adapter,
+        )
         deployment.delete()
         notify_serving_changed(site.id)
         transaction.on_commit(lambda: delete_prefix(prefix))
+        if adapter == "ssr":
+            transaction.on_commit(lambda: remove_servers([deployment_id]))
     log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)
 
 
@@ -398,3 +427,153 @@ def deployment_heartbeat(deployment_id: str) -> None:
 def deployment_set_framework(deployment_id: str, framework: str) -> None:
     """The framework the build resolved (the site's, or detected)."""
     Deployment.objects.filter(pk=deployment_id).update(framework=framework)
+
+
+# -- servers of ssr deployments (written by runtime/ only; the edge routes by them) ------
+
+
+def _retire_later(deployment_id: str) -> None:
+    """After commit, stop this replaced server once the grace period has passed.
+
+    Sent to a worker always (send_task, never run eagerly in this process): the grace
+    is for the requests still on it, here and on every edge."""
+    transaction.on_commit(
+        lambda: current_app.send_task(
+            RETIRE_SERVER_TASK,
+            args=[deployment_id],
+            countdown=settings.SHIPWAY_SSR_GRACE_SECONDS,
+            ignore_result=True,
+        )
+    )
+
+
+def remove_servers(deployment_ids: list[str]) -> None:
+    """Stop deleted deployments' servers and drop their files (a worker does it)."""
+    if deployment_ids:
+        current_app.signature(
+            REMOVE_SERVERS_TASK, args=(deployment_ids,), ignore_result=True
+        ).apply_async()
+
+
+def _server_write(deployment_id: str, **fields: Any) -> Deployment | None:
+    """Write the server's row (made on first use), announce the deployment's update and
+    tell the edges (what its hosts serve depends on it). None if the deployment is gone."""
+    # Locks the server's row only (as server_log_append does, which a follower runs
+    # meanwhile): locking the deployment's too would deadlock with the chunk's insert.
+    try:
+        with transaction.atomic():
+            server, _ = Server.objects.select_for_update().get_or_create(
+                deployment_id=deployment_id
+            )
+            deployment = _write_server(server, fields)
+    except (IntegrityError, Deployment.DoesNotExist):  # the deployment was deleted
+        return None
+    log.info(
+        "server.state_changed",
+        site_id=deployment.site_id,
+        deployment_id=deployment_id,
+        state=server.state,
+        error=server.error or None,
+    )
+    return deployment
+
+
+def _write_server(server: Server, fields: dict[str, Any]) -> Deployment:
+    for name, value in fields.items():
+        setattr(server, name, value)
+    server.save()
+    deployment = Deployment.objects.select_related("site", "server").get(pk=server.pk)
+    _announce(deployment, "update")
+    notify_serving_changed(deployment.site_id)
+    return deployment
+
+
+def server_starting(deployment_id: str) -> Deployment | None:
+    return _server_write(
+        deployment_id, state=RuntimeState.STARTING, error="", address="", handle=""
+    )
+
+
+def server_running(deployment_id: str, *, handle: str, address: str) -> Deployment | None:
+    return _server_write(
+        deployment_id,
+        state=RuntimeState.RUNNING,
+        handle=handle,
+        address=address,
+        error="",
+        started_at=timezone.now(),
+    )
+
+
+def server_failed(deployment_id: str, error: str) -> Deployment | None:
+    """It could not start, or it exited: `error` says why in a sentence."""
+    return _server_write(
+        deployment_id, state=RuntimeState.FAILED, error=error, address="", handle=""
+    )
+
+
+def server_stopped(deployment_id: str, *, last_request_at: Any = None) -> Deployment | None:
+    fields: dict[str, Any] = {"state": RuntimeState.STOPPED, "address": "", "handle": ""}
+    if last_request_at is not None:
+        fields["last_request_at"] = last_request_at
+    return _server_write(deployment_id, **fields)
+
+
+def server_promote(deployment_id: str) -> bool:
+    """The deployment's server passed its health check: if the deployment is its site's
+    active one, its server takes the site's traffic now and the one it replaces stops
+    after the grace period. Returns whether it is the live server."""
+    with transaction.atomic():
+        deployment = Deployment.objects.filter(pk=deployment_id).only("site_id").first()
+        if deployment is None:
+            return False
+        # Locked like an activation, so that one in progress is seen once it commits.
+        site = Site.objects.select_for_update().get(pk=deployment.site_id)
+        if site.deployment_id != deployment_id:
+            return site.live_server_id == deployment_id
+        if site.live_server_id == deployment_id:
+            return True
+        retired = site.live_server_id
+        Site.objects.filter(pk=site.pk).update(live_server=deployment_id, updated_at=timezone.now())
+        readcache.invalidate()
+        site.live_server_id = deployment_id
+        if retired:
+            _retire_later(retired)
+        notify_serving_changed(site.id)
+        channel = channels.site(site.id)
+        events.publish(
+            events=[channels.event(channel, "update")],
+            channels=[channel],
+            payload=site_payload(site),
+        )
+    log.info("server.live", site_id=site.id, deployment_id=deployment_id, replaced=retired or None)
+    return True
+
+
+def server_log_append(deployment: Deployment, text: str) -> int:
+    """Append the server's output (masked lines); returns the offset it starts at.
+
+    Only the newest SHIPWAY_RUNTIME_LOG_MAX_CHARS are kept: older chunks are dropped and
+    offsets keep counting, so a reader's offset still means the same character."""
+    if not text:
+        return 0
+    limit = settings.SHIPWAY_RUNTIME_LOG_MAX_CHARS
+    with transaction.atomic():
+        server, _ = Server.objects.select_for_update().get_or_create(deployment_id=deployment.pk)
+        offset = server.log_size
+        if len(text) > limit:  # one read longer than the whole bound: its newest part
+            offset, text = offset + len(text) - limit, text[-limit:]
+        ServerLogChunk.objects.create(deployment_id=deployment.pk, offset=offset, text=text)
+        end = offset + len(text)
+        Server.objects.filter(pk=deployment.pk).update(log_size=end)
+        if end > limit:
+            ServerLogChunk.objects.filter(
+                deployment_id=deployment.pk, offset__lt=end - limit
+            ).delete()
+        channel = channels.deployment_runtime_logs(deployment.site_id, deployment.pk)
+        events.publish(
+            events=[channels.event(channel, "create")],
+            channels=[channel],
+            payload={"deploymentId": deployment.pk, "offset": offset, "text": text},
+        )
+    return offset

@@ -1,0 +1,16 @@
+"""Where servers run: SHIPWAY_SSR_SCHEDULER picks the implementation ("docker")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from runtime.schedulers.base import Scheduler, SchedulerError
+
+
+def get_scheduler() -> Scheduler:
+    name = settings.SHIPWAY_SSR_SCHEDULER
+    if name == "docker":
+        from runtime.schedulers.docker import DockerScheduler
+
+        return DockerScheduler()
+    raise SchedulerError(f"SHIPWAY_SSR_SCHEDULER={name!r} is not a scheduler (use 'docker').")

@@ -505,6 +505,8 @@ def test_the_old_server_keeps_the_traffic_while_the_new_one_is_asked_for(own_edg
     run_server(site, old, upstreams[0])
     new = publish(site, FILES)  # active now, its server never started
     Deployment.objects.filter(pk=new.pk).update(adapter="ssr")
+    # Built static here, its activation cleared live_server: as an ssr one's would not.
+    Site.objects.filter(pk=site.pk).update(live_server=old)
     redis.Redis.from_url(django_settings.REDIS_URL).delete(_wanted_key(new.id))
     invalidation.announce(site.id)
     assert request(client.port, host(site), "/page")[2] == b"old"  # at once, no wait
