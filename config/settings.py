@@ -416,6 +416,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 SHIPWAY_BUILD_QUEUE = os.environ.get("SHIPWAY_BUILD_QUEUE", "builds")
+# The servers of ssr sites are started, retired and swept from a queue of their own, so
+# that a cold start never waits behind long builds (runplatform runs a worker for it).
+SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -428,6 +431,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-servers": {
         "task": "runtime.tasks.sweep_servers",
         "schedule": float(SHIPWAY_SSR_SWEEP_EVERY),
+        "options": {"queue": SHIPWAY_SERVER_QUEUE},
     },
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",

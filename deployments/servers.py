@@ -33,7 +33,9 @@ def want_server(deployment_id: str) -> None:
             key, "1", nx=True, ex=settings.SHIPWAY_SSR_START_TIMEOUT
         ):
             return
-    current_app.send_task(START_TASK, args=[deployment_id])
+    current_app.send_task(
+        START_TASK, args=[deployment_id], queue=settings.SHIPWAY_SERVER_QUEUE, ignore_result=True
+    )
     log.info("server.wanted", deployment_id=deployment_id)
 
 

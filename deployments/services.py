@@ -442,6 +442,7 @@ def _retire_later(deployment_id: str) -> None:
             RETIRE_SERVER_TASK,
             args=[deployment_id],
             countdown=settings.SHIPWAY_SSR_GRACE_SECONDS,
+            queue=settings.SHIPWAY_SERVER_QUEUE,
             ignore_result=True,
         )
     )
@@ -451,7 +452,10 @@ def remove_servers(deployment_ids: list[str]) -> None:
     """Stop deleted deployments' servers and drop their files (a worker does it)."""
     if deployment_ids:
         current_app.signature(
-            REMOVE_SERVERS_TASK, args=(deployment_ids,), ignore_result=True
+            REMOVE_SERVERS_TASK,
+            args=(deployment_ids,),
+            queue=settings.SHIPWAY_SERVER_QUEUE,
+            ignore_result=True,
         ).apply_async()
 
 

@@ -35,9 +35,11 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _builds_queue_of_this_session(settings):
-    """Builds queued by tests that run no worker go to a queue of this session's own
-    (removed at the end), never to the `builds` queue a real worker may be reading."""
+    """Builds (and server starts) queued by tests that run no worker go to queues of this
+    session's own (removed at the end), never to the `builds` or `servers` queue a real
+    worker may be reading."""
     settings.SHIPWAY_BUILD_QUEUE = f"builds-test-{os.getpid()}"
+    settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,7 +49,9 @@ def _drop_the_sessions_queue():
     if url:
         import redis
 
-        redis.Redis.from_url(url).delete(f"builds-test-{os.getpid()}")
+        redis.Redis.from_url(url).delete(
+            f"builds-test-{os.getpid()}", f"servers-test-{os.getpid()}"
+        )
 
 
 # The API tests' objects (tests/sites/ and tests/accounts/ test_api_validation.py).

@@ -48,12 +48,14 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
     # A queue of this session's own: another test run's worker never takes its builds.
     queue = f"builds-test-{os.getpid()}"
     settings.SHIPWAY_BUILD_QUEUE = queue
+    settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "SHIPWAY_STORAGE_ROOT": str(settings.MEDIA_ROOT),
         "SHIPWAY_BUILD_RUNNER": "docker",
         "SHIPWAY_BUILD_QUEUE": queue,
+        "SHIPWAY_SERVER_QUEUE": settings.SHIPWAY_SERVER_QUEUE,
         "LOG_FORMAT": "console",
     }
 
@@ -81,7 +83,9 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 (the process owns it)
     process = subprocess.Popen(
         [
-            *celery_worker_command(env["SHIPWAY_BUILD_QUEUE"], 1),
+            *celery_worker_command(
+                f"{env['SHIPWAY_BUILD_QUEUE']},{env['SHIPWAY_SERVER_QUEUE']}", 2
+            ),
             "--pool",
             "prefork",
             "--without-gossip",

@@ -347,11 +347,11 @@ def _start_tasks(deployment_id: str) -> list[bytes]:
     client = redis.Redis.from_url(django_settings.REDIS_URL)
     found = [
         m
-        for m in client.lrange("default", 0, -1)
+        for m in client.lrange(django_settings.SHIPWAY_SERVER_QUEUE, 0, -1)
         if servers.START_TASK.encode() in m and deployment_id.encode() in m
     ]
     for message in found:
-        client.lrem("default", 0, message)
+        client.lrem(django_settings.SHIPWAY_SERVER_QUEUE, 0, message)
     return found
 
 

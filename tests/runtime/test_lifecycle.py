@@ -139,10 +139,10 @@ def test_the_switch_keeps_the_old_server_live_until_the_new_one_is_healthy(make_
 
 
 def _queued(task: str, deployment_id: str) -> dict | None:  # type: ignore[type-arg]
-    """The task's message for this deployment in the broker's default queue (no worker
+    """The task's message for this deployment in this session's servers queue (no worker
     takes it in these tests)."""
     client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
-    for raw in client.lrange("default", 0, -1):
+    for raw in client.lrange(django_settings.SHIPWAY_SERVER_QUEUE, 0, -1):
         message = json.loads(raw)
         headers = message.get("headers", {})
         if headers.get("task") == task and deployment_id in headers.get("argsrepr", ""):

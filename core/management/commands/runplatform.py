@@ -33,9 +33,10 @@ from core import proxies, serving
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, default_redis_port
 
 
-def celery_worker_command(queues: str, concurrency: int) -> list[str]:
+def celery_worker_command(queues: str, concurrency: int, name: str = "worker") -> list[str]:
     """A Celery worker's command line, taking tasks from `queues` (comma-separated);
-    the end-to-end tests start their worker with it too."""
+    the end-to-end tests start their worker with it too. Workers on one machine need
+    their own `name`s."""
     return [
         sys.executable,
         "-m",
@@ -43,6 +44,8 @@ def celery_worker_command(queues: str, concurrency: int) -> list[str]:
         "-A",
         "config",
         "worker",
+        "-n",
+        f"{name}@%h",
         "-Q",
         queues,
         "--concurrency",
@@ -151,6 +154,8 @@ class Command(BaseCommand):
                 web_server, host=host, port=port, workers=web_workers, python=python
             ),
             "worker": celery_worker_command(f"{settings.SHIPWAY_BUILD_QUEUE},default", 2),
+            # Starts of ssr servers wait for nobody's build (each takes seconds at most).
+            "servers": celery_worker_command(settings.SHIPWAY_SERVER_QUEUE, 4, "servers"),
             "beat": [
                 python,
                 "-m",
@@ -181,7 +186,7 @@ class Command(BaseCommand):
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         self._wait_until_listening(host, port, processes["web"])
         started.append(f"web: {web_workers} {web_server} process{'es' if web_workers != 1 else ''}")
-        started.append("a Celery worker (2 builds at once) and Celery beat")
+        started.append("Celery workers (2 builds at once; 4 server starts at once) and Celery beat")
         if api_port:
             started.append(f"gunicorn: {api_workers} workers on port {api_port}")
         self._print_addresses(host, port, api_port, started)
