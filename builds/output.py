@@ -50,6 +50,44 @@ class OutputLimits:
     max_file_bytes: int = 256 * MB
 
 
+class OutputBudget:
+    """What a copy has used of its limits so far, checked from each entry's header before
+    its data is read. `what` names the whole in the errors ("The output")."""
+
+    def __init__(self, limits: OutputLimits, what: str) -> None:
+        self.limits = limits
+        self.what = what
+        self.entries = 0
+        self.bytes = 0
+
+    def count(self) -> None:
+        """One more entry (a file, directory or link)."""
+        self.entries += 1
+        if self.entries > self.limits.max_files:
+            raise BuildError(
+                ErrorCode.TOO_MANY_OUTPUT_FILES,
+                f"{self.what} has more than {self.limits.max_files:,} files, directories and "
+                "links, the limit set by SHIPWAY_OUTPUT_MAX_FILES.",
+            )
+
+    def charge(self, shown_path: str, size: int) -> None:
+        """A file of `size` bytes, named in errors as `shown_path`."""
+        if size > self.limits.max_file_bytes:
+            raise BuildError(
+                ErrorCode.OUTPUT_FILE_TOO_LARGE,
+                f"{shown_path} is {describe_size(size)}, more than the "
+                f"{describe_size(self.limits.max_file_bytes)} a file of the output may have "
+                "(SHIPWAY_OUTPUT_MAX_FILE_BYTES).",
+            )
+        self.bytes += size
+        if self.bytes > self.limits.max_bytes:
+            raise BuildError(
+                ErrorCode.OUTPUT_TOO_LARGE,
+                f"{self.what} is larger than {describe_size(self.limits.max_bytes)}, the limit "
+                f"set by SHIPWAY_OUTPUT_MAX_BYTES (passed at {shown_path}).",
+            )
+
+
 def describe_size(size: int) -> str:
     """`10 MB`, `1.5 GB`, `64 KB`: binary units, one decimal at most."""
     for unit, scale in (("TB", TB), ("GB", GB), ("MB", MB), ("KB", KB)):
@@ -85,12 +123,10 @@ class OutputCopy:
         shown_as: str,
     ) -> None:
         self.destination = destination
-        self.limits = limits
         self._say = say
         top = posixpath.normpath(shown_as.strip("/") or ".")
         self._prefix = "" if top == "." else f"{top}/"
-        self._entries = 0
-        self._bytes = 0
+        self._budget = OutputBudget(limits, "The output")
         self._dirs: set[str] = {""}  # "" is the top
         self._files: set[str] = set()
         self._links: dict[str, str] = {}  # symbolic link -> its target, as written
@@ -101,14 +137,14 @@ class OutputCopy:
     # --- entries, as they arrive ------------------------------------------------------
 
     def directory(self, path: str) -> None:
-        self._count()
+        self._budget.count()
         if path not in self._dirs and not self._make_directory(path):
             self._skip(path, "its name is taken by another entry")
 
     def file(self, path: str, size: int, data: IO[bytes]) -> None:
         """A regular file of `size` bytes (from its header); at most that many are read."""
-        self._count()
-        self._charge(path, size)
+        self._budget.count()
+        self._budget.charge(self._name(path), size)
         if self._taken(path) or not self._make_directory(posixpath.dirname(path)):
             self._skip(path, "its name is taken by another entry")
             return
@@ -121,7 +157,7 @@ class OutputCopy:
         self._files.add(path)
 
     def symlink(self, path: str, target: str) -> None:
-        self._count()
+        self._budget.count()
         if self._taken(path):
             self._skip(path, "its name is taken by another entry")
         else:
@@ -129,7 +165,7 @@ class OutputCopy:
 
     def hard_link(self, path: str, target: str | None) -> None:
         """A hard link to the entry `target` (None: one outside the output)."""
-        self._count()
+        self._budget.count()
         if self._taken(path):
             self._skip(path, "its name is taken by another entry")
         else:
@@ -140,7 +176,7 @@ class OutputCopy:
 
     def refuse(self, path: str, reason: str) -> None:
         """An entry that is not copied, for `reason`."""
-        self._count()
+        self._budget.count()
         self._skip(path, reason)
 
     def finish(self) -> None:
@@ -157,33 +193,6 @@ class OutputCopy:
                 self._skip(path, str(refused), target)
         if self._skipped > MAX_NOTES:
             self._say(f"Skipped {self._skipped - MAX_NOTES} more entries of the output.\n")
-
-    # --- limits ---------------------------------------------------------------------
-
-    def _count(self) -> None:
-        self._entries += 1
-        if self._entries > self.limits.max_files:
-            raise BuildError(
-                ErrorCode.TOO_MANY_OUTPUT_FILES,
-                f"The output has more than {self.limits.max_files:,} files, directories and "
-                "links, the limit set by SHIPWAY_OUTPUT_MAX_FILES.",
-            )
-
-    def _charge(self, path: str, size: int) -> None:
-        if size > self.limits.max_file_bytes:
-            raise BuildError(
-                ErrorCode.OUTPUT_FILE_TOO_LARGE,
-                f"{self._name(path)} is {describe_size(size)}, more than the "
-                f"{describe_size(self.limits.max_file_bytes)} a file of the output may have "
-                "(SHIPWAY_OUTPUT_MAX_FILE_BYTES).",
-            )
-        self._bytes += size
-        if self._bytes > self.limits.max_bytes:
-            raise BuildError(
-                ErrorCode.OUTPUT_TOO_LARGE,
-                f"The output is larger than {describe_size(self.limits.max_bytes)}, the limit "
-                f"set by SHIPWAY_OUTPUT_MAX_BYTES (passed at {self._name(path)}).",
-            )
 
     # --- the tree -------------------------------------------------------------------
 
@@ -239,7 +248,7 @@ class OutputCopy:
     def _copy(self, source: str, path: str) -> None:
         """`path` as a copy of the regular file `source`, both this copy's own."""
         size = (self.destination / source).stat().st_size
-        self._charge(path, size)
+        self._budget.charge(self._name(path), size)
         if not self._make_directory(posixpath.dirname(path)):
             self._skip(path, "its name is taken by another entry")
             return
@@ -273,7 +282,7 @@ def copy_tar(
     Docker's archive API sends for a directory). Reads the stream as it comes, never more
     than one entry ahead; an entry past a limit ends the reading at its header."""
     copy = OutputCopy(destination, limits, say, shown_as)
-    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|", bufsize=CHUNK) as archive:
+    with tarfile.open(fileobj=ChunkReader(chunks), mode="r|", bufsize=CHUNK) as archive:
         for member in archive:
             path = _below(member.name, top)
             if path is None:
@@ -365,7 +374,7 @@ def _below(name: str, top: str) -> str | None:
     return "/".join(parts[len(top_parts) :])
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A readable file over an iterator of byte chunks (Docker's archive stream)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:

@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from builds.output import CHUNK, MAX_LINK_HOPS, MAX_NOTES, OutputLimits, describe_size, shown
+from builds.output import (
+    CHUNK,
+    MAX_LINK_HOPS,
+    MAX_NOTES,
+    ChunkReader,
+    OutputBudget,
+    OutputLimits,
+    shown,
+)
 from builds.runners.base import MISSING_EXIT, Step
 from deployments.errors import BuildError, ErrorCode
 from sites.frameworks import Packaging
@@ -131,10 +139,8 @@ class ServerBundle:
         self._tar = tarfile.open(  # noqa: SIM115 (closed by finish)
             fileobj=handle, mode="w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.PAX_FORMAT
         )
-        self.limits = limits
         self._say = say
-        self.entries = 0
-        self._bytes = 0
+        self.budget = OutputBudget(limits, "The packaged server")
         self._dirs: set[str] = {""}
         self._files: set[str] = set()
         self._links: dict[str, str] = {}
@@ -143,7 +149,7 @@ class ServerBundle:
     # --- entries ----------------------------------------------------------------------
 
     def directory(self, path: str, mode: int, mtime: float) -> None:
-        self._count()
+        self.budget.count()
         if path in self._dirs:
             return
         if not self._placeable(path):
@@ -153,8 +159,8 @@ class ServerBundle:
 
     def file(self, path: str, size: int, mode: int, mtime: float, data: IO[bytes]) -> None:
         """A regular file of `size` bytes (from its header): exactly that many are written."""
-        self._count()
-        self._charge(path, size)
+        self.budget.count()
+        self.budget.charge(_shown(path), size)
         if not self._placeable(path):
             return
         info = self._info(path, tarfile.REGTYPE, 0o755 if mode & 0o111 else 0o644, mtime)
@@ -163,7 +169,7 @@ class ServerBundle:
         self._files.add(path)
 
     def hard_link(self, path: str, target: str | None, mtime: float) -> None:
-        self._count()
+        self.budget.count()
         if target is None or target not in self._files:
             self._skip(path, "a hard link to nothing already in the server's directory")
             return
@@ -176,12 +182,12 @@ class ServerBundle:
 
     def symlink(self, path: str, target: str) -> None:
         """Recorded now, checked and written by `finish` (when every link is known)."""
-        self._count()
+        self.budget.count()
         if self._placeable(path):
             self._links[path] = target
 
     def refuse(self, name: str, reason: str) -> None:
-        self._count()
+        self.budget.count()
         self._skip(name, reason)
 
     def finish(self) -> None:
@@ -198,31 +204,6 @@ class ServerBundle:
         self._tar.close()
 
     # --- checks -----------------------------------------------------------------------
-
-    def _count(self) -> None:
-        self.entries += 1
-        if self.entries > self.limits.max_files:
-            raise BuildError(
-                ErrorCode.TOO_MANY_OUTPUT_FILES,
-                f"The packaged server has more than {self.limits.max_files:,} files, "
-                "directories and links, the limit set by SHIPWAY_OUTPUT_MAX_FILES.",
-            )
-
-    def _charge(self, path: str, size: int) -> None:
-        if size > self.limits.max_file_bytes:
-            raise BuildError(
-                ErrorCode.OUTPUT_FILE_TOO_LARGE,
-                f"{_shown(path)} is {describe_size(size)}, more than the "
-                f"{describe_size(self.limits.max_file_bytes)} a file of the output may have "
-                "(SHIPWAY_OUTPUT_MAX_FILE_BYTES).",
-            )
-        self._bytes += size
-        if self._bytes > self.limits.max_bytes:
-            raise BuildError(
-                ErrorCode.OUTPUT_TOO_LARGE,
-                f"The packaged server is larger than {describe_size(self.limits.max_bytes)}, "
-                f"the limit set by SHIPWAY_OUTPUT_MAX_BYTES (passed at {_shown(path)}).",
-            )
 
     def _placeable(self, path: str) -> bool:
         """Whether `path` may be written: its name is free and no part above it is a link
@@ -337,15 +318,14 @@ def pack_tar(
 ) -> ServerArchive:
     """Re-write the tar stream whose entries are `top` and `top/...` (Docker's archive of
     the server's directory) into the gzip tar `destination`."""
-    from builds.output import _ChunkReader  # the same stream reader as the output's copy
 
     with open(destination, "wb") as handle:
         bundle = ServerBundle(handle, limits, say)
-        with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|", bufsize=CHUNK) as archive:
+        with tarfile.open(fileobj=ChunkReader(chunks), mode="r|", bufsize=CHUNK) as archive:
             for member in archive:
                 add_member(bundle, archive, member, top)
         bundle.finish()
-    return ServerArchive(destination, destination.stat().st_size, bundle.entries)
+    return ServerArchive(destination, destination.stat().st_size, bundle.budget.entries)
 
 
 def add_member(
@@ -398,7 +378,7 @@ def pack_directory(
                 else:
                     bundle.refuse(path, "a device, a pipe or a socket")
         bundle.finish()
-    return ServerArchive(destination, destination.stat().st_size, bundle.entries)
+    return ServerArchive(destination, destination.stat().st_size, bundle.budget.entries)
 
 
 def _add_regular(bundle: ServerBundle, full: Path, path: str) -> None:

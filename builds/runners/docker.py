@@ -67,6 +67,21 @@ def owned_labels(role: str) -> dict[str, str]:
     }
 
 
+def locked_down(cpus: float, memory_mb: int, pids: int) -> dict[str, Any]:
+    """The container options every container of users' code gets (builds and servers):
+    the image's non-root builder user, no capabilities, no new privileges, and the
+    site's CPU, memory (no swap beyond it) and pids limits."""
+    return {
+        "user": "builder",
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "nano_cpus": int(cpus * 1e9),
+        "mem_limit": f"{memory_mb}m",
+        "memswap_limit": f"{memory_mb}m",
+        "pids_limit": pids,
+    }
+
+
 def cache_volume_name(cache_id: str) -> str:
     return f"shipway-cache-{cache_id}"
 
@@ -136,15 +151,9 @@ class DockerRunner:
             command=["sleep", "infinity"],
             name=f"shipway-build-{spec.deployment_id}",
             labels=labels_for(spec),
-            user="builder",
             working_dir=WORKSPACE,
             environment=spec.env,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            nano_cpus=int(spec.cpus * 1e9),
-            mem_limit=f"{spec.memory_mb}m",
-            memswap_limit=f"{spec.memory_mb}m",
-            pids_limit=spec.pids,
+            **locked_down(spec.cpus, spec.memory_mb, spec.pids),
             network=build_network.ensure(self.client),
             volumes=volumes,
             detach=True,

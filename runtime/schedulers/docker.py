@@ -30,7 +30,7 @@ from docker.models.containers import Container
 from docker.types import LogConfig
 
 from builds import network as isolated
-from builds.runners.docker import LABEL_PREFIX, owned_labels
+from builds.runners.docker import LABEL_PREFIX, locked_down, owned_labels
 from deployments.errors import BuildError, ErrorCode
 from runtime.schedulers.base import SchedulerError, ServerSpec, Started, Status
 
@@ -99,15 +99,9 @@ class DockerScheduler:
                 # A suffix: a restart must not wait for the previous one's removal.
                 name=f"shipway-server-{spec.deployment_id}-{secrets.token_hex(3)}",
                 labels=labels,
-                user="builder",
                 working_dir=APP_DIR,
                 environment=spec.env,
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                nano_cpus=int(spec.cpus * 1e9),
-                mem_limit=f"{spec.memory_mb}m",
-                memswap_limit=f"{spec.memory_mb}m",
-                pids_limit=spec.pids,
+                **locked_down(spec.cpus, spec.memory_mb, spec.pids),
                 read_only=True,
                 # The container's own /tmp, in memory and bounded (the root is read-only).
                 tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.tmp_mb}m"},  # noqa: S108
