@@ -6,7 +6,8 @@ granian, one process) is the edge in front of them, reached with the site's Host
 Each app is built once in the whole suite (a build takes minutes): the test that builds
 it checks the packaging, then serves it through the edge (per-request pages, the runtime
 variable, static assets from the manifest without the server, a cold start after a
-stop). The switch, rollback and crash tests use hand-made bundles (tests/runtime's
+stop; for Next.js also a second build, without output: 'standalone', that fails with
+the fix). The switch, rollback and crash tests use hand-made bundles (tests/runtime's
 `make_ssr`: real Node servers in real containers, no build)."""
 
 from __future__ import annotations
@@ -194,6 +195,19 @@ def test_nextjs_app_is_built_packaged_and_served_through_the_edge(
     site.refresh_from_db()
     serve_through_the_edge(edge.port, site, deployment, marker, chunks[:1], tmp_path)
 
+    # Without output: 'standalone' the build fails with the fix. Built on the same site
+    # (its node_modules cache: no second cold npm install of Next.js in the suite), and
+    # the site keeps serving the deployment it had.
+    files = nextjs_app("no-standalone")
+    files["next.config.mjs"] = "export default {};\n"
+    broken = wait_for(deploy(client, site, files), timeout=BUILD_TIMEOUT)
+    log = log_of(client, broken)
+    assert broken.status == "failed", log
+    assert broken.error_code == "output_missing"
+    assert "Next.js wrote no .next/standalone: set output: 'standalone' in next.config.js." in log
+    assert "Restoring node_modules from the build cache" in log
+    assert field(fetch(edge.port, site).body, "marker") == marker
+
 
 def test_sveltekit_app_is_built_packaged_and_served_through_the_edge(
     edge, worker, owner, client, tmp_path
@@ -228,17 +242,6 @@ def test_sveltekit_app_is_built_packaged_and_served_through_the_edge(
 
     site.refresh_from_db()
     serve_through_the_edge(edge.port, site, deployment, marker, immutable[:1], tmp_path)
-
-
-def test_ssr_build_without_the_server_output_fails_with_the_fix(worker, owner, client):
-    files = nextjs_app("no-standalone")
-    files["next.config.mjs"] = "export default {};\n"  # no output: 'standalone'
-    site = make_site(make_team(owner), framework="nextjs", adapter="ssr")
-    deployment = wait_for(deploy(client, site, files), timeout=BUILD_TIMEOUT)
-    log = log_of(client, deployment)
-    assert deployment.status == "failed", log
-    assert deployment.error_code == "output_missing"
-    assert "Next.js wrote no .next/standalone: set output: 'standalone' in next.config.js." in log
 
 
 @dataclass
