@@ -5,11 +5,7 @@ granian (the web's two servers, core/serving.py).
     .venv/bin/python -m bench.ssr                        # both servers, ~3 minutes
     .venv/bin/python -m bench.ssr --servers granian --rounds 1 --duration 5s
 
-STATUS: the structure, written before the ssr runtime landed (runtime/, the edge's
-proxy, tests/ssr_apps.py). It checks for those first and exits with status 2 naming what
-is missing; nothing below has run against a real ssr deployment yet.
-
-One run: (re)creates the `shipway_bench_ssr` database, flushes Redis database 12,
+One run: (re)creates the `shipway_bench_ssr` database, flushes Redis database 7,
 migrates, makes a user, a team and one ssr site (a minimal Next.js app from
 tests/ssr_apps.py `nextjs_app(marker)`) through the services, and starts a real Celery
 worker (the build and runtime tasks) and the web, with storage in a temporary directory.
@@ -24,7 +20,7 @@ The site is built and activated once. Then, per web server (interleaved over --r
   (c) (a) and (b) under uvicorn and under granian, the web restarted for each.
 
 Cleanup, also on error or Ctrl-C: processes stopped, the site's containers removed (by
-the `shipway.deployment` label), the database dropped, Redis database 12 flushed.
+the `shipway.deployment` label), the database dropped, Redis database 7 flushed.
 """
 
 from __future__ import annotations
@@ -37,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a scr
 import argparse
 import contextlib
 import http.client
-import importlib.util
 import io
 import os
 import shutil
@@ -52,20 +47,9 @@ from bench import harness
 from core.embedded import free_port
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_ssr"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = "redis://127.0.0.1:6379/7"
 SITES_DOMAIN = "sites.localhost"
 MARKER = "shipway-bench-ssr"
-# What must exist before this can run (the ssr work of issue 13).
-NEEDS = {
-    "runtime.tasks": "the runtime manager's tasks (runtime/tasks.py: start_server)",
-    "tests.ssr_apps": "tests/ssr_apps.py with nextjs_app(marker)",
-}
-
-
-def missing() -> list[str]:
-    return [f"{name}: {what}" for name, what in NEEDS.items() if not importlib.util.find_spec(name)]
-
-
 # --- the site --------------------------------------------------------------------------
 
 
@@ -84,14 +68,13 @@ def populate(storage: Path) -> World:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
+    from tests.archives import tar_gz
     from tests.factories import make_site, make_team, make_user
     from tests.ssr_apps import nextjs_app
 
     team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
-    site = make_site(team, site_id="benchssr", framework="nextjs", access="public")
-    site.adapter = "ssr"
-    site.save(update_fields=["adapter"])
-    deployment_id = deploy(site, nextjs_app(MARKER))
+    site = make_site(team, site_id="benchssr", framework="nextjs", adapter="ssr")
+    deployment_id = deploy(site, tar_gz(nextjs_app(MARKER)))
     return World(site.id, deployment_id, f"{site.id}.{SITES_DOMAIN}")
 
 
@@ -132,10 +115,11 @@ def wait_for_state(deployment_id: str, states: set[str], timeout: float = 60) ->
 
 
 def stop_server(deployment_id: str) -> None:
-    """Stop the deployment's server the way the idle sweeper does."""
-    from runtime import services as runtime_services  # type: ignore[attr-defined]
+    """Stop the deployment's server the way the idle sweeper does (runtime/manager.py)."""
+    from runtime import manager
 
-    runtime_services.server_stop(deployment_id)  # the runtime's own stop (its name may move)
+    wait_for_state(deployment_id, {"running"})
+    manager.stop_server(deployment_id)
     wait_for_state(deployment_id, {"stopped"})
 
 
@@ -238,9 +222,6 @@ def main() -> int:
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
     harness.require_tools({"wrk": "wrk"})
-    if gaps := missing():
-        print("bench.ssr cannot run yet; missing:\n  " + "\n  ".join(gaps), file=sys.stderr)
-        return 2
 
     from core.management.commands.runplatform import celery_worker_command
 
@@ -261,8 +242,13 @@ def main() -> int:
     try:
         harness.recreate_database(args.database_url)
         harness.flush_redis(args.redis_url)
-        worker = celery_worker_command("builds,default", 2)
-        with harness.started(worker, env, work / "worker.log", grace=30):
+        # As runplatform runs them: builds (and default) on one worker, servers on another.
+        builds = celery_worker_command("builds,default", 2, "bench-builds")
+        starts = celery_worker_command("servers", 2, "bench-servers")
+        with (
+            harness.started(builds, env, work / "worker.log", grace=30),
+            harness.started(starts, env, work / "servers.log", grace=30),
+        ):
             world = populate(work / "storage")
             servers = [s.strip() for s in args.servers.split(",") if s.strip()]
             for number in range(args.rounds):
