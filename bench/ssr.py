@@ -2,29 +2,33 @@
 next to requests sent straight to the deployment's Node server, under uvicorn and under
 granian (the web's two servers, core/serving.py).
 
-    .venv/bin/python -m bench.ssr                        # both servers, ~3 minutes
+    .venv/bin/python -m bench.ssr                        # both servers, 3 rounds, ~6 min
     .venv/bin/python -m bench.ssr --servers granian --rounds 1 --duration 5s
+    .venv/bin/python -m bench.ssr --web-workers 1        # the web in one process
 
-STATUS: the structure, written before the ssr runtime landed (runtime/, the edge's
-proxy, tests/ssr_apps.py). It checks for those first and exits with status 2 naming what
-is missing; nothing below has run against a real ssr deployment yet.
+One run: (re)creates the `shipway_bench_ssr` database, flushes Redis database 7,
+migrates, makes a user, a team and one ssr site (the minimal Next.js standalone app of
+tests/ssr_apps.py `nextjs_app(marker)`) through the services, and starts two real Celery
+workers as runplatform does (builds+default, and servers: SHIPWAY_SERVER_QUEUE's default
+`servers`) and the web, with storage in a temporary directory. The site is uploaded,
+built in Docker and activated once (its server starts on activation). Then, per web
+server (interleaved over --rounds):
 
-One run: (re)creates the `shipway_bench_ssr` database, flushes Redis database 12,
-migrates, makes a user, a team and one ssr site (a minimal Next.js app from
-tests/ssr_apps.py `nextjs_app(marker)`) through the services, and starts a real Celery
-worker (the build and runtime tasks) and the web, with storage in a temporary directory.
-The site is built and activated once. Then, per web server (interleaved over --rounds):
-
-  (a) cold start: the deployment's server is stopped (its Server row says `stopped`),
-      then one GET through the edge, timed to its first byte: the request waits for the
-      start, it does not fail (--cold runs, median and max);
+  (a) cold start: the deployment's server is stopped as the idle sweeper stops it
+      (runtime.manager.stop_server: its Server row says `stopped`, its container is
+      gone), then one GET through the edge, timed to its first byte: the request waits
+      for the start (edge -> START_TASK -> servers worker -> container -> health check
+      -> live), it does not fail (--cold runs, median and max);
   (b) warm: wrk through the edge (Host: the site's host) next to wrk straight to the
-      Node server's address (deployments.models.Server.address), requests/s, p99 and
-      the web's CPU per request (bench/harness.py), the edge's share of direct;
+      Node server's address (deployments.models.Server.address), requests/s, p99, the
+      web's CPU per request and the Node server's (its container's processes, read from
+      the host's /proc), the edge's share of direct;
   (c) (a) and (b) under uvicorn and under granian, the web restarted for each.
 
 Cleanup, also on error or Ctrl-C: processes stopped, the site's containers removed (by
-the `shipway.deployment` label), the database dropped, Redis database 12 flushed.
+the `shipway.site` label), the database dropped, Redis database 7 flushed. (The server's
+volume stays with the bench's installation id; `docker volume ls` shows it by its
+`shipway.site=benchssr` label.)
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also as a scr
 import argparse
 import contextlib
 import http.client
-import importlib.util
 import io
 import os
 import shutil
@@ -52,20 +55,9 @@ from bench import harness
 from core.embedded import free_port
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shipway_bench_ssr"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = "redis://127.0.0.1:6379/7"
 SITES_DOMAIN = "sites.localhost"
 MARKER = "shipway-bench-ssr"
-# What must exist before this can run (the ssr work of issue 13).
-NEEDS = {
-    "runtime.tasks": "the runtime manager's tasks (runtime/tasks.py: start_server)",
-    "tests.ssr_apps": "tests/ssr_apps.py with nextjs_app(marker)",
-}
-
-
-def missing() -> list[str]:
-    return [f"{name}: {what}" for name, what in NEEDS.items() if not importlib.util.find_spec(name)]
-
-
 # --- the site --------------------------------------------------------------------------
 
 
@@ -84,14 +76,14 @@ def populate(storage: Path) -> World:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
+    from tests.archives import tar_gz
     from tests.factories import make_site, make_team, make_user
     from tests.ssr_apps import nextjs_app
 
     team = make_team(owner=make_user("bench"), team_id="bench-team", name="Bench")
-    site = make_site(team, site_id="benchssr", framework="nextjs", access="public")
-    site.adapter = "ssr"
-    site.save(update_fields=["adapter"])
-    deployment_id = deploy(site, nextjs_app(MARKER))
+    site = make_site(team, site_id="benchssr", framework="nextjs", adapter="ssr")
+    files: dict[str, str | bytes] = {**nextjs_app(MARKER)}
+    deployment_id = deploy(site, tar_gz(files))
     return World(site.id, deployment_id, f"{site.id}.{SITES_DOMAIN}")
 
 
@@ -132,10 +124,11 @@ def wait_for_state(deployment_id: str, states: set[str], timeout: float = 60) ->
 
 
 def stop_server(deployment_id: str) -> None:
-    """Stop the deployment's server the way the idle sweeper does."""
-    from runtime import services as runtime_services  # type: ignore[attr-defined]
+    """Stop the deployment's server the way the idle sweeper does (runtime/manager.py)."""
+    from runtime import manager
 
-    runtime_services.server_stop(deployment_id)  # the runtime's own stop (its name may move)
+    wait_for_state(deployment_id, {"running"})
+    manager.stop_server(deployment_id)
     wait_for_state(deployment_id, {"stopped"})
 
 
@@ -175,34 +168,75 @@ class Round:
     cold: list[float]
     edge: harness.WrkResult
     direct: harness.WrkResult
+    node_edge_ms: float = 0.0  # the Node server's CPU per request, through the edge
+    node_direct_ms: float = 0.0  # and straight to it
+
+
+def node_pid(handle: str) -> int:
+    """The host pid of the server container's first process (its `sh -c`; Node is its
+    child): the container shares the host's kernel, so /proc has its CPU time."""
+    import docker
+
+    return int(docker.from_env().api.inspect_container(handle)["State"]["Pid"])
+
+
+def measured(
+    setup: str, url: str, pid: int, node: int, args: argparse.Namespace, headers: list[str]
+) -> tuple[harness.WrkResult, float]:
+    """A warm-up, then one measured wrk run: its result (with `pid`'s CPU per request)
+    and the Node server's CPU per request in ms over the same run."""
+    harness.wrk(url, args.warmup, args, headers)
+    before = harness.tree_cpu_seconds(node)
+    result = harness.run_wrk(setup, "/", url, pid, args, headers, warm=False)
+    node_ms = (harness.tree_cpu_seconds(node) - before) * 1000 / max(result.requests, 1)
+    if result.failed:
+        raise RuntimeError(
+            f"{setup}: {result.non_2xx} non-2xx answers, {result.socket_errors} socket errors"
+        )
+    return result, node_ms
 
 
 def warm(web_pid: int, port: int, world: World, args: argparse.Namespace, server: str) -> Round:
     row = wait_for_state(world.deployment_id, {"running"})
-    edge = harness.run_wrk(
-        f"{server} edge", "/", f"http://127.0.0.1:{port}/", web_pid, args, [f"Host: {world.host}"]
+    node = node_pid(row.handle)
+    edge, node_edge = measured(
+        f"{server} edge", f"http://127.0.0.1:{port}/", web_pid, node, args, [f"Host: {world.host}"]
     )
-    # Straight to the Node server; its CPU is not the web's (pid 0: none counted).
-    direct = harness.run_wrk("direct", "/", f"http://{row.address}/", os.getpid(), args)
-    return Round(server, [], edge, direct)
+    # Straight to the Node server (the web's CPU over this run is not counted: its pid is
+    # this process's, idle while wrk runs).
+    direct, node_direct = measured("direct", f"http://{row.address}/", os.getpid(), node, args, [])
+    return Round(server, [], edge, direct, node_edge, node_direct)
 
 
 def report(rounds: list[Round]) -> None:
     print(
         "\n| web server | cold start to first byte (median; max) | through the edge req/s "
-        "| p99 | web CPU per request | straight to Node req/s | edge's share of direct |"
+        "| p99 | web CPU per request | Node CPU per request | straight to Node req/s | p99 "
+        "| Node CPU per request | edge's share of direct |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for server in dict.fromkeys(r.server for r in rounds):
         mine = [r for r in rounds if r.server == server]
         cold = [t for r in mine for t in r.cold]
         edge = statistics.median(r.edge.requests_per_second for r in mine)
         direct = statistics.median(r.direct.requests_per_second for r in mine)
         p99 = statistics.median(r.edge.p99_ms for r in mine)
+        direct_p99 = statistics.median(r.direct.p99_ms for r in mine)
         cpu = statistics.median(r.edge.server_cpu_ms for r in mine) * 1000
+        node_edge = statistics.median(r.node_edge_ms for r in mine) * 1000
+        node_direct = statistics.median(r.node_direct_ms for r in mine) * 1000
         print(
             f"| {server} | {statistics.median(cold) * 1000:.0f} ms; {max(cold) * 1000:.0f} ms "
-            f"| {edge:,.0f} | {p99:.1f} ms | {cpu:.0f} us | {direct:,.0f} | {edge / direct:.0%} |"
+            f"| {edge:,.0f} | {p99:.1f} ms | {cpu:.0f} us | {node_edge:,.0f} us "
+            f"| {direct:,.0f} | {direct_p99:.1f} ms | {node_direct:,.0f} us | {edge / direct:.0%} |"
+        )
+    print("\nPer round (edge req/s / direct req/s):")
+    for r in rounds:
+        print(
+            f"  {r.server}: {r.edge.requests_per_second:,.0f} / "
+            f"{r.direct.requests_per_second:,.0f} = "
+            f"{r.edge.requests_per_second / r.direct.requests_per_second:.0%}; machine busy "
+            f"{r.edge.machine_busy:.0%} / {r.direct.machine_busy:.0%}"
         )
 
 
@@ -210,12 +244,12 @@ def report(rounds: list[Round]) -> None:
 
 
 @contextlib.contextmanager
-def web(server: str, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
+def web(server: str, env: dict[str, str], log: Path, workers: int = 2) -> Iterator[tuple[int, int]]:
     """The web under `server`, as runplatform starts it: (port, pid)."""
     from core import serving
 
     port = free_port()
-    command = serving.web_server_command(server, host="127.0.0.1", port=port, workers=2)
+    command = serving.web_server_command(server, host="127.0.0.1", port=port, workers=workers)
     with harness.started(command, env, log, grace=15) as process:
 
         def answers() -> bool:
@@ -234,13 +268,16 @@ def main() -> int:
     parser.add_argument("--servers", default="uvicorn,granian")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold", type=int, default=3, help="cold starts per round")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the web's processes (default: one per core, as runplatform)",
+    )
     parser.add_argument("--database-url", default=DATABASE_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
     harness.require_tools({"wrk": "wrk"})
-    if gaps := missing():
-        print("bench.ssr cannot run yet; missing:\n  " + "\n  ".join(gaps), file=sys.stderr)
-        return 2
 
     from core.management.commands.runplatform import celery_worker_command
 
@@ -258,45 +295,66 @@ def main() -> int:
     )
     os.environ.update(env)
     rounds: list[Round] = []
+    failed = False
     try:
         harness.recreate_database(args.database_url)
         harness.flush_redis(args.redis_url)
-        worker = celery_worker_command("builds,default", 2)
-        with harness.started(worker, env, work / "worker.log", grace=30):
+        # As runplatform runs them: builds (and default) on one worker, servers on another.
+        builds = celery_worker_command("builds,default", 2, "bench-builds")
+        starts = celery_worker_command("servers", 2, "bench-servers")
+        # The workers log at INFO (what a failed run's logs must say); the web does not.
+        told = {**env, "LOG_LEVEL": "INFO"}
+        with (
+            harness.started(builds, told, work / "worker.log", grace=30),
+            harness.started(starts, told, work / "servers.log", grace=30),
+        ):
             world = populate(work / "storage")
             servers = [s.strip() for s in args.servers.split(",") if s.strip()]
             for number in range(args.rounds):
                 for server in servers:
                     print(f"-- round {number + 1}: {server}", flush=True)
-                    with web(server, env, work / f"{server}.log") as (port, pid):
+                    with web(server, env, work / f"{server}.log", args.web_workers) as (port, pid):
                         cold = cold_starts(port, world, args.cold)
                         result = warm(pid, port, world, args, server)
                         result.cold = cold
                         rounds.append(result)
         report(rounds)
-        print(f"\n{harness.wrk_settings(args)}; {os.cpu_count()} CPUs")
+        print(
+            f"\n{harness.wrk_settings(args)}; {args.web_workers} web processes; "
+            f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the end"
+        )
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # The processes' logs say why (the storage goes; the logs stay).
+        failed = True
+        shutil.rmtree(work / "storage", ignore_errors=True)
+        print(f"bench.ssr failed; the workers' and the web's logs are in {work}", file=sys.stderr)
+        raise
     finally:
         remove_containers()
         with contextlib.suppress(Exception):
             harness.drop_database(args.database_url)
         with contextlib.suppress(Exception):
             harness.flush_redis(args.redis_url)
-        shutil.rmtree(work, ignore_errors=True)
+        if not failed:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def remove_containers(site_id: str = "benchssr") -> None:
-    """The bench site's build and server containers (builds/runners/docker.py labels)."""
+    """The bench site's build and server containers, then its volumes (the server's
+    files, the build cache): by their `shipway.site` label (builds/runners/docker.py)."""
     with contextlib.suppress(Exception):
         import docker
 
         client = docker.from_env()
-        for container in client.containers.list(
-            all=True, filters={"label": f"shipway.site={site_id}"}
-        ):
+        mine: dict[str, Any] = {"label": f"shipway.site={site_id}"}
+        for container in client.containers.list(all=True, filters=mine):
             container.remove(force=True)
+        for volume in client.volumes.list(filters=mine):
+            with contextlib.suppress(Exception):
+                volume.remove(force=True)
 
 
 if __name__ == "__main__":

@@ -419,8 +419,11 @@ class Edge:
         an error page was sent instead (failed: 502; still starting: 503)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._start_timeout
+        waited = False
         while True:
             if served.server_state == "running" and served.server_address:
+                if waited:  # the start asked for is over: the next stop's ask is not held
+                    self._asked.pop(served.deployment_id, None)
                 return served
             if not served.ssr:  # the host changed under the wait (disabled, a rollback)
                 await _plain(send, 404, pages.NOT_LIVE, method)
@@ -431,6 +434,7 @@ class Edge:
                 await _plain(send, 502, pages.server_failed(served.server_error), method)
                 return None
             # stopped or starting: ask (stopped) and wait for the site's next change.
+            waited = True
             entry = self._waiting.get(served.site_id)
             if entry is None or entry[0] is not loop:
                 entry = (loop, asyncio.Event())
@@ -444,11 +448,12 @@ class Edge:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            try:
-                async with asyncio.timeout(remaining):
+            # At most ASK_EVERY at a time: a start asked for less than ASK_EVERY ago may
+            # have ended (and its server stopped again) before this request came, so
+            # this one's ask was skipped; still stopped after the wait, it asks again.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, ASK_EVERY)):
                     await entry[1].wait()
-            except TimeoutError:
-                break
             served = await self._current(host, served)
         await _plain(send, 503, pages.SERVER_STARTING, method, [(b"retry-after", b"5")])
         return None

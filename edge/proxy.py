@@ -412,11 +412,16 @@ async def _exchange(
                     await send({"type": "http.response.body", "body": b""})
                     return False
             if response.chunks:
-                chunks, response.chunks = response.chunks, []
-                for chunk in chunks:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            if response.complete:
+                # What this read brought in one message (one send per read, not per
+                # chunk), the end of the body with it when it is complete (most answers
+                # arrive in one read).
+                body, response.chunks = b"".join(response.chunks), []
+                await send(
+                    {"type": "http.response.body", "body": body, "more_body": not response.complete}
+                )
+            elif response.complete:
                 await send({"type": "http.response.body", "body": b""})
+            if response.complete:
                 if body_task is not None and not body_task.done():
                     return False  # it answered without reading all: do not reuse
                 if body_task is not None and body_task.exception():

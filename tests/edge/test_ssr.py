@@ -378,6 +378,40 @@ def test_cold_start_waits_for_the_server(own_edge, upstreams):
     assert len(_start_tasks(deployment.id)) == 1
 
 
+def test_a_server_stopped_just_after_its_start_starts_again_for_the_next_request(
+    own_edge, upstreams
+):
+    # The edge asks for a start at most every ASK_EVERY per deployment; a request that
+    # finds the server stopped again within that time must still get it started.
+    _edge, client = own_edge
+    site, deployment = ssr_site()
+    redis.Redis.from_url(django_settings.REDIS_URL).delete(_wanted_key(deployment.id))
+    upstreams.append(Upstream("again"))
+
+    def cold_request() -> tuple[threading.Thread, list[tuple[int, dict[str, str], bytes]]]:
+        answers: list[tuple[int, dict[str, str], bytes]] = []
+        thread = threading.Thread(
+            target=lambda: answers.append(request(client.port, host(site), "/page")),
+            daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _wanted(deployment.id) and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return thread, answers
+
+    for _round in range(2):
+        thread, answers = cold_request()
+        assert _wanted(deployment.id) and thread.is_alive()  # asked for, and waiting
+        run_server(site, deployment, upstreams[0])
+        thread.join(10)
+        assert answers and answers[0][0] == 200 and answers[0][2] == b"again"
+        # As the runtime manager ends a start, then the server stops at once.
+        assert len(_start_tasks(deployment.id)) == 1
+        servers.forget_wanted(deployment.id)
+        run_server(site, deployment, None, state="stopped")
+
+
 def test_start_timeout_is_a_503(own_edge, upstreams):
     _edge, client = own_edge
     site, deployment = ssr_site()
