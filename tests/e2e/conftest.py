@@ -3,6 +3,7 @@ process building against the test database, and a user with an API client."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -77,6 +78,25 @@ def worker(live_database_env, tmp_path):
     process = start_worker(live_database_env, tmp_path)
     yield process
     stop_worker(process)
+    remove_servers()
+
+
+def remove_servers() -> None:
+    """Remove the ssr servers and their volumes this test's installation left (no sweeper
+    of a later test's installation would: each flush makes a new one)."""
+    import docker
+
+    from builds.models import installation_id
+
+    client = docker.from_env()
+    mine = {"label": [f"shipway.installation={installation_id()}"]}
+    for container in client.containers.list(all=True, sparse=True, filters=mine):
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            container.remove(force=True)
+    for volume in client.volumes.list(filters=mine):
+        if volume.name.startswith("shipway-server-"):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                volume.remove(force=True)
 
 
 def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
