@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+from django.utils.dateparse import parse_datetime
 from playwright.sync_api import expect
 
 from accounts.models import Team
@@ -62,10 +63,16 @@ def announce_log(deployment: Deployment, offset: int, text: str) -> None:
 
 
 def announce_server(deployment: Deployment, **runtime: Any) -> None:
-    """A deployment update as the runtime manager publishes it: the deployment with its
-    `runtime` (the serializer's field may not be there yet; it is added here)."""
+    """A deployment update as the runtime manager makes it: the Server row written first
+    (so the page's REST refresh after its feed connects reads the same), then the
+    deployment published with its `runtime`."""
     own = channels.deployment(deployment.site_id, deployment.id)
     runtime = {"startedAt": None, "lastRequestAt": None, "error": None} | runtime
+    Server.objects.filter(deployment=deployment).update(
+        state=runtime["state"],
+        started_at=parse_datetime(runtime["startedAt"]) if runtime["startedAt"] else None,
+        error=runtime["error"] or "",
+    )
     events.send(
         events=[channels.event(own, "update")],
         channels=[channels.site_deployments(deployment.site_id), own],
@@ -93,6 +100,9 @@ def open_page(context, dashboard: str, member: Any, deployment: Deployment):  # 
     # The runtime log's indicator says Live once the feed is connected (subscribed).
     runtime_card = page.locator("[data-log-card]").filter(has=page.locator('[data-log="runtime"]'))
     expect(runtime_card.locator("[data-live-indicator]")).to_have_text("Live", timeout=FEED)
+    # Connecting also re-reads the deployment over REST; an answer that came after a
+    # test's event would undo it on the page, so the events start once it is in.
+    page.wait_for_load_state("networkidle")
     return page, frames
 
 
