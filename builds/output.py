@@ -102,8 +102,41 @@ def shown(text: str, limit: int = 200) -> str:
     return escaped + ("…" if len(text) > limit else "")
 
 
-class _Refused(Exception):
+class LinkRefused(Exception):
     """A link that is not copied; the message says why."""
+
+
+def follow_link(
+    links: dict[str, str], link: str, *, absolute: str = OUTSIDE, outside: str = OUTSIDE
+) -> str:
+    """Where the symbolic link `link` leads, following the links on the way as the kernel
+    would, but only through `links` (a tree's own, path -> target): its path in the tree.
+    Raises LinkRefused with `absolute` for an absolute target, `outside` for one that
+    climbs out of the tree, or LOOP."""
+    hops = 0
+
+    def walk(parts: list[str], target: str) -> list[str]:
+        nonlocal hops
+        if target.startswith("/"):
+            raise LinkRefused(absolute)
+        for part in target.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not parts:
+                    raise LinkRefused(outside)
+                parts = parts[:-1]
+                continue
+            parts = [*parts, part]
+            here = "/".join(parts)
+            if here in links:
+                hops += 1
+                if hops > MAX_LINK_HOPS:
+                    raise LinkRefused(LOOP)
+                parts = walk(parts[:-1], links[here])
+        return parts
+
+    return "/".join(walk(link.split("/")[:-1], links[link]))
 
 
 class OutputCopy:
@@ -189,7 +222,7 @@ class OutputCopy:
         for path, target in sorted(self._links.items()):
             try:
                 self._copy(self._resolve(path), path)
-            except _Refused as refused:
+            except LinkRefused as refused:
                 self._skip(path, str(refused), target)
         if self._skipped > MAX_NOTES:
             self._say(f"Skipped {self._skipped - MAX_NOTES} more entries of the output.\n")
@@ -217,33 +250,10 @@ class OutputCopy:
     def _resolve(self, link: str) -> str:
         """The regular file the symbolic link `link` leads to, following links on the way
         as the kernel would, but only through this output's own entries."""
-        hops = 0
-
-        def walk(parts: list[str], target: str) -> list[str]:
-            nonlocal hops
-            if target.startswith("/"):
-                raise _Refused(OUTSIDE)
-            for part in target.split("/"):
-                if part in ("", "."):
-                    continue
-                if part == "..":
-                    if not parts:
-                        raise _Refused(OUTSIDE)
-                    parts = parts[:-1]
-                    continue
-                parts = [*parts, part]
-                here = "/".join(parts)
-                if here in self._links:
-                    hops += 1
-                    if hops > MAX_LINK_HOPS:
-                        raise _Refused(LOOP)
-                    parts = walk(parts[:-1], self._links[here])
-            return parts
-
-        found = "/".join(walk(link.split("/")[:-1], self._links[link]))
+        found = follow_link(self._links, link)
         if found in self._files:  # hard links copied by now are files too
             return found
-        raise _Refused(TO_DIRECTORY if found in self._dirs else TO_NOTHING)
+        raise LinkRefused(TO_DIRECTORY if found in self._dirs else TO_NOTHING)
 
     def _copy(self, source: str, path: str) -> None:
         """`path` as a copy of the regular file `source`, both this copy's own."""

@@ -34,11 +34,12 @@ from typing import IO, BinaryIO
 
 from builds.output import (
     CHUNK,
-    MAX_LINK_HOPS,
     MAX_NOTES,
     ChunkReader,
+    LinkRefused,
     OutputBudget,
     OutputLimits,
+    follow_link,
     shown,
 )
 from builds.runners.base import MISSING_EXIT, Step
@@ -56,7 +57,6 @@ COMPRESS_LEVEL = 3
 
 OUTSIDE = "a symbolic link leading outside the server's directory"
 ABSOLUTE = "a symbolic link to an absolute path"
-LOOP = "a symbolic link in a loop"
 
 
 # --- the package step ---------------------------------------------------------------
@@ -223,32 +223,9 @@ class ServerBundle:
         """Why the symbolic link `link` is refused ("" when it stays inside): it is
         followed through the bundle's own links, as the kernel would, and every step of
         the way must stay inside the server's directory."""
-        hops = 0
-
-        def walk(parts: list[str], target: str) -> list[str]:
-            nonlocal hops
-            if target.startswith("/"):
-                raise _Refused(ABSOLUTE)
-            for part in target.split("/"):
-                if part in ("", "."):
-                    continue
-                if part == "..":
-                    if not parts:
-                        raise _Refused(OUTSIDE)
-                    parts = parts[:-1]
-                    continue
-                parts = [*parts, part]
-                here = "/".join(parts)
-                if here in self._links:
-                    hops += 1
-                    if hops > MAX_LINK_HOPS:
-                        raise _Refused(LOOP)
-                    parts = walk(parts[:-1], self._links[here])
-            return parts
-
         try:
-            walk(link.split("/")[:-1], self._links[link])
-        except _Refused as refused:
+            follow_link(self._links, link, absolute=ABSOLUTE, outside=OUTSIDE)
+        except LinkRefused as refused:
             return str(refused)
         return ""
 
@@ -266,10 +243,6 @@ class ServerBundle:
         if self._skipped <= MAX_NOTES:
             detail = f" ({shown(target)})" if target is not None else ""
             self._say(f"Skipped {_shown(path)}: {reason}{detail}\n")
-
-
-class _Refused(Exception):
-    pass
 
 
 def _shown(path: str) -> str:
