@@ -177,12 +177,11 @@ class Edge:
                 # Invalidated while loading: what was read may predate the change (an
                 # ssr switch), and no request may be sent on by an older answer than one
                 # already given; load again (a few times at most, then keep nothing).
-            if generation != self._generation:
-                pass
-            elif served.site_id:
-                self.hosts.put(host, served)
-            else:
-                self.unknown_hosts.put(host, served)
+            if generation == self._generation:  # else: answer this request, keep nothing
+                if served.site_id:
+                    self.hosts.put(host, served)
+                else:
+                    self.unknown_hosts.put(host, served)
             future.set_result(served)
             return served
         except BaseException as exc:
@@ -516,13 +515,11 @@ class Edge:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 1008})  # not accepted: 403
             return
-        refused: list[int] = []
 
-        async def send_refusal(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                refused.append(message["status"])
+        async def no_page(message: dict[str, Any]) -> None:
+            """A websocket gets a close code, not the error page _running would send."""
 
-        running = await self._running(served, host, "GET", send_refusal)
+        running = await self._running(served, host, "GET", no_page)
         if running is None:
             await receive()
             await send({"type": "websocket.close", "code": 1011})
