@@ -468,10 +468,9 @@ def reconcile() -> dict[str, int]:
             continue  # starting (no handle yet), or the one the row names
         scheduler.stop(handle)
         removed += 1
-    existing = set(
-        Deployment.objects.filter(pk__in=scheduler.kept_files()).values_list("pk", flat=True)
-    )
-    for deployment_id in scheduler.kept_files() - existing:
+    kept = scheduler.kept_files()  # one listing of the engine's volumes
+    existing = set(Deployment.objects.filter(pk__in=kept).values_list("pk", flat=True))
+    for deployment_id in kept - existing:
         scheduler.remove_files(deployment_id)
     return {"failed": failed, "removed": removed, "followed": followed}
 
