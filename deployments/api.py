@@ -21,7 +21,7 @@ from core.api.renderers import PlainTextRenderer
 from deployments import services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Upload
-from deployments.selectors import deployment_for, log_text, server_log_from, server_log_size
+from deployments.selectors import deployment_for, log_text, server_log_from, server_of
 from deployments.serializers import (
     DeploymentSerializer,
     RedeploySerializer,
@@ -200,7 +200,8 @@ class DeploymentViewSet(
         offset = int(raw)
         if kind == "runtime":  # the server's output (ssr): the newest part is kept
             offset, text = server_log_from(deployment, offset)
-            size = server_log_size(deployment)
+            server = server_of(deployment)
+            size = server.log_size if server else 0
         else:
             text, size = log_text(deployment, offset), deployment.log_size
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")

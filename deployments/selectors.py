@@ -32,16 +32,13 @@ def server_log_from(deployment: Deployment, start: int = 0) -> tuple[int, str]:
     return _log_from(ServerLogChunk.objects.filter(deployment=deployment), start)
 
 
-def server_log_text(deployment: Deployment, start: int = 0) -> str:
-    """The server's kept output from character `start` on (from where the kept part
-    begins, if that is later)."""
-    return server_log_from(deployment, start)[1]
-
-
-def server_log_size(deployment: Deployment) -> int:
-    """Characters the server has printed (kept or not)."""
-    size = Server.objects.filter(pk=deployment.pk).values_list("log_size", flat=True).first()
-    return size or 0
+def server_of(deployment: Deployment) -> Server | None:
+    """The deployment's server row (None before its first start), from the deployment
+    when it was read with its server (deployment_for does), else with one query."""
+    try:
+        return deployment.server
+    except Server.DoesNotExist:
+        return None
 
 
 def _log_from(chunks: QuerySet[LogChunk] | QuerySet[ServerLogChunk], start: int) -> tuple[int, str]:

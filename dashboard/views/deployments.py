@@ -27,8 +27,8 @@ from dashboard.views.base import (
 from dashboard.views.sites import site_page
 from deployments import services as deployment_services
 from deployments.errors import MESSAGES
-from deployments.models import Deployment, RuntimeState, Server, Status
-from deployments.selectors import deployment_for, log_text, server_log_from
+from deployments.models import Deployment, RuntimeState, Status
+from deployments.selectors import deployment_for, log_text, server_log_from, server_of
 from sites.models import Adapter
 from sites.selectors import can, site_for
 
@@ -58,7 +58,7 @@ def _log_view(start: int, text: str) -> dict[str, object]:
 def _runtime(deployment: Deployment) -> dict[str, object]:
     """The server of an ssr deployment as the page shows it: its state ("stopped" before
     it first starts: no row yet) and the end of its bounded log."""
-    server = Server.objects.filter(deployment=deployment).first()
+    server = server_of(deployment)
     size = server.log_size if server else 0
     start, text = server_log_from(deployment, max(0, size - LOG_TAIL))
     state = server.state if server else RuntimeState.STOPPED

@@ -17,7 +17,7 @@ from django.utils import timezone
 from deployments import servers, services
 from deployments.artifacts import artifacts, server_archive_path
 from deployments.models import RuntimeState, Server
-from deployments.selectors import server_log_text
+from deployments.selectors import server_log_from
 from deployments.servers import START_TASK
 from deployments.services import RETIRE_SERVER_TASK
 from runtime import manager
@@ -52,7 +52,7 @@ def test_a_server_that_exits_on_start_fails_with_its_reason_and_last_lines(make_
     assert server.error == (
         "The server exited with code 1 before it answered: Error: DATABASE_HOST is not set"
     )
-    text = server_log_text(deployment)
+    text = server_log_from(deployment)[1]
     assert "starting\n" in text and "DATABASE_HOST is not set" in text
     assert _containers_of(deployment.id) == []  # removed; its output kept
     deployment.refresh_from_db()
@@ -75,7 +75,7 @@ def test_a_crash_while_running_fails_the_server_with_its_exit_code(make_ssr):
     assert server_of(deployment).error == (
         "The server exited with code 3 while it ran: crashing on purpose"
     )
-    assert "crashing on purpose" in server_log_text(deployment)
+    assert "crashing on purpose" in server_log_from(deployment)[1]
     _wait(lambda: _containers_of(deployment.id) == [], "its container to go")
 
 
@@ -219,8 +219,8 @@ def test_reconcile_follows_a_server_whose_follower_died_with_its_worker(make_ssr
     assert manager.reconcile()["followed"] == 1
     assert manager.reconcile()["followed"] == 0  # followed once, not twice
     assert get(deployment, "/say?text=followed%20again") == "said"
-    _wait(lambda: "followed again" in server_log_text(deployment), "the line to be kept")
-    assert server_log_text(deployment).count("listening on 3000") == 1
+    _wait(lambda: "followed again" in server_log_from(deployment)[1], "the line to be kept")
+    assert server_log_from(deployment)[1].count("listening on 3000") == 1
 
 
 def _answers(address: str) -> bool:

@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 
 from core import channels
 from deployments.models import RuntimeState
-from deployments.selectors import server_log_text
+from deployments.selectors import server_log_from
 from runtime import manager
 from sites import services as site_services
 from tests.runtime.conftest import SERVER_JS, get, get_json, server_of, started
@@ -107,5 +107,5 @@ def test_the_output_is_kept_masked_and_published_on_the_runtime_logs_channel(mak
     assert "listening on 3000" in text and "token ******** done" in text
     assert "s3cr3t-value-42" not in text
     assert payloads[0]["offset"] == 0
-    stored = server_log_text(deployment)
+    stored = server_log_from(deployment)[1]
     assert "token ******** done" in stored and "s3cr3t" not in stored
