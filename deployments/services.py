@@ -295,19 +295,25 @@ def _make_active(deployment: Deployment) -> None:
     elif site.live_server_id:
         fields["live_server"], retired = None, site.live_server_id
     Site.objects.filter(pk=site.pk).update(**fields)
-    readcache.invalidate()  # update() sends no post_save
     site.deployment = deployment
     if "live_server" in fields:
         site.live_server = fields["live_server"]
+    _site_serving_changed(site, retired)
+    log.info("deployment.activated", site_id=site.id, deployment_id=deployment.id)
+
+
+def _site_serving_changed(site: Site, retired: str | None) -> None:
+    """What the site's domains serve was just written (with update(), which sends no
+    post_save): drop the read cache, stop the server it replaced after the grace period,
+    tell the edges and the site's feed."""
+    readcache.invalidate()
     if retired:
         _retire_later(retired)
-    site_id = site.id
-    notify_serving_changed(site_id)
-    channel = channels.site(site_id)
+    notify_serving_changed(site.id)
+    channel = channels.site(site.id)
     events.publish(
         events=[channels.event(channel, "update")], channels=[channel], payload=site_payload(site)
     )
-    log.info("deployment.activated", site_id=site_id, deployment_id=deployment.id)
 
 
 def deployment_activate(*, deployment: Deployment) -> Site:
@@ -539,17 +545,8 @@ def server_promote(deployment_id: str) -> bool:
             return True
         retired = site.live_server_id
         Site.objects.filter(pk=site.pk).update(live_server=deployment_id, updated_at=timezone.now())
-        readcache.invalidate()
         site.live_server_id = deployment_id
-        if retired:
-            _retire_later(retired)
-        notify_serving_changed(site.id)
-        channel = channels.site(site.id)
-        events.publish(
-            events=[channels.event(channel, "update")],
-            channels=[channel],
-            payload=site_payload(site),
-        )
+        _site_serving_changed(site, retired)
     log.info("server.live", site_id=site.id, deployment_id=deployment_id, replaced=retired or None)
     return True
 
