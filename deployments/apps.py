@@ -11,4 +11,4 @@ class DeploymentsConfig(AppConfig):
         from sites.signals import site_deleted
 
         # A deleted site's stored files are deployments' to remove (sites cannot import us).
-        site_deleted.connect(services.delete_site_files, dispatch_uid="deployments.site_files")
+        site_deleted.connect(services.forget_deleted_site, dispatch_uid="deployments.site_deleted")

@@ -342,13 +342,16 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
     return updated
 
 
-def delete_site_files(
+def forget_deleted_site(
     sender: type[Site], site_id: str, deployments: list[Deployment], **kwargs: Any
 ) -> None:
-    """On sites.signals.site_deleted: after commit, the deleted site's stored files go."""
+    """On sites.signals.site_deleted: after commit, the deleted site's stored files go,
+    and its servers stop and their files go (a worker does that)."""
     # Each deployment's own prefix, not the site's: a new site may take this id at once.
     prefixes = [d.storage_prefix for d in deployments]
+    deployment_ids = [d.id for d in deployments]
     transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
+    transaction.on_commit(lambda: remove_servers(deployment_ids))
 
 
 def _delete_stored(site_id: str, prefixes: list[str]) -> None:
