@@ -6,31 +6,23 @@ from __future__ import annotations
 
 from deployments.models import Deployment
 
-PRODUCTION = "production"
-PREVIEW = "preview"
-
-
-def environment_of(deployment: Deployment) -> str:
-    """`production` for a deployment made to go live (its `activate`), else `preview`."""
-    return PRODUCTION if deployment.activate else PREVIEW
-
 
 def system_variables(deployment: Deployment) -> dict[str, str]:
     """SHIPWAY_SITE_ID, SHIPWAY_DEPLOYMENT_ID, SHIPWAY_DEPLOYMENT_URL, SHIPWAY_ENVIRONMENT,
-    and for a git source SHIPWAY_GIT_BRANCH (when the reference is a branch) and
-    SHIPWAY_GIT_COMMIT_SHA (once the commit is known: after the source is fetched)."""
+    and for a git source SHIPWAY_GIT_BRANCH (when built from a branch) and
+    SHIPWAY_GIT_COMMIT_SHA (once the commit is known: a push names it, a fetch finds it)."""
     variables = {
         "SHIPWAY_SITE_ID": deployment.site_id,
         "SHIPWAY_DEPLOYMENT_ID": deployment.id,
         "SHIPWAY_DEPLOYMENT_URL": deployment.url,
-        "SHIPWAY_ENVIRONMENT": environment_of(deployment),
+        "SHIPWAY_ENVIRONMENT": deployment.environment,
     }
     if deployment.repository:
-        if deployment.reference_type == "branch" and deployment.reference:
-            variables["SHIPWAY_GIT_BRANCH"] = deployment.reference
+        if deployment.branch:
+            variables["SHIPWAY_GIT_BRANCH"] = deployment.branch
         if deployment.commit_hash:
             variables["SHIPWAY_GIT_COMMIT_SHA"] = deployment.commit_hash
     return variables
 
 
-__all__ = ["PREVIEW", "PRODUCTION", "environment_of", "system_variables"]
+__all__ = ["system_variables"]

@@ -7,7 +7,7 @@ from django.db import models
 
 from core.ids import new_id
 from deployments.artifacts import deployment_prefix
-from sites.hosts import deployment_host
+from sites.hosts import branch_host, deployment_host
 
 
 class Status(models.TextChoices):
@@ -36,6 +36,23 @@ class SourceType(models.TextChoices):
     VCS = "vcs", "Git repository"
 
 
+class Trigger(models.TextChoices):
+    """What made a deployment (docs/api.md, "Git")."""
+
+    UPLOAD = "upload", "Upload"
+    API = "api", "API"
+    PUSH = "push", "Git push"
+    HOOK = "hook", "Deploy hook"
+    REDEPLOY = "redeploy", "Redeploy"
+
+
+class Environment(models.TextChoices):
+    """Production deployments go live; previews are served on their own addresses."""
+
+    PRODUCTION = "production", "Production"
+    PREVIEW = "preview", "Preview"
+
+
 class Deployment(models.Model):
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="deployments")
@@ -60,6 +77,14 @@ class Deployment(models.Model):
     reference_type = models.CharField(max_length=8, blank=True)  # branch, commit or tag
     commit_hash = models.CharField(max_length=64, blank=True)
     commit_message = models.TextField(blank=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
+    environment = models.CharField(
+        max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    # The git branch it was built from, and that branch's label in its stable address
+    # (sites.hosts.branch_label): a preview's branchUrl shows its newest ready one.
+    branch = models.CharField(max_length=255, blank=True)
+    branch_label = models.CharField(max_length=63, blank=True)
     use_cache = models.BooleanField(default=True)
     log_size = models.BigIntegerField(default=0, help_text="Characters in the build log so far.")
     build_attempts = models.PositiveSmallIntegerField(default=0)
@@ -73,7 +98,11 @@ class Deployment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["site", "-created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["site", "-created_at"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["site", "branch_label", "-created_at"], name="branch_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.site_id}/{self.id} ({self.status})"
@@ -92,6 +121,14 @@ class Deployment(models.Model):
     @property
     def url(self) -> str:
         return settings.SITES_URL_TEMPLATE.format(host=self.hostname)
+
+    @property
+    def branch_url(self) -> str | None:
+        """A preview's branch address, which shows the branch's newest ready preview."""
+        if self.environment != Environment.PREVIEW or not self.branch_label:
+            return None
+        host = branch_host(self.branch_label, self.site_id, settings.SITES_DOMAIN)
+        return settings.SITES_URL_TEMPLATE.format(host=host)
 
     @property
     def storage_prefix(self) -> str:
@@ -202,3 +239,26 @@ class ServerLogChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id} server@{self.offset}"
+
+
+class Delivery(models.Model):
+    """A webhook delivery a linked repository's forge sent: kept so that a repeated one
+    (same delivery id) builds nothing twice, and so the dashboard can say what each did."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="deliveries")
+    delivery_id = models.CharField(max_length=128, help_text="The forge's id of the delivery.")
+    event = models.CharField(max_length=64)
+    summary = models.CharField(max_length=512, blank=True, help_text="What it did, a sentence.")
+    deployments = models.ManyToManyField(Deployment, blank=True, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "delivery_id"], name="one_delivery_per_id")
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.event} {self.delivery_id}"

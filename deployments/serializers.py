@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
-from deployments.models import Deployment, Status
+from deployments.models import Deployment, Environment, Status, Trigger
 
 
 class RuntimeSerializer(serializers.Serializer):
@@ -49,6 +49,15 @@ class DeploymentSerializer(serializers.Serializer):
     commitHash = serializers.CharField(source="commit_hash", read_only=True)
     commitMessage = serializers.CharField(source="commit_message", read_only=True)
     referenceType = serializers.CharField(source="reference_type", read_only=True)
+    environment = serializers.ChoiceField(choices=Environment.choices, read_only=True)
+    branch = serializers.CharField(read_only=True)
+    branchUrl = serializers.CharField(
+        source="branch_url",
+        read_only=True,
+        allow_null=True,
+        help_text="A preview's branch address: the branch's newest ready preview.",
+    )
+    trigger = serializers.ChoiceField(choices=Trigger.choices, read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     runtime = serializers.SerializerMethodField()

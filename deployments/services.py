@@ -24,16 +24,19 @@ from deployments.models import (
     FINAL_STATUSES,
     TRANSITIONS,
     Deployment,
+    Environment,
     LogChunk,
     RuntimeState,
     Server,
     ServerLogChunk,
     SourceType,
     Status,
+    Trigger,
     Upload,
 )
 from deployments.serializers import DeploymentSerializer
 from sites import crypto
+from sites.hosts import branch_label
 from sites.models import Site
 from sites.services import site_payload
 from sites.signals import notify_serving_changed
@@ -103,9 +106,16 @@ def deployment_create_from_upload(
         raise Invalid({"code": str(exc)}) from None
     try:
         with open(source.path, "rb") as handle:
-            return _create(site, handle, source.size, SourceType.UPLOAD, activate, user)
+            return _create(
+                site, handle, source.size, SourceType.UPLOAD, activate, user, trigger=Trigger.UPLOAD
+            )
     finally:
         source.discard()
+
+
+def environment_for(activate: bool) -> str:
+    """A deployment made to go live is a production one; any other is a preview."""
+    return Environment.PRODUCTION if activate else Environment.PREVIEW
 
 
 def _create(
@@ -117,6 +127,7 @@ def _create(
     user: User | None,
     **fields: Any,
 ) -> Deployment:
+    fields.setdefault("environment", environment_for(activate))
     deployment = Deployment(
         site=site,
         source_type=source_type,
@@ -177,6 +188,9 @@ def deployment_create_from_vcs(
             repository_credentials=crypto.encrypt(userinfo) if userinfo else "",
             reference=reference,
             reference_type=reference_type,
+            trigger=Trigger.API,
+            environment=environment_for(activate),
+            **branch_fields(site, reference if reference_type == "branch" else ""),
         )
         _announce(deployment, "create")
         _enqueue_build(deployment)
@@ -188,6 +202,11 @@ def deployment_create_from_vcs(
         repository=address,
     )
     return deployment
+
+
+def branch_fields(site: Site, branch: str) -> dict[str, str]:
+    """A deployment's `branch` and the label of that branch's stable address."""
+    return {"branch": branch, "branch_label": branch_label(branch, site.id) if branch else ""}
 
 
 def repository_address(deployment: Deployment) -> str:
@@ -232,6 +251,10 @@ def deployment_redeploy(
             reference_type=deployment.reference_type,
             commit_hash=deployment.commit_hash,
             commit_message=deployment.commit_message,
+            trigger=Trigger.REDEPLOY,
+            environment=deployment.environment,
+            branch=deployment.branch,
+            branch_label=deployment.branch_label,
         )
 
 

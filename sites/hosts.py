@@ -2,12 +2,15 @@
 
 Every host under SITES_DOMAIN is one label deep, so that one wildcard certificate
 (`*.SITES_DOMAIN`) covers them all: `{siteId}` for a site, `{deploymentId}--{siteId}` for
-one of its deployments (and, later, `{branch}--{siteId}` for a branch). Site ids never
-hold "--" (core/ids.py), so the label's first "--" ends what comes before the site id.
+one of its deployments, `git-{branch}--{siteId}` for a branch's newest preview
+(branch_label). Site ids never hold "--" (core/ids.py), so the label's first "--" ends
+what comes before the site id; deployment ids never hold "-", so a head that starts
+with "git-" names a branch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from enum import Enum
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,36}$")  # server-made: lowercase alphanumeric
 SEPARATOR = "--"
+BRANCH_PREFIX = "git-"
+_MAX_LABEL = 63
 
 
 class HostKind(Enum):
@@ -70,6 +75,25 @@ def site_host(site_id: str, sites_domain: str) -> str:
 def deployment_host(deployment_id: str, site_id: str, sites_domain: str) -> str:
     """A deployment's own address, one label under SITES_DOMAIN."""
     return f"{deployment_id}{SEPARATOR}{site_id}.{sites_domain}".lower()
+
+
+def branch_label(branch: str, site_id: str) -> str:
+    """The head of a branch's stable address: `git-` and the branch's name when that is
+    already a DNS label's lowercase letters, digits and '-' and fits; otherwise what of
+    it fits, made so, and 8 hex digits of its hash (so `feature/a` and `feature-a`
+    differ). The whole label, `{head}--{siteId}`, fits DNS's 63 characters."""
+    budget = _MAX_LABEL - len(SEPARATOR) - len(site_id) - len(BRANCH_PREFIX)
+    slug = re.sub(r"[^a-z0-9]+", "-", branch.lower()).strip("-")
+    if slug != branch or len(slug) > budget:
+        digest = hashlib.sha256(branch.encode()).hexdigest()[:8]
+        slug = slug[: budget - len(digest) - 1].strip("-")
+        slug = f"{slug}-{digest}" if slug else digest
+    return BRANCH_PREFIX + slug
+
+
+def branch_host(label: str, site_id: str, sites_domain: str) -> str:
+    """A branch's stable address (`label` from branch_label)."""
+    return f"{label}{SEPARATOR}{site_id}.{sites_domain}".lower()
 
 
 def _is_ip(host: str) -> bool:

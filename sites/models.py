@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -202,6 +203,14 @@ variable_key_validator = RegexValidator(
 MAX_VARIABLE_VALUE = 8192
 
 
+class VariableEnvironment(models.TextChoices):
+    """Which deployments see a variable: production ones, previews, or both."""
+
+    PRODUCTION = "production", "Production"
+    PREVIEW = "preview", "Preview"
+    ALL = "all", "Production and preview"
+
+
 class Variable(models.Model):
     """An environment variable for a site's builds or runtime; the value is encrypted."""
 
@@ -212,6 +221,9 @@ class Variable(models.Model):
     secret = models.BooleanField(default=False)
     scope = models.CharField(
         max_length=16, choices=VariableScope.choices, default=VariableScope.ALL
+    )
+    environment = models.CharField(
+        max_length=16, choices=VariableEnvironment.choices, default=VariableEnvironment.ALL
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,8 +248,6 @@ class Variable(models.Model):
 
 def new_verification_token() -> str:
     """The value a domain's `_shipway-challenge` TXT record must hold (unguessable)."""
-    import secrets  # here, so this block stays one append to the module
-
     return secrets.token_hex(16)
 
 
@@ -302,3 +312,80 @@ class Domain(models.Model):
     @property
     def verified(self) -> bool:
         return self.status == DomainStatus.VERIFIED
+
+
+class Provider(models.TextChoices):
+    """The forges a repository is linked from: what their push events look like."""
+
+    GITHUB = "github", "GitHub"
+    GITLAB = "gitlab", "GitLab"
+    GITEA = "gitea", "Gitea or Forgejo"
+
+
+def new_webhook_secret() -> str:
+    """A push webhook's signing secret (unguessable; shown once)."""
+    return secrets.token_urlsafe(32)
+
+
+class Repository(models.Model):
+    """A site's linked git repository: pushes to it build the site (docs/api.md, "Git").
+
+    The token (for private repositories and commit statuses) and the webhook secret are
+    encrypted at rest; the secret is shown once, when it is made. `hook_id` names the
+    webhook's address, `/v1/hooks/git/{hook_id}`: random, so that it says nothing about
+    the site, and a site that takes a deleted site's id gets a new one.
+    """
+
+    site = models.OneToOneField(
+        Site, on_delete=models.CASCADE, primary_key=True, related_name="repository"
+    )
+    url = models.CharField(max_length=1024, help_text="The clone address, without credentials.")
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.GITHUB)
+    production_branch = models.CharField(max_length=255, default="main")
+    encrypted_token = models.TextField(blank=True, editable=False)
+    encrypted_webhook_secret = models.TextField(editable=False)
+    hook_id = models.CharField(max_length=36, unique=True, default=new_id, editable=False)
+    # Monorepos: path prefixes a push must touch to be built (empty: every push builds).
+    watch_paths = models.JSONField(default=list, blank=True)
+    build_tags = models.BooleanField(
+        default=False, help_text="A pushed tag builds a preview of it."
+    )
+    remove_deleted_branches = models.BooleanField(
+        default=False,
+        help_text="Deleting a branch deletes its previews (the ones not serving the site).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "repositories"
+
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.url}"
+
+    @property
+    def token(self) -> str:
+        return crypto.decrypt(self.encrypted_token) if self.encrypted_token else ""
+
+    @property
+    def webhook_secret(self) -> str:
+        return crypto.decrypt(self.encrypted_webhook_secret)
+
+
+class DeployHook(models.Model):
+    """A secret address that builds a branch's head when POSTed to (CMS changes,
+    schedulers). Only the secret's SHA-256 is kept: the address is shown once."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="deploy_hooks")
+    name = models.CharField(max_length=128)
+    branch = models.CharField(max_length=255)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}: {self.name} ({self.branch})"

@@ -47,9 +47,11 @@ def test_git_branch_preview_has_branch_and_commit(site):
         site=site,
         source_type=SourceType.VCS,
         activate=False,
+        environment="preview",
         repository="https://git.example/app.git",
         reference="feature/x",
         reference_type="branch",
+        branch="feature/x",
         commit_hash="a" * 40,
     )
     variables = system_variables(deployment)
