@@ -1,24 +1,28 @@
 """May the platform connect out to this address?
 
-Everything Shipway fetches or calls on a user's behalf (git sources today, outgoing
-webhooks later) asks `check_url` first and then connects only to the addresses it
-returned, so a name cannot resolve one way for the check and another for the
-connection (DNS rebinding). Refused: loopback, private, link-local, multicast,
-reserved, unspecified and shared (CGNAT) addresses, the same wrapped in IPv6 forms
-(IPv4-mapped, 6to4, NAT64), and the platform's own names and addresses, unless the
-address is in a network of `SHIPWAY_OUTBOUND_ALLOW`.
+Everything Shipway fetches or calls on a user's behalf (git sources, commit statuses on
+a forge; outgoing webhooks later) asks `check_url` first and then connects only to the
+addresses it returned, so a name cannot resolve one way for the check and another for
+the connection (DNS rebinding); `request` does both for one HTTP request. Refused:
+loopback, private, link-local, multicast, reserved, unspecified and shared (CGNAT)
+addresses, the same wrapped in IPv6 forms (IPv4-mapped, 6to4, NAT64), and the
+platform's own names and addresses, unless the address is in a network of
+`SHIPWAY_OUTBOUND_ALLOW`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import ipaddress
 import itertools
 import re
 import socket
+import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +44,11 @@ _OWN = "own"
 
 class OutboundRefused(ValueError):
     """The platform may not connect there; the message says why, in words."""
+
+
+class OutboundFailed(OSError):
+    """No HTTP answer came: no connection, no trusted TLS, a time-out, or not HTTP. The
+    message says which in a few words (for the server's log)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,126 @@ def _host_and_port(url: str, subject: str) -> tuple[str, int]:
         return host, parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
     except ValueError:
         raise OutboundRefused(f"{subject} has an invalid port.") from None
+
+
+# -- One HTTP request to a checked address -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: its status and the start of its body."""
+
+    status: int
+    body: bytes
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    timeout: float,
+    max_body: int = 64 * 1024,
+    subject: str = "The address",
+    verb: str = "connect to",
+) -> Answer:
+    """Send one http(s) request to `url`, connected only to the addresses `check_url`
+    returned for it, and return the answer, whatever its status.
+
+    The Host header and TLS (SNI, the certificate's name, checked against the system's
+    trusted authorities) keep the URL's host. A redirect is an answer like any other,
+    never followed; no proxy is used. The whole exchange, connecting included, ends
+    within `timeout` seconds, and at most `max_body` bytes of the body are read. Raises
+    OutboundRefused (not http(s), or the check refused it; nothing was connected to) or
+    OutboundFailed (no answer). `subject` and `verb` word the refusal as in check_url.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS:
+        raise OutboundRefused(f"{subject} must be an http:// or https:// address.")
+    target = check_url(url, subject=subject, verb=verb)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = (_PinnedHTTPS if target.scheme == "https" else _PinnedHTTP)(target, timeout)
+    # Each socket operation has `timeout`; this caps their sum (an answer that trickles in
+    # a byte at a time would pass every one).
+    deadline = threading.Timer(timeout, connection.abort)
+    deadline.daemon = True
+    deadline.start()
+    try:
+        connection.request(
+            method, path, body=body, headers={"User-Agent": "Shipway", **(headers or {})}
+        )
+        answer = connection.getresponse()
+        received = answer.read(max_body)
+    except (OSError, http.client.HTTPException) as exc:
+        said = "timed out" if connection.aborted else _failure(exc)
+        raise OutboundFailed(said) from None
+    finally:
+        deadline.cancel()
+        connection.close()
+    if connection.aborted:  # cut short, which can read like an answer that ended there
+        raise OutboundFailed("timed out")
+    return Answer(answer.status, received)
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """http.client's connection to a checked target: to its checked addresses, in turn,
+    instead of resolving its host again."""
+
+    def __init__(self, target: ResolvedTarget, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._addresses = target.addresses
+        self._deadline = time.monotonic() + timeout
+        self._raw: socket.socket | None = None
+        self.aborted = False
+
+    def connect(self) -> None:
+        self.sock = self._raw = _connect(self._addresses, self.port, self._deadline)
+        if self.aborted:  # the deadline passed while connecting
+            raise TimeoutError
+
+    def abort(self) -> None:
+        """Give up from another thread: a blocked read or write returns at once."""
+        self.aborted = True
+        if self._raw is not None:
+            with contextlib.suppress(OSError):
+                self._raw.shutdown(socket.SHUT_RDWR)
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    default_port = 443
+
+    def connect(self) -> None:
+        super().connect()
+        tls = ssl.create_default_context()
+        self.sock = tls.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def _connect(addresses: tuple[IPAddress, ...], port: int, deadline: float) -> socket.socket:
+    """A connection to the first of `addresses` that accepts one before `deadline`."""
+    failure: OSError = OSError("no address to connect to")
+    for address in addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        try:
+            return socket.create_connection((str(address), port), timeout=left)
+        except OSError as exc:
+            failure = exc
+    raise failure
+
+
+def _failure(exc: Exception) -> str:
+    """A few words for a failed exchange (never the request, which may carry a token)."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({exc.reason or exc.__class__.__name__})"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, http.client.HTTPException):
+        return f"not an HTTP answer ({exc.__class__.__name__})"
+    return getattr(exc, "strerror", None) or exc.__class__.__name__
 
 
 def allowed_networks() -> list[IPNetwork]:
