@@ -419,6 +419,9 @@ SHIPWAY_BUILD_QUEUE = os.environ.get("SHIPWAY_BUILD_QUEUE", "builds")
 # The servers of ssr sites are started, retired and swept from a queue of their own, so
 # that a cold start never waits behind long builds (runplatform runs a worker for it).
 SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
+# Commit statuses sent to forges (deployments/forge.py): short requests that should not
+# wait behind builds (runplatform's servers worker reads this queue too).
+SHIPWAY_NOTIFY_QUEUE = os.environ.get("SHIPWAY_NOTIFY_QUEUE", "notify")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

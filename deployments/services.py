@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
-from deployments import intake, servers, vcs
+from deployments import forge, intake, servers, vcs
 from deployments.artifacts import artifacts, delete_prefix, site_prefix, source_path
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
@@ -231,6 +231,7 @@ def deployment_store_fetched_source(
     deployment.source_size, deployment.commit_hash = size, commit_hash
     deployment.commit_message = commit_message
     _announce(deployment, "update")
+    forge.report_status_later(deployment)  # a deploy hook's commit is known only now
 
 
 def deployment_redeploy(
@@ -284,6 +285,7 @@ def deployment_transition(
             _make_active(deployment)  # first, so the `ready` event already says `active`
         _announce(deployment, "update")
         notify_serving_changed(deployment.site_id)  # its own address shows its status
+        forge.report_status_later(deployment)
     log.info(
         "deployment.status_changed",
         site_id=deployment.site_id,

@@ -35,11 +35,12 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _builds_queue_of_this_session(settings):
-    """Builds (and server starts) queued by tests that run no worker go to queues of this
-    session's own (removed at the end), never to the `builds` or `servers` queue a real
-    worker may be reading."""
+    """Builds (and server starts, and commit statuses) queued by tests that run no worker
+    go to queues of this session's own (removed at the end), never to the `builds`,
+    `servers` or `notify` queue a real worker may be reading."""
     settings.SHIPWAY_BUILD_QUEUE = f"builds-test-{os.getpid()}"
     settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
+    settings.SHIPWAY_NOTIFY_QUEUE = f"notify-test-{os.getpid()}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,7 +51,9 @@ def _drop_the_sessions_queue():
         import redis
 
         redis.Redis.from_url(url).delete(
-            f"builds-test-{os.getpid()}", f"servers-test-{os.getpid()}"
+            f"builds-test-{os.getpid()}",
+            f"servers-test-{os.getpid()}",
+            f"notify-test-{os.getpid()}",
         )
 
 

@@ -50,6 +50,7 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
     queue = f"builds-test-{os.getpid()}"
     settings.SHIPWAY_BUILD_QUEUE = queue
     settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
+    settings.SHIPWAY_NOTIFY_QUEUE = f"notify-test-{os.getpid()}"
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -57,6 +58,7 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
         "SHIPWAY_BUILD_RUNNER": "docker",
         "SHIPWAY_BUILD_QUEUE": queue,
         "SHIPWAY_SERVER_QUEUE": settings.SHIPWAY_SERVER_QUEUE,
+        "SHIPWAY_NOTIFY_QUEUE": settings.SHIPWAY_NOTIFY_QUEUE,
         "LOG_FORMAT": "console",
     }
 
@@ -104,7 +106,8 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             *celery_worker_command(
-                f"{env['SHIPWAY_BUILD_QUEUE']},{env['SHIPWAY_SERVER_QUEUE']}", 2
+                ",".join(env[f"SHIPWAY_{name}_QUEUE"] for name in ("BUILD", "SERVER", "NOTIFY")),
+                2,
             ),
             "--pool",
             "prefork",

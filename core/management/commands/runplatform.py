@@ -154,8 +154,11 @@ class Command(BaseCommand):
                 web_server, host=host, port=port, workers=web_workers, python=python
             ),
             "worker": celery_worker_command(f"{settings.SHIPWAY_BUILD_QUEUE},default", 2),
-            # Starts of ssr servers wait for nobody's build (each takes seconds at most).
-            "servers": celery_worker_command(settings.SHIPWAY_SERVER_QUEUE, 4, "servers"),
+            # Starts of ssr servers wait for nobody's build (each takes seconds at most),
+            # nor do commit statuses (a request to a forge, within seconds too).
+            "servers": celery_worker_command(
+                f"{settings.SHIPWAY_SERVER_QUEUE},{settings.SHIPWAY_NOTIFY_QUEUE}", 4, "servers"
+            ),
             "beat": [
                 python,
                 "-m",
