@@ -158,14 +158,17 @@ def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], No
 
 
 def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
+    # A push names the commit it made: that one is built, wherever the branch is now.
+    pinned = deployment.commit_hash
+    at = f" at {pinned[:12]}" if pinned else ""
     say(
-        f"Fetching {deployment.reference_type} {deployment.reference} from "
+        f"Fetching {deployment.reference_type} {deployment.reference}{at} from "
         f"{deployment.repository}\n"
     )
     fetched = vcs.fetch(
         deployment_services.repository_address(deployment),
-        deployment.reference,
-        deployment.reference_type,
+        pinned or deployment.reference,
+        "commit" if pinned else deployment.reference_type,
         deployment.site.root_directory,
     )
     try:
