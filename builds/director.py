@@ -31,7 +31,7 @@ from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
 from deployments import vcs
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
-from deployments.environment import system_variables
+from deployments.environment import site_variables, system_variables
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
 from sites import crypto
@@ -266,8 +266,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
 
     runtime = get_runtime(site.build_runtime)
     specification = get_specification(site.specification)
-    variables = list(site.variables.filter(scope__in=[VariableScope.BUILD, VariableScope.ALL]))
-    env = {v.key: v.value for v in variables}
+    env, secrets = site_variables(deployment, VariableScope.BUILD)
     env.update(system_variables(deployment))
     env.update(
         CI="true",
@@ -304,7 +303,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
         workdir=workdir,
         output_directory=output_directory or ".",
         env=env,
-        secrets=[v.value for v in variables if v.secret],
+        secrets=secrets,
         cpus=specification.cpus,
         memory_mb=specification.memory,
         pids=settings.SHIPWAY_BUILD_PIDS_LIMIT,
