@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 MAX_WATCH_PATHS = 50
 MAX_TOKEN_LENGTH = 1024
 MAX_DEPLOY_HOOKS = 20
+KEPT_DELIVERIES = 200
 # The user name each forge expects beside a token in a git address.
 _TOKEN_USER = {
     Provider.GITHUB: "x-access-token",
@@ -234,6 +235,10 @@ def delivery_received(*, repository: Repository, received: Received) -> Outcome:
         delivery.summary = outcome.summary[:512]
         delivery.save(update_fields=["summary"])
         delivery.deployments.set(outcome.deployments)
+        # Bounded: the newest KEPT_DELIVERIES per site (older ids may come again as
+        # new: a forge re-delivers only recent ones).
+        older = site.deliveries.order_by("-received_at", "-id")[KEPT_DELIVERIES:]
+        Delivery.objects.filter(pk__in=list(older.values_list("pk", flat=True))).delete()
     log.info(
         "delivery.received",
         site_id=site.id,

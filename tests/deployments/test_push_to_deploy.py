@@ -386,3 +386,25 @@ def test_a_bad_deploy_hook_branch_is_refused(site, owner, forge):
         f"/v1/sites/{site.id}/hooks", {"name": "CMS", "branch": "--upload-pack=x"}
     )
     assert answer.status_code == 400 and "branch" in answer.json()["fields"]
+
+
+def test_deliveries_kept_are_bounded(site, owner, forge, monkeypatch):
+    monkeypatch.setattr("deployments.git_services.KEPT_DELIVERIES", 2)
+    linked = link(site, owner, forge)
+    for _ in range(4):
+        send(linked, "github", {"zen": "hi"}, "ping")
+    assert Delivery.objects.filter(site=site).count() == 2
+
+
+def test_the_list_filters_by_environment_and_branch(site, owner, forge):
+    linked = link(site, owner, forge)
+    send(linked, "github", github_push(forge.push("main", {}, "Live"), forge.url))
+    send(linked, "github", github_push(forge.push("topic", {}, "Topic"), forge.url))
+    client = api_client(owner)
+    base = f"/v1/sites/{site.id}/deployments"
+    previews = client.get(base, {"environment": "preview"}).json()
+    assert previews["total"] == 1 and previews["deployments"][0]["branch"] == "topic"
+    assert client.get(base, {"branch": "main"}).json()["total"] == 1
+    assert client.get(base).json()["total"] == 2
+    bad = client.get(base, {"environment": "staging"})
+    assert bad.status_code == 400 and "environment" in bad.json()["fields"]
