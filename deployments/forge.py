@@ -220,8 +220,9 @@ def _report(deployment: Deployment) -> Report:
         description = {
             Phase.QUEUED: f"The {environment} deployment is waiting to build.",
             Phase.BUILDING: f"The {environment} deployment is building.",
+            # The code's sentence: why it failed, or that a newer push superseded it.
             Phase.FAILED: message_for(deployment.error_code) or "The build failed.",
-            Phase.CANCELED: message_for(ErrorCode.CANCELED),
+            Phase.CANCELED: message_for(deployment.error_code) or message_for(ErrorCode.CANCELED),
         }[phase]
     return Report(phase, target, description, f"shipway/{environment}")
 

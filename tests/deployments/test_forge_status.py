@@ -291,6 +291,18 @@ def test_a_canceled_deployment_reports_the_closest_state(
     deployment = pushed(linked_site(url, provider), url)
     deployment_services.deployment_cancel(deployment=deployment)
     assert states(forge_api) == ["pending", word]
+    assert forge_api.seen[-1].body["description"] == "The deployment was canceled."
+
+
+def test_a_superseded_deployment_says_so(forge_api: _Server) -> None:
+    url = f"{forge_api.base}/acme/app"
+    site = linked_site(url)
+    older = pushed(site, url)
+    deployment_services.deployment_supersede(deployment=older, by=pushed(site, url))
+    assert states(forge_api) == ["pending", "pending", "error"]
+    assert forge_api.seen[-1].body["description"] == (
+        "A newer push to the same branch replaced it before it was built."
+    )
 
 
 def test_a_deploy_hook_reports_once_its_fetch_found_the_commit(forge_api: _Server) -> None:
