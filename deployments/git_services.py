@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Invalid, NotFound, TooMany
-from deployments import services, vcs
+from deployments import forge, services, vcs
 from deployments.models import FINAL_STATUSES, Delivery, Deployment, Environment, Trigger
 from deployments.webhooks import BRANCH, Push, Received, touches
 from sites import crypto
@@ -304,6 +304,7 @@ def _build(
     )
     for previous in older.exclude(pk=deployment.pk):
         services.deployment_supersede(deployment=previous, by=deployment)
+    forge.report_status_later(deployment)  # `pending` on the pushed commit
     return deployment
 
 

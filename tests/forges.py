@@ -47,6 +47,7 @@ class Forge:
         self.bare = root / "octo" / "app.git"
         self.work = root / "work"
         self.url = ""
+        self.requests: list[str] = []
         self.bare.parent.mkdir(parents=True)
         self.work.mkdir()
         self.git("init", "-q", "--bare", str(self.bare), cwd=root)
@@ -71,6 +72,7 @@ class Forge:
     def serving(self) -> Iterator[Forge]:
         with git_http(self.root) as server:
             self.url = f"http://127.0.0.1:{server.server_address[1]}/octo/app.git"
+            self.requests = server.requests  # every path asked for, in order
             yield self
 
     def head(self, branch: str) -> str:

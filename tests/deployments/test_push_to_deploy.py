@@ -408,3 +408,16 @@ def test_the_list_filters_by_environment_and_branch(site, owner, forge):
     assert client.get(base).json()["total"] == 2
     bad = client.get(base, {"environment": "staging"})
     assert bad.status_code == 400 and "environment" in bad.json()["fields"]
+
+
+def test_a_push_with_a_token_reports_its_status_on_the_pushed_commit(site, owner, forge, eager):
+    linked = link(site, owner, forge, provider="gitea", token="forge-token")
+    pushed = forge.push("main", {"index.html": "x"}, "Two")
+    assert send(linked, "gitea", PAYLOAD["gitea"](pushed, forge.url)).status_code == 202
+    # The forge's status API is on the repository's host (Gitea's /api/v1): the stand-in
+    # git server answers it 404, which is logged and changes nothing.
+    path = f"/api/v1/repos/octo/app/statuses/{pushed.after}"
+    # pending (building) and success; the queued one's report comes after the eager
+    # build here, finds the deployment moved on and is not sent.
+    assert [p for p in forge.requests if p == path] == [path, path]
+    assert Deployment.objects.get().status == "ready"
