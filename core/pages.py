@@ -1,5 +1,5 @@
-"""The edge's own small pages: not found, not live yet, building, failed, disabled, and
-an ssr server starting, failed or unreachable."""
+"""The edge's own small pages: not found, not live yet, a branch without a ready preview,
+building, failed, disabled, and an ssr server starting, failed or unreachable."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def page(title: str, text: str, link: tuple[str, str] | None = None) -> bytes:
 NOT_FOUND = page("Not found", "There is nothing at this address.")
 NO_SITE = page("Site not found", "No site answers on this address.")
 NOT_LIVE = page("Nothing deployed yet", "This site has no ready deployment yet.")
+NO_PREVIEW = page("No preview yet", "This branch has no ready preview yet.")
 DISABLED = page("Site disabled", "The owners of this site have turned it off.")
 BAD_PATH = page("Bad request", "This path cannot be served.")
 

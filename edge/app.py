@@ -10,11 +10,11 @@ platform's gets the edge's 404, so no domain pointed at the server shows the das
 
 What visitors choose (the Host, the path) never grows memory without bound: hosts are
 normalised (lowercase, no port, no trailing dot) before the cache; the hosts that name a
-site are kept in an LRU of SHIPWAY_EDGE_CACHED_HOSTS entries, the answers for hosts
-that name nothing in a small one of their own (so unknown names cannot push real sites
-out); prepared responses are keyed by the file served (a thousand missing paths that
-all fall back to 404.html share one), shared by every host of a deployment and bounded
-by SHIPWAY_EDGE_CACHED_BYTES in all.
+site are kept in an LRU of SHIPWAY_EDGE_CACHED_HOSTS entries, the answers for hosts that
+name nothing (a branch without a ready preview among them) in a small one of their own
+(so unknown names cannot push real sites out); prepared responses are keyed by the file
+served (a thousand missing paths that all fall back to 404.html share one), shared by
+every host of a deployment and bounded by SHIPWAY_EDGE_CACHED_BYTES in all.
 
 A server-rendered (ssr) deployment's host is served the same way for the files its
 manifest has (GET and HEAD); every other request, any method, and its websockets go to
@@ -178,7 +178,10 @@ class Edge:
                 # ssr switch), and no request may be sent on by an older answer than one
                 # already given; load again (a few times at most, then keep nothing).
             if generation == self._generation:  # else: answer this request, keep nothing
-                if served.site_id:
+                # A branch without a ready preview is kept with the hosts that name
+                # nothing (every invalidation drops them), so that made-up branch names
+                # cannot push real sites out.
+                if served.site_id and (served.kind != HostKind.BRANCH or served.deployment_id):
                     self.hosts.put(host, served)
                 else:
                     self.unknown_hosts.put(host, served)
@@ -274,7 +277,9 @@ class Edge:
         await self._serve_path(served, scope, request, send, path)
 
     async def _not_serving(self, served: Served, send: Any, method: str) -> None:
-        if served.kind == HostKind.DEPLOYMENT:
+        if served.kind == HostKind.BRANCH and not served.deployment_id:
+            await _plain(send, 404, pages.NO_PREVIEW, method)
+        elif served.kind in (HostKind.DEPLOYMENT, HostKind.BRANCH):
             log_url = (
                 f"{settings.SHIPWAY_PUBLIC_URL}/v1/sites/{served.site_id}/deployments/"
                 f"{served.deployment_id}/logs"

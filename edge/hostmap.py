@@ -17,8 +17,10 @@ found there is sent from disk; everything else (a missing file, a directory with
 slash, the SPA fallback and 404 page, a host without a link) goes to the Python edge.
 A host gets no link, so that every request reaches the edge, whenever a request needs a
 decision: the site is disabled, the host is protected (access "team", or "previews" for
-deployment hosts), the deployment is not ready, it has `_redirects`/`_headers` rules, or
-it is server-rendered (its manifest has a `server`: the edge proxies it).
+deployment and branch hosts), the deployment is not ready, it has `_redirects`/`_headers`
+rules, or it is server-rendered (its manifest has a `server`: the edge proxies it). A
+branch host links to the branch's newest ready preview, or to nothing while that one
+may not be linked (an older preview never stands in for it).
 
 `site_serving_changed` (sent after commit on activation, rollback, status changes, site
 changes and deletion) re-publishes the site here; `manage.py edgemap sync` rebuilds all.
@@ -58,8 +60,8 @@ from deployments.artifacts import (
     output_path,
     read_manifest,
 )
-from deployments.models import Deployment, Status
-from sites.hosts import HostKind, deployment_host, parse, site_host
+from deployments.models import Deployment, Environment, Status
+from sites.hosts import HostKind, branch_host, deployment_host, parse, site_host
 from sites.models import Access, Site
 from sites.selectors import verified_domains_for_site
 
@@ -298,19 +300,29 @@ def desired_links(site_id: str) -> dict[str, str]:
     if site is None or not site["enabled"] or site["access"] == Access.TEAM:
         return {}
     ready = list(
-        Deployment.objects.filter(site_id=site_id, status=Status.READY).values_list("id", flat=True)
+        Deployment.objects.filter(site_id=site_id, status=Status.READY)
+        .order_by("-created_at")
+        .values_list("id", "environment", "branch_label")
     )
     links: dict[str, str] = {}
     active = site["deployment_id"]
-    if active in ready and _safe_linkable(site_id, active):
+    if any(row[0] == active for row in ready) and _safe_linkable(site_id, active):
         links[site_host(site_id, settings.SITES_DOMAIN)] = active
         for domain in _custom_domains(site_id):
             links[domain] = active
-    if site["access"] == Access.PUBLIC:  # "previews" protects deployment hosts
-        for deployment_id in ready:
-            if _safe_linkable(site_id, deployment_id):
+    if site["access"] == Access.PUBLIC:  # "previews" protects deployment and branch hosts
+        branches: set[str] = set()  # the labels whose newest ready preview was seen
+        for deployment_id, environment, label in ready:  # newest first
+            linkable = _safe_linkable(site_id, deployment_id)
+            if linkable:
                 host = deployment_host(deployment_id, site_id, settings.SITES_DOMAIN)
                 links[host] = deployment_id
+            # A branch's address serves its newest ready preview (edge/served.py): from
+            # disk, or from the edge when that one may not be linked.
+            if environment == Environment.PREVIEW and label and label not in branches:
+                branches.add(label)
+                if linkable:
+                    links[branch_host(label, site_id, settings.SITES_DOMAIN)] = deployment_id
     return links
 
 
@@ -326,7 +338,7 @@ def _own_host(site_id: str, hostname: str) -> bool:
     """Whether `hostname` is one of the site's own addresses under SITES_DOMAIN (or a
     deployment address of the two-label form used before, {deploymentId}.{siteId})."""
     parsed = parse(hostname, settings.SITES_DOMAIN, frozenset())
-    if parsed.kind in (HostKind.PRODUCTION, HostKind.DEPLOYMENT):
+    if parsed.kind in (HostKind.PRODUCTION, HostKind.DEPLOYMENT, HostKind.BRANCH):
         return parsed.site_id == site_id
     return hostname.endswith(f".{site_host(site_id, settings.SITES_DOMAIN)}")
 

@@ -22,7 +22,7 @@ from deployments.artifacts import (
     has_rules,
     read_manifest,
 )
-from deployments.models import Deployment
+from deployments.models import Deployment, Environment, Status
 from deployments.rules import Rules
 from sites.hosts import HostKind, ParsedHost
 from sites.models import Access, Site
@@ -69,6 +69,18 @@ class Served:
 
 NOT_EDGE = Served(host="", kind=HostKind.PLATFORM)
 
+# What a host's Served needs of its deployment and of the deployment's server.
+_DEPLOYMENT_FIELDS = (
+    "id",
+    "status",
+    "build_ended_at",
+    "adapter",
+    "server__state",
+    "server__address",
+    "server__error",
+    "server__updated_at",
+)
+
 
 def load(parsed: ParsedHost) -> Served:
     """Resolve a host from the database and storage (runs in a thread, on a miss only)."""
@@ -88,53 +100,25 @@ def load(parsed: ParsedHost) -> Served:
     )
     if site is None:  # named by the site id, so that a site made with it is seen at once
         return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
-    active_id = site["deployment_id"]
-    live_id = site["live_server_id"]
-    if parsed.kind == HostKind.DEPLOYMENT:
-        wanted = [parsed.deployment_id]
-    else:
-        wanted = [d for d in (active_id, live_id) if d]
-    # One query for the deployment (or, on a site's domains, the active one and the one
-    # whose server takes the traffic) and their servers.
-    rows = {
-        row["id"]: row
-        for row in Deployment.objects.filter(pk__in=wanted, site_id=site_id).values(
-            "id",
-            "status",
-            "build_ended_at",
-            "adapter",
-            "server__state",
-            "server__address",
-            "server__error",
-            "server__updated_at",
-        )
-    }
     pending_start = ""
-    if parsed.kind == HostKind.DEPLOYMENT:
-        deployment = rows.get(parsed.deployment_id)
+    if parsed.kind == HostKind.BRANCH:
+        deployment = _newest_ready_preview(site_id, parsed.branch_label)
+    elif parsed.kind == HostKind.DEPLOYMENT:
+        deployment = (
+            Deployment.objects.filter(pk=parsed.deployment_id, site_id=site_id)
+            .values(*_DEPLOYMENT_FIELDS)
+            .first()
+        )
+        if deployment is None:
+            return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
     else:
-        deployment = rows.get(active_id) if active_id else None
-        live = rows.get(live_id) if live_id else None
-        # An ssr site keeps its traffic on the server that runs (the old one during a
-        # switch) until the active deployment's passes its health check; the runtime
-        # manager then moves live_server. A static active deployment ignores it.
-        if (
-            deployment is not None
-            and deployment["adapter"] == "ssr"
-            and live is not None
-            and live["id"] != deployment["id"]
-            and live["status"] == "ready"
-            and live["adapter"] == "ssr"
-            and live["server__state"] == "running"
-        ):
-            if (deployment["server__state"] or "stopped") == "stopped":
-                pending_start = deployment["id"]
-            deployment = live
-    if parsed.kind == HostKind.DEPLOYMENT and deployment is None:
-        return Served(host=parsed.host, kind=HostKind.UNKNOWN, site_id=site_id)
+        deployment, pending_start = _site_deployment(
+            site_id, site["deployment_id"], site["live_server_id"]
+        )
     access = site["access"]
+    # A deployment's and a branch's addresses are previews; a site's domains are not.
     protected = access == Access.TEAM or (
-        access == Access.PREVIEWS and parsed.kind == HostKind.DEPLOYMENT
+        access == Access.PREVIEWS and parsed.kind in (HostKind.DEPLOYMENT, HostKind.BRANCH)
     )
     served = Served(
         host=parsed.host,
@@ -165,6 +149,53 @@ def load(parsed: ParsedHost) -> Served:
         created = created_at(manifest) or deployment["build_ended_at"]
         served.last_modified = format_datetime(created, usegmt=True) if created else ""
     return served
+
+
+def _newest_ready_preview(site_id: str, label: str) -> dict[str, Any] | None:
+    """What a branch's address serves: the branch's newest ready preview, in one query. A
+    newer one still building, failed or canceled does not take its place, and production
+    deployments built from the branch are not its."""
+    return (
+        Deployment.objects.filter(
+            site_id=site_id,
+            branch_label=label,
+            environment=Environment.PREVIEW,
+            status=Status.READY,
+        )
+        .order_by("-created_at")
+        .values(*_DEPLOYMENT_FIELDS)
+        .first()
+    )
+
+
+def _site_deployment(
+    site_id: str, active_id: str | None, live_id: str | None
+) -> tuple[dict[str, Any] | None, str]:
+    """What a site's own domains serve, in one query: (the deployment, or None; the id of
+    the active deployment when its server must be asked to start, else "")."""
+    rows = {
+        row["id"]: row
+        for row in Deployment.objects.filter(
+            pk__in=[d for d in (active_id, live_id) if d], site_id=site_id
+        ).values(*_DEPLOYMENT_FIELDS)
+    }
+    deployment = rows.get(active_id) if active_id else None
+    live = rows.get(live_id) if live_id else None
+    # An ssr site keeps its traffic on the server that runs (the old one during a
+    # switch) until the active deployment's passes its health check; the runtime
+    # manager then moves live_server. A static active deployment ignores it.
+    if (
+        deployment is not None
+        and deployment["adapter"] == "ssr"
+        and live is not None
+        and live["id"] != deployment["id"]
+        and live["status"] == "ready"
+        and live["adapter"] == "ssr"
+        and live["server__state"] == "running"
+    ):
+        stopped = (deployment["server__state"] or "stopped") == "stopped"
+        return live, deployment["id"] if stopped else ""
+    return deployment, ""
 
 
 def local_path(name: str) -> Path:

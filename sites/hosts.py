@@ -20,12 +20,16 @@ _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DEPLOYMENT_ID = re.compile(r"^[a-z0-9]{1,36}$")  # server-made: lowercase alphanumeric
 SEPARATOR = "--"
 BRANCH_PREFIX = "git-"
+# What branch_label makes: the prefix, then words of lowercase letters and digits
+# joined by single "-".
+_BRANCH_LABEL = re.compile(rf"^{BRANCH_PREFIX}[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MAX_LABEL = 63
 
 
 class HostKind(Enum):
     PRODUCTION = "production"  # {siteId}.{SITES_DOMAIN}
     DEPLOYMENT = "deployment"  # {deploymentId}--{siteId}.{SITES_DOMAIN}
+    BRANCH = "branch"  # git-{branch}--{siteId}.{SITES_DOMAIN}: its newest ready preview
     CUSTOM = "custom"  # maybe a verified custom domain
     UNKNOWN = "unknown"  # under SITES_DOMAIN but names nothing (or the bare domain)
     PLATFORM = "platform"  # Django: the dashboard, admin, API, realtime
@@ -37,6 +41,7 @@ class ParsedHost:
     host: str
     site_id: str = ""
     deployment_id: str = ""
+    branch_label: str = ""  # BRANCH: the head of the label, as Deployment.branch_label
 
 
 def normalize(raw: str) -> str:
@@ -48,6 +53,7 @@ def normalize(raw: str) -> str:
 
 
 def parse(raw: str, sites_domain: str, platform_hosts: frozenset[str]) -> ParsedHost:
+    """What the Host header `raw` names, from its text alone (no database)."""
     host = normalize(raw)
     if not host or host in platform_hosts or _is_ip(host) or host == "localhost":
         return ParsedHost(HostKind.PLATFORM, host)
@@ -61,8 +67,12 @@ def parse(raw: str, sites_domain: str, platform_hosts: frozenset[str]) -> Parsed
         head, separator, site_id = label.partition(SEPARATOR)
         if not separator:
             return ParsedHost(HostKind.PRODUCTION, host, site_id=label)
-        if _DEPLOYMENT_ID.match(head) and _LABEL.match(site_id) and SEPARATOR not in site_id:
-            return ParsedHost(HostKind.DEPLOYMENT, host, site_id, head)
+        if not _LABEL.match(site_id) or SEPARATOR in site_id:
+            return ParsedHost(HostKind.UNKNOWN, host)
+        if _DEPLOYMENT_ID.match(head):
+            return ParsedHost(HostKind.DEPLOYMENT, host, site_id, deployment_id=head)
+        if _BRANCH_LABEL.match(head):
+            return ParsedHost(HostKind.BRANCH, host, site_id, branch_label=head)
         return ParsedHost(HostKind.UNKNOWN, host)
     return ParsedHost(HostKind.CUSTOM, host)
 
