@@ -4,6 +4,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (config/settings.py), read when used.""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -97,3 +98,17 @@ def forget_api_key_failures(address: str) -> None:
     throttle.cache.delete(throttle.cache_format % {"scope": throttle.scope, "ident": address})
     with _blocked_lock:
         _BLOCKED.pop(address, None)
+
+
+class HookThrottle(_LiveRates, SimpleRateThrottle):
+    """Deliveries to one webhook or deploy hook address per client address (signed or
+    not: a guess costs as much as a delivery). The hook's id or secret is hashed into
+    the key, so the cache never holds a deploy hook's secret."""
+
+    scope = "hooks"
+
+    def get_cache_key(self, request: HttpRequest, view: object = None) -> str:
+        kwargs = getattr(view, "kwargs", {}) or {}
+        hook = hashlib.sha256(str(sorted(kwargs.items())).encode()).hexdigest()[:32]
+        ident = f"{client_address(request)}:{hook}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

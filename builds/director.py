@@ -31,7 +31,7 @@ from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
 from deployments import vcs
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
-from deployments.environment import system_variables
+from deployments.environment import site_variables, system_variables
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
 from sites import crypto
@@ -158,14 +158,17 @@ def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], No
 
 
 def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
+    # A push names the commit it made: that one is built, wherever the branch is now.
+    pinned = deployment.commit_hash
+    at = f" at {pinned[:12]}" if pinned else ""
     say(
-        f"Fetching {deployment.reference_type} {deployment.reference} from "
+        f"Fetching {deployment.reference_type} {deployment.reference}{at} from "
         f"{deployment.repository}\n"
     )
     fetched = vcs.fetch(
         deployment_services.repository_address(deployment),
-        deployment.reference,
-        deployment.reference_type,
+        pinned or deployment.reference,
+        "commit" if pinned else deployment.reference_type,
         deployment.site.root_directory,
     )
     try:
@@ -263,8 +266,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
 
     runtime = get_runtime(site.build_runtime)
     specification = get_specification(site.specification)
-    variables = list(site.variables.filter(scope__in=[VariableScope.BUILD, VariableScope.ALL]))
-    env = {v.key: v.value for v in variables}
+    env, secrets = site_variables(deployment, VariableScope.BUILD)
     env.update(system_variables(deployment))
     env.update(
         CI="true",
@@ -301,7 +303,7 @@ def plan(deployment: Deployment, tree: Path, say: Callable[[str], None]) -> Buil
         workdir=workdir,
         output_directory=output_directory or ".",
         env=env,
-        secrets=[v.value for v in variables if v.secret],
+        secrets=secrets,
         cpus=specification.cpus,
         memory_mb=specification.memory,
         pids=settings.SHIPWAY_BUILD_PIDS_LIMIT,

@@ -329,6 +329,8 @@ REST_FRAMEWORK = {
         "api_key_failures": os.environ.get("SHIPWAY_API_KEY_FAILURES_RATE", "30/minute"),
         # POST /v1/realtime/tokens per user.
         "realtime_tokens": os.environ.get("SHIPWAY_REALTIME_TOKENS_RATE", "30/minute"),
+        # Deliveries to one webhook or deploy hook address per client address.
+        "hooks": os.environ.get("SHIPWAY_HOOKS_RATE", "60/minute"),
     },
 }
 
@@ -466,6 +468,10 @@ SHIPWAY_VCS_MAX_FETCH_SIZE = env_int("SHIPWAY_VCS_MAX_FETCH_SIZE", 500 * 1024 * 
 # listed here (CIDRs, comma-separated): 127.0.0.0/8 for tests and labs, 10.1.2.0/24 for
 # a private forge. An allowed network is allowed whole, this server's addresses in it
 # too, so name the narrowest one. A bad entry stops the start here, not at a fetch.
+# A webhook delivery's body past this many bytes answers 413 before its signature is
+# checked (core/limits.py). A push's event is a few KB; the front proxies (deploy/)
+# bound it to SHIPWAY_MAX_REQUEST_BODY, so raise theirs with it.
+SHIPWAY_WEBHOOK_MAX_BODY = env_int("SHIPWAY_WEBHOOK_MAX_BODY", SHIPWAY_MAX_REQUEST_BODY)
 SHIPWAY_OUTBOUND_ALLOW = [
     str(ipaddress.ip_network(n.strip(), strict=False))
     for n in os.environ.get("SHIPWAY_OUTBOUND_ALLOW", "").split(",")

@@ -8,6 +8,13 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
 from deployments.api import DeploymentViewSet
+from deployments.git_api import (
+    DeployHookCallView,
+    DeployHookViewSet,
+    GitWebhookView,
+    RepositorySecretView,
+    RepositoryView,
+)
 from edge.tls import tls_ask
 from edge.views import edge_authorize
 from realtime.views import RealtimeTokenView
@@ -47,6 +54,7 @@ site_children = NestedRouter()
 site_children.register("variables", VariableViewSet, basename="variable")
 site_children.register("deployments", DeploymentViewSet, basename="deployment")
 site_children.register("domains", DomainViewSet, basename="domain")
+site_children.register("hooks", DeployHookViewSet, basename="deploy-hook")
 
 v1: list[URLPattern | URLResolver] = [
     path("account", AccountView.as_view(), name="account"),
@@ -54,7 +62,15 @@ v1: list[URLPattern | URLResolver] = [
     path("sites/frameworks", framework_catalog, name="framework-catalog"),
     path("sites/specifications", specification_catalog, name="specification-catalog"),
     path("teams/<str:team_id>/", include(team_children.urls)),
+    path("sites/<str:site_id>/repository", RepositoryView.as_view(), name="repository"),
+    path(
+        "sites/<str:site_id>/repository/secret",
+        RepositorySecretView.as_view(),
+        name="repository-secret",
+    ),
     path("sites/<str:site_id>/", include(site_children.urls)),
+    path("hooks/git/<str:hook_id>", GitWebhookView.as_view(), name="git-webhook"),
+    path("hooks/deploy/<str:secret>", DeployHookCallView.as_view(), name="deploy-hook-call"),
     path("realtime/tokens", RealtimeTokenView.as_view(), name="realtime-token"),
     path("edge/tls-ask", tls_ask, name="edge-tls-ask"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

@@ -7,7 +7,8 @@ process write hundreds of megabytes to disk for a request that ends in a 403.
 much, or as soon as a body of unknown length (chunked) passes its route's limit, without
 reading the rest (the connection is closed). Uploads of a source archive may be up to
 SHIPWAY_MAX_UPLOAD_SIZE plus SHIPWAY_MAX_REQUEST_BODY for the form around the file;
-every other request up to SHIPWAY_MAX_REQUEST_BODY. The front proxies (deploy/) set the
+webhook deliveries (/v1/hooks/) up to SHIPWAY_WEBHOOK_MAX_BODY; every other request up
+to SHIPWAY_MAX_REQUEST_BODY. The front proxies (deploy/) set the
 same limits.
 """
 
@@ -25,6 +26,8 @@ from core import pages
 # Where a source archive is sent: the API (one request, or chunks with Content-Range)
 # and the dashboard's upload form.
 UPLOAD_PATHS = re.compile(r"^/(?:v1/sites/[^/]+/deployments|sites/[^/]+/upload)/?$")
+# Where forges and schedulers deliver (docs/api.md, "Git"): their own bound.
+HOOK_PATHS = re.compile(r"^/v1/hooks/")
 
 
 class BodyLimit:
@@ -32,10 +35,13 @@ class BodyLimit:
         self.inner = inner
         self.default = settings.SHIPWAY_MAX_REQUEST_BODY
         self.upload = settings.SHIPWAY_MAX_UPLOAD_SIZE + settings.SHIPWAY_MAX_REQUEST_BODY
+        self.hook = settings.SHIPWAY_WEBHOOK_MAX_BODY
 
     def limit_for(self, scope: dict[str, Any]) -> int:
         if scope["method"] == "POST" and UPLOAD_PATHS.match(scope["path"]):
             return self.upload
+        if HOOK_PATHS.match(scope["path"]):
+            return self.hook
         return self.default
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -16,6 +16,7 @@ from sites.models import (
     MAX_VARIABLE_VALUE,
     Access,
     Adapter,
+    VariableEnvironment,
     VariableScope,
 )
 from sites.runtimes import RUNTIMES
@@ -185,6 +186,12 @@ class VariableForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocomplete": "off"}),
     )
     scope = forms.ChoiceField(label="Available", choices=VariableScope.choices, initial="all")
+    environment = forms.ChoiceField(
+        label="Environment",
+        choices=VariableEnvironment.choices,
+        initial="all",
+        help_text="Which deployments get it: production ones, previews, or both.",
+    )
     secret = forms.BooleanField(
         label="Secret",
         required=False,
@@ -197,6 +204,7 @@ class VariableForm(forms.Form):
             kwargs["initial"] = {
                 "key": variable.key,
                 "scope": variable.scope,
+                "environment": variable.environment,
                 "secret": variable.secret,
                 # A secret's value never goes back to the browser, not even here.
                 "value": "" if variable.secret else variable.value,
@@ -221,7 +229,7 @@ class VariableForm(forms.Form):
         data = self.cleaned_data
         fields: dict[str, Any] = {}
         variable = self.variable
-        for name in ("key", "scope", "secret"):
+        for name in ("key", "scope", "environment", "secret"):
             if data[name] != getattr(variable, name):
                 fields[name] = data[name]
         if variable.secret:

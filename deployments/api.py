@@ -18,9 +18,10 @@ from rest_framework.response import Response
 from accounts.viewsets import ApiViewSet, signed_in_user
 from core.api.downloads import file_download
 from core.api.renderers import PlainTextRenderer
+from core.errors import Invalid
 from deployments import services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
-from deployments.models import Deployment, Upload
+from deployments.models import Deployment, Environment, Upload
 from deployments.selectors import deployment_for, log_text, server_log_from, server_of
 from deployments.serializers import (
     DeploymentSerializer,
@@ -58,7 +59,27 @@ class DeploymentViewSet(
         return site_for(self.request.user, self.kwargs["site_id"], action)
 
     def get_queryset(self) -> QuerySet[Deployment]:
-        return self.site().deployments.select_related("site", "server")
+        deployments = self.site().deployments.select_related("site", "server")
+        if self.action != "list":
+            return deployments
+        environment = self.request.query_params.get("environment")
+        if environment is not None:
+            if environment not in Environment.values:
+                raise Invalid({"environment": "Use 'production' or 'preview'."})
+            deployments = deployments.filter(environment=environment)
+        branch = self.request.query_params.get("branch")
+        if branch is not None:
+            deployments = deployments.filter(branch=branch)
+        return deployments
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("environment", enum=Environment.values),
+            OpenApiParameter("branch", str, description="Only this git branch's deployments."),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def get_object(self) -> Deployment:
         read_only = self.action in ("retrieve", "download", "logs")

@@ -1,10 +1,25 @@
-"""The variables Shipway gives every build and every server of a deployment, besides the
-site's own (docs/api.md, "System variables"). One function, so that a build
-(builds/director.py) and the server started from it (runtime/) see the same values."""
+"""The variables a deployment's build and server get: the site's own that its scope and
+environment allow, and Shipway's (docs/api.md, "Variables", "System variables"). One
+place, so that a build (builds/director.py) and the server started from it (runtime/)
+see the same values."""
 
 from __future__ import annotations
 
 from deployments.models import Deployment
+from sites.models import VariableEnvironment, VariableScope
+
+
+def site_variables(deployment: Deployment, scope: str) -> tuple[dict[str, str], list[str]]:
+    """The site's variables for the deployment's build (`scope` "build") or its server
+    ("runtime"): key -> decrypted value of each whose scope is `scope` or all and whose
+    environment is the deployment's (production or preview) or all. Then the value of
+    every secret of the site, of every scope and environment, for logs to mask: a
+    preview's log hides production's secrets too. One query."""
+    variables = list(deployment.site.variables.all())
+    scopes = (scope, VariableScope.ALL)
+    environments = (deployment.environment, VariableEnvironment.ALL)
+    env = {v.key: v.value for v in variables if v.scope in scopes and v.environment in environments}
+    return env, [v.value for v in variables if v.secret]
 
 
 def system_variables(deployment: Deployment) -> dict[str, str]:
@@ -25,4 +40,4 @@ def system_variables(deployment: Deployment) -> dict[str, str]:
     return variables
 
 
-__all__ = ["system_variables"]
+__all__ = ["site_variables", "system_variables"]

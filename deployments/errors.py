@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     SOURCE_REFUSED = "source_refused"
     SOURCE_TOO_LARGE = "source_too_large"
     CANCELED = "canceled"
+    SUPERSEDED = "superseded"
+    BUILD_SKIPPED = "build_skipped"
     INTERNAL = "internal"
 
 
@@ -54,6 +56,10 @@ MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.SOURCE_REFUSED: "The source's address is one Shipway does not connect to.",
     ErrorCode.SOURCE_TOO_LARGE: "The source is larger than this server accepts.",
     ErrorCode.CANCELED: "The deployment was canceled.",
+    ErrorCode.SUPERSEDED: "A newer push to the same branch replaced it before it was built.",
+    ErrorCode.BUILD_SKIPPED: (
+        "The push touched none of the site's watched paths; nothing was built."
+    ),
     ErrorCode.INTERNAL: "Shipway failed while building; the log has details.",
 }
 

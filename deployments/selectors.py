@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from deployments.models import Deployment, LogChunk, Server, ServerLogChunk
+from deployments.models import Delivery, Deployment, LogChunk, Server, ServerLogChunk
+from sites.models import DeployHook, Repository, Site
 from sites.selectors import of_site, site_for
 
 
@@ -55,3 +56,25 @@ def _log_from(chunks: QuerySet[LogChunk] | QuerySet[ServerLogChunk], start: int)
     )
     begins = max(start, rows[0][0]) if rows else start
     return begins, "".join(text[max(0, begins - offset) :] for offset, text in rows)
+
+
+def repository_of(site: Site) -> Repository | None:
+    """The site's linked repository, or None."""
+    return Repository.objects.filter(site=site).first()
+
+
+def deploy_hooks_of(site: Site) -> QuerySet[DeployHook]:
+    return site.deploy_hooks.all()
+
+
+def deploy_hook_for(
+    user: User | AnonymousUser, site_id: str, hook_id: str, action: str
+) -> DeployHook:
+    """A deploy hook of a site `user` may `action` (site_for's refusals, or NotFound)."""
+    site = site_for(user, site_id, action)
+    return of_site(site, site.deploy_hooks.all(), "Deploy hook", hook_id)
+
+
+def recent_deliveries(site: Site, limit: int = 20) -> QuerySet[Delivery]:
+    """The site's newest webhook deliveries, with the deployments each made."""
+    return site.deliveries.prefetch_related("deployments")[:limit]

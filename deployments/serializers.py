@@ -106,3 +106,72 @@ class StatusSerializer(serializers.Serializer):
 
 class RedeploySerializer(serializers.Serializer):
     cache = StrictBooleanField(required=False, default=True)
+
+
+class RepositoryLinkSerializer(serializers.Serializer):
+    """PUT /v1/sites/{siteId}/repository (docs/api.md, "Git")."""
+
+    url = StrictCharField(max_length=1024, help_text="The repository's http(s) clone address.")
+    provider = serializers.ChoiceField(choices=["github", "gitlab", "gitea"], default="github")
+    productionBranch = StrictCharField(max_length=255, default="main")
+    token = StrictCharField(
+        max_length=1024,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="For private repositories and commit statuses; omitted keeps it, '' removes it.",
+    )
+    watchPaths = serializers.ListField(
+        child=StrictCharField(max_length=255), required=False, max_length=50
+    )
+    buildTags = StrictBooleanField(required=False)
+    removeDeletedBranches = StrictBooleanField(required=False)
+
+
+class RepositorySerializer(serializers.Serializer):
+    """A linked repository; `webhookSecret` only in the answer that made the secret."""
+
+    url = serializers.CharField()
+    provider = serializers.CharField()
+    productionBranch = serializers.CharField(source="production_branch")
+    hasToken = serializers.SerializerMethodField()
+    watchPaths = serializers.ListField(source="watch_paths", child=serializers.CharField())
+    buildTags = serializers.BooleanField(source="build_tags")
+    removeDeletedBranches = serializers.BooleanField(source="remove_deleted_branches")
+    webhookUrl = serializers.SerializerMethodField()
+    webhookSecret = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    def get_hasToken(self, repository: Any) -> bool:
+        return bool(repository.encrypted_token)
+
+    def get_webhookUrl(self, repository: Any) -> str:
+        return str(self.context["webhook_url"])
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_webhookSecret(self, repository: Any) -> str | None:
+        return self.context.get("webhook_secret")
+
+
+class DeployHookCreateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=128)
+    branch = StrictCharField(max_length=255)
+
+
+class DeployHookSerializer(serializers.Serializer):
+    """A deploy hook; `url` (its secret address) only in the answer that made it."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    branch = serializers.CharField()
+    url = serializers.CharField(allow_null=True, default=None)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class DeliveryAnswerSerializer(serializers.Serializer):
+    """What a webhook or deploy hook delivery did."""
+
+    message = serializers.CharField()
+    deployments = DeploymentSerializer(many=True)

@@ -165,17 +165,25 @@ def deployment_create_from_vcs(
     reference_type: str,
     activate: bool = True,
     user: User | None = None,
+    trigger: str = Trigger.API,
+    commit_hash: str = "",
+    commit_message: str = "",
+    credentials: str = "",
 ) -> Deployment:
     """Queue a deployment of a git reference; the worker fetches it (the log shows it).
 
-    A refused address (its host resolves to a loopback, private or link-local address,
-    or to this server: core/outbound.py) or reference raises Invalid and leaves no row.
+    With `commit_hash` (a push names the commit it made) that commit is built, whatever
+    the branch points at by then. `credentials` is a `user:token` for the fetch, when
+    the address carries none. A refused address (its host resolves to a loopback,
+    private or link-local address, or to this server: core/outbound.py) or reference
+    raises Invalid and leaves no row.
     """
     try:
         vcs.check(repository, reference, reference_type)
     except vcs.RepositoryRejected as exc:
         raise Invalid({exc.field: str(exc)}) from None
     address, userinfo = vcs.split_credentials(repository)
+    userinfo = userinfo or credentials
     with transaction.atomic():
         deployment = Deployment.objects.create(
             site=site,
@@ -188,7 +196,9 @@ def deployment_create_from_vcs(
             repository_credentials=crypto.encrypt(userinfo) if userinfo else "",
             reference=reference,
             reference_type=reference_type,
-            trigger=Trigger.API,
+            commit_hash=commit_hash,
+            commit_message=commit_message,
+            trigger=trigger,
             environment=environment_for(activate),
             **branch_fields(site, reference if reference_type == "branch" else ""),
         )
@@ -363,6 +373,36 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
         deployment.refresh_from_db()
         raise Conflict(f"The deployment is already {deployment.status}.")
     return updated
+
+
+def deployment_supersede(*, deployment: Deployment, by: Deployment) -> None:
+    """Cancel a waiting or building deployment that a newer one of its branch replaces;
+    its log says which commit did. Nothing happens if it finished meanwhile."""
+    commit = by.commit_hash[:12] or "the branch's newest commit"
+    log_append(deployment, f"\nSuperseded by {commit} (deployment {by.id}).\n")
+    deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.SUPERSEDED)
+
+
+def deployment_record_skipped(
+    *, site: Site, reason: str, user: User | None = None, **fields: Any
+) -> Deployment:
+    """A push that builds nothing (it touched no watched path), kept as a canceled
+    deployment with code `build_skipped` and `reason` in its log, so it is seen."""
+    with transaction.atomic():
+        deployment = Deployment.objects.create(
+            site=site,
+            source_type=SourceType.VCS,
+            status=Status.CANCELED,
+            error_code=ErrorCode.BUILD_SKIPPED,
+            created_by=user,
+            framework=site.framework,
+            build_runtime=site.build_runtime,
+            **fields,
+        )
+        log_append(deployment, f"Skipped: {reason}\n")
+        _announce(deployment, "create")
+    log.info("deployment.skipped", site_id=site.id, deployment_id=deployment.id)
+    return deployment
 
 
 def forget_deleted_site(

@@ -37,7 +37,7 @@ log = structlog.get_logger(__name__)
 
 REFERENCE_TYPES = ("branch", "commit", "tag")
 _REFERENCE = re.compile(r"^[A-Za-z0-9._/+-]{1,255}$")
-_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 FETCH_TIMEOUT = 300
 WATCH_EVERY = 0.25  # seconds between two looks at a running git's size and clock
 _OUTPUT_CAP = 1024 * 1024  # bytes of git's stdout or stderr read back
@@ -62,7 +62,7 @@ def check(repository: str, reference: str, reference_type: str) -> outbound.Reso
     """Refuse addresses and references git could misread, and hosts the platform may not
     connect to. Returns the checked host and addresses (None for a file:// address)."""
     _check_address(repository)
-    _check_reference(reference, reference_type)
+    check_reference(reference, reference_type)
     if urlsplit(repository).scheme == "file":
         return None
     try:
@@ -85,11 +85,11 @@ def _check_address(repository: str) -> None:
         raise RepositoryRejected("repository", "The address has no host.")
 
 
-def _check_reference(reference: str, reference_type: str) -> None:
+def check_reference(reference: str, reference_type: str) -> None:
     if reference_type not in REFERENCE_TYPES:
         raise RepositoryRejected("type", "Use 'branch', 'commit' or 'tag'.")
     if reference_type == "commit" and not _COMMIT.match(reference):
-        raise RepositoryRejected("reference", "A commit is 7 to 40 lowercase hex digits.")
+        raise RepositoryRejected("reference", "A commit is 7 to 64 lowercase hex digits.")
     if (
         not _REFERENCE.match(reference)
         or reference.startswith(("-", "/"))

@@ -27,7 +27,7 @@ from builds.runners.base import LineStream, SecretMasker
 from core.redis_clients import redis_client
 from deployments import servers, services
 from deployments.artifacts import artifacts, read_manifest, server_archive_path
-from deployments.environment import system_variables
+from deployments.environment import site_variables, system_variables
 from deployments.models import Deployment, RuntimeState, Server, ServerLogChunk, Status
 from runtime.schedulers import get_scheduler
 from runtime.schedulers.base import PORT, Scheduler, SchedulerError, ServerSpec
@@ -77,20 +77,17 @@ def _locked(deployment_id: str, wait: float = 0) -> Iterator[bool]:
 def environment(deployment: Deployment) -> tuple[dict[str, str], list[str]]:
     """The server's variables and the values its log must never show.
 
-    The site's runtime-scope variables (decrypted), then Shipway's: which deployment
-    this is, and where to listen. Nothing of the platform's own environment."""
-    site = deployment.site
-    variables = list(site.variables.all())
-    env = {"NODE_ENV": "production", "ORIGIN": site.url}  # ORIGIN: SvelteKit's adapter
-    env.update(
-        {v.key: v.value for v in variables if v.scope in (VariableScope.RUNTIME, VariableScope.ALL)}
-    )
+    The site's runtime-scope variables of the deployment's environment (decrypted), then
+    Shipway's: which deployment this is, and where to listen. Nothing of the platform's
+    own environment. The secrets are every one of the site's, as builds mask them."""
+    own, secrets = site_variables(deployment, VariableScope.RUNTIME)
+    env = {"NODE_ENV": "production", "ORIGIN": deployment.site.url}  # SvelteKit reads ORIGIN
+    env.update(own)
     env.update(system_variables(deployment))
     # In the container, on its own network namespace: every interface is its bridge one.
     everywhere = "0.0.0.0"  # noqa: S104
     env.update({"PORT": str(PORT), "HOST": everywhere, "HOSTNAME": everywhere})
-    # Every secret of the site, whatever its scope (as builds mask them).
-    return env, [v.value for v in variables if v.secret]
+    return env, secrets
 
 
 def server_spec(deployment: Deployment) -> tuple[ServerSpec, list[str]]:

@@ -9,7 +9,7 @@ class VariableInline(admin.TabularInline):
     model = Variable
     extra = 0
     # Tuples: one value fits both attributes' types (a list would be invariant).
-    fields = readonly_fields = ("key", "scope", "secret", "updated_at")
+    fields = readonly_fields = ("key", "scope", "environment", "secret", "updated_at")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
@@ -42,11 +42,20 @@ class SiteAdmin(GuardedModelAdmin):
 class VariableAdmin(admin.ModelAdmin):
     """Variables without their values: a secret is never shown, not even to staff."""
 
-    list_display = ["key", "site", "scope", "secret", "updated_at"]
-    list_filter = ["scope", "secret"]
+    list_display = ["key", "site", "scope", "environment", "secret", "updated_at"]
+    list_filter = ["scope", "environment", "secret"]
     search_fields = ["key", "site__id", "site__name"]
     list_select_related = ["site"]
-    fields = readonly_fields = ("id", "site", "key", "scope", "secret", "created_at", "updated_at")
+    fields = readonly_fields = (
+        "id",
+        "site",
+        "key",
+        "scope",
+        "environment",
+        "secret",
+        "created_at",
+        "updated_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

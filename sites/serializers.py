@@ -19,6 +19,7 @@ from sites.models import (
     DomainStatus,
     Site,
     Variable,
+    VariableEnvironment,
     VariableScope,
 )
 
@@ -142,6 +143,11 @@ class VariableSerializer(serializers.Serializer):
     value = StrictCharField(max_length=MAX_VARIABLE_VALUE, allow_blank=True, trim_whitespace=False)
     secret = StrictBooleanField(required=False)
     scope = serializers.ChoiceField(choices=VariableScope.choices, required=False)
+    environment = serializers.ChoiceField(
+        choices=VariableEnvironment.choices,
+        default=VariableEnvironment.ALL,
+        help_text="Which deployments get it: production ones, previews, or all.",
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
 

@@ -211,12 +211,18 @@ def _check_unique_key(site: Site, key: str, exclude: str | None = None) -> None:
 
 @transaction.atomic
 def variable_create(
-    *, site: Site, key: str, value: str, secret: bool = False, scope: str = "all"
+    *,
+    site: Site,
+    key: str,
+    value: str,
+    secret: bool = False,
+    scope: str = "all",
+    environment: str = "all",
 ) -> Variable:
     """Add an environment variable; its value is encrypted before it is stored."""
     Site.objects.select_for_update().filter(pk=site.pk).first()  # serialize key checks
     _check_unique_key(site, key)
-    variable = Variable(site=site, key=key, secret=secret, scope=scope)
+    variable = Variable(site=site, key=key, secret=secret, scope=scope, environment=environment)
     _set_value(variable, value)
     validate(variable, exclude=["site"])
     variable.save(force_insert=True)
@@ -226,7 +232,8 @@ def variable_create(
 
 @transaction.atomic
 def variable_update(*, variable: Variable, **fields: Any) -> Variable:
-    """Change a variable's key, value, scope, or make it secret (a secret stays secret)."""
+    """Change a variable's key, value, scope, environment, or make it secret (a secret
+    stays secret)."""
     variable = Variable.objects.select_for_update().select_related("site").get(pk=variable.pk)
     if variable.secret and fields.get("secret") is False:
         raise Invalid({"secret": "A secret variable cannot be made public again."})
@@ -235,7 +242,7 @@ def variable_update(*, variable: Variable, **fields: Any) -> Variable:
         variable.key = fields["key"]
     if "value" in fields:
         _set_value(variable, fields["value"])
-    for name in ("secret", "scope"):
+    for name in ("secret", "scope", "environment"):
         if name in fields:
             setattr(variable, name, fields[name])
     validate(variable, exclude=["site"])

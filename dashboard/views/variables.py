@@ -36,6 +36,7 @@ def variable_list(request: HttpRequest, site_id: str) -> HttpResponse:
                     value=data["value"],
                     secret=data["secret"],
                     scope=data["scope"],
+                    environment=data["environment"],
                 )
                 messages.success(request, f"Variable {variable.key} added.")
                 return redirect("dashboard:variables", site_id=site.id)

@@ -15,65 +15,103 @@ def describe_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0006_ssr_servers'),
-        ('sites', '0008_linked_repositories'),
+        ("deployments", "0006_ssr_servers"),
+        ("sites", "0008_linked_repositories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.CharField(default=core.ids.new_id, editable=False, max_length=36, primary_key=True, serialize=False)),
-                ('delivery_id', models.CharField(help_text="The forge's id of the delivery.", max_length=128)),
-                ('event', models.CharField(max_length=64)),
-                ('summary', models.CharField(blank=True, help_text='What it did, a sentence.', max_length=512)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.CharField(
+                        default=core.ids.new_id,
+                        editable=False,
+                        max_length=36,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "delivery_id",
+                    models.CharField(help_text="The forge's id of the delivery.", max_length=128),
+                ),
+                ("event", models.CharField(max_length=64)),
+                (
+                    "summary",
+                    models.CharField(
+                        blank=True, help_text="What it did, a sentence.", max_length=512
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name_plural": "deliveries",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='branch',
+            model_name="deployment",
+            name="branch",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='branch_label',
+            model_name="deployment",
+            name="branch_label",
             field=models.CharField(blank=True, max_length=63),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='environment',
-            field=models.CharField(choices=[('production', 'Production'), ('preview', 'Preview')], default='production', max_length=16),
+            model_name="deployment",
+            name="environment",
+            field=models.CharField(
+                choices=[("production", "Production"), ("preview", "Preview")],
+                default="production",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='trigger',
-            field=models.CharField(choices=[('upload', 'Upload'), ('api', 'API'), ('push', 'Git push'), ('hook', 'Deploy hook'), ('redeploy', 'Redeploy')], default='api', max_length=16),
+            model_name="deployment",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("upload", "Upload"),
+                    ("api", "API"),
+                    ("push", "Git push"),
+                    ("hook", "Deploy hook"),
+                    ("redeploy", "Redeploy"),
+                ],
+                default="api",
+                max_length=16,
+            ),
         ),
         migrations.AddIndex(
-            model_name='deployment',
-            index=models.Index(fields=['site', 'branch_label', '-created_at'], name='branch_newest'),
+            model_name="deployment",
+            index=models.Index(
+                fields=["site", "branch_label", "-created_at"], name="branch_newest"
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='deployments',
-            field=models.ManyToManyField(blank=True, related_name='+', to='deployments.deployment'),
+            model_name="delivery",
+            name="deployments",
+            field=models.ManyToManyField(blank=True, related_name="+", to="deployments.deployment"),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='sites.site'),
+            model_name="delivery",
+            name="site",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="sites.site",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('site', 'delivery_id'), name='one_delivery_per_id'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("site", "delivery_id"), name="one_delivery_per_id"
+            ),
         ),
         migrations.RunPython(describe_existing, migrations.RunPython.noop),
     ]

@@ -6,50 +6,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0007_ssr_servers'),
+        ("sites", "0007_ssr_servers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Repository',
+            name="Repository",
             fields=[
-                ('site', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='repository', serialize=False, to='sites.site')),
-                ('url', models.CharField(help_text='The clone address, without credentials.', max_length=1024)),
-                ('provider', models.CharField(choices=[('github', 'GitHub'), ('gitlab', 'GitLab'), ('gitea', 'Gitea or Forgejo')], default='github', max_length=16)),
-                ('production_branch', models.CharField(default='main', max_length=255)),
-                ('encrypted_token', models.TextField(blank=True, editable=False)),
-                ('encrypted_webhook_secret', models.TextField(editable=False)),
-                ('hook_id', models.CharField(default=core.ids.new_id, editable=False, max_length=36, unique=True)),
-                ('watch_paths', models.JSONField(blank=True, default=list)),
-                ('build_tags', models.BooleanField(default=False, help_text='A pushed tag builds a preview of it.')),
-                ('remove_deleted_branches', models.BooleanField(default=False, help_text='Deleting a branch deletes its previews (the ones not serving the site).')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "site",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="repository",
+                        serialize=False,
+                        to="sites.site",
+                    ),
+                ),
+                (
+                    "url",
+                    models.CharField(
+                        help_text="The clone address, without credentials.", max_length=1024
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("github", "GitHub"),
+                            ("gitlab", "GitLab"),
+                            ("gitea", "Gitea or Forgejo"),
+                        ],
+                        default="github",
+                        max_length=16,
+                    ),
+                ),
+                ("production_branch", models.CharField(default="main", max_length=255)),
+                ("encrypted_token", models.TextField(blank=True, editable=False)),
+                ("encrypted_webhook_secret", models.TextField(editable=False)),
+                (
+                    "hook_id",
+                    models.CharField(
+                        default=core.ids.new_id, editable=False, max_length=36, unique=True
+                    ),
+                ),
+                ("watch_paths", models.JSONField(blank=True, default=list)),
+                (
+                    "build_tags",
+                    models.BooleanField(
+                        default=False, help_text="A pushed tag builds a preview of it."
+                    ),
+                ),
+                (
+                    "remove_deleted_branches",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Deleting a branch deletes its previews (the ones not serving the site).",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'repositories',
+                "verbose_name_plural": "repositories",
             },
         ),
         migrations.AddField(
-            model_name='variable',
-            name='environment',
-            field=models.CharField(choices=[('production', 'Production'), ('preview', 'Preview'), ('all', 'Production and preview')], default='all', max_length=16),
+            model_name="variable",
+            name="environment",
+            field=models.CharField(
+                choices=[
+                    ("production", "Production"),
+                    ("preview", "Preview"),
+                    ("all", "Production and preview"),
+                ],
+                default="all",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='DeployHook',
+            name="DeployHook",
             fields=[
-                ('id', models.CharField(default=core.ids.new_id, editable=False, max_length=36, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=128)),
-                ('branch', models.CharField(max_length=255)),
-                ('secret_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deploy_hooks', to='sites.site')),
+                (
+                    "id",
+                    models.CharField(
+                        default=core.ids.new_id,
+                        editable=False,
+                        max_length=36,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("name", models.CharField(max_length=128)),
+                ("branch", models.CharField(max_length=255)),
+                ("secret_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deploy_hooks",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
     ]

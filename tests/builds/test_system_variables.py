@@ -108,3 +108,47 @@ def test_plan_refuses_an_ssr_adapter_without_packaging(tmp_path):
         plan(deployment, _tree(tmp_path, {"angular.json": "{}"}), lambda _: None)
     assert caught.value.code == ErrorCode.OUTPUT_MISSING
     assert "Angular" in caught.value.detail
+
+
+def _variables_by_environment(site):  # type: ignore[no-untyped-def]
+    """One variable per environment and scope, and a secret production build variable."""
+    for environment in ("production", "preview", "all"):
+        for scope in ("build", "runtime", "all"):
+            variable_create(
+                site=site,
+                key=f"{environment.upper()}_{scope.upper()}",
+                value=f"{environment}-{scope}",
+                scope=scope,
+                environment=environment,
+            )
+    variable_create(
+        site=site,
+        key="PRODUCTION_TOKEN",
+        value="production-secret-1",
+        secret=True,
+        scope="build",
+        environment="production",
+    )
+
+
+@pytest.mark.parametrize(("environment", "activate"), [("production", True), ("preview", False)])
+def test_plan_gives_a_build_its_environments_build_variables_only(
+    site, tmp_path, django_assert_num_queries, environment, activate
+):
+    _variables_by_environment(site)
+    deployment = Deployment.objects.create(
+        site=site, source_type=SourceType.UPLOAD, activate=activate, environment=environment
+    )
+    deployment = Deployment.objects.select_related("site").get(pk=deployment.pk)
+    tree = _tree(tmp_path, {"index.html": "<p>hi</p>"})
+    with django_assert_num_queries(2):  # the variables, and the framework's update
+        spec = plan(deployment, tree, lambda _: None)
+    own = {key for key in spec.env if key.split("_")[0] in ("PRODUCTION", "PREVIEW", "ALL")}
+    expected = {f"{e.upper()}_{s.upper()}" for e in (environment, "all") for s in ("build", "all")}
+    if environment == "production":
+        expected.add("PRODUCTION_TOKEN")
+    assert own == expected
+    assert spec.env[f"{environment.upper()}_BUILD"] == f"{environment}-build"
+    assert spec.env["SHIPWAY_ENVIRONMENT"] == environment
+    # A preview's build log masks production's secret too: every secret is masked.
+    assert spec.secrets == ["production-secret-1"]

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 
 from deployments.artifacts import artifacts, server_archive_path, write_manifest
 from deployments.models import Deployment, Server, SourceType, Status
+from deployments.services import environment_for
 from runtime import manager
 from sites.models import Site
 from tests.e2e.conftest import docker_ready  # noqa: F401  (a fixture)
@@ -108,6 +109,8 @@ def make_ssr(docker_ready, transactional_db) -> Iterator[MakeSsr]:  # noqa: F811
     def make(site: Site | None = None, script: str = SERVER_JS, **fields: Any) -> Deployment:
         site = site or make_site(make_team(make_user()), framework="other", install_command="")
         fields.setdefault("activate", False)
+        # As deployments.services makes them: one not made to go live is a preview.
+        fields.setdefault("environment", environment_for(fields["activate"]))
         deployment = Deployment.objects.create(
             site=site,
             status=Status.READY,

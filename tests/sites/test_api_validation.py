@@ -184,6 +184,9 @@ BAD_VARIABLES = [
     ({"secret": 1}, "secret"),
     ({"secret": "yes"}, "secret"),
     ({"scope": "everywhere"}, "scope"),
+    ({"environment": "staging"}, "environment"),
+    ({"environment": ""}, "environment"),
+    ({"environment": 5}, "environment"),
 ]
 
 
@@ -207,6 +210,44 @@ def test_bad_variable_changes_are_refused(world):
     refused(client, "PATCH", f"{VARIABLES}/{plain.id}", {"value": "v" * 8193}, "value")
     refused(client, "PATCH", f"{VARIABLES}/{secret.id}", {"secret": False}, "secret")
     assert Variable.objects.get(pk=secret.id).secret is True
+    refused(client, "PATCH", f"{VARIABLES}/{plain.id}", {"environment": "dev"}, "environment")
+
+
+def test_a_variable_has_an_environment_all_unless_told(world):
+    client = world["client"]
+    response = client.post(VARIABLES, {"key": "EVERYWHERE", "value": "v"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["environment"] == "all"
+    response = client.post(
+        VARIABLES,
+        {"key": "PREVIEW_ONLY", "value": "v", "scope": "build", "environment": "preview"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["environment"], response.json()["scope"]) == ("preview", "build")
+    path = f"{VARIABLES}/{response.json()['id']}"
+    assert client.get(path).json()["environment"] == "preview"
+
+    # A PATCH that leaves it out keeps it (no default applies); one that names it moves it.
+    kept = client.patch(path, {"value": "w"}, format="json")
+    assert kept.status_code == 200 and kept.json()["environment"] == "preview"
+    moved = client.patch(path, {"environment": "production"}, format="json")
+    assert moved.status_code == 200 and moved.json()["environment"] == "production"
+    assert Variable.objects.get(pk=response.json()["id"]).environment == "production"
+    listed = {v["key"]: v["environment"] for v in client.get(VARIABLES).json()["variables"]}
+    assert listed == {
+        "EVERYWHERE": "all",
+        "PLAIN": "all",
+        "PREVIEW_ONLY": "production",
+        "SECRET": "all",
+    }
+
+
+def test_a_key_names_one_variable_whatever_its_environment(world):
+    """Keys stay unique per site (docs/api.md): a key's production and preview values
+    cannot differ, so a second environment for PLAIN is refused."""
+    body = {"key": "PLAIN", "value": "preview-value", "environment": "preview"}
+    refused(world["client"], "POST", VARIABLES, body, "key")
 
 
 def test_values_at_the_limits_are_accepted(world):
