@@ -229,6 +229,17 @@ def test_a_refused_hook_shows_why_and_makes_none(public_forge) -> None:
     assert not DeployHook.objects.filter(site=world.site).exists()
 
 
+def test_a_hook_past_the_limit_says_so(public_forge) -> None:
+    world = build_world()
+    linked(world)
+    for index in range(git_services.MAX_DEPLOY_HOOKS):
+        git_services.deploy_hook_create(site=world.site, name=f"hook {index}", branch="main")
+    response = world.client("developer").post(PAGE + "hooks/", {"name": "x", "branch": "main"})
+    assert response.status_code == 400
+    assert f"at most {git_services.MAX_DEPLOY_HOOKS} deploy hooks" in response.content.decode()
+    assert DeployHook.objects.filter(site=world.site).count() == git_services.MAX_DEPLOY_HOOKS
+
+
 def test_a_hook_needs_a_linked_repository() -> None:
     world = build_world()
     response = world.client("developer").post(PAGE + "hooks/", {"name": "x", "branch": "main"})
