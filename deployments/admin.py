@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from core.errors import Refused
 from deployments import services
-from deployments.models import Deployment, Upload
+from deployments.models import Delivery, Deployment, Upload
 
 
 @admin.register(Deployment)
@@ -17,7 +17,9 @@ class DeploymentAdmin(admin.ModelAdmin):
         "id",
         "site",
         "status",
-        "source_type",
+        "trigger",
+        "environment",
+        "branch",
         "framework",
         "error_code",
         "output_size",
@@ -26,7 +28,15 @@ class DeploymentAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
     ]
-    list_filter = ["status", "source_type", "framework", "error_code", "created_at"]
+    list_filter = [
+        "status",
+        "source_type",
+        "trigger",
+        "environment",
+        "framework",
+        "error_code",
+        "created_at",
+    ]
     search_fields = ["id", "site__id", "site__name", "commit_hash", "repository"]
     list_select_related = ["site", "created_by"]
     date_hierarchy = "created_at"
@@ -100,4 +110,21 @@ class UploadAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """What each webhook delivery did (read-only: deliveries are records)."""
+
+    list_display = ["received_at", "site", "event", "delivery_id", "summary"]
+    list_filter = ["event", "received_at"]
+    search_fields = ["site__id", "delivery_id"]
+    list_select_related = ["site"]
+    readonly_fields = ["site", "delivery_id", "event", "summary", "deployments", "received_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False

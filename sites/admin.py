@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
-from sites.models import Site, Variable
+from sites.models import DeployHook, Repository, Site, Variable
 
 
 class VariableInline(admin.TabularInline):
@@ -58,4 +58,44 @@ class VariableAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Repository)
+class RepositoryAdmin(admin.ModelAdmin):
+    """Linked repositories, read-only: linking, rotating and unlinking go through
+    deployments.git_services (the API and the dashboard's Git tab)."""
+
+    list_display = ["site", "provider", "url", "production_branch", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["site__id", "url"]
+    fields = readonly_fields = (
+        "site",
+        "provider",
+        "url",
+        "production_branch",
+        "watch_paths",
+        "build_tags",
+        "remove_deleted_branches",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Repository | None = None) -> bool:
+        return False
+
+
+@admin.register(DeployHook)
+class DeployHookAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "branch", "last_used_at", "created_at"]
+    search_fields = ["site__id", "name"]
+    fields = readonly_fields = ("site", "name", "branch", "last_used_at", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DeployHook | None = None) -> bool:
         return False

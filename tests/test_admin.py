@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from deployments import git_services
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
 from sites.services import variable_create
@@ -33,8 +34,13 @@ def deploy(site, eager: bool) -> Deployment:  # type: ignore[no-untyped-def]
         return deployment_create_from_upload(site=site, archive=upload(tar_gz({"index.html": "x"})))
 
 
-def test_every_model_list_and_change_page_renders(staff_client, site):
+def test_every_model_list_and_change_page_renders(staff_client, site, settings):
     variable_create(site=site, key="TOKEN", value="super-secret-value", secret=True)
+    settings.SHIPWAY_OUTBOUND_ALLOW = ["127.0.0.0/8"]
+    git_services.repository_link(
+        site=site, url="http://127.0.0.1:9/app.git", token="super-secret-value"
+    )
+    git_services.deploy_hook_create(site=site, name="CMS", branch="main")
     deploy(site, eager=True)
     for model, model_admin in admin.site._registry.items():
         meta = model._meta
