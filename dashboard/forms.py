@@ -16,6 +16,8 @@ from sites.models import (
     MAX_VARIABLE_VALUE,
     Access,
     Adapter,
+    Provider,
+    Repository,
     VariableEnvironment,
     VariableScope,
 )
@@ -303,3 +305,82 @@ class ApiKeyForm(forms.Form):
 
 class DomainForm(forms.Form):
     domain = _text("Domain", required=True, max_length=253, help_text="e.g. www.example.com")
+
+
+class RepositoryForm(forms.Form):
+    """The link to a site's repository; bound to the linked one, it edits it (a blank
+    token then keeps the stored one)."""
+
+    url = _text(
+        "Repository",
+        required=True,
+        help_text="Its https:// clone address, without credentials: give a token below.",
+    )
+    provider = forms.ChoiceField(label="Provider", choices=Provider.choices)
+    production_branch = _text(
+        "Production branch",
+        required=True,
+        max_length=255,
+        initial="main",
+        help_text="Pushes to it go live; pushes to other branches build previews.",
+    )
+    token = forms.CharField(
+        label="Access token",
+        required=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="For a private repository: one that may read it. Never shown again.",
+    )
+    remove_token = forms.BooleanField(label="Remove the stored token", required=False)
+    watch_paths = forms.CharField(
+        label="Watched paths",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line, e.g. apps/web: only pushes that change a file under one "
+        "of them build. Empty: every push builds.",
+    )
+    build_tags = forms.BooleanField(
+        label="Build pushed tags", required=False, help_text="Each as a preview."
+    )
+    remove_deleted_branches = forms.BooleanField(
+        label="Prune deleted branches",
+        required=False,
+        help_text="Deleting a branch removes its previews.",
+    )
+
+    def __init__(self, *args: Any, repository: Repository | None = None, **kwargs: Any) -> None:
+        self.repository = repository
+        if repository is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "url": repository.url,
+                "provider": repository.provider,
+                "production_branch": repository.production_branch,
+                "watch_paths": "\n".join(repository.watch_paths),
+                "build_tags": repository.build_tags,
+                "remove_deleted_branches": repository.remove_deleted_branches,
+            }
+        super().__init__(*args, **kwargs)
+        if repository is not None and repository.encrypted_token:
+            self.fields["token"].help_text = "A token is stored: leave blank to keep it."
+            self.fields["token"].widget.attrs["placeholder"] = "•••••••• (unchanged)"
+        else:
+            del self.fields["remove_token"]  # nothing to remove
+
+    def link_fields(self) -> dict[str, Any]:
+        """The arguments of `repository_link`: a blank token keeps the stored one (None),
+        "remove" clears it (""); watched paths one per line, blank lines dropped."""
+        data = self.cleaned_data
+        token = "" if data.get("remove_token") else data["token"] or None
+        paths = [line.strip() for line in data["watch_paths"].splitlines() if line.strip()]
+        fields = ("url", "provider", "production_branch", "build_tags", "remove_deleted_branches")
+        return {name: data[name] for name in fields} | {"token": token, "watch_paths": paths}
+
+
+class DeployHookForm(forms.Form):
+    name = _text("Name", required=True, max_length=128, help_text="Who calls it, e.g. “CMS”.")
+    branch = _text("Branch", required=True, max_length=255, initial="main")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its ids must differ from the link form's on the same page.
+        kwargs.setdefault("auto_id", "hook_%s")
+        super().__init__(*args, **kwargs)

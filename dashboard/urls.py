@@ -3,7 +3,7 @@ script) that calls one service and redirects."""
 
 from django.urls import path
 
-from dashboard.views import deployments, domains, keys, sites, teams, variables
+from dashboard.views import deployments, domains, git, keys, sites, teams, variables
 
 app_name = "dashboard"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path(SITE + "delete/", sites.site_delete, name="site-delete"),
     path(SITE + "upload/", deployments.deployment_upload, name="upload"),
     path(SITE + "git/", deployments.deployment_from_git, name="deploy-git"),
+    path(SITE + "repository/", git.repository_detail, name="git"),
+    path(SITE + "repository/secret/", git.repository_secret, name="git-secret"),
+    path(SITE + "repository/unlink/", git.repository_unlink, name="git-unlink"),
+    path(SITE + "repository/hooks/", git.deploy_hook_create, name="deploy-hooks"),
+    path(
+        SITE + "repository/hooks/<str:hook_id>/delete/",
+        git.deploy_hook_delete,
+        name="deploy-hook-delete",
+    ),
     path(SITE + "variables/", variables.variable_list, name="variables"),
     path(SITE + "variables/<str:variable_id>/", variables.variable_edit, name="variable"),
     path(

@@ -47,6 +47,12 @@ def error_sentence(code: str) -> str:
 
 
 @register.filter
+def first_line(text: str) -> str:
+    """The first line of a text that has any (a commit message's subject), stripped."""
+    return next(iter(text.strip().splitlines()), "")
+
+
+@register.filter
 def running(status: str) -> bool:
     """Waiting, processing or building: it can be canceled, its log may still come."""
     return status not in FINAL_STATUSES

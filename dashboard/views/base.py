@@ -28,7 +28,7 @@ from accounts.models import Membership, Team
 from accounts.permissions import role_allows
 from accounts.selectors import team_for
 from core.api.errors import json_not_found
-from core.errors import Conflict, Invalid, NotFound, PermissionDenied, Refused
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied, Refused, TooMany
 from sites.selectors import can, site_for
 
 if TYPE_CHECKING:
@@ -203,12 +203,12 @@ def showing_refusals(
     request: HttpRequest, form: forms.Form | None = None, aliases: dict[str, str] | None = None
 ) -> Iterator[None]:
     """Around a service call and what its success leads to (its message, its redirect):
-    when the service refuses (Invalid, Conflict), put why on `form`, or in a message
-    without one, and carry on after the `with`, where the view answers the form again
-    or redirects back."""
+    when the service refuses (Invalid, Conflict, TooMany), put why on `form`, or in a
+    message without one, and carry on after the `with`, where the view answers the form
+    again or redirects back."""
     try:
         yield
-    except (Invalid, Conflict) as exc:
+    except (Invalid, Conflict, TooMany) as exc:
         if form is None:
             messages.error(request, _refusal_text(exc))
         else:

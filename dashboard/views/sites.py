@@ -11,6 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import team_for
@@ -24,7 +25,7 @@ from dashboard.views.base import (
     showing_refusals,
     site_with_form,
 )
-from deployments.models import Deployment
+from deployments.models import Deployment, Environment
 from sites import frameworks
 from sites import services as site_services
 from sites.models import Site
@@ -99,13 +100,21 @@ def site_page(
     them was refused: that one comes back with its errors)."""
     remember_team(request, site.team_id)
     # With each one's server (an ssr deployment's runtime state): no query per row.
-    deployments = Paginator(
-        site.deployments.select_related("created_by", "server"), DEPLOYMENTS_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    rows = site.deployments.select_related("created_by", "server")
+    # `?environment=production|preview` narrows the list; any other value shows all.
+    environment = request.GET.get("environment", "")
+    if environment in Environment.values:
+        rows = rows.filter(environment=environment)
+    else:
+        environment = ""
+    deployments = Paginator(rows, DEPLOYMENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "site": site,
         "tab": "deployments",
         "deployments": deployments,
+        "environment": environment,
+        "environments": Environment.choices,
+        "filter_params": urlencode({"environment": environment}) if environment else "",
         "upload_form": upload_form or UploadForm(),
         "git_form": git_form or GitDeployForm(),
         "git_open": git_form is not None,  # the refused git form is shown unfolded

@@ -1,5 +1,6 @@
-"""The site page's upload form (without a script), the deployment page and its log, and
-the buttons: activate (roll back), cancel, redeploy, delete."""
+"""The site page's upload form (without a script), its list of deployments (branch,
+commit, trigger, environment, the environment filter), the deployment page and its log,
+and the buttons: activate (roll back), cancel, redeploy, delete."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from deployments.errors import ErrorCode
-from deployments.models import Deployment, Status
-from deployments.services import deployment_fail, deployment_transition, log_append
+from deployments.models import Deployment, Environment, Status, Trigger
+from deployments.services import (
+    branch_fields,
+    deployment_fail,
+    deployment_transition,
+    log_append,
+)
 from sites.models import Site
 from tests.archives import tar_gz, upload, zip_bytes
 from tests.dashboard.conftest import build_world, client_for, ready_deployment, waiting_deployment
@@ -136,6 +144,133 @@ def test_viewers_cannot_deploy_from_git() -> None:
     response = world.client("viewer").post("/sites/site-a/git/", body | {"reference": "main"})
     assert response.status_code == 403
     assert Deployment.objects.filter(site_id="site-a").count() == 1
+
+
+# -- the list ------------------------------------------------------------------------
+
+HASH = "0123456789abcdef0123456789abcdef01234567"
+SUBJECT = "Fix <script>alert(1)</script> in the header" + " and more" * 10
+
+
+def pushed(site: Site, branch: str = "feature/login", **fields: object) -> Deployment:
+    """A waiting deployment as a push to `branch` makes it: a preview of a commit."""
+    deployment = waiting_deployment(site, activate=False)
+    fields = {
+        "trigger": Trigger.PUSH,
+        "environment": Environment.PREVIEW,
+        "source_type": "vcs",
+        "reference": branch,
+        "reference_type": "branch",
+        "commit_hash": HASH,
+        "commit_message": f"{SUBJECT}\n\nThe second paragraph, never shown.",
+        **branch_fields(site, branch),
+        **fields,
+    }
+    Deployment.objects.filter(pk=deployment.pk).update(**fields)
+    deployment.refresh_from_db()
+    return deployment
+
+
+def rows(html: str) -> list[str]:
+    """The deployments list's rows (the text of each <tr> in its body)."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr[ >].*?</tr>", body, re.S)
+
+
+def test_the_list_shows_branch_commit_trigger_and_environment() -> None:
+    world = build_world()
+    preview = pushed(world.site)
+    html = world.client("viewer").get("/sites/site-a/").content.decode()
+    preview_row, upload_row = rows(html)
+    assert preview.id in preview_row and world.deployment.id in upload_row
+    assert "feature/login" in preview_row
+    assert f'<code title="{HASH}">{HASH[:7]}</code>' in preview_row
+    assert "Fix &lt;script&gt;alert(1)&lt;/script&gt; in the header" in preview_row
+    assert "<script>alert" not in html and "second paragraph" not in html
+    assert "…" in preview_row  # the long subject is truncated
+    assert "Git push" in preview_row and 'class="badge badge-preview"' in preview_row
+    branch_url = preview.branch_url
+    assert branch_url and "--site-a.sites.localhost" in branch_url
+    assert f'href="{branch_url}"' in preview_row
+    assert 'class="badge badge-production"' in upload_row and "Branch address" not in upload_row
+
+
+def test_a_production_deployment_of_a_branch_has_no_branch_address() -> None:
+    world = build_world()
+    pushed(world.site, "main", environment=Environment.PRODUCTION, activate=True)
+    row = rows(world.client("viewer").get("/sites/site-a/").content.decode())[0]
+    assert "main" in row and 'class="badge badge-production"' in row
+    assert "Branch address" not in row
+
+
+@pytest.mark.parametrize(
+    ("query", "current", "shown"),
+    [
+        ("", "All", {"preview", "upload"}),
+        ("?environment=preview", "Preview", {"preview"}),
+        ("?environment=production", "Production", {"upload"}),
+        ("?environment=staging", "All", {"preview", "upload"}),  # unknown: all of them
+    ],
+)
+def test_the_list_filters_by_environment(query: str, current: str, shown: set[str]) -> None:
+    world = build_world()
+    ids = {"preview": pushed(world.site).id, "upload": world.deployment.id}
+    response = world.client("viewer").get(f"/sites/site-a/{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    listed = {name for name, id_ in ids.items() if any(id_ in row for row in rows(html))}
+    assert listed == shown
+    tabs = re.search(r'<nav class="filter-tabs".*?</nav>', html, re.S)[0]
+    assert re.findall(r'aria-current="page">(\w+)<', tabs) == [current]
+
+
+def test_an_empty_filter_says_so_and_keeps_the_tabs() -> None:
+    world = build_world()
+    html = world.client("viewer").get("/sites/site-a/?environment=preview").content.decode()
+    assert "No preview deployments yet." in html and 'class="filter-tabs"' in html
+    assert "No deployments yet" not in html  # the site has one: not the first-time card
+
+
+def test_the_pages_of_a_filtered_list_keep_the_filter() -> None:
+    world = build_world()
+    for _ in range(21):
+        pushed(world.site)
+    html = world.client("viewer").get("/sites/site-a/?environment=preview").content.decode()
+    assert 'href="?environment=preview&amp;page=2"' in html
+
+
+def test_the_list_costs_the_same_queries_for_2_and_20_deployments(
+    django_assert_max_num_queries,
+) -> None:
+    world = build_world()
+    make_ready(world.deployment)  # live: the other ready rows ask if they are older
+    make_ready(pushed(world.site))
+    client = world.client("developer")
+    client.get("/sites/site-a/")  # warm up (the session, content types)
+    with CaptureQueriesContext(connection) as two:
+        client.get("/sites/site-a/")
+    for index in range(18):
+        by = world.users["developer"]
+        if index % 2:
+            make_ready(pushed(world.site, f"branch-{index}", created_by=by))
+        else:
+            pushed(world.site, "main", environment=Environment.PRODUCTION, trigger=Trigger.HOOK)
+    with django_assert_max_num_queries(len(two)):
+        html = client.get("/sites/site-a/").content.decode()
+    assert len(rows(html)) == 20
+    with django_assert_max_num_queries(len(two)):
+        client.get("/sites/site-a/?environment=preview")
+
+
+def test_the_deployment_page_shows_branch_commit_trigger_and_environment() -> None:
+    world = build_world()
+    preview = pushed(world.site)
+    html = world.client("viewer").get(f"/sites/site-a/deployments/{preview.id}/").content
+    html = html.decode()
+    assert "feature/login" in html and f">{HASH[:7]}</code>" in html
+    assert "Fix &lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert "Git push" in html and 'class="badge badge-preview"' in html
+    assert f'href="{preview.branch_url}"' in html
 
 
 # -- the deployment page -------------------------------------------------------------
