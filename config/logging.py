@@ -7,6 +7,7 @@ Request and task code binds ids (site, deployment, build) with
 
 import logging
 import logging.config
+import re
 from typing import Any
 
 import structlog
@@ -30,6 +31,28 @@ def make_formatter(log_format: str = "console") -> logging.Formatter:
         foreign_pre_chain=_SHARED_PROCESSORS,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
+
+
+# A deploy hook's address is its secret; Django's request log and ours name paths.
+_HOOK_SECRET = re.compile(r"(/v1/hooks/deploy/)[^/?#\s\"']+")
+
+
+def _redacted(value: Any) -> Any:
+    return _HOOK_SECRET.sub(r"\1***", value) if isinstance(value, str) else value
+
+
+class RedactHookSecrets(logging.Filter):
+    """Masks deploy hook addresses in every record: a message's arguments (Django's
+    "Not Found: <path>") and a structlog event's values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):
+            record.msg = {key: _redacted(value) for key, value in record.msg.items()}
+        else:
+            record.msg = _redacted(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        return True
 
 
 def configure(config: dict[str, Any]) -> None:

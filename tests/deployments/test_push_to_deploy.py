@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import tarfile
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import membership_create
+from config.logging import RedactHookSecrets
 from deployments import webhooks
 from deployments.artifacts import artifacts, source_path
 from deployments.models import Delivery, Deployment
@@ -421,3 +423,26 @@ def test_a_push_with_a_token_reports_its_status_on_the_pushed_commit(site, owner
     # build here, finds the deployment moved on and is not sent.
     assert [p for p in forge.requests if p == path] == [path, path]
     assert Deployment.objects.get().status == "ready"
+
+
+def test_a_deploy_hooks_address_is_masked_in_the_servers_log() -> None:
+    # Django logs "Not Found: <path>" for every 4xx; the path of a hook is its secret.
+    handlers = logging.getLogger().handlers
+    assert any(isinstance(f, RedactHookSecrets) for h in handlers for f in h.filters)
+    guess = "a-guessed-secret-0123456789"
+    record = logging.LogRecord(
+        "django.request",
+        logging.WARNING,
+        "",
+        0,
+        "%s: %s",
+        ("Not Found", f"/v1/hooks/deploy/{guess}"),
+        None,
+    )
+    RedactHookSecrets().filter(record)
+    assert record.getMessage() == "Not Found: /v1/hooks/deploy/***"
+    event = logging.LogRecord(
+        "x", logging.ERROR, "", 0, {"path": f"/v1/hooks/deploy/{guess}"}, None, None
+    )
+    RedactHookSecrets().filter(event)
+    assert event.msg == {"path": "/v1/hooks/deploy/***"}
