@@ -67,6 +67,39 @@ def expect(
     }
 
 
+def signed_in(status: int) -> dict[str, int]:
+    """Anyone signed in gets `status`."""
+    return expect(
+        anonymous=401, outsider=status, viewer=status, developer=status, owner=status, staff=status
+    )
+
+
+def members(status: int) -> dict[str, int]:
+    """Every member of the team (and staff) gets `status`; outsiders do not see it."""
+    return expect(
+        anonymous=401, outsider=404, viewer=status, developer=status, owner=status, staff=status
+    )
+
+
+def developers(status: int) -> dict[str, int]:
+    """Developers, owners and staff get `status`; a viewer sees it but is refused."""
+    return expect(
+        anonymous=401, outsider=404, viewer=403, developer=status, owner=status, staff=status
+    )
+
+
+def owners(status: int) -> dict[str, int]:
+    """Owners and staff get `status`; viewers and developers see it but are refused."""
+    return expect(
+        anonymous=401, outsider=404, viewer=403, developer=403, owner=status, staff=status
+    )
+
+
+def hidden(staff: int) -> dict[str, int]:
+    """Another team's object: nobody but staff sees it."""
+    return expect(anonymous=401, outsider=404, viewer=404, developer=404, owner=404, staff=staff)
+
+
 @dataclass
 class World:
     """The objects every cell starts from; `ids` fill the cases' path templates."""

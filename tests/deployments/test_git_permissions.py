@@ -12,26 +12,10 @@ import pytest
 from deployments import git_services
 from sites.models import DeployHook, Repository, Site
 from tests import api_matrix
-from tests.api_matrix import Answer, Case, PermissionMatrix, World, expect
+from tests.api_matrix import Answer, Case, PermissionMatrix, World, developers, hidden, members
 
 URL = "https://93.184.215.14/octo/app.git"  # a public literal: linking resolves nothing
 TOKEN = "forge-token-not-to-be-shown"
-
-
-def members(status: int) -> dict[str, int]:
-    return expect(
-        anonymous=401, outsider=404, viewer=status, developer=status, owner=status, staff=status
-    )
-
-
-def developers(status: int) -> dict[str, int]:
-    return expect(
-        anonymous=401, outsider=404, viewer=403, developer=status, owner=status, staff=status
-    )
-
-
-def hidden(staff: int) -> dict[str, int]:
-    return expect(anonymous=401, outsider=404, viewer=404, developer=404, owner=404, staff=staff)
 
 
 @pytest.fixture(autouse=True)

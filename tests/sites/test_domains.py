@@ -24,7 +24,7 @@ from sites.models import Domain, DomainStatus, Site
 from sites.selectors import verified_domains_for_site, verified_site_for_domain
 from sites.signals import site_serving_changed
 from tests import api_matrix
-from tests.api_matrix import Case, PermissionMatrix, World, expect
+from tests.api_matrix import Case, PermissionMatrix, World, hidden, members, owners
 from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
 
@@ -638,22 +638,6 @@ def snapshot_with_domains(monkeypatch: pytest.MonkeyPatch) -> None:
         return {**plain(), "domain": rows}
 
     monkeypatch.setattr(api_matrix, "snapshot", snapshot)
-
-
-def members(status: int) -> dict[str, int]:
-    return expect(
-        anonymous=401, outsider=404, viewer=status, developer=status, owner=status, staff=status
-    )
-
-
-def owners(status: int) -> dict[str, int]:
-    return expect(
-        anonymous=401, outsider=404, viewer=403, developer=403, owner=status, staff=status
-    )
-
-
-def hidden(staff: int) -> dict[str, int]:
-    return expect(anonymous=401, outsider=404, viewer=404, developer=404, owner=404, staff=staff)
 
 
 def _lists_the_domain(answer: api_matrix.Answer) -> str | None:
