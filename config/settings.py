@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "accounts",
     "sites",
     "deployments",
+    "notify",
+    "usage",
     "builds",
     "runtime",
     "edge",
