@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sites import domains
+from sites import domains, services
 from sites.models import Domain
 from tests.dashboard.conftest import build_world
 
@@ -69,3 +69,19 @@ def test_developers_see_domains_but_do_not_manage_them() -> None:
     assert "dev.example.com" in html and "Add a domain" not in html
     assert client.post(f"/sites/site-a/domains/{domain.id}/verify/").status_code == 403
     assert client.post(f"/sites/site-a/domains/{domain.id}/delete/").status_code == 403
+
+
+def test_the_periodic_recheck_shows_on_the_tab(monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
+    world = build_world()
+    client = world.client("owner")
+    client.post("/sites/site-a/domains/", {"domain": "docs.example.com"})
+    domain = Domain.objects.get(site_id="site-a")
+    monkeypatch.setattr(domains, "dns_problem", lambda *args: "")
+    client.post(f"/sites/site-a/domains/{domain.id}/verify/")
+    html = client.get("/sites/site-a/domains/").content.decode()
+    assert "DNS checked" in html and "HTTPS certificate is issued on the first visit" in html
+    settings.SHIPWAY_DOMAIN_RECHECK_SECONDS = 0  # every verified domain is due
+    monkeypatch.setattr(domains, "dns_problem", lambda *args: "The CNAME points elsewhere.")
+    assert services.recheck_due() == 1
+    html = client.get("/sites/site-a/domains/").content.decode()
+    assert "Lost" in html and "The CNAME points elsewhere." in html
