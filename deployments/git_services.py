@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,7 +24,6 @@ from deployments import forge, services, vcs
 from deployments.models import FINAL_STATUSES, Delivery, Deployment, Environment, Trigger
 from deployments.webhooks import BRANCH, Push, Received, touches
 from sites import crypto
-from sites.hosts import branch_label
 from sites.models import (
     DeployHook,
     Provider,
@@ -139,7 +140,7 @@ def _check_link(
     for path in watch_paths or []:
         try:
             validate_relative_path(path.strip())
-        except Exception:
+        except ValidationError:
             message = f"'{path[:100]}' is not a path inside the repository."
             raise Invalid({"watchPaths": message}) from None
         if not path.strip().strip("/") or len(path) > 255:
@@ -286,7 +287,7 @@ def _build(
     """The deployment of a branch (or tag) of the linked repository: production for the
     production branch, else a preview. Older ones of the same branch still waiting or
     building are superseded. Runs in the caller's transaction, the site locked."""
-    production = ref_type == BRANCH and name == repository.production_branch
+    production = _is_production(repository, ref_type, name)
     token = repository.token
     deployment = services.deployment_create_from_vcs(
         site=site,
@@ -308,13 +309,21 @@ def _build(
     return deployment
 
 
+def _is_production(repository: Repository, ref_type: str, name: str) -> bool:
+    """A push to (or a hook on) the production branch goes live; anything else is a preview."""
+    return ref_type == BRANCH and name == repository.production_branch
+
+
 def _skipped(repository: Repository, site: Site, push: Push) -> Outcome:
     watched = ", ".join(repository.watch_paths[:5])
     reason = (
         f"the push to {push.name} at {push.after[:12]} touched none of the watched paths "
         f"({watched})."
     )
-    production = push.ref_type == BRANCH and push.name == repository.production_branch
+    production = _is_production(repository, push.ref_type, push.name)
+    branch: dict[str, Any] = services.branch_fields(
+        site, push.name if push.ref_type == BRANCH else ""
+    )
     deployment = services.deployment_record_skipped(
         site=site,
         reason=reason,
@@ -326,8 +335,7 @@ def _skipped(repository: Repository, site: Site, push: Push) -> Outcome:
         trigger=Trigger.PUSH,
         activate=production,
         environment=services.environment_for(production),
-        branch=push.name if push.ref_type == BRANCH else "",
-        branch_label=branch_label(push.name, site.id) if push.ref_type == BRANCH else "",
+        **branch,
     )
     return Outcome(f"Skipped: {reason}", [deployment])
 

@@ -128,12 +128,15 @@ def _github_shaped(provider: str, headers: Mapping[str, str], body: bytes) -> Re
     after = _sha(_text(payload, "after"))
     head = payload.get("head_commit") if isinstance(payload.get("head_commit"), dict) else {}
     commits = _list(payload, "commits")
+    total = payload.get("total_commits", len(commits))  # Gitea's; GitHub sends none
+    if not isinstance(total, int):
+        raise Invalid({"total_commits": "'total_commits' is not a number."})
     complete = (
         not payload.get("created")
         and not payload.get("forced")
         and bool(commits)
         and len(commits) < _GITHUB_MAX_COMMITS
-        and int(payload.get("total_commits") or len(commits)) <= len(commits)
+        and total <= len(commits)
     )
     push = Push(
         ref_type=ref_type,

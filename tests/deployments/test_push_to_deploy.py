@@ -446,3 +446,14 @@ def test_a_deploy_hooks_address_is_masked_in_the_servers_log() -> None:
     )
     RedactHookSecrets().filter(event)
     assert event.msg == {"path": "/v1/hooks/deploy/***"}
+
+
+def test_a_signed_push_with_a_malformed_commit_count_is_a_400(site, owner, forge):
+    from tests.forges import gitea_push
+
+    linked = link(site, owner, forge, provider="gitea")
+    payload = gitea_push(forge.push("main", {}, "Two"), forge.url)
+    payload["total_commits"] = "many"
+    answer = send(linked, "gitea", payload)
+    assert answer.status_code == 400 and "total_commits" in answer.json()["fields"]
+    assert not Deployment.objects.exists() and not Delivery.objects.exists()
