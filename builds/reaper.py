@@ -7,6 +7,7 @@ queued (its message was lost) is queued again. Nothing is left hanging.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import structlog
@@ -61,7 +62,9 @@ def remove_orphan_containers() -> int:
 
         client = docker.from_env(timeout=10)
         mine = [f"{key}={value}" for key, value in owned_labels("build").items()]
-        containers = client.containers.list(all=True, filters={"label": mine})
+        # Sparse: no inspect per container, which fails the whole listing when a
+        # build removes its own container meanwhile.
+        containers = client.containers.list(all=True, sparse=True, filters={"label": mine})
     except Exception:  # no Docker here: nothing to clean
         return 0
     building = set(
@@ -71,7 +74,9 @@ def remove_orphan_containers() -> int:
     )
     removed = 0
     for container in containers:
-        if container.labels.get("shipway.deployment") not in building:
-            container.remove(force=True)
+        labels = container.attrs.get("Labels") or {}
+        if labels.get("shipway.deployment") not in building:
+            with contextlib.suppress(docker.errors.NotFound):  # gone by itself meanwhile
+                container.remove(force=True)
             removed += 1
     return removed

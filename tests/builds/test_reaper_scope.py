@@ -31,7 +31,9 @@ def test_only_this_installations_leftover_builds_are_removed(docker_ready):  # n
     server = _container(client, ours, "server")
     try:
         reaper.remove_orphan_containers()
-        managed = client.containers.list(all=True, filters={"label": "shipway.managed=true"})
+        managed = client.containers.list(
+            all=True, sparse=True, filters={"label": "shipway.managed=true"}
+        )
         remaining = {container.id for container in managed}
         assert leftover.id not in remaining
         assert theirs.id in remaining and server.id in remaining

@@ -38,9 +38,10 @@ def log_of(client, deployment: Deployment) -> str:  # type: ignore[no-untyped-de
 
 
 def containers_of(deployment: Deployment) -> list:  # type: ignore[type-arg]
-    """The deployment's build containers, running or not (by their label)."""
+    """The deployment's build containers, running or not (by their label). Sparse: no
+    inspect of each, which fails when the build removes one meanwhile."""
     label = f"shipway.deployment={deployment.id}"
-    return docker.from_env().containers.list(all=True, filters={"label": label})
+    return docker.from_env().containers.list(all=True, sparse=True, filters={"label": label})
 
 
 def wait_until(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]

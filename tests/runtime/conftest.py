@@ -64,8 +64,11 @@ http.createServer((req, res) => {
   () => console.log('listening on ' + process.env.PORT));
 """
 
+# The error comes a moment after the first line: Docker copies stdout and stderr
+# separately, so two lines written at the same instant may reach the log in either order.
 EXITS_JS = (
-    "console.log('starting'); console.error('Error: DATABASE_HOST is not set'); process.exit(1);"
+    "console.log('starting'); setTimeout(() => {"
+    " console.error('Error: DATABASE_HOST is not set'); process.exit(1); }, 200);"
 )
 SILENT_JS = "console.log('never listening'); setInterval(() => {}, 1000);"
 
