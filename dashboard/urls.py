@@ -3,7 +3,7 @@ script) that calls one service and redirects."""
 
 from django.urls import path
 
-from dashboard.views import deployments, domains, git, keys, sites, teams, variables
+from dashboard.views import deployments, domains, git, keys, sites, teams, usage, variables
 
 app_name = "dashboard"
 
@@ -37,6 +37,7 @@ urlpatterns = [
         name="variable-delete",
     ),
     path(SITE + "domains/", domains.domain_list, name="domains"),
+    path(SITE + "usage/", usage.site_usage_page, name="usage"),
     path(SITE + "domains/<str:domain_id>/verify/", domains.domain_verify, name="domain-verify"),
     path(SITE + "domains/<str:domain_id>/delete/", domains.domain_delete, name="domain-delete"),
     # A deployment and its buttons.
