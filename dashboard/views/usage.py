@@ -3,6 +3,7 @@ drawn from the same answer as `GET /v1/sites/{siteId}/usage`."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 
@@ -39,23 +40,12 @@ def site_usage_page(request: HttpRequest, site_id: str) -> HttpResponse:
     series = usage["series"]
     hourly = period.name == "24h"
     charts = [
-        bar_chart(
-            "Requests", series["requests"], hourly=hourly, show=_count, total=usage["requests"]
-        ),
-        bar_chart(
-            "Bandwidth",
-            series["bandwidthBytes"],
-            hourly=hourly,
-            show=_bytes,
-            total=usage["bandwidthBytes"],
-        ),
-        bar_chart(
-            "Build minutes",
-            series["buildSeconds"],
-            hourly=hourly,
-            show=_minutes,
-            total=usage["buildSeconds"],
-        ),
+        bar_chart(title, series[key], hourly=hourly, show=show, total=usage[key])
+        for title, key, show in (
+            ("Requests", "requests", _count),
+            ("Bandwidth", "bandwidthBytes", _bytes),
+            ("Build minutes", "buildSeconds", _minutes),
+        )
     ]
     context = {
         "site": site,
@@ -65,5 +55,6 @@ def site_usage_page(request: HttpRequest, site_id: str) -> HttpResponse:
         "ranges": list(RANGES),
         "period": period.name,
         "storage": _bytes(usage["storageBytes"]),
+        "flush_seconds": settings.SHIPWAY_USAGE_FLUSH_SECONDS,
     }
     return render_page(request, "dashboard/site_usage.html", context, status=status)

@@ -24,6 +24,17 @@ async def _not_django(scope, receive, send):  # type: ignore[no-untyped-def]
     raise AssertionError("a site's host must not reach Django")
 
 
+def _get_home(site) -> dict:  # type: ignore[no-untyped-def]
+    """An ASGI scope: GET / on the site's production host."""
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"host", f"{site.id}.{SITES_DOMAIN}".encode())],
+    }
+
+
 def _wait_for(what, expected, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     """Poll until `what()` is `expected` (the flush thread's interval is not waited out)."""
     deadline = time.monotonic() + timeout
@@ -78,13 +89,7 @@ def test_hot_path_runs_no_sql_and_no_redis_per_request(static_site, usage_redis,
     publish(site, {"index.html": "<p>hi</p>" * 100})
     edge = Edge(_not_django)
     assert edge.usage is not None
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "query_string": b"",
-        "headers": [(b"host", f"{site.id}.{SITES_DOMAIN}".encode())],
-    }
+    scope = _get_home(site)
     asgi_request(edge, scope)  # warm: the host is loaded (SQL), the file prepared
     with CaptureQueriesContext(connection) as queries:
         for _ in range(100):
@@ -105,12 +110,6 @@ def test_counting_off(static_site, usage_redis, settings):
     publish(site, {"index.html": "<p>hi</p>"})
     edge = Edge(_not_django)
     assert edge.usage is None
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "query_string": b"",
-        "headers": [(b"host", f"{site.id}.{SITES_DOMAIN}".encode())],
-    }
+    scope = _get_home(site)
     assert asgi_request(edge, scope)[0]["status"] == 200
     assert redis_counts(usage_redis, site.id) == (0, 0)
