@@ -268,6 +268,56 @@ def profile(published: Published, requests: int) -> None:
     print(instrumented.output_text(unicode=False, color=False, show_all=False))
 
 
+def time_counting(published: Published, requests: int) -> None:
+    """The edge's CPU per request in-process (no server, no network) with its usage
+    counter off and on, interleaved over 5 rounds, best of each: the cost of counting
+    without wrk and the servers sharing the cores."""
+    from config.asgi import application
+
+    headers = [(b"host", published.host.encode()), (b"accept-encoding", b"gzip")]
+    counter = application.usage
+    if counter is None:
+        print("!!! the in-process edge has no usage counter (SHIPWAY_USAGE_COUNTING?)")
+        return
+
+    async def run() -> None:
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict) -> None:
+            pass
+
+        for i in range(requests):
+            path = (HTML_PATH, SCRIPT_PATH)[i % 2]
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "query_string": b"",
+                "headers": headers,
+                "extensions": {"http.response.pathsend": {}},
+            }
+            await application(scope, receive, send)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(run())  # warm
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(5):
+        for state in ("off", "on"):
+            application.usage = None if state == "off" else counter
+            started = time.process_time()
+            loop.run_until_complete(run())
+            times[state].append(time.process_time() - started)
+    application.usage = counter
+    loop.close()
+    off, on = (min(times[k]) / requests * 1e6 for k in ("off", "on"))
+    print(
+        f"\nin-process edge, usage counting off / on: {off:.1f} / {on:.1f} us of CPU per"
+        f" request (best of 5 interleaved rounds of {requests:,}; {on - off:+.1f} us,"
+        f" {(on - off) / off:+.1%})"
+    )
+
+
 # --- servers ---------------------------------------------------------------------------
 
 
@@ -591,6 +641,8 @@ def main() -> int:
             print("!!! the cold request ran no query: the count does not see the edge's queries")
         if args.profile:
             profile(published, args.profile_requests)
+        if UNCOUNTED in args.setups.split(","):
+            time_counting(published, args.profile_requests)
         return run_servers(args, chosen, env, work, edge_root, published, warm, begun)
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped", file=sys.stderr)
