@@ -20,6 +20,9 @@ A server-rendered (ssr) deployment's host is served the same way for the files i
 manifest has (GET and HEAD); every other request, any method, and its websockets go to
 the deployment's server through edge/proxy.py, after waiting for the server to start if
 it must (docs/architecture.md, "How the edge serves a server-rendered (ssr) host").
+
+Each request on a site's host is counted for the site's usage, in this process's memory
+(usage/counting.py: a dict update per request; a thread sends the counts to Redis).
 """
 
 from __future__ import annotations
