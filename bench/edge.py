@@ -548,12 +548,15 @@ def redis_requests(site_id: str, redis_url: str) -> int:
     """The requests of the site that Redis's usage hashes hold, every hour summed."""
     import redis
 
+    from sites.models import Site
     from usage import counting
+
+    uid = Site.objects.get(pk=site_id).uid.hex  # what the counts are keyed by
 
     client = redis.Redis.from_url(redis_url)
     counted = 0
     for label in client.smembers(counting.HOURS):
-        value = client.hget(counting.live_key(counting.text(label)), "r:" + site_id)
+        value = client.hget(counting.live_key(counting.text(label)), "r:" + uid)
         counted += int(value or 0)
     return counted
 

@@ -162,14 +162,16 @@ class Edge:
             await self.inner(scope, receive, send)
             return
         usage = self.usage
-        if usage is None or not served.site_id:
+        # By the site's server-made uid: a host naming no site has none (visitors' made-up
+        # names count nothing), and a new site of a deleted one's id starts from zero.
+        if usage is None or not served.site_uid:
             await self._serve(served, scope, request, receive, send, host)
             return
         counted = _Counted(send)
         try:
             await self._serve(served, scope, request, receive, counted, host)
         finally:
-            usage.add(served.site_id, counted.sent)
+            usage.add(served.site_uid, counted.sent)
 
     # -- resolution -------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ start, so every batch falls in one hour: the one its window began in. The roll-u
 
 Redis layout (all under `shipway:usage:`):
 
-- `live:{YYYYMMDDHH}`, a hash: `r:{siteId}` requests and `b:{siteId}` body bytes of that
-  UTC hour, still being added to;
+- `live:{YYYYMMDDHH}`, a hash: `r:{uid}` requests and `b:{uid}` body bytes of that UTC
+  hour, still being added to, by the site's server-made identity (`Site.uid`, hex): a
+  site made with a deleted one's id gets none of its counts;
 - `hours`, a set: the hours that have a `live:` hash;
 - `pending:{YYYYMMDDHH}:{token}`, a hash: a `live:` hash the roll-up renamed and is
   adding into the database;
@@ -67,11 +68,11 @@ def text(value: bytes | str) -> str:
 
 
 def parse_counts(fields: Mapping[bytes | str, bytes | str]) -> dict[str, list[int]]:
-    """A hash's fields as {siteId: [requests, bytes]}."""
+    """A hash's fields as {site uid: [requests, bytes]}."""
     counts: dict[str, list[int]] = {}
     for field, value in fields.items():
-        kind, _, site_id = text(field).partition(":")
-        entry = counts.setdefault(site_id, [0, 0])
+        kind, _, site_uid = text(field).partition(":")
+        entry = counts.setdefault(site_uid, [0, 0])
         entry[0 if kind == "r" else 1] += int(value)
     return counts
 
@@ -80,16 +81,16 @@ def write(client: redis.Redis, label: str, batch: dict[str, list[int]]) -> None:
     """Add a batch of counts into the hour's hash (one MULTI: the counts and the hour)."""
     key = live_key(label)
     pipe = client.pipeline(transaction=True)
-    for site_id, (requests, sent) in batch.items():
-        pipe.hincrby(key, "r:" + site_id, requests)
+    for site_uid, (requests, sent) in batch.items():
+        pipe.hincrby(key, "r:" + site_uid, requests)
         if sent:
-            pipe.hincrby(key, "b:" + site_id, sent)
+            pipe.hincrby(key, "b:" + site_uid, sent)
     pipe.sadd(HOURS, label)
     pipe.execute()
 
 
 class Counter:
-    """Requests and bytes per site since the last flush, for one web process."""
+    """Requests and bytes per site (by uid) since the last flush, for one web process."""
 
     def __init__(self, redis_url: str, every: float) -> None:
         self._url = redis_url
@@ -101,12 +102,13 @@ class Counter:
         self._unsent: dict[str, dict[str, list[int]]] = {}  # hour -> counts Redis refused
         self._thread: threading.Thread | None = None
 
-    def add(self, site_id: str, sent: int) -> None:
-        """One request of `site_id` that sent `sent` body bytes (the hot path)."""
+    def add(self, site_uid: str, sent: int) -> None:
+        """One request of the site `site_uid` (Site.uid, hex) that sent `sent` body bytes
+        (the hot path)."""
         with self._lock:
-            entry = self._counts.get(site_id)
+            entry = self._counts.get(site_uid)
             if entry is None:
-                self._counts[site_id] = [1, sent]
+                self._counts[site_uid] = [1, sent]
             else:
                 entry[0] += 1
                 entry[1] += sent
@@ -157,15 +159,15 @@ class Counter:
 
     @staticmethod
     def _merge(into: dict[str, list[int]], batch: dict[str, list[int]]) -> None:
-        for site_id, (requests, sent) in batch.items():
-            entry = into.setdefault(site_id, [0, 0])
+        for site_uid, (requests, sent) in batch.items():
+            entry = into.setdefault(site_uid, [0, 0])
             entry[0] += requests
             entry[1] += sent
 
     def pending(self) -> dict[str, list[int]]:
         """What this process counted and has not flushed yet (tests, benchmarks)."""
         with self._lock:
-            return {site_id: list(entry) for site_id, entry in self._counts.items()}
+            return {site_uid: list(entry) for site_uid, entry in self._counts.items()}
 
 
 def counter_from_settings() -> Counter | None:

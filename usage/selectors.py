@@ -83,7 +83,7 @@ def site_usage(*, site: Site, period: Range, now: datetime | None = None) -> dic
         entry = by_hour.setdefault(hour, [0, 0, 0.0, 0])
         entry[2] = max(float(entry[2]), seconds)
         entry[3] = max(entry[3], made)
-    for hour, (hour_requests, hour_sent) in _not_rolled_up(site.id, first).items():
+    for hour, (hour_requests, hour_sent) in _not_rolled_up(site, first).items():
         entry = by_hour.setdefault(hour, [0, 0, 0.0, 0])
         entry[0] += hour_requests
         entry[1] += hour_sent
@@ -115,7 +115,7 @@ def site_usage(*, site: Site, period: Range, now: datetime | None = None) -> dic
     }
 
 
-def _not_rolled_up(site_id: str, first: datetime) -> dict[datetime, tuple[int, int]]:
+def _not_rolled_up(site: Site, first: datetime) -> dict[datetime, tuple[int, int]]:
     """The site's counts still in Redis's live hashes, by hour, from `first`. A batch a
     roll-up is adding at this moment is in neither place for those milliseconds."""
     if not settings.REDIS_URL:
@@ -129,10 +129,10 @@ def _not_rolled_up(site_id: str, first: datetime) -> dict[datetime, tuple[int, i
         )
         pipe = client.pipeline(transaction=False)
         for label in labels:
-            pipe.hmget(counting.live_key(label), "r:" + site_id, "b:" + site_id)
+            pipe.hmget(counting.live_key(label), "r:" + site.uid.hex, "b:" + site.uid.hex)
         answers = pipe.execute()
     except redis.RedisError as exc:
-        log.warning("usage.live_counts_unavailable", site_id=site_id, error=repr(exc))
+        log.warning("usage.live_counts_unavailable", site_id=site.id, error=repr(exc))
         return {}
     found: dict[datetime, tuple[int, int]] = {}
     for label, (hour_requests, hour_sent) in zip(labels, answers, strict=True):

@@ -13,7 +13,9 @@ added already and is only deleted; not recorded, it is added now.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,14 +140,23 @@ def _add(client: redis.Redis, name: str, totals: list[int]) -> int:
 
 
 def _add_counts(hour: datetime, counts: dict[str, list[int]]) -> None:
-    # A site deleted since its requests were counted has nothing to add them to.
-    known = set(Site.objects.filter(pk__in=list(counts)).values_list("pk", flat=True))
+    """Add {site uid: [requests, bytes]} to the hour's rows. A site deleted since its
+    requests were counted has nothing to add them to (and a field that is no uid is
+    nobody's)."""
+    uids = []
+    for uid in counts:
+        with contextlib.suppress(ValueError):
+            uids.append(uuid.UUID(hex=uid))
+    known = {
+        site_id: uid.hex
+        for site_id, uid in Site.objects.filter(uid__in=uids).values_list("pk", "uid")
+    }
     rows = {
         row.site_id: row
         for row in SiteUsage.objects.select_for_update().filter(site_id__in=known, hour=hour)
     }
     for site_id in sorted(known):
-        requests, sent = counts[site_id]
+        requests, sent = counts[known[site_id]]
         if site_id in rows:
             SiteUsage.objects.filter(pk=rows[site_id].pk).update(
                 requests=F("requests") + requests, bandwidth_bytes=F("bandwidth_bytes") + sent

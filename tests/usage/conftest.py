@@ -34,12 +34,13 @@ def usage_redis(settings) -> Iterator[redis.Redis]:
         client.delete(key)
 
 
-def redis_counts(client: redis.Redis, site_id: str) -> tuple[int, int]:
-    """The site's (requests, bytes) in Redis's live hashes, every hour summed."""
+def redis_counts(client: redis.Redis, site_uid: str) -> tuple[int, int]:
+    """The site's (requests, bytes) in Redis's live hashes (by Site.uid, hex), every hour
+    summed."""
     requests = sent = 0
     for label in client.smembers(counting.HOURS):
         key = counting.live_key(counting.text(label))
-        found = client.hmget(key, "r:" + site_id, "b:" + site_id)
+        found = client.hmget(key, "r:" + site_uid, "b:" + site_uid)
         requests += int(found[0] or 0)
         sent += int(found[1] or 0)
     return requests, sent

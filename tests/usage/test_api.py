@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deployments.models import Deployment
+from sites import services as site_services
 from tests.edge.conftest import publish
 from tests.factories import api_client, make_site, make_team, make_user
 from usage import counting
+from usage.models import SiteUsage
 from usage.services import usage_roll_up
 
 pytestmark = pytest.mark.django_db
@@ -75,10 +77,10 @@ def test_counts_land_in_their_hour_and_day(owned, usage_redis):
     now = time.time()
     three_days_ago = counting.hour_label(now - 3 * 86400)
     two_hours_ago = counting.hour_label(now - 2 * 3600)
-    counting.write(usage_redis, three_days_ago, {site.id: [10, 1000]})
-    counting.write(usage_redis, two_hours_ago, {site.id: [4, 40]})
+    counting.write(usage_redis, three_days_ago, {site.uid.hex: [10, 1000]})
+    counting.write(usage_redis, two_hours_ago, {site.uid.hex: [4, 40]})
     usage_roll_up()
-    counting.write(usage_redis, counting.hour_label(now), {site.id: [1, 5]})  # not rolled up
+    counting.write(usage_redis, counting.hour_label(now), {site.uid.hex: [1, 5]})  # not rolled up
     day = client.get(f"/v1/sites/{site.id}/usage?range=24h").json()
     assert (day["requests"], day["bandwidthBytes"]) == (5, 45)
     assert [p["value"] for p in day["series"]["requests"]][-3:] == [4, 0, 1]
@@ -121,6 +123,19 @@ def test_build_seconds_and_deployments(owned, usage_redis):
 def test_other_sites_counts_are_not_shown(owned, usage_redis):
     site, client = owned
     other = make_site(make_team(make_user()), framework="static")
-    counting.write(usage_redis, counting.hour_label(time.time()), {other.id: [9, 90]})
+    counting.write(usage_redis, counting.hour_label(time.time()), {other.uid.hex: [9, 90]})
     assert client.get(f"/v1/sites/{site.id}/usage").json()["requests"] == 0
     assert client.get(f"/v1/sites/{other.id}/usage").status_code == 404
+
+
+def test_a_new_site_of_a_deleted_ones_id_starts_from_zero(usage_redis):
+    owner = make_user()
+    team = make_team(owner)
+    old = make_site(team, "reused", framework="static")
+    counting.write(usage_redis, counting.hour_label(time.time()), {old.uid.hex: [9, 90]})
+    site_services.site_delete(site=old)
+    new = make_site(team, "reused", framework="static")
+    answer = api_client(owner).get("/v1/sites/reused/usage").json()
+    assert (answer["requests"], answer["bandwidthBytes"]) == (0, 0)
+    usage_roll_up()  # the old site's counts have no site to go to
+    assert not SiteUsage.objects.filter(site=new).exclude(requests=0).exists()

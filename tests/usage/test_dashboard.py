@@ -26,7 +26,7 @@ def _charts(html: str) -> dict[str, list[str]]:
 def test_the_tab_draws_the_api_series(usage_redis):
     world = build_world()
     label = counting.hour_label(time.time())
-    counting.write(usage_redis, label, {world.site.id: [1234, 5 * 1024 * 1024]})
+    counting.write(usage_redis, label, {world.site.uid.hex: [1234, 5 * 1024 * 1024]})
     html = world.client("viewer").get("/sites/site-a/usage/").content.decode()
     api = api_client(world.users["viewer"]).get("/v1/sites/site-a/usage").json()
     charts = _charts(html)

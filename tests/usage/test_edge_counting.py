@@ -66,7 +66,7 @@ def test_requests_through_the_edge_reach_the_api(static_site, usage_redis):
             sent += len(response.body)
         # Another site's host and an unknown one: not this site's.
         assert client.get(f"nothing.{SITES_DOMAIN}").status == 404
-        assert _wait_for(lambda: redis_counts(usage_redis, site.id), (requests, sent)) == (
+        assert _wait_for(lambda: redis_counts(usage_redis, site.uid.hex), (requests, sent)) == (
             requests,
             sent,
         )
@@ -76,7 +76,7 @@ def test_requests_through_the_edge_reach_the_api(static_site, usage_redis):
     assert fresh["series"]["requests"][-1]["value"] == requests
     done = usage_roll_up()
     assert done is not None and done.requests >= requests
-    assert redis_counts(usage_redis, site.id) == (0, 0)
+    assert redis_counts(usage_redis, site.uid.hex) == (0, 0)
     rolled = api.get(f"/v1/sites/{site.id}/usage?range=7d").json()
     assert (rolled["requests"], rolled["bandwidthBytes"]) == (requests, sent)
     assert rolled["series"]["bandwidthBytes"][-1]["value"] == sent
@@ -96,11 +96,14 @@ def test_hot_path_runs_no_sql_and_no_redis_per_request(static_site, usage_redis,
             sent = asgi_request(edge, scope)
     assert len(queries) == 0, [q["sql"] for q in queries]
     body = len(sent[1]["body"])
+    for name in ("made-up-1", "made-up-2", "made-up-3"):  # names no site has: not counted
+        made_up = {**scope, "headers": [(b"host", f"{name}.{SITES_DOMAIN}".encode())]}
+        assert asgi_request(edge, made_up)[0]["status"] == 404
     # Everything is still in the process's memory: nothing went to Redis per request.
-    assert edge.usage.pending() == {site.id: [101, 101 * body]}
-    assert redis_counts(usage_redis, site.id) == (0, 0)
+    assert edge.usage.pending() == {site.uid.hex: [101, 101 * body]}
+    assert redis_counts(usage_redis, site.uid.hex) == (0, 0)
     edge.usage.flush()
-    assert redis_counts(usage_redis, site.id) == (101, 101 * body)
+    assert redis_counts(usage_redis, site.uid.hex) == (101, 101 * body)
     assert edge.usage.pending() == {}
 
 
@@ -112,4 +115,4 @@ def test_counting_off(static_site, usage_redis, settings):
     assert edge.usage is None
     scope = _get_home(site)
     assert asgi_request(edge, scope)[0]["status"] == 200
-    assert redis_counts(usage_redis, site.id) == (0, 0)
+    assert redis_counts(usage_redis, site.uid.hex) == (0, 0)

@@ -4,6 +4,7 @@ after its transaction committed, and never two at once."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 
 import psycopg
@@ -31,7 +32,7 @@ def _nothing_left(client, site) -> bool:  # type: ignore[no-untyped-def]
     return (
         not pending
         and not client.scard(counting.PENDING)
-        and redis_counts(client, site.id) == (0, 0)
+        and redis_counts(client, site.uid.hex) == (0, 0)
     )
 
 
@@ -42,7 +43,7 @@ def _row(site) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 def test_twice_counts_once(site, usage_redis):
     label = counting.hour_label(time.time())
-    counting.write(usage_redis, label, {site.id: [3, 300]})
+    counting.write(usage_redis, label, {site.uid.hex: [3, 300]})
     first = usage_roll_up()
     second = usage_roll_up()
     assert first is not None and first.batches >= 1 and first.requests >= 3
@@ -54,19 +55,19 @@ def test_twice_counts_once(site, usage_redis):
 
 def test_counts_keep_adding_up_across_roll_ups(site, usage_redis):
     label = counting.hour_label(time.time())
-    counting.write(usage_redis, label, {site.id: [1, 10]})
+    counting.write(usage_redis, label, {site.uid.hex: [1, 10]})
     usage_roll_up()
-    counting.write(usage_redis, label, {site.id: [2, 20]})
+    counting.write(usage_redis, label, {site.uid.hex: [2, 20]})
     usage_roll_up()
     assert _row(site) == (3, 30)
 
 
 def test_stopped_after_the_rename_loses_nothing(site, usage_redis):
     label = counting.hour_label(time.time())
-    counting.write(usage_redis, label, {site.id: [3, 300]})
+    counting.write(usage_redis, label, {site.uid.hex: [3, 300]})
     taken = services._take(usage_redis, label)  # ...and the roll-up stopped there
     assert taken is not None
-    counting.write(usage_redis, label, {site.id: [2, 200]})  # a flush after the rename
+    counting.write(usage_redis, label, {site.uid.hex: [2, 200]})  # a flush after the rename
     done = usage_roll_up()
     assert done is not None and done.recovered == 1 and done.batches >= 2
     assert _row(site) == (5, 500)
@@ -75,7 +76,7 @@ def test_stopped_after_the_rename_loses_nothing(site, usage_redis):
 
 def test_stopped_after_the_commit_adds_nothing_twice(site, usage_redis, monkeypatch):
     label = counting.hour_label(time.time())
-    counting.write(usage_redis, label, {site.id: [4, 400]})
+    counting.write(usage_redis, label, {site.uid.hex: [4, 400]})
 
     def crash(client, name):  # type: ignore[no-untyped-def]
         raise RuntimeError("the worker died here")
@@ -94,7 +95,7 @@ def test_stopped_after_the_commit_adds_nothing_twice(site, usage_redis, monkeypa
 
 
 def test_one_roll_up_at_a_time(site, usage_redis):
-    counting.write(usage_redis, counting.hour_label(time.time()), {site.id: [1, 1]})
+    counting.write(usage_redis, counting.hour_label(time.time()), {site.uid.hex: [1, 1]})
     with psycopg.connect(test_database_url(), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [services.ADVISORY_LOCK])
         assert usage_roll_up() is None  # the other one does the work
@@ -104,11 +105,15 @@ def test_one_roll_up_at_a_time(site, usage_redis):
     assert _row(site) == (1, 1)
 
 
-def test_hours_stay_apart_and_deleted_sites_are_dropped(site, usage_redis):
+def test_hours_stay_apart_and_unknown_sites_are_dropped(site, usage_redis):
     now = time.time()
     earlier = counting.hour_label(now - 3 * 3600)
-    counting.write(usage_redis, earlier, {site.id: [7, 70], "gone-site": [5, 50]})
-    counting.write(usage_redis, counting.hour_label(now), {site.id: [1, 10]})
+    counting.write(
+        usage_redis,
+        earlier,
+        {site.uid.hex: [7, 70], uuid.uuid4().hex: [5, 50], "not-a-uid": [1, 1]},
+    )
+    counting.write(usage_redis, counting.hour_label(now), {site.uid.hex: [1, 10]})
     usage_roll_up()
     rows = {row.hour: row.requests for row in SiteUsage.objects.filter(site=site)}
     assert rows == {
