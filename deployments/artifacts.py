@@ -171,6 +171,24 @@ def delete_prefix(prefix: str) -> int:
     return count
 
 
+def stored_under(prefix: str) -> list[str]:
+    """The names stored under `prefix`, listed from the storage itself (what a purge
+    checks after deleting: only an empty listing confirms the files are gone)."""
+    storage = artifacts()
+    return _list_files(storage, prefix)
+
+
+def _list_files(storage: Storage, prefix: str) -> list[str]:
+    try:
+        directories, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return []
+    names = [f"{prefix}/{name}" for name in files]
+    for directory in directories:
+        names.extend(_list_files(storage, f"{prefix}/{directory}"))
+    return names
+
+
 def _delete_files(storage: Storage, prefix: str) -> int:
     try:
         directories, files = storage.listdir(prefix)
