@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import Server, package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
+from builds.scratch import scratch_directory
 from builds.serverpack import SERVER_DIR, STATIC_DIR, package_step
 from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
@@ -61,7 +61,7 @@ def build(deployment_id: str, *, worker: str = "", runner: BuildRunner | None = 
 
 def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
-    with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
+    with LogWriter(deployment) as output, scratch_directory(deployment.id) as tmp:
         scratch = Path(tmp)
         mask = SecretMasker([])  # replaced in the try below, where reading secrets may fail
 
@@ -151,13 +151,13 @@ def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], No
     path = scratch / SOURCE_FILE
     stored = source_path(deployment.storage_prefix)
     if deployment.source_type == SourceType.VCS and not artifacts().exists(stored):
-        _fetch_from_git(deployment, say)
+        _fetch_from_git(deployment, scratch, say)
     with artifacts().open(stored, "rb") as src, open(path, "wb") as dst:
         shutil.copyfileobj(src, dst, 1024 * 1024)
     return path
 
 
-def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
+def _fetch_from_git(deployment: Deployment, scratch: Path, say: Callable[[str], None]) -> None:
     # A push names the commit it made: that one is built, wherever the branch is now.
     pinned = deployment.commit_hash
     at = f" at {pinned[:12]}" if pinned else ""
@@ -170,6 +170,7 @@ def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
         pinned or deployment.reference,
         "commit" if pinned else deployment.reference_type,
         deployment.site.root_directory,
+        within=scratch,  # the build's own directory: a dead build's leftovers are found
     )
     try:
         with open(fetched.source.path, "rb") as archive:
