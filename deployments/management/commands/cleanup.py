@@ -37,4 +37,5 @@ class Command(BaseCommand):
                 f"created {deployment.created_at.isoformat(timespec='seconds')})"
             )
         count = len(removed)
-        self.stdout.write(f"{count} deployment{'' if count == 1 else 's'} {verb}.")
+        total = "would be deleted" if dry_run else "deleted"
+        self.stdout.write(f"{count} deployment{'' if count == 1 else 's'} {total}.")
