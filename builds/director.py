@@ -19,13 +19,13 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from builds import scratch as scratch_dirs
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
 from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import Server, package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
 from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
-from builds.scratch import scratch_directory
 from builds.serverpack import SERVER_DIR, STATIC_DIR, package_step
 from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
@@ -61,7 +61,8 @@ def build(deployment_id: str, *, worker: str = "", runner: BuildRunner | None = 
 
 def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
-    with LogWriter(deployment) as output, scratch_directory(deployment.id) as tmp:
+    prefix = scratch_dirs.prefix_for(deployment.id)
+    with LogWriter(deployment) as output, scratch_dirs.scratch_directory(prefix) as tmp:
         scratch = Path(tmp)
         mask = SecretMasker([])  # replaced in the try below, where reading secrets may fail
 
@@ -91,6 +92,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                     output.write,
                     _cancel_check(deployment.id),
                     server_to=server_to,
+                    scratch_prefix=prefix,
                 )
                 result = runner.run(job)
                 if result.server is not None:

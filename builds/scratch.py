@@ -34,12 +34,16 @@ def _mine() -> str:
     return f"{PREFIX}{installation_id()}-"
 
 
-def scratch_directory(deployment_id: str) -> tempfile.TemporaryDirectory[str]:
-    """A new scratch directory of this deployment's build (removed when the block
-    ends). A reaper that removed it first (the build was dead) is no error here."""
-    return tempfile.TemporaryDirectory(
-        prefix=f"{_mine()}{deployment_id}-", ignore_cleanup_errors=True
-    )
+def prefix_for(deployment_id: str) -> str:
+    """The name a scratch directory of this deployment's build starts with (read once by
+    the director, which hands it to the runner: runners read no database)."""
+    return f"{_mine()}{deployment_id}-"
+
+
+def scratch_directory(prefix: str = PREFIX) -> tempfile.TemporaryDirectory[str]:
+    """A new scratch directory named `prefix`… (removed when the block ends). A reaper
+    that removed it first (the build was dead) is no error here."""
+    return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
 
 
 def remove_leftovers(root: Path | None = None) -> int:

@@ -122,7 +122,7 @@ class LocalRunner:
         cache = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE)
         cache.mkdir(parents=True, exist_ok=True)
         cache.chmod(0o711)  # others may pass through to the directory they own, not list
-        with _build_uid() as uid, scratch_directory(spec.deployment_id) as tmp:
+        with _build_uid() as uid, scratch_directory(job.scratch_prefix) as tmp:
             scratch = Path(tmp)
             workspace = scratch / "workspace"
             with tarfile.open(job.source, "r:gz") as archive:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from builds import reaper
 from builds.models import installation_id
-from builds.scratch import PREFIX, scratch_directory
+from builds.scratch import PREFIX, prefix_for, scratch_directory
 from deployments.models import Deployment, Status
 from deployments.services import deployment_create_from_upload
 from tests.archives import tar_gz, upload
@@ -84,7 +84,7 @@ def test_a_dead_builds_directory_goes_once_the_reaper_failed_it(tmp_root, settin
     the build first, and removes the directory on a later pass (not the same one, in
     case the worker was only slow)."""
     dead = _deployment(Status.BUILDING, minutes_ago=10)  # no heartbeat for ten minutes
-    scratch = scratch_directory(dead.id)  # as the director makes it
+    scratch = scratch_directory(prefix_for(dead.id))  # as the director makes it
     path = Path(scratch.name)
     assert path.parent == tmp_root and path.name.startswith(f"{PREFIX}{installation_id()}-")
     (path / "tree").mkdir()
