@@ -511,6 +511,11 @@ def _mark_deleted(site: Site, deployments: list[Deployment]) -> None:
     the site's row locked."""
     ids = [d.id for d in deployments]
     Deployment.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
+    # What hangs off the rows goes now (the rows stay, for the record): the logs, and
+    # the server rows, so that no sweep takes a deleted deployment's server for a live one.
+    LogChunk.objects.filter(deployment_id__in=ids).delete()
+    ServerLogChunk.objects.filter(deployment_id__in=ids).delete()
+    Server.objects.filter(deployment_id__in=ids).delete()
     _purge_later(site.id, deployments, site_gone=False)
     notify_serving_changed(site.id)  # their addresses (and a branch's) answer 404 now
 

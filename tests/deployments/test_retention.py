@@ -15,7 +15,7 @@ from django.db.models import F
 
 from deployments import tasks
 from deployments.errors import ErrorCode
-from deployments.models import Deployment, Purge, Status
+from deployments.models import Deployment, LogChunk, Purge, Status
 from deployments.services import (
     branch_fields,
     deployment_activate,
@@ -122,6 +122,8 @@ def test_after_the_cleanup_storage_holds_exactly_the_kept_deployments(site_with_
     assert set(Deployment.objects.values_list("id", flat=True)) == {made[n].id for n in KEPT}
     marked = Deployment.all_objects.filter(deleted_at__isnull=False)
     assert set(marked.values_list("id", flat=True)) == {made[n].id for n in DELETED}
+    assert not LogChunk.objects.filter(deployment__in=marked).exists()  # their logs went
+    assert LogChunk.objects.filter(deployment=made["p2"]).exists()
     purge = Purge.objects.get()
     assert purge.done_at is not None and purge.attempts == 1 and not purge.last_error
     assert set(purge.deployment_ids) == {made[n].id for n in DELETED}
