@@ -9,7 +9,6 @@ import json
 import os
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -27,14 +26,6 @@ from tests.live import test_database_url
 from tests.s3 import S3Bucket, moto_s3, s3_storage  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(params=["filesystem", "s3"])
-def stored(request, tmp_path):  # type: ignore[no-untyped-def]
-    if request.param == "s3":
-        return request.getfixturevalue("s3_storage").keys
-    root = tmp_path / "storage"
-    return lambda: {str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file()}
 
 
 def queued(task: str) -> list[list]:  # type: ignore[type-arg]

@@ -5,9 +5,7 @@ deleted rows are marked and no read finds them; `manage.py cleanup` says what it
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -30,18 +28,6 @@ from tests.factories import api_client, eager_builds, make_site, make_team, make
 from tests.s3 import moto_s3, s3_storage  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-Lister = Callable[[], set[str]]
-
-
-@pytest.fixture(params=["filesystem", "s3"])
-def stored(request, tmp_path) -> Lister:  # type: ignore[no-untyped-def]
-    """What the artifacts storage holds, listed from the storage itself: the files under
-    the test's directory, or the keys in the test's bucket on the moto server."""
-    if request.param == "s3":
-        return request.getfixturevalue("s3_storage").keys  # type: ignore[no-any-return]
-    root = tmp_path / "storage"  # tests/conftest.py's _artifacts_in_tmp
-    return lambda: {str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file()}
 
 
 def preview(site: Site, branch: str, text: str) -> Deployment:
