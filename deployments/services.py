@@ -436,9 +436,12 @@ def forget_deleted_site(
     _purge_later(site_id, deployments, site_gone=True)
 
 
-def _purge_later(site_id: str, deployments: Iterable[Deployment], *, site_gone: bool) -> Purge:
+def _purge_later(
+    site_id: str, deployments: Iterable[Deployment], *, site_gone: bool, delay: float = 0
+) -> Purge:
     """Record what to remove (in this transaction) and, after commit, send the purge of
-    the stored files and the removal of the servers to the maintenance queue."""
+    the stored files (`delay` seconds later) and the removal of the servers to the
+    maintenance queue."""
     deployments = list(deployments)
     purge = Purge.objects.create(
         site_id=site_id,
@@ -446,7 +449,7 @@ def _purge_later(site_id: str, deployments: Iterable[Deployment], *, site_gone: 
         site_gone=site_gone,
         deployment_ids=[d.id for d in deployments],
     )
-    transaction.on_commit(lambda: send_purge(purge.id))
+    transaction.on_commit(lambda: send_purge(purge.id, countdown=delay))
     # A deleted site's servers all go; a deployment's only if it has one (ssr).
     with_servers = [d.id for d in deployments if site_gone or d.adapter == "ssr"]
     transaction.on_commit(lambda: remove_servers(with_servers))
@@ -505,7 +508,7 @@ def purge_run(*, purge_id: str) -> bool:
     return not problem
 
 
-def _mark_deleted(site: Site, deployments: list[Deployment]) -> None:
+def _mark_deleted(site: Site, deployments: list[Deployment], purge_delay: float = 0) -> None:
     """Hide the deployments from every read (deleted_at), tell the edges, and purge
     their files and servers in the background. Inside the caller's transaction, with
     the site's row locked."""
@@ -516,7 +519,7 @@ def _mark_deleted(site: Site, deployments: list[Deployment]) -> None:
     LogChunk.objects.filter(deployment_id__in=ids).delete()
     ServerLogChunk.objects.filter(deployment_id__in=ids).delete()
     Server.objects.filter(deployment_id__in=ids).delete()
-    _purge_later(site.id, deployments, site_gone=False)
+    _purge_later(site.id, deployments, site_gone=False, delay=purge_delay)
     notify_serving_changed(site.id)  # their addresses (and a branch's) answer 404 now
 
 
@@ -527,9 +530,13 @@ def deployment_delete(*, deployment: Deployment) -> None:
         site = Site.objects.select_for_update().get(pk=deployment.site_id)
         if site.deployment_id == deployment.id:
             raise Conflict("This is the site's active deployment; activate another first.")
+        delay = 0
         if deployment.status not in FINAL_STATUSES:
             deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
-        _mark_deleted(site, [deployment])
+            # Its worker may still be writing files until it sees the cancel (within
+            # seconds) or is found dead: the purge waits that long.
+            delay = settings.SHIPWAY_BUILD_STALE_AFTER
+        _mark_deleted(site, [deployment], purge_delay=delay)
     log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)
 
 

@@ -16,9 +16,10 @@ from celery.exceptions import Retry
 from django.conf import settings as django_settings
 
 from deployments import services, tasks
-from deployments.models import Deployment, Purge
-from deployments.services import deployment_delete
+from deployments.models import Deployment, Purge, Status
+from deployments.services import deployment_create_from_upload, deployment_delete
 from sites.services import REMOVE_BUILD_CACHE_TASK, site_delete
+from tests.archives import tar_gz, upload
 from tests.e2e.conftest import start_worker, stop_worker
 from tests.edge.conftest import publish
 from tests.factories import api_client, make_site, make_team, make_user
@@ -28,16 +29,18 @@ from tests.s3 import S3Bucket, moto_s3, s3_storage  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def queued(task: str) -> list[list]:  # type: ignore[type-arg]
+def queued(task: str, with_eta: bool = False) -> list:  # type: ignore[type-arg]
     """The arguments of each `task` message in this session's maintenance queue (no
-    worker reads it in these tests), taken off the queue."""
+    worker reads it in these tests), taken off the queue; with `with_eta`, each as
+    (arguments, the message's eta or None)."""
     client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     found = []
     for raw in client.lrange(django_settings.SHIPWAY_MAINTENANCE_QUEUE, 0, -1):
         message = json.loads(raw)
-        if message.get("headers", {}).get("task") == task:
+        headers = message.get("headers", {})
+        if headers.get("task") == task:
             args, _, _ = json.loads(base64.b64decode(message["body"]))
-            found.append(args)
+            found.append((args, headers.get("eta")) if with_eta else args)
             client.lrem(django_settings.SHIPWAY_MAINTENANCE_QUEUE, 1, raw)
     return found
 
@@ -89,6 +92,21 @@ def test_a_deleted_deployment_s_files_go_in_the_background(stored):
 
     tasks.purge_stored(purge_id)
     assert stored() == {n for n in before if n.startswith(f"{second.storage_prefix}/")}
+
+
+@pytest.mark.parametrize("stored", ["filesystem"], indirect=True)
+def test_a_deployment_deleted_while_building_is_purged_once_its_worker_stopped(stored):
+    """Its worker may write files until it sees the cancel: the purge waits
+    SHIPWAY_BUILD_STALE_AFTER; a finished one's goes at once."""
+    _, site, first, _ = site_with_two()
+    building = deployment_create_from_upload(site=site, archive=upload(tar_gz({"a": "b"})))
+    deployment_delete(deployment=building)
+    [(_, eta)] = queued(services.PURGE_TASK, with_eta=True)
+    assert eta is not None
+    assert Deployment.all_objects.get(pk=building.pk).status == Status.CANCELED
+    deployment_delete(deployment=first)
+    [(_, eta)] = queued(services.PURGE_TASK, with_eta=True)
+    assert eta is None
 
 
 @pytest.mark.parametrize("stored", ["filesystem"], indirect=True)
