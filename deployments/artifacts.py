@@ -69,8 +69,13 @@ def site_prefix(site_id: str) -> str:
     return f"sites/{site_id}"
 
 
+def deployments_prefix(site_id: str) -> str:
+    """Where the site's deployments' prefixes are, one directory (or key prefix) each."""
+    return f"{site_prefix(site_id)}/deployments"
+
+
 def deployment_prefix(site_id: str, deployment_id: str) -> str:
-    return f"{site_prefix(site_id)}/deployments/{deployment_id}"
+    return f"{deployments_prefix(site_id)}/{deployment_id}"
 
 
 def source_path(prefix: str) -> str:

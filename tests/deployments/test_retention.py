@@ -240,3 +240,23 @@ def test_a_deployment_activated_meanwhile_is_not_deleted(site_with_history):
     kept = set(Deployment.objects.values_list("id", flat=True))
     assert made["p1"].id in kept
     assert made["p2"].id not in kept  # no longer active, and older than the two kept
+
+
+@pytest.mark.parametrize("stored", ["s3"], indirect=True)
+def test_the_edges_read_through_copies_of_deleted_deployments_go(
+    site_with_history, stored, settings, tmp_path
+):
+    """With S3, the edge keeps a local copy of each file it served: those of deleted
+    deployments go too, so the disk cache holds only what can still be served."""
+    from edge.served import local_path
+
+    _, _, made = site_with_history
+    settings.SHIPWAY_EDGE_CACHE_DIR = tmp_path / "edge-cache"
+    for deployment in made.values():  # as if every deployment had been visited
+        for name in files_of(stored(), [deployment]):
+            assert local_path(name).is_file()
+    with eager_builds():
+        tasks.cleanup_deployments()
+    cache = tmp_path / "edge-cache"
+    copies = {str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file()}
+    assert copies == files_of(stored(), [made[name] for name in KEPT])
