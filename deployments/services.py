@@ -521,6 +521,13 @@ def _mark_deleted(site: Site, deployments: list[Deployment], purge_delay: float 
     Server.objects.filter(deployment_id__in=ids).delete()
     _purge_later(site.id, deployments, site_gone=False, delay=purge_delay)
     notify_serving_changed(site.id)  # their addresses (and a branch's) answer 404 now
+    for deployment in deployments:
+        own = channels.deployment(site.id, deployment.id)
+        events.publish(
+            events=[channels.event(own, channels.DELETE)],
+            channels=[channels.site(site.id), channels.site_deployments(site.id), own],
+            payload={"id": deployment.id, "siteId": site.id},
+        )
 
 
 def deployment_delete(*, deployment: Deployment) -> None:
