@@ -553,7 +553,7 @@ def deployment_cleanup(*, site: Site | None = None, dry_run: bool = False) -> li
     one transaction with its row locked (an activation waits, then finds a deleted
     deployment gone). With `dry_run`, only says which. Then sends again the purges left
     undone (a lost message, or retries used up while storage was down)."""
-    site_ids = [site.pk] if site is not None else list(Site.objects.values_list("pk", flat=True))
+    site_ids = [site.pk] if site is not None else retention.sites_to_clean(timezone.now())
     removed: list[Deployment] = []
     for site_id in site_ids:
         removed.extend(_clean_site(site_id, dry_run))

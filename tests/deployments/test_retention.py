@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
 from deployments import tasks
 from deployments.errors import ErrorCode
@@ -260,3 +261,28 @@ def test_the_edges_read_through_copies_of_deleted_deployments_go(
     cache = tmp_path / "edge-cache"
     copies = {str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file()}
     assert copies == files_of(stored(), [made[name] for name in KEPT])
+
+
+@pytest.mark.parametrize("stored", ["filesystem"], indirect=True)
+def test_only_sites_with_something_to_delete_are_looked_at(stored):
+    from deployments.retention import sites_to_clean
+
+    def site_with(ready: int, failed: int = 0, keep: int = 2) -> Site:
+        site = make_site(make_team(make_user()), framework="static")
+        Site.objects.filter(pk=site.pk).update(keep_deployments=keep)
+        for n in range(ready):
+            publish(site, {"index.html": str(n)}, activate=n == 0)
+        for _ in range(failed):
+            deployment_fail(waiting(site).id, ErrorCode.INTERNAL, "made to fail")
+        return site
+
+    fits = site_with(ready=2)  # the active one and one more: both kept
+    over = site_with(ready=4)
+    with_failed = site_with(ready=1, failed=1)
+    age_everything()
+    young = site_with(ready=4, failed=1)  # all within the grace
+    listed = set(sites_to_clean(timezone.now()))
+    assert listed == {over.id, with_failed.id}
+    assert fits.id not in listed and young.id not in listed
+    with eager_builds():
+        assert tasks.cleanup_deployments() == 2  # over's oldest non-active, the failed one
