@@ -57,8 +57,8 @@ class LiveDeployments(models.Manager["Deployment"]):
     """Deployments that are not deleted: the default manager, so every read (the API,
     the dashboard, downloads, logs, the edge, the front proxy's map, the realtime feed,
     the admin, related managers such as `site.deployments`) leaves out a row that
-    retention or a delete marked (`deleted_at`). Only the cleanup reads those, through
-    `Deployment.all_objects`."""
+    retention or a delete marked (`deleted_at`). `Deployment.all_objects` reads them
+    too: only where a test allows it (tests/deployments/test_deleted_404.py)."""
 
     def get_queryset(self) -> models.QuerySet[Deployment]:
         return super().get_queryset().filter(deleted_at__isnull=True)

@@ -5,6 +5,9 @@ dropped), the front proxy's map and the realtime subscribe check."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -87,3 +90,24 @@ def test_the_realtime_feed_refuses_a_deleted_deployment_s_channels(static_site):
     with eager_builds():
         deployment_delete(deployment=gone)
     assert _refusal(owner, channel) == f"Channel '{channel}': no such deployment."
+
+
+# Where the app may read deleted deployments too: the reaper's check of a dead build's
+# leftovers (its deployment may be deleted). Anywhere else is a read that forgot.
+ALL_OBJECTS_ALLOWED = {"builds/scratch.py", "deployments/models.py"}
+
+
+def test_no_read_reaches_deleted_deployments_but_the_allowed_ones():
+    root = Path(__file__).resolve().parents[2]
+    packages = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    found = {}
+    for package in packages:
+        for path in (root / package).rglob("*.py"):
+            relative = str(path.relative_to(root))
+            if "/migrations/" in relative:
+                continue
+            text = path.read_text()
+            for needle in ("all_objects", "_base_manager", "deployments_deployment"):
+                if needle in text and relative not in ALL_OBJECTS_ALLOWED:
+                    found.setdefault(relative, []).append(needle)
+    assert found == {}
