@@ -483,6 +483,29 @@ SHIPWAY_OUTBOUND_ALLOW = [
     if n.strip()
 ]
 
+# Mail (core/mail.py): every message is a task on SHIPWAY_NOTIFY_QUEUE. With no
+# SHIPWAY_SMTP_HOST, mails are printed by the worker (Django's console backend), which
+# suits a laptop; with one, they go out over SMTP (STARTTLS unless SHIPWAY_SMTP_TLS=0).
+SHIPWAY_SMTP_HOST = os.environ.get("SHIPWAY_SMTP_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if SHIPWAY_SMTP_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = SHIPWAY_SMTP_HOST or "localhost"
+EMAIL_PORT = env_int("SHIPWAY_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("SHIPWAY_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SHIPWAY_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SHIPWAY_SMTP_TLS", True)
+# Seconds for each SMTP connection and command: a mail server that hangs fails the try.
+EMAIL_TIMEOUT = env_int("SHIPWAY_SMTP_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("SHIPWAY_MAIL_FROM", "Shipway <shipway@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Team invitations by email (accounts/services.py): days a link stays valid, and how
+# many open (not accepted, not expired) invitations one team may have at once.
+SHIPWAY_INVITATION_DAYS = env_int("SHIPWAY_INVITATION_DAYS", 7)
+SHIPWAY_MAX_OPEN_INVITATIONS = env_int("SHIPWAY_MAX_OPEN_INVITATIONS", 50)
+
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # Realtime feeds (websockets) one user may have open at once, over every web process
 # (counted in Redis); one more is closed with 4429. 0: no limit.
