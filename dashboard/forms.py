@@ -257,8 +257,29 @@ class TeamRenameForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    identifier = _text("Username or email", required=True, max_length=254)
+    identifier = _text(
+        "Username or email",
+        required=True,
+        max_length=254,
+        help_text="An email address with no account yet gets an invitation by mail.",
+    )
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.DEVELOPER)
+
+
+class InvitationSignUpForm(forms.Form):
+    username = _text("Username", required=True, max_length=150)
+    password = forms.CharField(
+        label="Password", strip=False, max_length=1024, widget=forms.PasswordInput
+    )
+    password_again = forms.CharField(
+        label="Password again", strip=False, max_length=1024, widget=forms.PasswordInput
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
 
 
 class MemberRoleForm(forms.Form):

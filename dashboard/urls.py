@@ -3,7 +3,16 @@ script) that calls one service and redirects."""
 
 from django.urls import path
 
-from dashboard.views import deployments, domains, git, keys, sites, teams, variables
+from dashboard.views import (
+    deployments,
+    domains,
+    git,
+    invitations,
+    keys,
+    sites,
+    teams,
+    variables,
+)
 
 app_name = "dashboard"
 
@@ -60,6 +69,13 @@ urlpatterns = [
         teams.member_delete,
         name="member-delete",
     ),
+    path(
+        "teams/<str:team_id>/invitations/<str:invitation_id>/delete/",
+        teams.invitation_delete,
+        name="invitation-delete",
+    ),
+    # An invitation's link (signed in or not).
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation"),
     # The signed-in user's API keys.
     path("account/keys/", keys.key_list, name="keys"),
     path("account/keys/<str:key_id>/delete/", keys.key_delete, name="key-delete"),
