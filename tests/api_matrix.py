@@ -40,7 +40,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, Invitation, Membership, Role, Team
 from deployments.models import Deployment
 from sites import services as site_services
 from sites.models import Site, SiteGroupObjectPermission, SiteUserObjectPermission, Variable
@@ -215,6 +215,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "team": Team.objects.values_list("pk", "name", "updated_at"),
         "membership": Membership.objects.values_list("pk", "team_id", "user_id", "role"),
         "api_key": ApiKey.objects.values_list("pk", "user_id", "name", "expires_at"),
+        "invitation": Invitation.objects.values_list("pk", "team_id", "email", "accepted_at"),
         "site": Site.objects.values_list(),
         "variable": Variable.objects.values_list(),
         "deployment": Deployment.objects.values_list("pk", "site_id", "status"),

@@ -234,6 +234,75 @@ class TestMembershipsMatrix(PermissionMatrix):
     )
 
 
+def _invite(team_id: str, email: str) -> str:
+    from accounts import services as account_services
+    from accounts.models import Team
+
+    team = Team.objects.get(pk=team_id)
+    owner = team.memberships.get(role="owner").user
+    invitation, _token = account_services.invitation_create(
+        team=team, email=email, role="viewer", invited_by=owner
+    )
+    return invitation.id
+
+
+class TestInvitationsMatrix(PermissionMatrix):
+    """Invitations are owners' business: the invited addresses are not shown to the
+    team's other members."""
+
+    def extend_world(self, world: Any) -> None:
+        world.ids["invitation"] = _invite(world.ids["team"], "invited@example.org")
+        world.ids["other_invitation"] = _invite(world.ids["other_team"], "other@example.org")
+
+    cases = (
+        # An email no account has: an invitation (202); one that has: a membership (201).
+        Case(
+            "POST",
+            "/v1/teams/{team}/memberships",
+            owners(202),
+            {"email": "fresh@example.org", "roles": ["developer"]},
+        ),
+        Case(
+            "POST",
+            "/v1/teams/{team}/memberships",
+            owners(201),
+            {"email": "newbie@example.com", "roles": ["developer"]},
+        ),
+        Case(
+            "POST",
+            "/v1/teams/{other_team}/memberships",
+            hidden(202),
+            {"email": "fresh@example.org", "roles": ["viewer"]},
+        ),
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations",
+            owners(200),
+            check=lists_exactly("invitations", dict.fromkeys(CALLERS, frozenset({"invitation"}))),
+        ),
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations/{invitation}",
+            owners(200),
+            check=is_object("invitation"),
+        ),
+        Case("DELETE", "/v1/teams/{team}/invitations/{invitation}", owners(204)),
+        Case("GET", "/v1/teams/{other_team}/invitations", hidden(200)),
+        Case("DELETE", "/v1/teams/{other_team}/invitations/{other_invitation}", hidden(204)),
+        # Another team's invitation is not found under this team, for anyone.
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations/{other_invitation}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+        Case(
+            "DELETE",
+            "/v1/teams/{team}/invitations/{other_invitation}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+    )
+
+
 SITE_BODY = {"siteId": "fresh", "name": "Fresh", "teamId": "{team}", "framework": "static"}
 
 
