@@ -191,6 +191,7 @@ def test_the_link_signs_up_a_new_account_that_joins_the_team(team, mailbox, comm
     page = client.get(f"/invitations/{token}/")
     assert page.status_code == 200
     assert "Create account and join" in page.content.decode() and NEW in page.content.decode()
+    assert "no-store" in page["Cache-Control"] and page["Referrer-Policy"] == "same-origin"
     response = sign_up(client, token)
     assert response.status_code == 302 and response["Location"] == "/teams/acme/"
     user = get_user_model().objects.get(username="newbie")
