@@ -8,6 +8,7 @@ give every time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.factories import eager_builds
 from tests.live import _free_port
 
 
@@ -88,3 +90,16 @@ def mailbox(settings):  # type: ignore[no-untyped-def]
         yield box
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """A context at whose end what was queued on commit runs (a test's own transaction
+    never commits), with Celery tasks run at once in this process: mails are sent."""
+
+    @contextlib.contextmanager
+    def context():  # type: ignore[no-untyped-def]
+        with eager_builds(), django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return context

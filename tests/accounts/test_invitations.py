@@ -5,7 +5,6 @@ there. Another address, a used, expired, cancelled or unknown link change nothin
 
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
 
@@ -17,24 +16,12 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Invitation, Membership, Role
-from tests.factories import add_member, api_client, eager_builds, make_team, make_user
+from tests.factories import add_member, api_client, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"http://[^/\s]+/invitations/(swi_[A-Za-z0-9_-]+)/")
 NEW = "new.person@example.org"
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
-    """What is queued on commit runs at the end of the block, tasks at once, here."""
-
-    @contextlib.contextmanager
-    def context():  # type: ignore[no-untyped-def]
-        with eager_builds(), django_capture_on_commit_callbacks(execute=True):
-            yield
-
-    return context
 
 
 @pytest.fixture

@@ -5,13 +5,10 @@ bounded number of times, and a 5xx refusal is final."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 from django.db import transaction
 
 from core import mail
-from tests.factories import eager_builds
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +19,6 @@ CONTEXT = {
     "link": "http://127.0.0.1:8000/invitations/swi_x/?a=1&b=2",
     "expires_at": None,
 }
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
-    """A context in which what is queued on commit runs at its commit (the test's own
-    transaction never commits), and tasks run at once in this process."""
-
-    @contextlib.contextmanager
-    def context():  # type: ignore[no-untyped-def]
-        with eager_builds(), django_capture_on_commit_callbacks(execute=True):
-            yield
-
-    return context
 
 
 def send(to: list[str]) -> list[str]:
