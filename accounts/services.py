@@ -187,11 +187,19 @@ def invitation_create(
     (only its SHA-256) and reaches nobody but the mail.
 
     Refused: an address with an account (add it as a member instead), one already
-    invited and pending, and more than SHIPWAY_MAX_OPEN_INVITATIONS open at once."""
+    invited and pending, and more than SHIPWAY_MAX_OPEN_INVITATIONS open at once.
+    Invitations of the team that expired more than SHIPWAY_INVITATION_DAYS ago are
+    removed."""
     email = _clean_email(email)
     if role not in Role.values:
         raise Invalid({"roles": f"Choose one of {', '.join(Role.values)}."})
     _team_locked(team)
+    # The team's invitations that expired a lifetime ago go (the list keeps the recently
+    # expired ones to show): what a team holds stays bounded.
+    lifetime = timedelta(days=settings.SHIPWAY_INVITATION_DAYS)
+    team.invitations.filter(
+        accepted_at__isnull=True, expires_at__lt=timezone.now() - lifetime
+    ).delete()
     if find_user(email) is not None:
         raise Conflict(f"An account with the address {email} exists: add it as a member.")
     pending = Invitation.objects.open().filter(team=team)

@@ -142,6 +142,17 @@ def test_one_pending_invitation_per_address_and_a_bound_per_team(team, settings)
     Invitation.objects.filter(email="two@example.org").update(expires_at=timezone.now())
     assert post("one@example.org").status_code == 202
     assert Invitation.objects.count() == 4
+    # Those that expired a lifetime ago go when the team invites next.
+    long_ago = timezone.now() - timedelta(days=settings.SHIPWAY_INVITATION_DAYS, seconds=1)
+    Invitation.objects.filter(email__in=["two@example.org", "three@example.org"]).update(
+        expires_at=long_ago
+    )
+    assert post("four@example.org").status_code == 202
+    assert sorted(Invitation.objects.values_list("email", flat=True)) == [
+        "four@example.org",
+        "one@example.org",
+        "one@example.org",
+    ]
 
 
 def test_owners_list_and_cancel_invitations(team):
