@@ -84,10 +84,10 @@ def queue_mail(*, template: str, to: Sequence[str], context: Mapping[str, Any]) 
 
 
 def _queue(mail: Mail) -> None:
+    log.info("mail.queued", mail_id=mail["id"], template=mail["template"])
     current_app.signature(
         SEND_TASK, args=(mail,), queue=settings.SHIPWAY_NOTIFY_QUEUE, ignore_result=True
     ).apply_async()
-    log.info("mail.queued", mail_id=mail["id"], template=mail["template"])
 
 
 def message_of(mail: Mail) -> EmailMultiAlternatives:
