@@ -3,7 +3,7 @@ script) that calls one service and redirects."""
 
 from django.urls import path
 
-from dashboard.views import deployments, domains, git, keys, sites, teams, variables
+from dashboard.views import deployments, domains, git, keys, sites, teams, variables, webhooks
 
 app_name = "dashboard"
 
@@ -59,6 +59,23 @@ urlpatterns = [
         "teams/<str:team_id>/members/<str:membership_id>/delete/",
         teams.member_delete,
         name="member-delete",
+    ),
+    # A team's outgoing webhooks (owners).
+    path("teams/<str:team_id>/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/",
+        webhooks.webhook_detail,
+        name="webhook",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook-delete",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/redeliver/",
+        webhooks.delivery_redeliver,
+        name="delivery-redeliver",
     ),
     # The signed-in user's API keys.
     path("account/keys/", keys.key_list, name="keys"),
