@@ -398,7 +398,9 @@ class TestWebhooksMatrix(PermissionMatrix):
             "GET",
             WEBHOOKS,
             owners(200),
-            check=lists_exactly("webhooks", dict.fromkeys(("owner", "staff"), frozenset({"webhook"}))),
+            check=lists_exactly(
+                "webhooks", dict.fromkeys(("owner", "staff"), frozenset({"webhook"}))
+            ),
         ),
         Case("POST", WEBHOOKS, owners(201), WEBHOOK_BODY, check=secret_shown_once),
         Case("GET", WEBHOOKS + "/{webhook}", owners(200), check=is_object("webhook")),
