@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from core import outbound
-from core.errors import Conflict, Invalid, TooMany
+from core.errors import Invalid, TooMany
 from notify import patterns, signing
 from notify.models import (
     AttemptOutcome,
@@ -176,14 +176,12 @@ def webhook_delivery_create(
 
 def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send the delivery again: a new series of attempts (retried as the first was),
-    with the same delivery id and body, signed with the webhook's secret of now.
-    Conflict while its current series is still pending."""
+    with the same delivery id and body, signed with the webhook's secret of now. A
+    pending delivery may be sent again too (one whose worker was lost would otherwise
+    stay pending): the rest of its current series is dropped, since every queued
+    message names its series, and an attempt already under way is recorded under it."""
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status == DeliveryStatus.PENDING:
-            raise Conflict(
-                "This delivery is still being sent; wait until it is delivered or failed."
-            )
         delivery.series += 1
         delivery.attempts = 0
         delivery.status = DeliveryStatus.PENDING

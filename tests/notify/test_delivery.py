@@ -191,20 +191,23 @@ def test_a_failing_receiver_sees_every_retry_then_a_redelivery(
     assert len(item["attemptLog"]) == 4
 
 
-def test_a_pending_delivery_is_not_redelivered(db, team, owner) -> None:
+def test_a_pending_delivery_sent_again_drops_the_rest_of_its_series(db, team, owner) -> None:
+    """A delivery whose worker was lost stays pending: it can be sent again, and the
+    messages still queued for its old series then send nothing."""
+    webhook, _ = services.webhook_create(
+        team=team, url="https://93.184.216.34/x", events=["sites.*.update"]
+    )
     delivery = services.webhook_delivery_create(
-        webhook_id=services.webhook_create(
-            team=team, url="https://93.184.216.34/x", events=["sites.*.update"]
-        )[0].id,
-        event="sites.a.update",
-        timestamp="2026-12-02T13:00:00Z",
-        payload={"id": "a"},
+        webhook_id=webhook.id, event="sites.a.update", timestamp="t", payload={"id": "a"}
     )
     answer = api_client(owner).post(
-        f"/v1/teams/acme/webhooks/{delivery.webhook_id}/deliveries/{delivery.id}/redeliver"
+        f"/v1/teams/acme/webhooks/{webhook.id}/deliveries/{delivery.id}/redeliver"
     )
-    assert answer.status_code == 409
-    assert answer.json()["type"] == "conflict"
+    assert answer.status_code == 202
+    assert (answer.json()["series"], answer.json()["attempts"]) == (2, 0)
+    # The first series' message, handed out now, finds its series replaced.
+    assert services.webhook_delivery_attempt(delivery_id=delivery.id, series=1, number=1) is None
+    assert not delivery.attempt_log.exists()
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(db, settings, team) -> None:
