@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import time
 from typing import Any
@@ -20,6 +19,7 @@ from core.management.commands.runplatform import celery_worker_command
 from notify import services
 from notify.models import DeliveryStatus, WebhookDelivery
 from tests.dashboard.conftest import ARCHIVE, waiting_deployment
+from tests.e2e.conftest import stop_worker
 from tests.edge.conftest import publish
 from tests.factories import api_client, make_site, make_team, make_user
 from tests.live import test_database_url
@@ -116,13 +116,7 @@ def notify_worker(transactional_db, settings, tmp_path):  # type: ignore[no-unty
         start_new_session=True,
     )
     yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    stop_worker(process)
     log.close()
 
 
