@@ -450,6 +450,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
     },
+    # Webhook deliveries whose attempt's message was lost are queued again.
+    "requeue-lost-webhook-deliveries": {
+        "task": "notify.tasks.requeue_lost_deliveries",
+        "schedule": 300.0,
+        "options": {"queue": SHIPWAY_NOTIFY_QUEUE},
+    },
     # Hourly (or more often, for a shorter interval): the domains that are due.
     "recheck-custom-domains": {
         "task": "sites.tasks.recheck_domains",

@@ -19,6 +19,7 @@ import structlog
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Team
@@ -42,6 +43,8 @@ MIN_SECRET_LENGTH = 16
 MAX_SECRET_LENGTH = 256
 RESPONSE_LIMIT = 16 * 1024  # bytes of a receiver's answer read
 ERROR_EXCERPT = 500  # characters of an error (or of a refusing answer's body) recorded
+LOST_AFTER = 300  # seconds past due before a pending delivery's message counts as lost
+LOST_PER_SWEEP = 1000
 ATTEMPTS_KEPT = 50  # attempts kept per delivery, over all its series (the newest)
 URL_SUBJECT = "The webhook's address"
 URL_VERB = "deliver webhooks to"
@@ -213,6 +216,35 @@ def queue_attempt(delivery_id: str, series: int, number: int, delay: float | Non
     ).apply_async(countdown=delay or 0)
 
 
+def webhook_deliveries_requeue_lost() -> int:
+    """Queue the next attempt again of each pending delivery whose message was lost (a
+    broker that lost its queue, a worker lost in the middle of an attempt): one that
+    was due (its next attempt, else its last attempt's start, else its creation) more
+    than LOST_AFTER seconds and a timeout ago. A lost last attempt fails the delivery.
+    A message that was only late finds its attempt made and does nothing. Returns how
+    many were queued or failed."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=LOST_AFTER + settings.SHIPWAY_WEBHOOK_TIMEOUT_SECONDS)
+    lost = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .alias(due=Coalesce("next_attempt_at", "last_attempt_at", "created_at"))
+        .filter(due__lt=cutoff)
+        .values_list("id", "series", "attempts")[:LOST_PER_SWEEP]
+    )
+    for delivery_id, series, attempts in lost:
+        changed = WebhookDelivery.objects.filter(
+            pk=delivery_id, series=series, attempts=attempts, status=DeliveryStatus.PENDING
+        )
+        if attempts >= settings.SHIPWAY_WEBHOOK_MAX_ATTEMPTS:
+            changed.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+        elif changed.update(next_attempt_at=now):  # due now: the next sweep waits again
+            queue_attempt(delivery_id, series, attempts + 1)
+        log.warning(
+            "webhook.delivery_lost", delivery_id=delivery_id, series=series, attempts=attempts
+        )
+    return len(lost)
+
+
 def webhook_delivery_attempt(*, delivery_id: str, series: int, number: int) -> float | None:
     """Make attempt `number` of the delivery's `series` and record it: POST the body,
     signed, within SHIPWAY_WEBHOOK_TIMEOUT_SECONDS. Returns the seconds to wait before
@@ -236,7 +268,8 @@ def webhook_delivery_attempt(*, delivery_id: str, series: int, number: int) -> f
         started_at = timezone.now()
         delivery.attempts = number
         delivery.last_attempt_at = started_at
-        delivery.save(update_fields=["attempts", "last_attempt_at"])
+        delivery.next_attempt_at = None  # under way: due again only once recorded
+        delivery.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
     webhook = delivery.webhook
     where = {
         "webhook_id": webhook.id,

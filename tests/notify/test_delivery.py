@@ -232,3 +232,35 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(db, setting
     # The same attempt's message handed out twice sends nothing the second time.
     assert services.webhook_delivery_attempt(delivery_id=delivery.id, series=1, number=1) is None
     assert delivery.attempt_log.count() == 1
+
+
+def test_a_delivery_whose_message_was_lost_is_sent_by_the_sweep(
+    db, receiver, team, settings
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import eager_builds
+
+    webhook, _ = services.webhook_create(
+        team=team, url=receiver.url, events=["sites.*.update"], secret=SECRET
+    )
+    make = dict(webhook_id=webhook.id, event="sites.a.update", timestamp="t", payload={})
+    lost, fresh, last = (services.webhook_delivery_create(**make) for _ in range(3))
+    long_ago = timezone.now() - timedelta(hours=1)
+    WebhookDelivery.objects.filter(pk=lost.pk).update(created_at=long_ago)
+    # Its last attempt was claimed, then its worker was lost.
+    WebhookDelivery.objects.filter(pk=last.pk).update(
+        created_at=long_ago,
+        last_attempt_at=long_ago,
+        attempts=settings.SHIPWAY_WEBHOOK_MAX_ATTEMPTS,
+    )
+    with eager_builds():  # the queued attempt runs here
+        assert services.webhook_deliveries_requeue_lost() == 2
+    assert [r.headers["X-Shipway-Delivery"] for r in receiver.received] == [lost.id]
+    assert WebhookDelivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED
+    assert WebhookDelivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING
+    assert WebhookDelivery.objects.get(pk=last.pk).status == DeliveryStatus.FAILED
+    with eager_builds():
+        assert services.webhook_deliveries_requeue_lost() == 0  # nothing is due now
