@@ -201,8 +201,8 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def _queue_later(delivery_id: str, series: int, number: int, delay: float | None = None) -> None:
-    # robust: a broker that is down loses the attempt (the delivery stays pending and can
-    # be sent again by hand once it fails), never the write.
+    # robust: a broker that is down loses the attempt (the delivery stays pending, and the
+    # sweep, webhook_deliveries_requeue_lost, queues it again), never the write.
     transaction.on_commit(lambda: queue_attempt(delivery_id, series, number, delay), robust=True)
 
 
@@ -247,9 +247,9 @@ def webhook_deliveries_requeue_lost() -> int:
 
 def webhook_delivery_attempt(*, delivery_id: str, series: int, number: int) -> float | None:
     """Make attempt `number` of the delivery's `series` and record it: POST the body,
-    signed, within SHIPWAY_WEBHOOK_TIMEOUT_SECONDS. Returns the seconds to wait before
-    the next attempt when this one failed and attempts remain (the caller queues it),
-    else None. Nothing is sent if the delivery is gone, was sent again since (another
+    signed, within SHIPWAY_WEBHOOK_TIMEOUT_SECONDS. When it failed and attempts remain,
+    the next one is queued with its backoff once the record commits, and its delay is
+    returned; else None. Nothing is sent if the delivery is gone, was sent again since (another
     series), or this attempt was made already."""
     with transaction.atomic():
         delivery = (
