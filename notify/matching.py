@@ -8,7 +8,8 @@ no query at all. The copy is keyed by the read cache's generation (core/readcach
 which moves on whenever a webhook, a site or a team changes (NotifyConfig watches
 Webhook), in every process within milliseconds, plus a counter of this process's own
 changes (the only key when there is no Redis: then there is one process). Without an
-answer from Redis nothing is kept and each event asks the database.
+answer from Redis, or with the read cache turned off, nothing is kept and each event
+asks the database.
 
 A matching webhook gets one delivery per event (its first name the webhook's patterns
 match). Nothing here ever raises into the sender: core.events logs a subscriber's
@@ -68,8 +69,11 @@ def changed(**_: Any) -> None:
 def _key() -> tuple[int | None, int] | None:
     """What the kept copy is valid for; None when nothing may be kept."""
     generation = readcache.generation()
-    if generation is None and settings.SHIPWAY_READ_CACHE_URL:
-        return None  # Redis is configured but did not answer: other processes' changes unseen
+    if generation is None and settings.REDIS_URL:
+        # Other processes' changes would go unseen: Redis did not answer, or the read
+        # cache is turned off (SHIPWAY_READ_CACHE_URL empty). Without Redis at all there
+        # is one process (an in-memory broker), and its own changes are all there are.
+        return None
     return generation, _cache.local_changes
 
 

@@ -175,3 +175,15 @@ def test_a_failure_in_notify_never_fails_the_publisher(team, monkeypatch) -> Non
     monkeypatch.setattr(matching, "hooks_for", broken)
     _update("blog")
     assert not WebhookDelivery.objects.exists()
+
+
+def test_without_the_read_caches_generation_every_event_asks_the_database(
+    team, settings, django_assert_num_queries
+) -> None:
+    """The read cache turned off while Redis carries everything else: another process's
+    webhook change could not be heard, so nothing is kept."""
+    settings.SHIPWAY_READ_CACHE_URL = ""
+    make_site(team, "blog")
+    _log_chunk("blog")
+    with django_assert_num_queries(2):  # the site's team, the team's webhooks
+        _log_chunk("blog")
