@@ -264,3 +264,22 @@ def test_a_delivery_whose_message_was_lost_is_sent_by_the_sweep(
     assert WebhookDelivery.objects.get(pk=last.pk).status == DeliveryStatus.FAILED
     with eager_builds():
         assert services.webhook_deliveries_requeue_lost() == 0  # nothing is due now
+
+
+def test_an_address_that_rebinds_to_loopback_fails_the_delivery_unsent(db, team, fake_dns) -> None:
+    """Checked when saved (public) and again at the attempt (loopback now): refused,
+    nothing connected to, no retries."""
+    fake_dns.answer("hooks.example.com", "93.184.216.34")
+    fake_dns.answer("hooks.example.com", "127.0.0.1")
+    webhook, _ = services.webhook_create(
+        team=team, url="https://hooks.example.com/x", events=["sites.*.update"]
+    )
+    delivery = services.webhook_delivery_create(
+        webhook_id=webhook.id, event="sites.a.update", timestamp="t", payload={}
+    )
+    assert services.webhook_delivery_attempt(delivery_id=delivery.id, series=1, number=1) is None
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    attempt = delivery.attempt_log.get()
+    assert attempt.response_status is None
+    assert "127.0.0.1, a loopback address" in attempt.error
