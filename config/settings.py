@@ -33,6 +33,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _secret_from_file(name: str) -> str:
     """A random secret generated once and kept under var/ (mode 0600), so restarts keep
     sessions."""
@@ -423,8 +428,9 @@ SHIPWAY_BUILD_QUEUE = os.environ.get("SHIPWAY_BUILD_QUEUE", "builds")
 # The servers of ssr sites are started, retired and swept from a queue of their own, so
 # that a cold start never waits behind long builds (runplatform runs a worker for it).
 SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
-# Commit statuses sent to forges (deployments/forge.py): short requests that should not
-# wait behind builds (runplatform's servers worker reads this queue too).
+# Commit statuses sent to forges (deployments/forge.py) and outgoing webhook deliveries
+# (notify/tasks.py): short requests that should not wait behind builds (runplatform's
+# servers worker reads this queue too).
 SHIPWAY_NOTIFY_QUEUE = os.environ.get("SHIPWAY_NOTIFY_QUEUE", "notify")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -443,6 +449,12 @@ CELERY_BEAT_SCHEDULE = {
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
+    },
+    # Webhook deliveries whose attempt's message was lost are queued again.
+    "requeue-lost-webhook-deliveries": {
+        "task": "notify.tasks.requeue_lost_deliveries",
+        "schedule": 300.0,
+        "options": {"queue": SHIPWAY_NOTIFY_QUEUE},
     },
     # Hourly (or more often, for a shorter interval): the domains that are due.
     "recheck-custom-domains": {
@@ -505,6 +517,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # many open (not accepted, not expired) invitations one team may have at once.
 SHIPWAY_INVITATION_DAYS = env_int("SHIPWAY_INVITATION_DAYS", 7)
 SHIPWAY_MAX_OPEN_INVITATIONS = env_int("SHIPWAY_MAX_OPEN_INVITATIONS", 50)
+# Outgoing webhooks (notify/): a delivery that gets no 2xx answer within the timeout is
+# tried again after SHIPWAY_WEBHOOK_BACKOFF_SECONDS, doubling each time (plus up to a
+# quarter more, at random), SHIPWAY_WEBHOOK_MAX_ATTEMPTS times in all, then `failed`.
+SHIPWAY_WEBHOOK_BACKOFF_SECONDS = env_float("SHIPWAY_WEBHOOK_BACKOFF_SECONDS", 10.0)
+SHIPWAY_WEBHOOK_MAX_ATTEMPTS = max(1, env_int("SHIPWAY_WEBHOOK_MAX_ATTEMPTS", 8))
+SHIPWAY_WEBHOOK_TIMEOUT_SECONDS = env_float("SHIPWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Deliveries kept per webhook (the newest; older ones and their attempts are removed).
+SHIPWAY_WEBHOOK_KEEP_DELIVERIES = max(1, env_int("SHIPWAY_WEBHOOK_KEEP_DELIVERIES", 100))
+SHIPWAY_WEBHOOKS_PER_TEAM = env_int("SHIPWAY_WEBHOOKS_PER_TEAM", 20)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # Realtime feeds (websockets) one user may have open at once, over every web process

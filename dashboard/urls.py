@@ -12,6 +12,7 @@ from dashboard.views import (
     sites,
     teams,
     variables,
+    webhooks,
 )
 
 app_name = "dashboard"
@@ -76,6 +77,23 @@ urlpatterns = [
     ),
     # An invitation's link (signed in or not).
     path("invitations/<str:token>/", invitations.invitation_detail, name="invitation"),
+    # A team's outgoing webhooks (owners).
+    path("teams/<str:team_id>/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/",
+        webhooks.webhook_detail,
+        name="webhook",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook-delete",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/redeliver/",
+        webhooks.delivery_redeliver,
+        name="delivery-redeliver",
+    ),
     # The signed-in user's API keys.
     path("account/keys/", keys.key_list, name="keys"),
     path("account/keys/<str:key_id>/delete/", keys.key_delete, name="key-delete"),

@@ -42,6 +42,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import ApiKey, Invitation, Membership, Role, Team
 from deployments.models import Deployment
+from notify.models import Webhook, WebhookDelivery
 from sites import services as site_services
 from sites.models import Site, SiteGroupObjectPermission, SiteUserObjectPermission, Variable
 from tests.factories import add_member, make_site, make_team, make_user
@@ -219,6 +220,10 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "site": Site.objects.values_list(),
         "variable": Variable.objects.values_list(),
         "deployment": Deployment.objects.values_list("pk", "site_id", "status"),
+        "webhook": Webhook.objects.values_list(),
+        "webhook_delivery": WebhookDelivery.objects.values_list(
+            "pk", "webhook_id", "status", "series", "attempts"
+        ),
         "site_group_perm": SiteGroupObjectPermission.objects.values_list(
             "group_id", "permission_id", "content_object_id"
         ),
