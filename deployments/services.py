@@ -45,6 +45,7 @@ from deployments.models import (
     Upload,
 )
 from deployments.serializers import DeploymentSerializer
+from deployments.signals import notify_status_changed
 from sites import crypto
 from sites.hosts import branch_label
 from sites.models import Site
@@ -313,6 +314,7 @@ def deployment_transition(
         _announce(deployment, "update")
         notify_serving_changed(deployment.site_id)  # its own address shows its status
         forge.report_status_later(deployment)
+        notify_status_changed(deployment)  # e.g. notify's mail to the owners on a failure
     log.info(
         "deployment.status_changed",
         site_id=deployment.site_id,
