@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -144,6 +147,46 @@ def test_a_failing_storage_is_tried_again_until_it_confirms(s3_storage: S3Bucket
     purge.refresh_from_db()
     assert purge.done_at is not None and purge.attempts == 2 and not purge.last_error
     assert s3_storage.keys() == {n for n in before if n.startswith(f"{second.storage_prefix}/")}
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    """chattr ±i: even root cannot remove the entries of an immutable directory."""
+    flag = "+i" if on else "-i"
+    done = subprocess.run(["chattr", flag, str(path)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+@pytest.mark.parametrize("stored", ["filesystem"], indirect=True)
+def test_a_failing_filesystem_is_tried_again_until_it_confirms(stored, tmp_path):
+    """A real failure on the filesystem: a directory of the prefix made immutable, so
+    deleting its files fails (for root too). The purge records it and asks for a retry;
+    once the directory is writable again, the retry empties the prefix."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    _, _, first, second = site_with_two()
+    before = stored()
+    deployment_delete(deployment=first)
+    [[purge_id]] = queued(services.PURGE_TASK)
+    stuck = tmp_path / "storage" / first.storage_prefix / "output"
+    if not _immutable(stuck, True):
+        pytest.skip("this filesystem has no immutable flag")
+    try:
+        with pytest.raises(Retry):
+            tasks.purge_stored(purge_id)
+        purge = Purge.objects.get(pk=purge_id)
+        assert purge.done_at is None and purge.attempts == 1
+        assert purge.last_error.startswith("PermissionError"), purge.last_error
+        assert files_of(stored(), first)  # its output is still there
+    finally:
+        _immutable(stuck, False)
+    tasks.purge_stored(purge_id)
+    purge.refresh_from_db()
+    assert purge.done_at is not None and purge.attempts == 2
+    assert stored() == files_of(before, second)
+
+
+def files_of(listing: set[str], deployment: Deployment) -> set[str]:
+    return {name for name in listing if name.startswith(f"{deployment.storage_prefix}/")}
 
 
 def test_the_retry_delay_doubles_up_to_an_hour(settings):
