@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import ApiKey, Membership, Team
+from accounts import services
+from accounts.models import ApiKey, Invitation, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -57,3 +59,30 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret is shown once: create keys with the API or `createapikey`
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "email", "team", "role", "invited_by", "created_at", "expires_at", "accepted_at"
+    ]  # fmt: skip
+    list_filter = ["role", "created_at", "accepted_at"]
+    search_fields = ["email", "team__id", "team__name"]
+    list_select_related = ["team", "invited_by"]
+    readonly_fields = [
+        "id", "team", "email", "role", "token_hash", "invited_by", "created_at", "expires_at",
+        "accepted_at", "accepted_by",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the token is mailed once: invite with the API or the team's page
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Invitation) -> None:
+        services.invitation_delete(invitation=obj)  # cancel, as owners do
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset:
+            services.invitation_delete(invitation=invitation)

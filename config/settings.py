@@ -33,6 +33,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _secret_from_file(name: str) -> str:
     """A random secret generated once and kept under var/ (mode 0600), so restarts keep
     sessions."""
@@ -372,6 +377,17 @@ SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+# Retention (deployments/retention.py): ready deployments a site keeps besides its active
+# one and each branch's newest preview, unless the site says (keepDeployments, 1..1000).
+SHIPWAY_KEEP_DEPLOYMENTS = env_int("SHIPWAY_KEEP_DEPLOYMENTS", 10)
+# How often the cleanup runs (beat), and how young a deployment is always kept (so a
+# build that just finished, or one just made, is never raced).
+SHIPWAY_CLEANUP_SECONDS = env_int("SHIPWAY_CLEANUP_SECONDS", 3600)
+SHIPWAY_CLEANUP_GRACE_SECONDS = env_int("SHIPWAY_CLEANUP_GRACE_SECONDS", 600)
+# A purge of deleted files that storage failed (or still listed) is tried again after
+# this many seconds, doubling each time up to an hour, ten times; then the cleanup sends
+# it again.
+SHIPWAY_PURGE_RETRY_SECONDS = env_int("SHIPWAY_PURGE_RETRY_SECONDS", 30)
 # Server-rendered (ssr) sites' servers (runtime/): one container per active or visited
 # deployment, stopped after this many seconds without a request (scale to zero).
 SHIPWAY_SSR_IDLE_SECONDS = env_int("SHIPWAY_SSR_IDLE_SECONDS", 300)
@@ -423,9 +439,13 @@ SHIPWAY_BUILD_QUEUE = os.environ.get("SHIPWAY_BUILD_QUEUE", "builds")
 # The servers of ssr sites are started, retired and swept from a queue of their own, so
 # that a cold start never waits behind long builds (runplatform runs a worker for it).
 SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
-# Commit statuses sent to forges (deployments/forge.py): short requests that should not
-# wait behind builds (runplatform's servers worker reads this queue too).
+# Commit statuses sent to forges (deployments/forge.py) and outgoing webhook deliveries
+# (notify/tasks.py): short requests that should not wait behind builds (runplatform's
+# servers worker reads this queue too).
 SHIPWAY_NOTIFY_QUEUE = os.environ.get("SHIPWAY_NOTIFY_QUEUE", "notify")
+# Background removals (deleted sites' and deployments' stored files, build caches and
+# servers; retention's purges): runplatform's servers worker reads this queue too.
+SHIPWAY_MAINTENANCE_QUEUE = os.environ.get("SHIPWAY_MAINTENANCE_QUEUE", "maintenance")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -440,9 +460,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SHIPWAY_SSR_SWEEP_EVERY),
         "options": {"queue": SHIPWAY_SERVER_QUEUE},
     },
+    # Retention, and purges still undone (deployments/services.py, deployment_cleanup).
+    "cleanup-deployments": {
+        "task": "deployments.tasks.cleanup_deployments",
+        "schedule": float(SHIPWAY_CLEANUP_SECONDS),
+        "options": {"queue": SHIPWAY_MAINTENANCE_QUEUE},
+    },
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
+    },
+    # Webhook deliveries whose attempt's message was lost are queued again.
+    "requeue-lost-webhook-deliveries": {
+        "task": "notify.tasks.requeue_lost_deliveries",
+        "schedule": 300.0,
+        "options": {"queue": SHIPWAY_NOTIFY_QUEUE},
     },
     # Hourly (or more often, for a shorter interval): the domains that are due.
     "recheck-custom-domains": {
@@ -495,6 +527,38 @@ SHIPWAY_OUTBOUND_ALLOW = [
     for n in os.environ.get("SHIPWAY_OUTBOUND_ALLOW", "").split(",")
     if n.strip()
 ]
+
+# Mail (core/mail.py): every message is a task on SHIPWAY_NOTIFY_QUEUE. With no
+# SHIPWAY_SMTP_HOST, mails are printed by the worker (Django's console backend), which
+# suits a laptop; with one, they go out over SMTP (STARTTLS unless SHIPWAY_SMTP_TLS=0).
+SHIPWAY_SMTP_HOST = os.environ.get("SHIPWAY_SMTP_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if SHIPWAY_SMTP_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = SHIPWAY_SMTP_HOST or "localhost"
+EMAIL_PORT = env_int("SHIPWAY_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("SHIPWAY_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SHIPWAY_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SHIPWAY_SMTP_TLS", True)
+# Seconds for each SMTP connection and command: a mail server that hangs fails the try.
+EMAIL_TIMEOUT = env_int("SHIPWAY_SMTP_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("SHIPWAY_MAIL_FROM", "Shipway <shipway@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Team invitations by email (accounts/services.py): days a link stays valid, and how
+# many open (not accepted, not expired) invitations one team may have at once.
+SHIPWAY_INVITATION_DAYS = env_int("SHIPWAY_INVITATION_DAYS", 7)
+SHIPWAY_MAX_OPEN_INVITATIONS = env_int("SHIPWAY_MAX_OPEN_INVITATIONS", 50)
+# Outgoing webhooks (notify/): a delivery that gets no 2xx answer within the timeout is
+# tried again after SHIPWAY_WEBHOOK_BACKOFF_SECONDS, doubling each time (plus up to a
+# quarter more, at random), SHIPWAY_WEBHOOK_MAX_ATTEMPTS times in all, then `failed`.
+SHIPWAY_WEBHOOK_BACKOFF_SECONDS = env_float("SHIPWAY_WEBHOOK_BACKOFF_SECONDS", 10.0)
+SHIPWAY_WEBHOOK_MAX_ATTEMPTS = max(1, env_int("SHIPWAY_WEBHOOK_MAX_ATTEMPTS", 8))
+SHIPWAY_WEBHOOK_TIMEOUT_SECONDS = env_float("SHIPWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Deliveries kept per webhook (the newest; older ones and their attempts are removed).
+SHIPWAY_WEBHOOK_KEEP_DELIVERIES = max(1, env_int("SHIPWAY_WEBHOOK_KEEP_DELIVERIES", 100))
+SHIPWAY_WEBHOOKS_PER_TEAM = env_int("SHIPWAY_WEBHOOKS_PER_TEAM", 20)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # Realtime feeds (websockets) one user may have open at once, over every web process

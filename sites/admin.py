@@ -25,6 +25,7 @@ class SiteAdmin(GuardedModelAdmin):
         "framework",
         "adapter",
         "enabled",
+        "keep_deployments",
         "deployment",
         "updated_at",
     ]
