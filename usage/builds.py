@@ -21,8 +21,9 @@ def build_figures(
     *, since: datetime | None, site_ids: Iterable[str] | None = None
 ) -> dict[tuple[str, datetime], tuple[float, int]]:
     """{(siteId, hour): (build seconds, deployments)} for the hours from `since` (all
-    hours when None), for the sites named (all when None)."""
-    deployments = Deployment.objects.all()
+    hours when None), for the sites named (all when None). Deleted deployments too:
+    retention removing one later does not undo the build it was."""
+    deployments = Deployment.all_objects.all()
     if site_ids is not None:
         deployments = deployments.filter(site_id__in=list(site_ids))
     figures: dict[tuple[str, datetime], tuple[float, int]] = {}

@@ -95,6 +95,7 @@ def site_usage(*, site: Site, period: Range, now: datetime | None = None) -> dic
         sent[bucket] += int(figures[1])
         build_seconds[bucket] += float(figures[2])
         deployments += int(figures[3])
+    # Deployments not deleted (the default manager): a deleted one's files are removed.
     stored = Deployment.objects.filter(site=site).aggregate(
         total=Sum(F("source_size") + F("output_size"))
     )["total"]

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from deployments.models import Deployment
+from deployments.services import deployment_delete
 from sites import services as site_services
 from tests.edge.conftest import publish
-from tests.factories import api_client, make_site, make_team, make_user
+from tests.factories import api_client, eager_builds, make_site, make_team, make_user
 from usage import counting
 from usage.models import SiteUsage
 from usage.services import usage_roll_up
@@ -112,8 +113,10 @@ def test_build_seconds_and_deployments(owned, usage_redis):
     usage_roll_up()
     rolled = client.get(f"/v1/sites/{site.id}/usage?range=30d").json()
     assert (rolled["deployments"], rolled["buildSeconds"]) == (2, 120.0)
-    # A deployment deleted after its build was rolled up keeps its count.
-    Deployment.objects.filter(pk=first.pk).delete()
+    # A deployment deleted (as retention does) keeps its count; its files are gone.
+    with eager_builds():
+        deployment_delete(deployment=first)
+    assert (client.get(f"/v1/sites/{site.id}/usage").json()["deployments"]) == 2
     usage_roll_up()
     kept = client.get(f"/v1/sites/{site.id}/usage").json()
     assert (kept["deployments"], kept["buildSeconds"]) == (2, 120.0)
