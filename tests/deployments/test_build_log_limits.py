@@ -76,7 +76,7 @@ def test_gits_error_is_masked_of_the_addresss_credentials(
 ):
     fake_dns.answer("example.com", "93.184.215.14")  # a public address; never connected to
 
-    def failing_fetch(repository, *args):  # type: ignore[no-untyped-def]
+    def failing_fetch(repository, *args, **kwargs):  # type: ignore[no-untyped-def]
         assert "tok3n-s3cret" in repository  # git gets the credentials...
         raise BuildError(
             ErrorCode.SOURCE_INVALID,
