@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.models import ApiKey, Membership, Team
+from accounts.models import ApiKey, AuditEntry, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -57,3 +59,28 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret is shown once: create keys with the API or `createapikey`
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are never added, changed or removed here (nor anywhere)."""
+
+    list_display = [
+        "created_at", "team_id", "action", "resource_id", "actor_type", "actor_name", "ip"
+    ]  # fmt: skip
+    list_filter = ["resource", "actor_type", "created_at"]
+    search_fields = ["team_id", "action", "resource_id", "actor_name", "user_name", "key_id"]
+    date_hierarchy = "created_at"
+    actions = None  # not even the bulk "delete selected"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

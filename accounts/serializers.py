@@ -108,3 +108,46 @@ class MembershipCreateSerializer(MembershipSerializer):
             raise serializers.ValidationError({field: f"No user '{identifier}' exists."})
         attrs["user"] = user
         return attrs
+
+
+class AuditActorSerializer(serializers.Serializer):
+    type = serializers.CharField(source="actor_type")
+    id = serializers.CharField(source="actor_id", allow_null=True)
+    name = serializers.CharField(source="actor_name")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["id"] = data["id"] or None
+        if instance.actor_type == "key":  # a key names its user too
+            data["user"] = {"id": str(instance.user_id), "name": instance.user_name}
+        return data
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    action = serializers.CharField(read_only=True)
+    actor = AuditActorSerializer(source="*", read_only=True)
+    resource = serializers.CharField(read_only=True)
+    resourceId = serializers.CharField(source="resource_id", read_only=True)
+    ip = serializers.IPAddressField(read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    # `data` (the diff or the facts of the change) is added by to_representation: a
+    # field of that name would hide the serializer's own `data`.
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {**super().to_representation(instance), "data": instance.data}
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    """`?resource=` and `?action=` of the audit list: exact names, or left out."""
+
+    resource = serializers.RegexField(
+        r"^[a-z][a-z_]{0,31}$",
+        required=False,
+        error_messages={"invalid": "A resource is a name such as 'site' or 'api_key'."},
+    )
+    action = serializers.RegexField(
+        r"^[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,30}$",
+        required=False,
+        error_messages={"invalid": "An action is '<resource>.<verb>', such as 'site.update'."},
+    )

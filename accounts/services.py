@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import ApiKey, Membership, Role, Team
 from accounts.signals import user_access_changed
 from core import events
@@ -45,14 +46,28 @@ def team_create(*, user: User, name: str, team_id: str | None = None) -> Team:
         developer_group=groups[Role.DEVELOPER],
         owner_group=groups[Role.OWNER],
     )
-    _add_member(team, user, Role.OWNER)
+    membership = _add_member(team, user, Role.OWNER)
+    audit.record(
+        action="team.create",
+        team_id=team.id,
+        resource_id=team.id,
+        data={"name": name, "owner": user.get_username(), "membershipId": membership.id},
+    )
     log.info("team.created", team_id=team.id, user_id=user.pk)
     return team
 
 
+@transaction.atomic
 def team_update(*, team: Team, name: str) -> Team:
+    before = audit.values(team, ["name"])
     team.name = name
     team.save(update_fields=["name", "updated_at"])
+    audit.record(
+        action="team.update",
+        team_id=team.id,
+        resource_id=team.id,
+        data=audit.changes(before, audit.values(team, ["name"])),
+    )
     log.info("team.updated", team_id=team.id)
     return team
 
@@ -63,9 +78,12 @@ def team_delete(*, team: Team) -> None:
     if team.sites.exists():
         raise Conflict("The team still owns sites; delete or move them first.")
     groups = team.groups
+    team_id, name = team.pk, team.name
     team.delete()
+    # Its entries stay (they hold its id, not a key to it): this one is the last.
+    audit.record(action="team.delete", team_id=team_id, resource_id=team_id, data={"name": name})
     Group.objects.filter(pk__in=[g.pk for g in groups]).delete()
-    log.info("team.deleted", team_id=team.pk)
+    log.info("team.deleted", team_id=team_id)
 
 
 def _add_member(team: Team, user: User, role: str) -> Membership:
@@ -84,6 +102,12 @@ def membership_create(*, team: Team, user: User, role: str) -> Membership:
             membership = _add_member(team, user, role)
     except IntegrityError as exc:  # a concurrent add of the same user
         raise Conflict(f"'{user.get_username()}' is already a member of this team.") from exc
+    audit.record(
+        action="membership.create",
+        team_id=team.id,
+        resource_id=membership.id,
+        data={"user": user.get_username(), "role": role},
+    )
     log.info("membership.created", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -130,11 +154,18 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
     if role != Role.OWNER:
         _ensure_an_owner_remains(membership)
     team, user = membership.team, membership.user
+    before = audit.values(membership, ["role"])
     user.groups.remove(team.group_for(membership.role))
     user.groups.add(team.group_for(role))
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     _access_changed(user.pk)
+    audit.record(
+        action="membership.update",
+        team_id=team.id,
+        resource_id=membership.id,
+        data={"user": user.get_username(), **audit.changes(before, {"role": role})},
+    )
     log.info("membership.updated", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -145,11 +176,19 @@ def membership_delete(*, membership: Membership) -> None:
     membership = _locked(membership)
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
+    membership_id = membership.pk
     membership.delete()
+    audit.record(
+        action="membership.delete",
+        team_id=membership.team_id,
+        resource_id=membership_id,
+        data={"user": membership.user.get_username(), "role": membership.role},
+    )
     _access_changed(membership.user_id)
     log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
 
 
+@transaction.atomic
 def api_key_create(
     *,
     user: User,
@@ -179,6 +218,19 @@ def api_key_create(
         team=team,
         read_only=read_only,
     )
+    # A key limited to a team is in that team's log; an unlimited one in no team's.
+    audit.record(
+        action="api_key.create",
+        team_id=key.team_id,
+        resource_id=key.id,
+        data={
+            "name": name,
+            "user": user.get_username(),
+            "prefix": key.prefix,
+            "readOnly": read_only,
+            "expiresAt": expires_at,
+        },
+    )
     log.info(
         "api_key.created",
         api_key_id=key.id,
@@ -190,9 +242,17 @@ def api_key_create(
     return key, secret
 
 
+@transaction.atomic
 def api_key_delete(*, key: ApiKey) -> None:
+    key_id = key.pk
     key.delete()
-    log.info("api_key.deleted", api_key_id=key.pk, user_id=key.user_id)
+    audit.record(
+        action="api_key.delete",
+        team_id=key.team_id,
+        resource_id=key_id,
+        data={"name": key.name, "prefix": key.prefix},
+    )
+    log.info("api_key.deleted", api_key_id=key_id, user_id=key.user_id)
 
 
 def api_key_touch(*, key: ApiKey) -> bool:

@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
-from accounts.api import AccountView, ApiKeyViewSet, MembershipViewSet, TeamViewSet
+from accounts.api import AccountView, ApiKeyViewSet, AuditViewSet, MembershipViewSet, TeamViewSet
 from deployments.api import DeploymentViewSet
 from deployments.git_api import (
     DeployHookCallView,
@@ -49,6 +49,7 @@ account_keys.register("keys", ApiKeyViewSet, basename="api-key")
 
 team_children = NestedRouter()
 team_children.register("memberships", MembershipViewSet, basename="membership")
+team_children.register("audit", AuditViewSet, basename="audit")
 
 site_children = NestedRouter()
 site_children.register("variables", VariableViewSet, basename="variable")
