@@ -40,7 +40,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, AuditEntry, Membership, Role, Team
 from deployments.models import Deployment
 from sites import services as site_services
 from sites.models import Site, SiteGroupObjectPermission, SiteUserObjectPermission, Variable
@@ -230,6 +230,8 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "guardian_user_perm": UserObjectPermission.objects.values_list(
             "user_id", "permission_id", "object_pk"
         ),
+        # A refused request or a read records nothing either.
+        "audit": AuditEntry.objects.values_list("pk"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
