@@ -41,6 +41,8 @@ MAX_FIELDS = 32
 MAX_TEXT = 256
 MAX_ITEMS = 20
 _MAX_DEPTH = 3
+# `<resource>.<verb>`, lowercase with "_": site.update, api_key.create, repository.link.
+RESOURCE_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}$")
 ACTION_PATTERN = re.compile(r"^[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,30}$")
 SYSTEM_NAME = "system"
 

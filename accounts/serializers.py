@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts import audit
 from accounts.models import Membership, Role
 from accounts.selectors import find_user
 from core.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
@@ -142,12 +143,12 @@ class AuditFilterSerializer(serializers.Serializer):
     """`?resource=` and `?action=` of the audit list: exact names, or left out."""
 
     resource = serializers.RegexField(
-        r"^[a-z][a-z_]{0,31}$",
+        audit.RESOURCE_PATTERN,
         required=False,
         error_messages={"invalid": "A resource is a name such as 'site' or 'api_key'."},
     )
     action = serializers.RegexField(
-        r"^[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,30}$",
+        audit.ACTION_PATTERN,
         required=False,
         error_messages={"invalid": "An action is '<resource>.<verb>', such as 'site.update'."},
     )

@@ -16,6 +16,7 @@ from core.errors import PermissionDenied
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
     SESSION_TEAM,
+    Navigation,
     dashboard_view,
     navigation,
     posted,
@@ -26,6 +27,11 @@ from dashboard.views.base import (
 
 if TYPE_CHECKING:
     from core.http import AuthenticatedHttpRequest
+
+
+def team_with_role(nav: Navigation, team: Team) -> Team:
+    """`team` as the navigation read it (annotated with the user's role), if it is there."""
+    return next((t for t in nav.teams if t.id == team.id), team)
 
 
 def _can_manage(request: HttpRequest, team: Team) -> bool:
@@ -69,6 +75,7 @@ def team_page(
         "team": team,
         "memberships": memberships,
         "can_manage": _can_manage(request, team),
+        "can_audit": nav.allows(team_with_role(nav, team), "audit"),
         "add_form": add_form or MemberAddForm(),
         "rename_form": rename_form or TeamRenameForm(initial={"name": team.name}),
         "role_form": MemberRoleForm(),
