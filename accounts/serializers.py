@@ -132,11 +132,13 @@ class AuditEntrySerializer(serializers.Serializer):
     resourceId = serializers.CharField(source="resource_id", read_only=True)
     ip = serializers.IPAddressField(read_only=True, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    # `data` (the diff or the facts of the change) is added by to_representation: a
-    # field of that name would hide the serializer's own `data`.
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {**super().to_representation(instance), "data": instance.data}
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `data` (the diff, or the facts of the change) is added here: a class attribute
+        # of that name would hide the serializer's own `data`.
+        fields = super().get_fields()
+        fields["data"] = serializers.JSONField(read_only=True)
+        return fields
 
 
 class AuditFilterSerializer(serializers.Serializer):
