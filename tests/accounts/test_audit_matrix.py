@@ -17,13 +17,16 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from accounts import audit
@@ -41,21 +44,9 @@ from tests.sites.test_domains import LoopbackDns
 
 pytestmark = pytest.mark.django_db
 
-# The project's packages (pyproject.toml's import-linter root packages).
-PACKAGES = (
-    "core",
-    "accounts",
-    "sites",
-    "deployments",
-    "notify",
-    "usage",
-    "builds",
-    "edge",
-    "realtime",
-    "dashboard",
-    "runtime",
-    "config",
-)
+# The project's packages: import-linter's root packages (a new package is searched too).
+_PYPROJECT = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text())
+PACKAGES: list[str] = _PYPROJECT["tool"]["importlinter"]["root_packages"]
 IP = "203.0.113.7"
 URL = "https://git.example.com/team/site.git"
 ARCHIVE = {"index.html": "<h1>hello</h1>"}
