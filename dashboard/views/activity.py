@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 
 from accounts.models import AuditEntry
 from accounts.selectors import audit_entries, team_for
@@ -57,6 +58,7 @@ def _changes(entry: AuditEntry) -> list[tuple[str, str]]:
     return lines
 
 
+@require_safe
 @dashboard_view
 def team_activity(request: HttpRequest, team_id: str) -> HttpResponse:
     team = team_for(request.user, team_id, "audit")

@@ -78,3 +78,7 @@ def test_the_team_page_links_to_it_for_those_who_may_read_it(scene: dict[str, An
     assert link in client_for(scene["owner"]).get("/teams/acme/").content.decode()
     assert link in client_for(scene["dev"]).get("/teams/acme/").content.decode()
     assert link not in client_for(scene["viewer"]).get("/teams/acme/").content.decode()
+
+
+def test_the_page_only_reads(scene: dict[str, Any]) -> None:
+    assert client_for(scene["owner"]).post("/teams/acme/activity/").status_code == 405
