@@ -3,7 +3,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts import services
 from accounts.models import ApiKey, AuditEntry, Membership, Team
+from core.adminwrites import ServiceWritesAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,7 +20,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ServiceWritesAdmin):
     list_display = ["id", "name", "member_count", "created_at"]
     search_fields = ["id", "name"]
     readonly_fields = ["id", "viewer_group", "developer_group", "owner_group", "created_at"]
@@ -31,9 +33,16 @@ class TeamAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # teams are made by accounts.services.team_create (groups, owner)
 
+    def service_save(self, request: HttpRequest, obj: Team, changed: dict[str, Any]) -> None:
+        if "name" in changed:
+            services.team_update(team=Team.objects.get(pk=obj.pk), name=changed["name"])
+
+    def service_delete(self, request: HttpRequest, obj: Team) -> None:
+        services.team_delete(team=obj)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceWritesAdmin):
     list_display = ["id", "team", "user", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["team__id", "team__name", "user__username", "user__email"]
@@ -43,9 +52,15 @@ class MembershipAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def service_delete(self, request: HttpRequest, obj: Membership) -> None:
+        services.membership_delete(membership=obj)
+
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceWritesAdmin):
+    """Keys are read here and revoked (deleted); their scope and expiry are fixed when
+    they are made."""
+
     list_display = [
         "name", "prefix", "user", "team", "read_only", "created_at", "last_used_at", "expires_at"
     ]  # fmt: skip
@@ -59,6 +74,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret is shown once: create keys with the API or `createapikey`
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # no service changes a key: revoke it and make another
+
+    def service_delete(self, request: HttpRequest, obj: ApiKey) -> None:
+        services.api_key_delete(key=obj)
 
 
 @admin.register(AuditEntry)
