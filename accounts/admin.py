@@ -1,10 +1,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ApiKey, AuditEntry, Membership, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team
 from core.adminwrites import ServiceWritesAdmin
 
 
@@ -105,3 +106,30 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "email", "team", "role", "invited_by", "created_at", "expires_at", "accepted_at"
+    ]  # fmt: skip
+    list_filter = ["role", "created_at", "accepted_at"]
+    search_fields = ["email", "team__id", "team__name"]
+    list_select_related = ["team", "invited_by"]
+    readonly_fields = [
+        "id", "team", "email", "role", "token_hash", "invited_by", "created_at", "expires_at",
+        "accepted_at", "accepted_by",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the token is mailed once: invite with the API or the team's page
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Invitation) -> None:
+        services.invitation_delete(invitation=obj)  # cancel, as owners do
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset:
+            services.invitation_delete(invitation=invitation)

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import ApiKey, AuditEntry, Membership, Team, key_team_scope
-from accounts.selectors import membership_for, team_for
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team, key_team_scope
+from accounts.selectors import invitation_for, invitations_of, membership_for, team_for
 from accounts.serializers import (
     AccountSerializer,
     ApiKeyCreatedSerializer,
@@ -21,6 +21,7 @@ from accounts.serializers import (
     ApiKeySerializer,
     AuditEntrySerializer,
     AuditFilterSerializer,
+    InvitationSerializer,
     MembershipCreateSerializer,
     MembershipSerializer,
     TeamSerializer,
@@ -144,12 +145,28 @@ class MembershipViewSet(EditableCollectionViewSet):
             self.request.user, self.kwargs["team_id"], self.kwargs["membership_id"], action
         )
 
-    @extend_schema(request=MembershipCreateSerializer, responses={201: MembershipSerializer})
+    @extend_schema(
+        request=MembershipCreateSerializer,
+        responses={201: MembershipSerializer, 202: InvitationSerializer},
+        description=(
+            "Adds the user with this username or email (201, the membership). An email "
+            "that no account has gets an invitation instead (202, the invitation): a "
+            "mail with a link that makes the account and joins the team."
+        ),
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = self.team("manage")
         serializer = MembershipCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data["user"] is None:
+            invitation, _token = services.invitation_create(
+                team=team,
+                email=data["email"],
+                role=data["roles"][0],
+                invited_by=signed_in_user(request),
+            )
+            return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
         membership = services.membership_create(team=team, user=data["user"], role=data["roles"][0])
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -182,3 +199,25 @@ class AuditViewSet(mixins.ListModelMixin, ApiViewSet):
         filters = AuditFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return selectors.audit_entries(team=team, **filters.validated_data)
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
+):
+    """A team's invitations not yet accepted (pending or expired); owners only. They are
+    made by adding a member by an email that has no account; DELETE cancels one."""
+
+    envelope_key = "invitations"
+    serializer_class = InvitationSerializer
+    lookup_url_kwarg = "invitation_id"
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return invitations_of(team_for(self.request.user, self.kwargs["team_id"], "manage"))
+
+    def get_object(self) -> Invitation:
+        return invitation_for(
+            self.request.user, self.kwargs["team_id"], self.kwargs["invitation_id"], "manage"
+        )
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        services.invitation_delete(invitation=instance)

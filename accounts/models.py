@@ -202,3 +202,47 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditRefused("Audit entries are never removed.")
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Neither accepted nor expired: the link still works."""
+        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An email address asked to join a team with a role, before it has an account.
+
+    The link's token is shown only in the mail; the row keeps its SHA-256. Accepting it
+    once sets `accepted_at`, and the link stops working."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["team", "accepted_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team_id} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        """`pending`, `accepted` or `expired`."""
+        if self.accepted_at is not None:
+            return "accepted"
+        return "pending" if self.expires_at > timezone.now() else "expired"

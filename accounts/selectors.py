@@ -1,6 +1,7 @@
-"""Reads: teams and memberships with a permission check, users, API keys."""
+"""Reads: teams, memberships and invitations with a permission check, users, API keys."""
 
 import datetime
+import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
-from accounts.models import ApiKey, AuditEntry, Membership, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team
 from accounts.permissions import role_allows
 from core import readcache
-from core.errors import NotFound, PermissionDenied
+from core.errors import Conflict, NotFound, PermissionDenied
 
 
 def team_for(user: User | AnonymousUser, team_id: str, action: str = "view") -> Team:
@@ -41,6 +43,47 @@ def membership_for(
         raise NotFound(f"Membership '{membership_id}' not found.")
     membership.team = team  # the team just read: no second query for it
     return membership
+
+
+def invitations_of(team: Team) -> QuerySet[Invitation]:
+    """The team's invitations not accepted yet (pending or expired), newest first."""
+    return team.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
+
+
+def invitation_for(
+    user: User | AnonymousUser, team_id: str, invitation_id: str, action: str = "manage"
+) -> Invitation:
+    """An invitation of the team `user` may `action` (team_for's refusals), or NotFound."""
+    team = team_for(user, team_id, action)
+    invitation = invitations_of(team).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(f"Invitation '{invitation_id}' not found.")
+    invitation.team = team
+    return invitation
+
+
+class InvitationClosed(Conflict):
+    """The invitation's link no longer works: used, or expired."""
+
+    code = "invitation_closed"
+
+
+def invitation_for_token(token: str, queryset: QuerySet[Invitation] | None = None) -> Invitation:
+    """The invitation whose link carries `token`, with its team, while the link works:
+    NotFound for a token no invitation has (or a cancelled one), InvitationClosed for
+    one already used or expired."""
+    rows = Invitation.objects.select_related("team") if queryset is None else queryset
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    invitation = rows.filter(token_hash=token_hash).first() if len(token) <= 128 else None
+    if invitation is None:
+        raise NotFound("This invitation link is not valid: it may have been cancelled.")
+    if invitation.accepted_at is not None:
+        raise InvitationClosed("This invitation has already been used.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationClosed(
+            "This invitation has expired; ask an owner of the team for a new one."
+        )
+    return invitation
 
 
 def find_user(identifier: str) -> User | None:

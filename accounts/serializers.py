@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts import audit
-from accounts.models import Membership, Role
+from accounts.models import Invitation, Membership, Role
 from accounts.selectors import find_user
 from core.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from core.ids import client_id_validator
@@ -104,9 +104,9 @@ class MembershipCreateSerializer(MembershipSerializer):
         if not identifier:
             raise serializers.ValidationError({"username": "Give a username or an email."})
         user = find_user(identifier)
-        if user is None:
-            field = "username" if attrs.get("username") else "email"
-            raise serializers.ValidationError({field: f"No user '{identifier}' exists."})
+        if user is None and attrs.get("username"):
+            raise serializers.ValidationError({"username": f"No user '{identifier}' exists."})
+        # No account with that email: the view sends an invitation instead (user None).
         attrs["user"] = user
         return attrs
 
@@ -154,3 +154,23 @@ class AuditFilterSerializer(serializers.Serializer):
         required=False,
         error_messages={"invalid": "An action is '<resource>.<verb>', such as 'site.update'."},
     )
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    teamId = serializers.CharField(source="team_id", read_only=True)
+    email = serializers.EmailField(read_only=True)
+    roles = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        choices=["pending", "accepted", "expired"],
+        read_only=True,
+        help_text="pending: the link works; expired: it no longer does.",
+    )
+    invitedBy = serializers.CharField(
+        source="invited_by.username", read_only=True, allow_null=True, default=None
+    )
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
+
+    def get_roles(self, invitation: Invitation) -> list[str]:
+        return [invitation.role]

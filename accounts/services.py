@@ -1,4 +1,4 @@
-"""Every write to accounts: teams, memberships and API keys."""
+"""Every write to accounts: teams, memberships, invitations and API keys."""
 
 from __future__ import annotations
 
@@ -8,20 +8,27 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import ApiKey, Membership, Role, Team
+from accounts.models import ApiKey, Invitation, Membership, Role, Team
+from accounts.selectors import find_user, invitation_for_token
 from accounts.signals import user_access_changed
-from core import events
-from core.errors import Conflict, Invalid, NotFound
+from core import events, mail
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TooMany
 from core.ids import new_id
 
 log = structlog.get_logger(__name__)
 
 API_KEY_PREFIX = "sw_"
+INVITATION_PREFIX = "swi_"
+MAX_USERNAME = 150  # Django's User.username
 
 
 def hash_secret(secret: str) -> str:
@@ -186,6 +193,166 @@ def membership_delete(*, membership: Membership) -> None:
     )
     _access_changed(membership.user_id)
     log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
+
+
+def _team_locked(team: Team) -> None:
+    """Lock the team's row (inside a transaction): its invitations are counted and
+    added, or accepted, one change at a time."""
+    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk").get()
+
+
+def invitation_link(token: str) -> str:
+    """The dashboard's address of an invitation's link (the platform's public URL)."""
+    path = reverse("dashboard:invitation", kwargs={"token": token})
+    return settings.SHIPWAY_PUBLIC_URL.rstrip("/") + path
+
+
+def _clean_email(email: str) -> str:
+    email = get_user_model().objects.normalize_email(email.strip())
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise Invalid({"email": "Enter a valid email address."}) from exc
+    return email
+
+
+@transaction.atomic
+def invitation_create(
+    *, team: Team, email: str, role: str, invited_by: User | None
+) -> tuple[Invitation, str]:
+    """Invite an address that has no account yet to join `team` as `role`, and mail it
+    the link (after commit). Returns the invitation and its token, which is not stored
+    (only its SHA-256) and reaches nobody but the mail.
+
+    Refused: an address with an account (add it as a member instead), one already
+    invited and pending, and more than SHIPWAY_MAX_OPEN_INVITATIONS open at once.
+    Invitations of the team that expired more than SHIPWAY_INVITATION_DAYS ago are
+    removed."""
+    email = _clean_email(email)
+    if role not in Role.values:
+        raise Invalid({"roles": f"Choose one of {', '.join(Role.values)}."})
+    _team_locked(team)
+    # The team's invitations that expired a lifetime ago go (the list keeps the recently
+    # expired ones to show): what a team holds stays bounded.
+    lifetime = timedelta(days=settings.SHIPWAY_INVITATION_DAYS)
+    team.invitations.filter(
+        accepted_at__isnull=True, expires_at__lt=timezone.now() - lifetime
+    ).delete()
+    if find_user(email) is not None:
+        raise Conflict(f"An account with the address {email} exists: add it as a member.")
+    pending = Invitation.objects.open().filter(team=team)
+    if pending.filter(email__iexact=email).exists():
+        raise Conflict(f"{email} is already invited; cancel that invitation to send a new one.")
+    if pending.count() >= settings.SHIPWAY_MAX_OPEN_INVITATIONS:
+        raise TooMany(
+            f"The team has {settings.SHIPWAY_MAX_OPEN_INVITATIONS} open invitations, as many "
+            "as this server allows; cancel some or wait for them to expire."
+        )
+    token = INVITATION_PREFIX + secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        team=team,
+        email=email,
+        role=role,
+        token_hash=hash_secret(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=settings.SHIPWAY_INVITATION_DAYS),
+    )
+    mail.queue_mail(
+        template="invitation",
+        to=[email],
+        context={
+            "team_name": team.name,
+            "role": invitation.get_role_display(),
+            "inviter": invited_by.get_username() if invited_by else "",
+            "link": invitation_link(token),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    log.info(
+        "invitation.created",
+        team_id=team.id,
+        invitation_id=invitation.id,
+        role=role,
+        user_id=invited_by.pk if invited_by else None,
+    )
+    return invitation, token
+
+
+def invitation_delete(*, invitation: Invitation) -> None:
+    """Cancel an invitation: its link stops working at once."""
+    invitation.delete()
+    log.info("invitation.deleted", team_id=invitation.team_id, invitation_id=invitation.pk)
+
+
+def _locked_open_invitation(token: str) -> Invitation:
+    """The token's invitation, its team and row locked, if its link still works
+    (invitation_for_token's refusals otherwise)."""
+    found = invitation_for_token(token)
+    _team_locked(found.team)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("team")
+    return invitation_for_token(token, queryset=invitation)  # again, under the lock
+
+
+def _accept(invitation: Invitation, user: User) -> Membership:
+    membership = membership_create(team=invitation.team, user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    log.info(
+        "invitation.accepted",
+        team_id=invitation.team_id,
+        invitation_id=invitation.id,
+        user_id=user.pk,
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """A signed-in user takes up the invitation sent to their address: they join its
+    team with its role, and the link stops working. Nothing changes when the link does
+    not work any more, the address is another, or they are already a member."""
+    invitation = _locked_open_invitation(token)
+    if (user.email or "").strip().lower() != invitation.email.lower():
+        raise PermissionDenied(
+            "This invitation was sent to another email address than your account's."
+        )
+    return _accept(invitation, user)
+
+
+@transaction.atomic
+def user_create_from_invitation(*, token: str, username: str, password: str) -> User:
+    """Make an account for the invited address, with this username and password, and
+    join the invitation's team with its role (the link then stops working)."""
+    invitation = _locked_open_invitation(token)
+    if find_user(invitation.email) is not None:
+        raise Conflict("An account with this email address exists: sign in to accept.")
+    model = get_user_model()
+    username = username.strip()
+    try:
+        model.username_validator(username)
+    except ValidationError as exc:
+        raise Invalid({"username": exc.messages}) from exc
+    if not 1 <= len(username) <= MAX_USERNAME:
+        raise Invalid({"username": f"Between 1 and {MAX_USERNAME} characters."})
+    if model.objects.filter(username__iexact=username).exists():
+        raise Invalid({"username": "That username is taken."})
+    try:
+        password_validation.validate_password(
+            password, model(username=username, email=invitation.email)
+        )
+    except ValidationError as exc:
+        raise Invalid({"password": exc.messages}) from exc
+    try:
+        with transaction.atomic():
+            user = model.objects.create_user(
+                username=username, email=invitation.email, password=password
+            )
+    except IntegrityError as exc:  # the same username taken at the same moment
+        raise Invalid({"username": "That username is taken."}) from exc
+    log.info("user.created", user_id=user.pk, invitation_id=invitation.id)
+    _accept(invitation, user)
+    return user
 
 
 @transaction.atomic

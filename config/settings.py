@@ -33,6 +33,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _secret_from_file(name: str) -> str:
     """A random secret generated once and kept under var/ (mode 0600), so restarts keep
     sessions."""
@@ -425,8 +430,9 @@ SHIPWAY_BUILD_QUEUE = os.environ.get("SHIPWAY_BUILD_QUEUE", "builds")
 # The servers of ssr sites are started, retired and swept from a queue of their own, so
 # that a cold start never waits behind long builds (runplatform runs a worker for it).
 SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
-# Commit statuses sent to forges (deployments/forge.py): short requests that should not
-# wait behind builds (runplatform's servers worker reads this queue too).
+# Commit statuses sent to forges (deployments/forge.py) and outgoing webhook deliveries
+# (notify/tasks.py): short requests that should not wait behind builds (runplatform's
+# servers worker reads this queue too).
 SHIPWAY_NOTIFY_QUEUE = os.environ.get("SHIPWAY_NOTIFY_QUEUE", "notify")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -445,6 +451,12 @@ CELERY_BEAT_SCHEDULE = {
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",
         "schedule": 3600.0,
+    },
+    # Webhook deliveries whose attempt's message was lost are queued again.
+    "requeue-lost-webhook-deliveries": {
+        "task": "notify.tasks.requeue_lost_deliveries",
+        "schedule": 300.0,
+        "options": {"queue": SHIPWAY_NOTIFY_QUEUE},
     },
     # Hourly (or more often, for a shorter interval): the domains that are due.
     "recheck-custom-domains": {
@@ -484,6 +496,38 @@ SHIPWAY_OUTBOUND_ALLOW = [
     for n in os.environ.get("SHIPWAY_OUTBOUND_ALLOW", "").split(",")
     if n.strip()
 ]
+
+# Mail (core/mail.py): every message is a task on SHIPWAY_NOTIFY_QUEUE. With no
+# SHIPWAY_SMTP_HOST, mails are printed by the worker (Django's console backend), which
+# suits a laptop; with one, they go out over SMTP (STARTTLS unless SHIPWAY_SMTP_TLS=0).
+SHIPWAY_SMTP_HOST = os.environ.get("SHIPWAY_SMTP_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if SHIPWAY_SMTP_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = SHIPWAY_SMTP_HOST or "localhost"
+EMAIL_PORT = env_int("SHIPWAY_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("SHIPWAY_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SHIPWAY_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SHIPWAY_SMTP_TLS", True)
+# Seconds for each SMTP connection and command: a mail server that hangs fails the try.
+EMAIL_TIMEOUT = env_int("SHIPWAY_SMTP_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("SHIPWAY_MAIL_FROM", "Shipway <shipway@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Team invitations by email (accounts/services.py): days a link stays valid, and how
+# many open (not accepted, not expired) invitations one team may have at once.
+SHIPWAY_INVITATION_DAYS = env_int("SHIPWAY_INVITATION_DAYS", 7)
+SHIPWAY_MAX_OPEN_INVITATIONS = env_int("SHIPWAY_MAX_OPEN_INVITATIONS", 50)
+# Outgoing webhooks (notify/): a delivery that gets no 2xx answer within the timeout is
+# tried again after SHIPWAY_WEBHOOK_BACKOFF_SECONDS, doubling each time (plus up to a
+# quarter more, at random), SHIPWAY_WEBHOOK_MAX_ATTEMPTS times in all, then `failed`.
+SHIPWAY_WEBHOOK_BACKOFF_SECONDS = env_float("SHIPWAY_WEBHOOK_BACKOFF_SECONDS", 10.0)
+SHIPWAY_WEBHOOK_MAX_ATTEMPTS = max(1, env_int("SHIPWAY_WEBHOOK_MAX_ATTEMPTS", 8))
+SHIPWAY_WEBHOOK_TIMEOUT_SECONDS = env_float("SHIPWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Deliveries kept per webhook (the newest; older ones and their attempts are removed).
+SHIPWAY_WEBHOOK_KEEP_DELIVERIES = max(1, env_int("SHIPWAY_WEBHOOK_KEEP_DELIVERIES", 100))
+SHIPWAY_WEBHOOKS_PER_TEAM = env_int("SHIPWAY_WEBHOOKS_PER_TEAM", 20)
 
 API_KEY_LAST_USED_RESOLUTION = env_int("SHIPWAY_API_KEY_LAST_USED_RESOLUTION", 60)
 # Realtime feeds (websockets) one user may have open at once, over every web process

@@ -6,7 +6,14 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
-from accounts.api import AccountView, ApiKeyViewSet, AuditViewSet, MembershipViewSet, TeamViewSet
+from accounts.api import (
+    AccountView,
+    ApiKeyViewSet,
+    AuditViewSet,
+    InvitationViewSet,
+    MembershipViewSet,
+    TeamViewSet,
+)
 from deployments.api import DeploymentViewSet
 from deployments.git_api import (
     DeployHookCallView,
@@ -17,6 +24,7 @@ from deployments.git_api import (
 )
 from edge.tls import tls_ask
 from edge.views import edge_authorize
+from notify.api import WebhookViewSet
 from realtime.views import RealtimeTokenView
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 from sites.domains_api import DomainViewSet
@@ -50,6 +58,8 @@ account_keys.register("keys", ApiKeyViewSet, basename="api-key")
 team_children = NestedRouter()
 team_children.register("memberships", MembershipViewSet, basename="membership")
 team_children.register("audit", AuditViewSet, basename="audit")
+team_children.register("invitations", InvitationViewSet, basename="invitation")
+team_children.register("webhooks", WebhookViewSet, basename="webhook")
 
 site_children = NestedRouter()
 site_children.register("variables", VariableViewSet, basename="variable")

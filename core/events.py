@@ -2,13 +2,18 @@
 
 Channel names, and the Channels groups they are sent to, are core/channels.py's.
 Publishing never breaks the operation that caused it.
+
+Apps above core hear every event sent, after commit, through `subscribe` (notify's
+outgoing webhooks do, from their AppConfig.ready): core imports no app. A subscriber
+runs in the publisher's thread, so it must be cheap; its failure is logged, never
+raised to the publisher.
 """
 
 import asyncio
 import os
 import threading
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +31,27 @@ SEND_TIMEOUT = 5.0  # seconds a publisher waits for Redis before giving up on on
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid = 0
 _loop_lock = threading.Lock()
+
+# (events, channels, timestamp, payload) of each event sent, after commit.
+Subscriber = Callable[[list[str], list[str], str, dict[str, Any]], None]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(callback: Subscriber) -> None:
+    """Call `callback` with every event `send` sends (once per callback, however many
+    times it subscribes). It runs in the sender's thread: keep it cheap."""
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
+def _tell_subscribers(
+    events: list[str], channels: list[str], timestamp: str, payload: dict[str, Any]
+) -> None:
+    for callback in list(_subscribers):
+        try:
+            callback(events, channels, timestamp, payload)
+        except Exception:  # a subscriber's failure never fails the publisher
+            log.warning("events.subscriber_failed", events=events, exc_info=True)
 
 
 def _run(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -66,7 +92,18 @@ def access_changed(user_id: int) -> None:
 
 
 def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> None:
-    """Send one message to every channel now (use `publish` inside a transaction)."""
+    """Send one message to every channel now (use `publish` inside a transaction), and
+    tell the subscribers."""
+    timestamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        _send_to_layer(events, channels, timestamp, payload)
+    finally:
+        _tell_subscribers(events, channels, timestamp, payload)
+
+
+def _send_to_layer(
+    events: list[str], channels: list[str], timestamp: str, payload: dict[str, Any]
+) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -76,7 +113,7 @@ def send(*, events: list[str], channels: list[str], payload: dict[str, Any]) -> 
         "data": {
             "events": events,
             "channels": channels,
-            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "timestamp": timestamp,
             "payload": payload,
         },
     }

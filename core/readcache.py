@@ -236,6 +236,25 @@ def _current_generation(client: redis.Redis) -> int:
     return int(cast(bytes, client.get(GENERATION_KEY)))
 
 
+def generation() -> int | None:
+    """The current generation, for a cache of another shape kept beside this one (notify
+    keeps the webhook patterns each site's events are matched against): it moves on
+    whenever a watched model changes. From this process's memory while its listener is
+    subscribed, else one round trip to Redis; None without Redis or when it does not
+    answer (then nothing derived from watched models may be trusted)."""
+    client = _redis()
+    if client is None:
+        return None
+    known = _local_state(_redis_url()).generation
+    if known is not None:
+        return known
+    try:
+        return _current_generation(client)
+    except (redis.RedisError, ValueError, TypeError) as exc:
+        _complain("readcache.unavailable", error=repr(exc))
+        return None
+
+
 class _Memo:
     def __init__(self) -> None:
         self.generation: int | None = None

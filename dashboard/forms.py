@@ -258,8 +258,29 @@ class TeamRenameForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    identifier = _text("Username or email", required=True, max_length=254)
+    identifier = _text(
+        "Username or email",
+        required=True,
+        max_length=254,
+        help_text="An email address with no account yet gets an invitation by mail.",
+    )
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.DEVELOPER)
+
+
+class InvitationSignUpForm(forms.Form):
+    username = _text("Username", required=True, max_length=150)
+    password = forms.CharField(
+        label="Password", strip=False, max_length=1024, widget=forms.PasswordInput
+    )
+    password_again = forms.CharField(
+        label="Password again", strip=False, max_length=1024, widget=forms.PasswordInput
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
 
 
 class MemberRoleForm(forms.Form):
@@ -404,3 +425,33 @@ class ActivityFilterForm(forms.Form):
         error_messages={"invalid": "An action is “resource.verb”, such as “site.update”."},
         widget=forms.TextInput(attrs={"placeholder": "site.update"}),
     )
+
+
+class WebhookForm(forms.Form):
+    """A team webhook: the address, the events (one name a line, `*` for one segment)."""
+
+    url = _text(
+        "Address",
+        required=True,
+        max_length=2048,
+        help_text="Receives a signed JSON POST for each event (http:// or https://).",
+    )
+    events = forms.CharField(
+        label="Events",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        max_length=20 * 201,
+        initial="sites.*.deployments.*.update",
+        help_text="One event name a line; * stands for one segment, e.g. "
+        "sites.*.deployments.*.update or sites.blog.*.",
+    )
+    secret = _text(
+        "Secret",
+        max_length=256,
+        help_text="Signs every delivery. Leave empty for a random one (shown once).",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
+
+    def clean_events(self) -> list[str]:
+        text = self.cleaned_data["events"]
+        return [line.strip() for line in text.splitlines() if line.strip()]

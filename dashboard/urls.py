@@ -3,7 +3,18 @@ script) that calls one service and redirects."""
 
 from django.urls import path
 
-from dashboard.views import activity, deployments, domains, git, keys, sites, teams, variables
+from dashboard.views import (
+    activity,
+    deployments,
+    domains,
+    git,
+    invitations,
+    keys,
+    sites,
+    teams,
+    variables,
+    webhooks,
+)
 
 app_name = "dashboard"
 
@@ -60,6 +71,30 @@ urlpatterns = [
         "teams/<str:team_id>/members/<str:membership_id>/delete/",
         teams.member_delete,
         name="member-delete",
+    ),
+    path(
+        "teams/<str:team_id>/invitations/<str:invitation_id>/delete/",
+        teams.invitation_delete,
+        name="invitation-delete",
+    ),
+    # An invitation's link (signed in or not).
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation"),
+    # A team's outgoing webhooks (owners).
+    path("teams/<str:team_id>/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/",
+        webhooks.webhook_detail,
+        name="webhook",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook-delete",
+    ),
+    path(
+        "teams/<str:team_id>/webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/redeliver/",
+        webhooks.delivery_redeliver,
+        name="delivery-redeliver",
     ),
     # The signed-in user's API keys.
     path("account/keys/", keys.key_list, name="keys"),

@@ -36,6 +36,7 @@ from deployments.models import (
     Upload,
 )
 from deployments.serializers import DeploymentSerializer
+from deployments.signals import notify_status_changed
 from sites import crypto
 from sites.hosts import branch_label
 from sites.models import Site
@@ -339,6 +340,7 @@ def deployment_transition(
                     **(audit_data or {}),
                 },
             )
+        notify_status_changed(deployment)  # e.g. notify's mail to the owners on a failure
     log.info(
         "deployment.status_changed",
         site_id=deployment.site_id,

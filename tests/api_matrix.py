@@ -40,8 +40,9 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import ApiKey, AuditEntry, Membership, Role, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Role, Team
 from deployments.models import Deployment
+from notify.models import Webhook, WebhookDelivery
 from sites import services as site_services
 from sites.models import Site, SiteGroupObjectPermission, SiteUserObjectPermission, Variable
 from tests.factories import add_member, make_site, make_team, make_user
@@ -215,9 +216,14 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "team": Team.objects.values_list("pk", "name", "updated_at"),
         "membership": Membership.objects.values_list("pk", "team_id", "user_id", "role"),
         "api_key": ApiKey.objects.values_list("pk", "user_id", "name", "expires_at"),
+        "invitation": Invitation.objects.values_list("pk", "team_id", "email", "accepted_at"),
         "site": Site.objects.values_list(),
         "variable": Variable.objects.values_list(),
         "deployment": Deployment.objects.values_list("pk", "site_id", "status"),
+        "webhook": Webhook.objects.values_list(),
+        "webhook_delivery": WebhookDelivery.objects.values_list(
+            "pk", "webhook_id", "status", "series", "attempts"
+        ),
         "site_group_perm": SiteGroupObjectPermission.objects.values_list(
             "group_id", "permission_id", "content_object_id"
         ),

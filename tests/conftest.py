@@ -6,7 +6,7 @@ import pytest
 from sites import services as site_services
 from tests.factories import api_client, eager_builds, make_site, make_team, make_user
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.smtp"]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ from django.urls import reverse
 from deployments import git_services
 from deployments.models import Deployment
 from deployments.services import deployment_create_from_upload
+from notify import services as notify_services
+from notify.models import WebhookAttempt
 from sites.services import variable_create
 from tests.archives import tar_gz, upload
 from tests.factories import eager_builds, make_site, make_team, make_user
@@ -42,7 +44,14 @@ def test_every_model_list_and_change_page_renders(staff_client, site, settings):
         site=site, url="http://127.0.0.1:9/app.git", token="super-secret-value"
     )
     git_services.deploy_hook_create(site=site, name="CMS", branch="main")
-    deploy(site, eager=True)
+    notify_services.webhook_create(
+        team=site.team,
+        url="http://127.0.0.1:9/hook",  # refuses connections: each attempt fails at once
+        events=["sites.*.deployments.*.update"],
+        secret="super-secret-value",
+    )
+    deploy(site, eager=True)  # its events' deliveries, each with its attempts
+    assert WebhookAttempt.objects.exists()
     for model, model_admin in admin.site._registry.items():
         meta = model._meta
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")

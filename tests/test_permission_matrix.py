@@ -13,6 +13,7 @@ cannot make keys, but may delete itself.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -263,6 +264,75 @@ class TestAuditMatrix(PermissionMatrix):
     )
 
 
+def _invite(team_id: str, email: str) -> str:
+    from accounts import services as account_services
+    from accounts.models import Team
+
+    team = Team.objects.get(pk=team_id)
+    owner = team.memberships.get(role="owner").user
+    invitation, _token = account_services.invitation_create(
+        team=team, email=email, role="viewer", invited_by=owner
+    )
+    return invitation.id
+
+
+class TestInvitationsMatrix(PermissionMatrix):
+    """Invitations are owners' business: the invited addresses are not shown to the
+    team's other members."""
+
+    def extend_world(self, world: Any) -> None:
+        world.ids["invitation"] = _invite(world.ids["team"], "invited@example.org")
+        world.ids["other_invitation"] = _invite(world.ids["other_team"], "other@example.org")
+
+    cases = (
+        # An email no account has: an invitation (202); one that has: a membership (201).
+        Case(
+            "POST",
+            "/v1/teams/{team}/memberships",
+            owners(202),
+            {"email": "fresh@example.org", "roles": ["developer"]},
+        ),
+        Case(
+            "POST",
+            "/v1/teams/{team}/memberships",
+            owners(201),
+            {"email": "newbie@example.com", "roles": ["developer"]},
+        ),
+        Case(
+            "POST",
+            "/v1/teams/{other_team}/memberships",
+            hidden(202),
+            {"email": "fresh@example.org", "roles": ["viewer"]},
+        ),
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations",
+            owners(200),
+            check=lists_exactly("invitations", dict.fromkeys(CALLERS, frozenset({"invitation"}))),
+        ),
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations/{invitation}",
+            owners(200),
+            check=is_object("invitation"),
+        ),
+        Case("DELETE", "/v1/teams/{team}/invitations/{invitation}", owners(204)),
+        Case("GET", "/v1/teams/{other_team}/invitations", hidden(200)),
+        Case("DELETE", "/v1/teams/{other_team}/invitations/{other_invitation}", hidden(204)),
+        # Another team's invitation is not found under this team, for anyone.
+        Case(
+            "GET",
+            "/v1/teams/{team}/invitations/{other_invitation}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+        Case(
+            "DELETE",
+            "/v1/teams/{team}/invitations/{other_invitation}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+    )
+
+
 SITE_BODY = {"siteId": "fresh", "name": "Fresh", "teamId": "{team}", "framework": "static"}
 
 
@@ -373,3 +443,100 @@ def test_the_matrix_reports_every_wrong_cell_at_once():
     assert "DELETE" not in report, report
     assert len(problems) == len(CALLERS)
     assert '"type": "unauthorized"' in report  # the body is part of the report
+
+
+# -- outgoing webhooks: a team's owners only (notify/selectors.py) --------------------
+
+WEBHOOKS = "/v1/teams/{team}/webhooks"
+WEBHOOK_BODY = {"url": "https://93.184.216.34/hook", "events": ["sites.*.deployments.*.update"]}
+
+
+def no_secret_shown(answer: Answer) -> str | None:
+    if "secret" in json.dumps(answer.body) or answer.world.values["webhook_secret"] in str(
+        answer.body
+    ):
+        return "a webhook's secret is shown after its creation"
+    return None
+
+
+def secret_shown_once(answer: Answer) -> str | None:
+    if len(answer.body.get("secret") or "") < 32:
+        return "the new webhook's (generated) secret is not in the answer that created it"
+    return None
+
+
+class TestWebhooksMatrix(PermissionMatrix):
+    def extend_world(self, world: Any) -> None:
+        from accounts.models import Team
+        from notify import services as notify_services
+        from notify.models import DeliveryStatus, WebhookDelivery
+
+        team = Team.objects.get(pk=world.ids["team"])
+        other = Team.objects.get(pk=world.ids["other_team"])
+        webhook, secret = notify_services.webhook_create(team=team, **WEBHOOK_BODY)
+        theirs, _ = notify_services.webhook_create(team=other, **WEBHOOK_BODY)
+        delivery = notify_services.webhook_delivery_create(
+            webhook_id=webhook.id, event="sites.site-a.update", timestamp="t", payload={}
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED)
+        their_delivery = notify_services.webhook_delivery_create(
+            webhook_id=theirs.id, event="sites.site-b.update", timestamp="t", payload={}
+        )
+        WebhookDelivery.objects.filter(pk=their_delivery.pk).update(status=DeliveryStatus.FAILED)
+        world.ids |= {
+            "webhook": webhook.id,
+            "other_webhook": theirs.id,
+            "delivery": delivery.id,
+            "other_delivery": their_delivery.id,
+        }
+        world.values["webhook_secret"] = secret
+
+    cases = (
+        Case(
+            "GET",
+            WEBHOOKS,
+            owners(200),
+            check=lists_exactly(
+                "webhooks", dict.fromkeys(("owner", "staff"), frozenset({"webhook"}))
+            ),
+        ),
+        Case("POST", WEBHOOKS, owners(201), WEBHOOK_BODY, check=secret_shown_once),
+        Case("GET", WEBHOOKS + "/{webhook}", owners(200), check=is_object("webhook")),
+        Case("GET", WEBHOOKS + "/{webhook}", owners(200), check=no_secret_shown),
+        Case("PATCH", WEBHOOKS + "/{webhook}", owners(200), {"enabled": False}),
+        Case("DELETE", WEBHOOKS + "/{webhook}", owners(204)),
+        Case("GET", WEBHOOKS + "/{webhook}/deliveries", owners(200)),
+        Case("POST", WEBHOOKS + "/{webhook}/deliveries/{delivery}/redeliver", owners(202)),
+        Case("GET", "/v1/teams/{other_team}/webhooks", hidden(200)),
+        Case("POST", "/v1/teams/{other_team}/webhooks", hidden(201), WEBHOOK_BODY),
+        Case("GET", "/v1/teams/{other_team}/webhooks/{other_webhook}", hidden(200)),
+        Case(
+            "PATCH",
+            "/v1/teams/{other_team}/webhooks/{other_webhook}",
+            hidden(200),
+            {"enabled": False},
+        ),
+        Case("DELETE", "/v1/teams/{other_team}/webhooks/{other_webhook}", hidden(204)),
+        Case("GET", "/v1/teams/{other_team}/webhooks/{other_webhook}/deliveries", hidden(200)),
+        Case(
+            "POST",
+            "/v1/teams/{other_team}/webhooks/{other_webhook}/deliveries/{other_delivery}/redeliver",
+            hidden(202),
+        ),
+        # Another team's webhook or delivery is not found under this team.
+        Case(
+            "GET",
+            WEBHOOKS + "/{other_webhook}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+        Case(
+            "DELETE",
+            WEBHOOKS + "/{other_webhook}",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+        Case(
+            "POST",
+            WEBHOOKS + "/{webhook}/deliveries/{other_delivery}/redeliver",
+            expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
+        ),
+    )

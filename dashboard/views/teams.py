@@ -1,4 +1,5 @@
-"""Teams: create one, see its members; owners add, change and remove members."""
+"""Teams: create one, see its members; owners add, change and remove members, and
+invite addresses that have no account yet."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.models import Team
-from accounts.selectors import find_user, membership_for, team_for
+from accounts.selectors import (
+    find_user,
+    invitation_for,
+    invitations_of,
+    membership_for,
+    team_for,
+)
 from core.errors import PermissionDenied
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
@@ -71,11 +78,13 @@ def team_page(
     remember_team(request, team.id)
     nav = navigation(request)
     memberships = list(team.memberships.select_related("user").order_by("user__username"))
+    can_manage = _can_manage(request, team)
     context = {
         "team": team,
         "memberships": memberships,
-        "can_manage": _can_manage(request, team),
+        "can_manage": can_manage,
         "can_audit": nav.allows(team_with_role(nav, team), "audit"),
+        "invitations": list(invitations_of(team)) if can_manage else [],
         "add_form": add_form or MemberAddForm(),
         "rename_form": rename_form or TeamRenameForm(initial={"name": team.name}),
         "role_form": MemberRoleForm(),
@@ -115,12 +124,23 @@ def team_delete(request: HttpRequest, team_id: str) -> HttpResponse:
 
 @require_POST
 @dashboard_view
-def member_add(request: HttpRequest, team_id: str) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, team_id: str) -> HttpResponse:
     team = team_for(request.user, team_id, "manage")
     form = MemberAddForm(request.POST)
     if form.is_valid():
-        user = find_user(form.cleaned_data["identifier"].strip())
-        if user is None:
+        identifier = form.cleaned_data["identifier"].strip()
+        user = find_user(identifier)
+        if user is None and "@" in identifier:
+            with showing_refusals(request, form, aliases={"email": "identifier"}):
+                account_services.invitation_create(
+                    team=team,
+                    email=identifier,
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
+                )
+                messages.success(request, f"Invitation sent to {identifier}.")
+                return redirect("dashboard:team", team_id=team.id)
+        elif user is None:
             form.add_error("identifier", "No user has that username or email address.")
         else:
             with showing_refusals(request, form):
@@ -164,3 +184,12 @@ def member_delete(request: HttpRequest, team_id: str, membership_id: str) -> Htt
             request.session.pop(SESSION_TEAM, None)
             return redirect("dashboard:home")
     return redirect("dashboard:team", team_id=membership.team_id)
+
+
+@require_POST
+@dashboard_view
+def invitation_delete(request: HttpRequest, team_id: str, invitation_id: str) -> HttpResponse:
+    invitation = invitation_for(request.user, team_id, invitation_id, "manage")
+    account_services.invitation_delete(invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.email} was cancelled.")
+    return redirect("dashboard:team", team_id=invitation.team_id)

@@ -28,7 +28,7 @@ DROP FUNCTION IF EXISTS accounts_auditentry_refuse_edit();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_api_key_scope"),
+        ("accounts", "0003_invitations"),
     ]
 
     operations = [
