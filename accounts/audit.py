@@ -155,6 +155,15 @@ def as_system(name: str, actor_id: str = "") -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def as_user(user: User) -> Iterator[None]:
+    """Writes meanwhile are `user`'s (one just made: an invitation's sign-up), from the
+    current request's address if there is one."""
+    _actor, ip = current()
+    with _with(_Context(actor=user_actor(user), ip=ip)):
+        yield
+
+
 def bind_key(request: HttpRequest | Request, key: ApiKey) -> None:
     """The API authenticated `request` with `key`: its writes are the key's."""
     context = _current.get()

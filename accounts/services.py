@@ -257,6 +257,14 @@ def invitation_create(
         invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=settings.SHIPWAY_INVITATION_DAYS),
     )
+    # Not the address: the team's other members may read the log, and invited addresses
+    # are the owners' to see.
+    audit.record(
+        action="invitation.create",
+        team_id=team.id,
+        resource_id=invitation.id,
+        data={"role": role, "expiresAt": invitation.expires_at},
+    )
     mail.queue_mail(
         template="invitation",
         to=[email],
@@ -278,10 +286,18 @@ def invitation_create(
     return invitation, token
 
 
+@transaction.atomic
 def invitation_delete(*, invitation: Invitation) -> None:
     """Cancel an invitation: its link stops working at once."""
+    invitation_id = invitation.pk
     invitation.delete()
-    log.info("invitation.deleted", team_id=invitation.team_id, invitation_id=invitation.pk)
+    audit.record(
+        action="invitation.delete",
+        team_id=invitation.team_id,
+        resource_id=invitation_id,
+        data={"role": invitation.role},
+    )
+    log.info("invitation.deleted", team_id=invitation.team_id, invitation_id=invitation_id)
 
 
 def _locked_open_invitation(token: str) -> Invitation:
@@ -298,6 +314,12 @@ def _accept(invitation: Invitation, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(
+        action="invitation.accept",
+        team_id=invitation.team_id,
+        resource_id=invitation.id,
+        data={"user": user.get_username(), "role": invitation.role},
+    )
     log.info(
         "invitation.accepted",
         team_id=invitation.team_id,
@@ -351,7 +373,14 @@ def user_create_from_invitation(*, token: str, username: str, password: str) -> 
     except IntegrityError as exc:  # the same username taken at the same moment
         raise Invalid({"username": "That username is taken."}) from exc
     log.info("user.created", user_id=user.pk, invitation_id=invitation.id)
-    _accept(invitation, user)
+    with audit.as_user(user):  # the new account signs itself up
+        audit.record(
+            action="user.create",
+            team_id=invitation.team_id,
+            resource_id=user.pk,
+            data={"username": user.get_username(), "invitationId": invitation.id},
+        )
+        _accept(invitation, user)
     return user
 
 

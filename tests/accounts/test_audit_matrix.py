@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts import audit
@@ -36,6 +37,8 @@ from deployments import git_services
 from deployments import services as deployment_services
 from deployments.models import Deployment, Status
 from deployments.webhooks import BRANCH, Push, Received
+from notify import services as notify_services
+from notify.models import WebhookDelivery
 from sites import services as site_services
 from sites.models import Domain, DomainStatus, Variable
 from tests.archives import tar_gz, upload
@@ -48,6 +51,7 @@ pytestmark = pytest.mark.django_db
 _PYPROJECT = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text())
 PACKAGES: list[str] = _PYPROJECT["tool"]["importlinter"]["root_packages"]
 IP = "203.0.113.7"
+HOOK_URL = "https://93.184.216.34/hooks/T0/B0/the-receivers-secret"  # an IP: no DNS
 URL = "https://git.example.com/team/site.git"
 ARCHIVE = {"index.html": "<h1>hello</h1>"}
 
@@ -129,6 +133,27 @@ class Scene:
         self.repository  # noqa: B018  # a hook needs a linked repository
         return git_services.deploy_hook_create(site=self.site, name="nightly", branch="main")
 
+    @cached_property
+    def invitation(self) -> tuple[Any, str]:
+        return account_services.invitation_create(
+            team=self.team, email="new@example.com", role=Role.DEVELOPER, invited_by=self.owner
+        )
+
+    @cached_property
+    def webhook(self) -> Any:
+        return notify_services.webhook_create(
+            team=self.team, url=HOOK_URL, events=["sites.*.update"]
+        )[0]
+
+    @cached_property
+    def delivery(self) -> WebhookDelivery:
+        return notify_services.webhook_delivery_create(
+            webhook_id=self.webhook.id,
+            event="sites.update",
+            timestamp="2026-12-02T13:00:00Z",
+            payload={"id": "blog"},
+        )
+
     def verified_domain_gone_stale(self) -> Domain:
         domain = self.domain
         long_ago = timezone.now() - timedelta(days=30)
@@ -159,6 +184,7 @@ class Case:
     as_user: bool = True
     system_name: str = audit.SYSTEM_NAME
     team: str | None = "acme"
+    actor_name: str = "owner"  # a user actor other than the owner (a new account)
     fixtures: tuple[str, ...] = field(default=())
     setup: Callable[[Scene], Any] | None = None  # made first, as the system
 
@@ -176,6 +202,7 @@ A = "accounts.services."
 S = "sites.services."
 D = "deployments.services."
 G = "deployments.git_services."
+N = "notify.services."
 
 CASES: dict[str, Case] = {
     A + "team_create": Case(
@@ -237,6 +264,42 @@ CASES: dict[str, Case] = {
         "api_key.delete",
         lambda s, r: r,
         lambda s, r: {"name": "ci", "prefix": s.key.prefix},
+    ),
+    A + "invitation_create": Case(
+        lambda s: s.invitation[0],
+        "invitation.create",
+        result_id,
+        lambda s, r: {"role": "developer", "expiresAt": r.expires_at.isoformat()},
+    ),
+    A + "invitation_delete": Case(
+        lambda s: (
+            s.invitation[0].id,
+            account_services.invitation_delete(invitation=s.invitation[0]),
+        )[0],
+        "invitation.delete",
+        lambda s, r: r,
+        lambda s, r: {"role": "developer"},
+    ),
+    A + "invitation_accept": Case(
+        lambda s: (
+            s.invitation[0].id,
+            account_services.invitation_accept(token=s.invitation[1], user=make_user("new")),
+        )[0],
+        "invitation.accept",
+        lambda s, r: r,
+        lambda s, r: {"user": "new", "role": "developer"},
+        setup=lambda s: s.invitation,
+    ),
+    A + "user_create_from_invitation": Case(
+        # The new account signs itself up: it is the actor (from the request's address).
+        lambda s: account_services.user_create_from_invitation(
+            token=s.invitation[1], username="newcomer", password="correct-horse-battery-9"
+        ),
+        "user.create",
+        lambda s, r: str(r.pk),
+        lambda s, r: {"username": "newcomer", "invitationId": s.invitation[0].id},
+        actor_name="newcomer",
+        setup=lambda s: s.invitation,
     ),
     S + "site_create": Case(
         lambda s: make_site(s.team, "docs", name="Docs"),
@@ -479,6 +542,41 @@ CASES: dict[str, Case] = {
     ),
 }
 
+CASES |= {
+    N + "webhook_create": Case(
+        lambda s: s.webhook,
+        "webhook.create",
+        result_id,
+        lambda s, r: {
+            "host": "93.184.216.34",
+            "url": M,
+            "events": ["sites.*.update"],
+            "enabled": True,
+            "secret": M,
+        },
+    ),
+    N + "webhook_update": Case(
+        lambda s: notify_services.webhook_update(
+            webhook=s.webhook, url=HOOK_URL + "-2", enabled=False, secret="s" * 20
+        ),
+        "webhook.update",
+        result_id,
+        lambda s, r: {"url": [M, M], "enabled": [True, False], "secret": [M, M]},
+    ),
+    N + "webhook_delete": Case(
+        lambda s: (s.webhook.id, notify_services.webhook_delete(webhook=s.webhook))[0],
+        "webhook.delete",
+        lambda s, r: r,
+        lambda s, r: {"host": "93.184.216.34"},
+    ),
+    N + "webhook_delivery_redeliver": Case(
+        lambda s: notify_services.webhook_delivery_redeliver(delivery=s.delivery),
+        "webhook_delivery.redeliver",
+        result_id,
+        lambda s, r: {"webhookId": s.webhook.id, "event": "sites.update", "series": [1, 2]},
+    ),
+}
+
 # Writers that record nothing, each with why.
 BUILD = "the build's own progress, recorded by the deployment's status and log"
 SERVER = "an ssr server's state, written by the runtime (its deployment's activation is audited)"
@@ -508,6 +606,11 @@ EXEMPT: dict[str, str] = {
     D + "server_promote": SERVER + " (the live server follows the audited activation)",
     D + "server_log_append": SERVER + " (a log append)",
     G + "webhook_url": "a read: the webhook's address",
+    A + "invitation_link": "a pure function: an invitation's address",
+    N + "webhook_delivery_create": "the record of an event sent to a webhook (its own log)",
+    N + "queue_attempt": "writes no row: sends an attempt's message",
+    N + "webhook_delivery_attempt": "the attempt's own record (status, code, duration)",
+    N + "webhook_deliveries_requeue_lost": "bookkeeping: queues lost attempts again",
 }
 
 
@@ -564,12 +667,13 @@ def test_the_writer_records_its_entry(
     assert entry.resource_id == case.resource_id(scene, result)
     assert entry.team_id == (case.team or "")
     if case.as_user:
+        user = get_user_model().objects.get(username=case.actor_name)
         assert (entry.actor_type, entry.actor_id, entry.actor_name) == (
             "user",
-            str(scene.owner.pk),
-            "owner",
+            str(user.pk),
+            case.actor_name,
         )
-        assert (entry.user_id, entry.ip, entry.key_id) == (scene.owner.pk, IP, "")
+        assert (entry.user_id, entry.ip, entry.key_id) == (user.pk, IP, "")
     else:
         assert (entry.actor_type, entry.actor_name, entry.ip) == ("system", case.system_name, None)
         assert entry.user_id is None
@@ -577,3 +681,5 @@ def test_the_writer_records_its_entry(
         assert entry.data == case.data(scene, result)
     assert "old-secret" not in str(entry.data) and "new-secret" not in str(entry.data)
     assert "ghp_secret" not in str(entry.data)
+    assert "the-receivers-secret" not in str(entry.data)
+    assert "new@example.com" not in str(entry.data)  # invited addresses are owners' only
