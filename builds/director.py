@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from builds import scratch as scratch_dirs
 from builds.detection import Detection, detect
 from builds.logwriter import LogWriter
 from builds.output import OutputLimits, copy_directory, shown
@@ -61,7 +61,8 @@ def build(deployment_id: str, *, worker: str = "", runner: BuildRunner | None = 
 
 def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
     started = time.monotonic()
-    with LogWriter(deployment) as output, tempfile.TemporaryDirectory(prefix="shipway-") as tmp:
+    prefix = scratch_dirs.prefix_for(deployment.id)
+    with LogWriter(deployment) as output, scratch_dirs.scratch_directory(prefix) as tmp:
         scratch = Path(tmp)
         mask = SecretMasker([])  # replaced in the try below, where reading secrets may fail
 
@@ -91,6 +92,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                     output.write,
                     _cancel_check(deployment.id),
                     server_to=server_to,
+                    scratch_prefix=prefix,
                 )
                 result = runner.run(job)
                 if result.server is not None:
@@ -151,13 +153,13 @@ def _fetch_source(deployment: Deployment, scratch: Path, say: Callable[[str], No
     path = scratch / SOURCE_FILE
     stored = source_path(deployment.storage_prefix)
     if deployment.source_type == SourceType.VCS and not artifacts().exists(stored):
-        _fetch_from_git(deployment, say)
+        _fetch_from_git(deployment, scratch, say)
     with artifacts().open(stored, "rb") as src, open(path, "wb") as dst:
         shutil.copyfileobj(src, dst, 1024 * 1024)
     return path
 
 
-def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
+def _fetch_from_git(deployment: Deployment, scratch: Path, say: Callable[[str], None]) -> None:
     # A push names the commit it made: that one is built, wherever the branch is now.
     pinned = deployment.commit_hash
     at = f" at {pinned[:12]}" if pinned else ""
@@ -170,6 +172,7 @@ def _fetch_from_git(deployment: Deployment, say: Callable[[str], None]) -> None:
         pinned or deployment.reference,
         "commit" if pinned else deployment.reference_type,
         deployment.site.root_directory,
+        within=scratch,  # the build's own directory: a dead build's leftovers are found
     )
     try:
         with open(fetched.source.path, "rb") as archive:

@@ -2,7 +2,9 @@
 
 A deployment whose worker stopped sending heartbeats (the process died) is failed with
 a reason and its container removed; a deployment still waiting long after it was
-queued (its message was lost) is queued again. Nothing is left hanging.
+queued (its message was lost) is queued again; the temporary directories dead builds
+left (builds/scratch.py: this installation's marker only) are removed. Nothing is left
+hanging.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from builds import scratch
 from builds.runners.docker import owned_labels
 from deployments import services
 from deployments.errors import ErrorCode
@@ -50,7 +53,13 @@ def reap() -> dict[str, int]:
         services.deployment_requeue(deployment_id)
         log.warning("reaper.requeued", deployment_id=deployment_id)
     removed = remove_orphan_containers()
-    return {"failed": failed, "requeued": len(lost), "containers_removed": removed}
+    scratch_removed = scratch.remove_leftovers()
+    return {
+        "failed": failed,
+        "requeued": len(lost),
+        "containers_removed": removed,
+        "scratch_removed": scratch_removed,
+    }
 
 
 def remove_orphan_containers() -> int:

@@ -4,7 +4,9 @@ and the cache removal are registered under the names their senders own and send 
 
 from __future__ import annotations
 
+import requests
 from celery import Task, shared_task
+from docker.errors import DockerException
 
 from builds import director, reaper
 from builds.cache import remove_build_cache as remove_cache
@@ -23,7 +25,16 @@ def reap_stuck_deployments() -> None:
     reaper.reap()
 
 
-@shared_task(name=REMOVE_BUILD_CACHE_TASK, ignore_result=True)
+@shared_task(
+    name=REMOVE_BUILD_CACHE_TASK,
+    ignore_result=True,
+    autoretry_for=(DockerException, requests.RequestException),
+    retry_backoff=10,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+)
 def remove_build_cache(cache_id: str) -> None:
-    """A deleted site's build cache (sent by name from sites.services.site_delete)."""
+    """A deleted site's build cache (sent by name from sites.services.site_delete, to the
+    maintenance queue); tried again with backoff while the Docker engine fails."""
     remove_cache(cache_id)

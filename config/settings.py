@@ -379,6 +379,17 @@ SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
+# Retention (deployments/retention.py): ready deployments a site keeps besides its active
+# one and each branch's newest preview, unless the site says (keepDeployments, 1..1000).
+SHIPWAY_KEEP_DEPLOYMENTS = env_int("SHIPWAY_KEEP_DEPLOYMENTS", 10)
+# How often the cleanup runs (beat), and how young a deployment is always kept (so a
+# build that just finished, or one just made, is never raced).
+SHIPWAY_CLEANUP_SECONDS = env_int("SHIPWAY_CLEANUP_SECONDS", 3600)
+SHIPWAY_CLEANUP_GRACE_SECONDS = env_int("SHIPWAY_CLEANUP_GRACE_SECONDS", 600)
+# A purge of deleted files that storage failed (or still listed) is tried again after
+# this many seconds, doubling each time up to an hour, ten times; then the cleanup sends
+# it again.
+SHIPWAY_PURGE_RETRY_SECONDS = env_int("SHIPWAY_PURGE_RETRY_SECONDS", 30)
 # Server-rendered (ssr) sites' servers (runtime/): one container per active or visited
 # deployment, stopped after this many seconds without a request (scale to zero).
 SHIPWAY_SSR_IDLE_SECONDS = env_int("SHIPWAY_SSR_IDLE_SECONDS", 300)
@@ -434,6 +445,9 @@ SHIPWAY_SERVER_QUEUE = os.environ.get("SHIPWAY_SERVER_QUEUE", "servers")
 # (notify/tasks.py): short requests that should not wait behind builds (runplatform's
 # servers worker reads this queue too).
 SHIPWAY_NOTIFY_QUEUE = os.environ.get("SHIPWAY_NOTIFY_QUEUE", "notify")
+# Background removals (deleted sites' and deployments' stored files, build caches and
+# servers; retention's purges): runplatform's servers worker reads this queue too.
+SHIPWAY_MAINTENANCE_QUEUE = os.environ.get("SHIPWAY_MAINTENANCE_QUEUE", "maintenance")
 CELERY_TASK_ROUTES = {"builds.tasks.build_deployment": {"queue": SHIPWAY_BUILD_QUEUE}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -447,6 +461,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "runtime.tasks.sweep_servers",
         "schedule": float(SHIPWAY_SSR_SWEEP_EVERY),
         "options": {"queue": SHIPWAY_SERVER_QUEUE},
+    },
+    # Retention, and purges still undone (deployments/services.py, deployment_cleanup).
+    "cleanup-deployments": {
+        "task": "deployments.tasks.cleanup_deployments",
+        "schedule": float(SHIPWAY_CLEANUP_SECONDS),
+        "options": {"queue": SHIPWAY_MAINTENANCE_QUEUE},
     },
     "discard-expired-uploads": {
         "task": "deployments.tasks.discard_expired_uploads",

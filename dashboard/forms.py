@@ -14,6 +14,7 @@ from core.ids import client_id_validator, site_id_validator
 from sites.frameworks import FRAMEWORKS
 from sites.models import (
     MAX_BUILD_TIMEOUT,
+    MAX_KEEP_DEPLOYMENTS,
     MAX_VARIABLE_VALUE,
     Access,
     Adapter,
@@ -124,6 +125,14 @@ class SiteSettingsForm(_BuildFields):
         label="Build timeout (seconds)", min_value=1, max_value=MAX_BUILD_TIMEOUT
     )
     specification = forms.ChoiceField(label="Build size", choices=SPECIFICATION_CHOICES)
+    keep_deployments = forms.IntegerField(
+        label="Deployments kept",
+        required=False,
+        min_value=1,
+        max_value=MAX_KEEP_DEPLOYMENTS,
+        help_text="Ready deployments kept to roll back to, besides the active one and each "
+        "branch's newest preview; older ones are deleted. Blank: the platform's default.",
+    )
     access = forms.ChoiceField(label="Who may open it", choices=Access.choices)
     enabled = forms.BooleanField(
         label="Serve this site", required=False, help_text="When off, its addresses answer 404."

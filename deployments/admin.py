@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from core.adminwrites import ServiceWritesAdmin
 from core.errors import Refused
 from deployments import git_services, services
-from deployments.models import Delivery, Deployment, Upload
+from deployments.models import Delivery, Deployment, Purge, Upload
 from sites.models import DeployHook, Repository
 
 
@@ -183,3 +183,33 @@ class DeployHookAdmin(ServiceWritesAdmin):
 
     def service_delete(self, request: HttpRequest, obj: DeployHook) -> None:
         git_services.deploy_hook_delete(hook=obj, user=cast(User, request.user))
+
+
+@admin.register(Purge)
+class PurgeAdmin(admin.ModelAdmin):
+    """Background removals of deleted files, and why one is still pending (read-only:
+    the maintenance worker writes them)."""
+
+    list_display = ["created_at", "site_id", "site_gone", "attempts", "attempted_at", "done_at"]
+    list_filter = ["done_at", "site_gone"]
+    search_fields = ["site_id"]
+    readonly_fields = [
+        "site_id",
+        "prefixes",
+        "site_gone",
+        "deployment_ids",
+        "attempts",
+        "last_error",
+        "created_at",
+        "attempted_at",
+        "done_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Purge | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Purge | None = None) -> bool:
+        return False

@@ -69,8 +69,13 @@ def site_prefix(site_id: str) -> str:
     return f"sites/{site_id}"
 
 
+def deployments_prefix(site_id: str) -> str:
+    """Where the site's deployments' prefixes are, one directory (or key prefix) each."""
+    return f"{site_prefix(site_id)}/deployments"
+
+
 def deployment_prefix(site_id: str, deployment_id: str) -> str:
-    return f"{site_prefix(site_id)}/deployments/{deployment_id}"
+    return f"{deployments_prefix(site_id)}/{deployment_id}"
 
 
 def source_path(prefix: str) -> str:
@@ -169,6 +174,24 @@ def delete_prefix(prefix: str) -> int:
         shutil.rmtree(storage.path(prefix), ignore_errors=True)
     log.info("storage.prefix_deleted", prefix=prefix, files=count)
     return count
+
+
+def stored_under(prefix: str) -> list[str]:
+    """The names stored under `prefix`, listed from the storage itself (what a purge
+    checks after deleting: only an empty listing confirms the files are gone)."""
+    storage = artifacts()
+    return _list_files(storage, prefix)
+
+
+def _list_files(storage: Storage, prefix: str) -> list[str]:
+    try:
+        directories, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return []
+    names = [f"{prefix}/{name}" for name in files]
+    for directory in directories:
+        names.extend(_list_files(storage, f"{prefix}/{directory}"))
+    return names
 
 
 def _delete_files(storage: Storage, prefix: str) -> int:

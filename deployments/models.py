@@ -53,6 +53,17 @@ class Environment(models.TextChoices):
     PREVIEW = "preview", "Preview"
 
 
+class LiveDeployments(models.Manager["Deployment"]):
+    """Deployments that are not deleted: the default manager, so every read (the API,
+    the dashboard, downloads, logs, the edge, the front proxy's map, the realtime feed,
+    the admin, related managers such as `site.deployments`) leaves out a row that
+    retention or a delete marked (`deleted_at`). `Deployment.all_objects` reads them
+    too: only where a test allows it (tests/deployments/test_deleted_404.py)."""
+
+    def get_queryset(self) -> models.QuerySet[Deployment]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Deployment(models.Model):
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="deployments")
@@ -95,9 +106,17 @@ class Deployment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when retention or a delete removed it: the row stays (what it was, for the
+    # record) but no read finds it, and its stored files go in the background (Purge).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveDeployments()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, which ruff takes for a field)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Related lookups and cascades reach every row, marked or not.
+        base_manager_name = "all_objects"
         indexes = [
             models.Index(fields=["site", "-created_at"]),
             models.Index(fields=["status"]),
@@ -262,3 +281,30 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id}: {self.event} {self.delivery_id}"
+
+
+class Purge(models.Model):
+    """Stored things of deleted deployments or a deleted site still to remove: kept in
+    the database (not only in a queued message) until storage, listed again, shows each
+    prefix empty. A task on SHIPWAY_MAINTENANCE_QUEUE works through it with backoff; the
+    cleanup sends again any left undone (a lost message, retries used up)."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    site_id = models.CharField(max_length=36)
+    # The storage prefixes to empty (artifacts' layout), and the site's own prefix once
+    # no site of that id exists any more (a deleted site's).
+    prefixes = models.JSONField(default=list)
+    site_gone = models.BooleanField(default=False)
+    deployment_ids = models.JSONField(default=list)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["done_at", "attempted_at"], name="purge_pending")]
+
+    def __str__(self) -> str:
+        return f"purge {self.id} of {self.site_id} ({'done' if self.done_at else 'pending'})"

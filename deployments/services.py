@@ -4,6 +4,9 @@ cancel, redeploy, delete; and to the chunked uploads that become them."""
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import IO, Any, BinaryIO
 
 import structlog
@@ -11,15 +14,21 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
-from deployments import forge, intake, servers, vcs
-from deployments.artifacts import artifacts, delete_prefix, site_prefix, source_path
+from deployments import forge, intake, retention, servers, vcs
+from deployments.artifacts import (
+    artifacts,
+    delete_prefix,
+    site_prefix,
+    source_path,
+    stored_under,
+)
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
     FINAL_STATUSES,
@@ -27,6 +36,7 @@ from deployments.models import (
     Deployment,
     Environment,
     LogChunk,
+    Purge,
     RuntimeState,
     Server,
     ServerLogChunk,
@@ -51,6 +61,13 @@ BUILD_TASK = "builds.tasks.build_deployment"
 # (sent SHIPWAY_SSR_GRACE_SECONDS after the switch); remove deleted deployments' servers.
 RETIRE_SERVER_TASK = "runtime.tasks.retire_server"
 REMOVE_SERVERS_TASK = "runtime.tasks.remove_servers"
+# deployments/tasks.py's: empty a Purge's prefixes, retried with backoff until storage
+# confirms (on SHIPWAY_MAINTENANCE_QUEUE).
+PURGE_TASK = "deployments.tasks.purge_stored"
+# A purge's retries: the first after SHIPWAY_PURGE_RETRY_SECONDS, doubling up to this,
+# this many times; after that the cleanup sends it again (deployment_cleanup).
+PURGE_MAX_DELAY = 3600
+PURGE_MAX_RETRIES = 10
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
@@ -406,6 +423,9 @@ def _site_serving_changed(site: Site, retired: str | None) -> None:
 def deployment_activate(*, deployment: Deployment) -> Site:
     """Serve this ready deployment on the site's domains (roll back or forward)."""
     with transaction.atomic():
+        # The site first, as the cleanup and deletes lock it: a deployment they have just
+        # marked deleted is then not found here (DoesNotExist: the API's 404).
+        Site.objects.select_for_update().filter(pk=deployment.site_id).first()
         deployment = (
             Deployment.objects.select_for_update().select_related("site").get(pk=deployment.pk)
         )
@@ -480,49 +500,185 @@ def deployment_record_skipped(
 def forget_deleted_site(
     sender: type[Site], site_id: str, deployments: list[Deployment], **kwargs: Any
 ) -> None:
-    """On sites.signals.site_deleted: after commit, the deleted site's stored files go,
-    and its servers stop and their files go (a worker does that)."""
-    # Each deployment's own prefix, not the site's: a new site may take this id at once.
-    prefixes = [d.storage_prefix for d in deployments]
-    deployment_ids = [d.id for d in deployments]
-    transaction.on_commit(lambda: _delete_stored(site_id, prefixes))
-    transaction.on_commit(lambda: remove_servers(deployment_ids))
+    """On sites.signals.site_deleted (inside its transaction): the deleted site's stored
+    files, and its servers, go in the background once it commits."""
+    # Each deployment's own prefix, then the site's only while no new site has its id.
+    _purge_later(site_id, deployments, site_gone=True)
 
 
-def _delete_stored(site_id: str, prefixes: list[str]) -> None:
-    """A deleted site's files: its deployments' prefixes, then whatever else is under the
-    site's, unless a new site has taken the id meanwhile (its files are its own)."""
-    for prefix in prefixes:
-        delete_prefix(prefix)
-    if not Site.objects.filter(pk=site_id).exists():
-        delete_prefix(site_prefix(site_id))
+def _purge_later(
+    site_id: str, deployments: Iterable[Deployment], *, site_gone: bool, delay: float = 0
+) -> Purge:
+    """Record what to remove (in this transaction) and, after commit, send the purge of
+    the stored files (`delay` seconds later) and the removal of the servers to the
+    maintenance queue."""
+    deployments = list(deployments)
+    purge = Purge.objects.create(
+        site_id=site_id,
+        prefixes=[d.storage_prefix for d in deployments],
+        site_gone=site_gone,
+        deployment_ids=[d.id for d in deployments],
+    )
+    transaction.on_commit(lambda: send_purge(purge.id, countdown=delay))
+    # A deleted site's servers all go; a deployment's only if it has one (ssr).
+    with_servers = [d.id for d in deployments if site_gone or d.adapter == "ssr"]
+    transaction.on_commit(lambda: remove_servers(with_servers))
+    return purge
+
+
+def send_purge(purge_id: str, countdown: float = 0) -> None:
+    """Queue a purge's run on the maintenance queue (by name: tasks are not imported)."""
+    current_app.signature(
+        PURGE_TASK,
+        args=(purge_id,),
+        queue=settings.SHIPWAY_MAINTENANCE_QUEUE,
+        ignore_result=True,
+    ).apply_async(countdown=countdown)
+
+
+def purge_delay(retries: int) -> float:
+    """How long a purge waits before its next try: doubling from
+    SHIPWAY_PURGE_RETRY_SECONDS up to PURGE_MAX_DELAY, with up to a tenth of jitter."""
+    base = min(settings.SHIPWAY_PURGE_RETRY_SECONDS * 2**retries, PURGE_MAX_DELAY)
+    return float(base) * (1 + random.random() / 10)  # noqa: S311 (spreading, not secrecy)
+
+
+def purge_run(*, purge_id: str) -> bool:
+    """Delete what the purge names from storage, list each prefix again, and record the
+    attempt; returns whether storage confirmed everything gone (then it is done). A
+    storage that fails or still lists files leaves it pending, with the reason."""
+    purge = Purge.objects.filter(pk=purge_id, done_at__isnull=True).first()
+    if purge is None:
+        return True
+    prefixes = list(purge.prefixes)
+    if purge.site_gone and not Site.objects.filter(pk=purge.site_id).exists():
+        prefixes.append(site_prefix(purge.site_id))
+    problem = ""
+    try:
+        for prefix in prefixes:
+            delete_prefix(prefix)
+        left = next((name for prefix in prefixes for name in stored_under(prefix)), None)
+        if left is not None:
+            problem = f"Still stored after deleting: {left}"
+    # Whatever the storage raises (OSError on a filesystem, botocore's errors on S3): the
+    # purge stays pending and is tried again; it never fails its caller.
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}"[:2000]
+    now = timezone.now()
+    Purge.objects.filter(pk=purge_id).update(
+        attempts=F("attempts") + 1,
+        attempted_at=now,
+        last_error=problem,
+        done_at=None if problem else now,
+    )
+    if problem:
+        log.warning("purge.failed", purge_id=purge_id, site_id=purge.site_id, error=problem)
+    else:
+        log.info("purge.done", purge_id=purge_id, site_id=purge.site_id, prefixes=len(prefixes))
+    return not problem
+
+
+def _mark_deleted(site: Site, deployments: list[Deployment], purge_delay: float = 0) -> None:
+    """Hide the deployments from every read (deleted_at), tell the edges, and purge
+    their files and servers in the background. Inside the caller's transaction, with
+    the site's row locked."""
+    ids = [d.id for d in deployments]
+    Deployment.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
+    # What hangs off the rows goes now (the rows stay, for the record): the logs, and
+    # the server rows, so that no sweep takes a deleted deployment's server for a live one.
+    LogChunk.objects.filter(deployment_id__in=ids).delete()
+    ServerLogChunk.objects.filter(deployment_id__in=ids).delete()
+    Server.objects.filter(deployment_id__in=ids).delete()
+    _purge_later(site.id, deployments, site_gone=False, delay=purge_delay)
+    notify_serving_changed(site.id)  # their addresses (and a branch's) answer 404 now
+    for deployment in deployments:
+        own = channels.deployment(site.id, deployment.id)
+        events.publish(
+            events=[channels.event(own, channels.DELETE)],
+            channels=[channels.site(site.id), channels.site_deployments(site.id), own],
+            payload={"id": deployment.id, "siteId": site.id},
+        )
 
 
 def deployment_delete(*, deployment: Deployment) -> None:
-    """Delete a deployment and its files; the active one must be replaced first."""
+    """Delete a deployment: no read finds it from now on, and its files (and server, if
+    any) are removed in the background. The active one must be replaced first."""
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=deployment.site_id)
         if site.deployment_id == deployment.id:
             raise Conflict("This is the site's active deployment; activate another first.")
+        delay = 0
         if deployment.status not in FINAL_STATUSES:
             deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
-        prefix, deployment_id, adapter = (
-            deployment.storage_prefix,
-            deployment.id,
-            deployment.adapter,
-        )
-        deployment.delete()
+            # Its worker may still be writing files until it sees the cancel (within
+            # seconds) or is found dead: the purge waits that long.
+            delay = settings.SHIPWAY_BUILD_STALE_AFTER
+        _mark_deleted(site, [deployment], purge_delay=delay)
         audit.record(
             action="deployment.delete",
             team_id=site.team_id,
-            resource_id=deployment_id,
+            resource_id=deployment.id,
             data={"siteId": site.id},
         )
-        notify_serving_changed(site.id)
-        transaction.on_commit(lambda: delete_prefix(prefix))
-        if adapter == "ssr":
-            transaction.on_commit(lambda: remove_servers([deployment_id]))
-    log.info("deployment.deleted", site_id=site.id, deployment_id=deployment_id)
+    log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)
+
+
+def deployment_cleanup(*, site: Site | None = None, dry_run: bool = False) -> list[Deployment]:
+    """Retention (deployments/retention.py) on every site, or on `site`: delete each
+    deployment it does not keep, as deployment_delete does; returns them. Each site is
+    one transaction with its row locked (an activation waits, then finds a deleted
+    deployment gone). With `dry_run`, only says which. Then sends again the purges left
+    undone (a lost message, or retries used up while storage was down)."""
+    site_ids = [site.pk] if site is not None else retention.sites_to_clean(timezone.now())
+    removed: list[Deployment] = []
+    for site_id in site_ids:
+        removed.extend(_clean_site(site_id, dry_run))
+    if not dry_run:
+        purge_resend()
+    return removed
+
+
+def _clean_site(site_id: str, dry_run: bool) -> list[Deployment]:
+    with transaction.atomic():
+        sites = Site.objects.filter(pk=site_id)
+        found = (sites if dry_run else sites.select_for_update()).first()
+        if found is None:  # deleted meanwhile
+            return []
+        doomed = retention.doomed(found, retention.candidates(found), timezone.now())
+        if doomed and not dry_run:
+            _mark_deleted(found, doomed)
+            for deployment in doomed:
+                audit.record(
+                    action="deployment.delete",
+                    team_id=found.team_id,
+                    resource_id=deployment.id,
+                    data={"siteId": found.id, "reason": "retention"},
+                )
+    for deployment in doomed if not dry_run else ():
+        log.info(
+            "deployment.deleted",
+            site_id=site_id,
+            deployment_id=deployment.id,
+            reason="retention",
+        )
+    return doomed
+
+
+def purge_resend() -> int:
+    """Send again each purge not done whose last try (or creation) is older than the
+    longest retry delay; returns how many. A duplicate run is harmless."""
+    stale = timezone.now() - timedelta(seconds=PURGE_MAX_DELAY)
+    pending = list(
+        Purge.objects.filter(done_at__isnull=True)
+        .filter(models.Q(attempted_at__lt=stale) | models.Q(attempted_at__isnull=True))
+        .filter(created_at__lt=stale)
+        .values_list("pk", flat=True)
+    )
+    for purge_id in pending:
+        send_purge(purge_id)
+    if pending:
+        log.info("purge.resent", count=len(pending))
+    return len(pending)
 
 
 # -- chunked uploads (deployments/uploads.py checks the ranges and writes the bytes) ----
@@ -599,12 +755,12 @@ def _retire_later(deployment_id: str) -> None:
 
 
 def remove_servers(deployment_ids: list[str]) -> None:
-    """Stop deleted deployments' servers and drop their files (a worker does it)."""
+    """Stop deleted deployments' servers and drop their files (a maintenance worker)."""
     if deployment_ids:
         current_app.signature(
             REMOVE_SERVERS_TASK,
             args=(deployment_ids,),
-            queue=settings.SHIPWAY_SERVER_QUEUE,
+            queue=settings.SHIPWAY_MAINTENANCE_QUEUE,
             ignore_result=True,
         ).apply_async()
 

@@ -116,15 +116,22 @@ def with_credentials(repository: str, userinfo: str) -> str:
     return parts._replace(netloc=f"{userinfo}@{parts.netloc}").geturl()
 
 
-def fetch(repository: str, reference: str, reference_type: str, root_directory: str) -> Fetched:
-    """Fetch the reference (depth 1) and return its tree as a checked source archive."""
+def fetch(
+    repository: str,
+    reference: str,
+    reference_type: str,
+    root_directory: str,
+    within: Path | None = None,
+) -> Fetched:
+    """Fetch the reference (depth 1) and return its tree as a checked source archive.
+    The work happens in a temporary directory (inside `within`, a build's own, if given)."""
     try:
         target = check(repository, reference, reference_type)  # again: DNS may have moved
     except RepositoryRejected as exc:
         raise BuildError(ErrorCode.SOURCE_REFUSED, str(exc)) from None
     git = _Git(_options(target), _secrets(repository))
     fetch_limit = settings.SHIPWAY_VCS_MAX_FETCH_SIZE
-    with tempfile.TemporaryDirectory(prefix="shipway-git-") as work:
+    with tempfile.TemporaryDirectory(prefix="shipway-git-", dir=within) as work:
         tree = Path(work) / "tree"
         tree.mkdir()
         refspec = {

@@ -7,11 +7,13 @@ result holds everything a request needs, so the steady state runs no SQL at all.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
@@ -19,14 +21,18 @@ from deployments.artifacts import (
     artifacts,
     created_at,
     deployment_prefix,
+    deployments_prefix,
     has_rules,
     read_manifest,
+    site_prefix,
 )
 from deployments.models import Deployment, Environment, Status
 from deployments.rules import Rules
 from sites.hosts import HostKind, ParsedHost
 from sites.models import Access, Site
 from sites.selectors import verified_site_for_domain
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -213,3 +219,33 @@ def local_path(name: str) -> Path:
                 dst.write(chunk)
         partial.rename(cached)  # deployments are immutable: a copy never goes stale
     return cached
+
+
+def prune_copies(site_id: str) -> int:
+    """Remove this machine's read-through copies (S3) of the site's deployments that no
+    longer exist (deleted by hand, by retention, or with their site), so that the disk
+    cache holds no more than what is served. Returns how many deployments' went."""
+    if isinstance(artifacts(), FileSystemStorage):
+        return 0
+    cache = Path(settings.SHIPWAY_EDGE_CACHE_DIR)
+    holder = cache / deployments_prefix(site_id)
+    if not holder.is_dir():
+        return 0
+    existing = set(Deployment.objects.filter(site_id=site_id).values_list("id", flat=True))
+    removed = 0
+    for entry in list(holder.iterdir()):
+        if entry.is_dir() and entry.name not in existing:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    if not existing and not Site.objects.filter(pk=site_id).exists():
+        shutil.rmtree(cache / site_prefix(site_id), ignore_errors=True)
+    return removed
+
+
+def on_site_serving_changed(sender: Any, site_id: str, **kwargs: Any) -> None:
+    """`site_serving_changed`'s receiver (edge/apps.py): drop deleted deployments' copies.
+    A failure here never fails the write that sent it."""
+    try:
+        prune_copies(site_id)
+    except OSError:
+        log.warning("edge.copies_not_pruned", site_id=site_id, exc_info=True)

@@ -31,6 +31,7 @@ class SiteAdmin(ServiceWritesAdmin, GuardedModelAdmin):  # type: ignore[misc]
         "framework",
         "adapter",
         "enabled",
+        "keep_deployments",
         "deployment",
         "updated_at",
     ]

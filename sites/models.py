@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 MAX_BUILD_TIMEOUT = 3600
+# How many ready deployments a site may keep besides its active one and its branches'
+# newest previews (retention, deployments/retention.py).
+MAX_KEEP_DEPLOYMENTS = 1000
 
 
 def _check_catalog(lookup: Callable[[str], object], value: str) -> None:
@@ -131,6 +134,13 @@ class Site(models.Model):
     )
     enabled = models.BooleanField(default=True)
     access = models.CharField(max_length=16, choices=Access.choices, default=Access.PREVIEWS)
+    # Ready deployments kept besides the active one and each branch's newest preview;
+    # None: the platform's SHIPWAY_KEEP_DEPLOYMENTS.
+    keep_deployments = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_KEEP_DEPLOYMENTS)],
+    )
     deployment = models.ForeignKey(
         "deployments.Deployment",
         on_delete=models.SET_NULL,
@@ -172,6 +182,11 @@ class Site(models.Model):
             raise ValidationError(
                 {"adapter": f"{framework.name} supports the adapters: {supported}."}
             )
+
+    @property
+    def kept_deployments(self) -> int:
+        """How many other ready deployments retention keeps (the site's or the default)."""
+        return self.keep_deployments or settings.SHIPWAY_KEEP_DEPLOYMENTS
 
     @property
     def hostname(self) -> str:

@@ -13,6 +13,7 @@ from core.api.fields import (
 from core.ids import site_id_validator
 from sites import domains
 from sites.models import (
+    MAX_KEEP_DEPLOYMENTS,
     MAX_VARIABLE_VALUE,
     Access,
     Domain,
@@ -60,6 +61,16 @@ class SiteSerializer(serializers.Serializer):
         source="root_directory", max_length=256, required=False, allow_blank=True
     )
     timeout = StrictIntegerField(required=False, min_value=1, max_value=3600)
+    keepDeployments = StrictIntegerField(
+        source="keep_deployments",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_KEEP_DEPLOYMENTS,
+        help_text="Ready deployments kept besides the active one and each branch's newest "
+        "preview; older ones are deleted. null: the platform's default "
+        "(SHIPWAY_KEEP_DEPLOYMENTS).",
+    )
     specification = StrictCharField(max_length=32, required=False)
     enabled = StrictBooleanField(required=False)
     access = serializers.ChoiceField(
@@ -103,6 +114,7 @@ class SiteSerializer(serializers.Serializer):
             "startCommand": site.start_command,
             "rootDirectory": site.root_directory,
             "timeout": site.timeout,
+            "keepDeployments": site.keep_deployments,
             "specification": site.specification,
             "enabled": site.enabled,
             "access": site.access,

@@ -52,6 +52,7 @@ SITE_SETTINGS = (
     "start_command",
     "root_directory",
     "timeout",
+    "keep_deployments",
     "specification",
     "enabled",
     "access",
@@ -177,8 +178,9 @@ def site_update(*, site: Site, **fields: Any) -> Site:
 
 @transaction.atomic
 def site_delete(*, site: Site) -> None:
-    """Delete a site, its deployments and variables, and (after commit) its stored files
-    (deployments removes them on `site_deleted`)."""
+    """Delete a site, its deployments and variables; after commit, its stored files and
+    servers (deployments, on `site_deleted`) and its build cache are removed in the
+    background, on the maintenance queue."""
     site_id, cache_id = site.id, site.uid.hex
     payload = site_payload(site)
     deployments = list(site.deployments.only("id", "site_id"))  # as they were
@@ -197,7 +199,7 @@ def site_delete(*, site: Site) -> None:
         lambda: current_app.send_task(
             REMOVE_BUILD_CACHE_TASK,
             args=[cache_id],
-            queue=settings.SHIPWAY_BUILD_QUEUE,
+            queue=settings.SHIPWAY_MAINTENANCE_QUEUE,
         )
     )
     notify_serving_changed(site_id)

@@ -35,12 +35,13 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _builds_queue_of_this_session(settings):
-    """Builds (and server starts, and commit statuses) queued by tests that run no worker
-    go to queues of this session's own (removed at the end), never to the `builds`,
-    `servers` or `notify` queue a real worker may be reading."""
+    """Builds (and server starts, commit statuses, background removals) queued by tests
+    that run no worker go to queues of this session's own (removed at the end), never to
+    the `builds`, `servers`, `notify` or `maintenance` queue a real worker may be reading."""
     settings.SHIPWAY_BUILD_QUEUE = f"builds-test-{os.getpid()}"
     settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
     settings.SHIPWAY_NOTIFY_QUEUE = f"notify-test-{os.getpid()}"
+    settings.SHIPWAY_MAINTENANCE_QUEUE = f"maintenance-test-{os.getpid()}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,6 +55,7 @@ def _drop_the_sessions_queue():
             f"builds-test-{os.getpid()}",
             f"servers-test-{os.getpid()}",
             f"notify-test-{os.getpid()}",
+            f"maintenance-test-{os.getpid()}",
         )
 
 

@@ -102,6 +102,7 @@ class LiveServer:
             "SHIPWAY_BUILD_QUEUE": f"builds-test-{os.getpid()}",
             "SHIPWAY_SERVER_QUEUE": f"servers-test-{os.getpid()}",
             "SHIPWAY_NOTIFY_QUEUE": f"notify-test-{os.getpid()}",
+            "SHIPWAY_MAINTENANCE_QUEUE": f"maintenance-test-{os.getpid()}",
         }
         log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115  # any server
         server = os.environ.get("SHIPWAY_TEST_WEB_SERVER") or serving.DEFAULT_WEB_SERVER

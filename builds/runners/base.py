@@ -84,6 +84,9 @@ class BuildJob:
     on_output: Callable[[str], None]  # the build's output, in whole masked lines
     should_cancel: Callable[[], bool]
     server_to: Path | None = None  # ssr: where the server's checked .tar.gz is written
+    # How the runner's own temporary directory is named (builds/scratch.py: the reaper
+    # removes a dead build's by it).
+    scratch_prefix: str = "shipway-build-"
 
 
 class BuildRunner(Protocol):

@@ -20,7 +20,6 @@ import resource
 import signal
 import subprocess
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +39,7 @@ from builds.runners.base import (
     command_failed,
     safe_extract,
 )
+from builds.scratch import scratch_directory
 from deployments.errors import BuildError, ErrorCode
 
 # Only these of the worker's own variables reach a build (plus the site's variables).
@@ -122,7 +122,7 @@ class LocalRunner:
         cache = Path(settings.SHIPWAY_LOCAL_BUILD_CACHE)
         cache.mkdir(parents=True, exist_ok=True)
         cache.chmod(0o711)  # others may pass through to the directory they own, not list
-        with _build_uid() as uid, tempfile.TemporaryDirectory(prefix="shipway-build-") as tmp:
+        with _build_uid() as uid, scratch_directory(job.scratch_prefix) as tmp:
             scratch = Path(tmp)
             workspace = scratch / "workspace"
             with tarfile.open(job.source, "r:gz") as archive:

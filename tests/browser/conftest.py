@@ -124,6 +124,7 @@ def dashboard(
         env.setenv("SHIPWAY_BUILD_QUEUE", settings.SHIPWAY_BUILD_QUEUE)
         env.setenv("SHIPWAY_SERVER_QUEUE", settings.SHIPWAY_SERVER_QUEUE)
         env.setenv("SHIPWAY_NOTIFY_QUEUE", settings.SHIPWAY_NOTIFY_QUEUE)
+        env.setenv("SHIPWAY_MAINTENANCE_QUEUE", settings.SHIPWAY_MAINTENANCE_QUEUE)
         for name, value in _shared_secrets().items():
             env.setenv(name, value)
         port = _dashboard_server.ensure_fresh()

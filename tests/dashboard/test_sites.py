@@ -211,7 +211,8 @@ def test_settings_change_only_what_differs() -> None:
 def test_settings_errors_come_back_on_the_form() -> None:
     world = build_world()
     client = world.client("developer")
-    data = dict(client.get("/sites/site-a/settings/").context["form"].initial)
+    initial = client.get("/sites/site-a/settings/").context["form"].initial
+    data = {name: "" if value is None else value for name, value in initial.items()}
     data.update(output_directory="../etc", enabled="on")
     response = client.post("/sites/site-a/settings/", data)
     assert response.status_code == 400

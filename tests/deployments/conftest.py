@@ -62,3 +62,14 @@ def uploader(settings, tmp_path, monkeypatch) -> Uploader:
     owner = make_user()
     site = make_site(make_team(owner), framework="static")
     return Uploader(site, api_client(owner), Path(settings.MEDIA_ROOT), tmp)
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def stored(request, tmp_path):  # type: ignore[no-untyped-def]
+    """What the artifacts storage holds, listed from the storage itself: the files under
+    the test's directory (tests/conftest.py's _artifacts_in_tmp), or the keys in the
+    test's bucket on the moto server (tests/s3.py)."""
+    if request.param == "s3":
+        return request.getfixturevalue("s3_storage").keys
+    root = tmp_path / "storage"
+    return lambda: {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}

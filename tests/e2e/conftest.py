@@ -51,6 +51,7 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
     settings.SHIPWAY_BUILD_QUEUE = queue
     settings.SHIPWAY_SERVER_QUEUE = f"servers-test-{os.getpid()}"
     settings.SHIPWAY_NOTIFY_QUEUE = f"notify-test-{os.getpid()}"
+    settings.SHIPWAY_MAINTENANCE_QUEUE = f"maintenance-test-{os.getpid()}"
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -59,6 +60,7 @@ def live_database_env(transactional_db, settings, docker_ready) -> dict[str, str
         "SHIPWAY_BUILD_QUEUE": queue,
         "SHIPWAY_SERVER_QUEUE": settings.SHIPWAY_SERVER_QUEUE,
         "SHIPWAY_NOTIFY_QUEUE": settings.SHIPWAY_NOTIFY_QUEUE,
+        "SHIPWAY_MAINTENANCE_QUEUE": settings.SHIPWAY_MAINTENANCE_QUEUE,
         "LOG_FORMAT": "console",
     }
 
@@ -106,7 +108,10 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             *celery_worker_command(
-                ",".join(env[f"SHIPWAY_{name}_QUEUE"] for name in ("BUILD", "SERVER", "NOTIFY")),
+                ",".join(
+                    env[f"SHIPWAY_{name}_QUEUE"]
+                    for name in ("BUILD", "SERVER", "NOTIFY", "MAINTENANCE")
+                ),
                 2,
             ),
             "--pool",

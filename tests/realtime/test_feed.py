@@ -16,6 +16,7 @@ from accounts.models import Membership, Role
 from deployments.models import Deployment, Status
 from deployments.services import (
     deployment_create_from_upload,
+    deployment_delete,
     deployment_transition,
     log_append,
 )
@@ -225,3 +226,24 @@ def test_a_site_update_keeps_its_feeds_open(setup):
         deployment_transition(deployment.id, Status.PROCESSING)
         after = receive_until(ws, lambda got: any(m.get("type") == "event" for m in got))
         assert after[-1]["data"]["payload"]["status"] == "processing"
+
+
+def test_a_deleted_deployment_is_announced(setup):
+    """Deleting a deployment (by hand or by retention) says so on its channels; the
+    deployment then answers 404, and a new feed may not follow it."""
+    port, owner, _team, site, deployment = setup
+    base = f"sites.{site.id}.deployments.{deployment.id}"
+    with feed(port, owner, f"sites.{site.id}.deployments") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "connected"
+        deployment_delete(deployment=deployment)
+        got = receive_until(ws, lambda got: any(_names(m, f"{base}.delete") for m in got))
+    deleted = next(m for m in got if _names(m, f"{base}.delete"))
+    assert deleted["data"]["payload"] == {"id": deployment.id, "siteId": site.id}
+    with feed(port, owner, base) as ws, pytest.raises(ConnectionClosed) as closed:
+        while True:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4403 and "no such deployment" in closed.value.rcvd.reason
+
+
+def _names(message: dict, event: str) -> bool:  # type: ignore[type-arg]
+    return message.get("type") == "event" and event in message["data"]["events"]

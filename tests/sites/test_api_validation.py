@@ -13,7 +13,8 @@ from django.core.files.storage import storages
 from django.db import connection
 
 from accounts.models import Role
-from deployments.models import Deployment
+from deployments.models import Deployment, Purge
+from deployments.tasks import purge_stored
 from sites import crypto
 from sites import services as site_services
 from sites.models import Site, SiteGroupObjectPermission, Variable
@@ -416,6 +417,11 @@ def test_site_delete_removes_deployments_variables_and_files(
     assert not Deployment.objects.filter(site_id=site.id).exists()
     assert not Variable.objects.filter(site_id=site.id).exists()
     assert not SiteGroupObjectPermission.objects.filter(content_object_id=site.id).exists()
+    # The files go in the background: the purge the delete queued, as a maintenance
+    # worker runs it.
+    assert all(artifacts.exists(name) for name in stored)
+    [purge] = Purge.objects.filter(site_id=site.id)
+    purge_stored(purge.id)
     for name in stored:
         assert not artifacts.exists(name), name
     assert not artifacts.exists(f"sites/{site.id}")

@@ -155,9 +155,18 @@ class Command(BaseCommand):
             ),
             "worker": celery_worker_command(f"{settings.SHIPWAY_BUILD_QUEUE},default", 2),
             # Starts of ssr servers wait for nobody's build (each takes seconds at most),
-            # nor do commit statuses (a request to a forge, within seconds too).
+            # nor do commit statuses (a request to a forge, within seconds too), nor the
+            # background removals of deleted sites and deployments (maintenance).
             "servers": celery_worker_command(
-                f"{settings.SHIPWAY_SERVER_QUEUE},{settings.SHIPWAY_NOTIFY_QUEUE}", 4, "servers"
+                ",".join(
+                    (
+                        settings.SHIPWAY_SERVER_QUEUE,
+                        settings.SHIPWAY_NOTIFY_QUEUE,
+                        settings.SHIPWAY_MAINTENANCE_QUEUE,
+                    )
+                ),
+                4,
+                "servers",
             ),
             "beat": [
                 python,
