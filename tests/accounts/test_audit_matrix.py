@@ -472,6 +472,16 @@ CASES: dict[str, Case] = {
         },
         as_user=False,
     ),
+    D + "deployment_cleanup": Case(
+        # Retention deletes a canceled deployment past the grace (none here), as the system.
+        lambda s: deployment_services.deployment_cleanup(site=s.site)[0],
+        "deployment.delete",
+        result_id,
+        lambda s, r: {"siteId": "blog", "reason": "retention"},
+        as_user=False,
+        fixtures=("no_cleanup_grace",),
+        setup=lambda s: deployment_services.deployment_cancel(deployment=s.upload()),
+    ),
     D + "deployment_delete": Case(
         lambda s: (s.ready.id, deployment_services.deployment_delete(deployment=s.ready))[0],
         "deployment.delete",
@@ -590,12 +600,16 @@ EXEMPT: dict[str, str] = {
     D + "repository_address": "a read: the fetch address of a deployment",
     D + "deployment_requeue": "writes no row: sends a lost build message again",
     D + "remove_servers": "writes no row: asks a worker to stop deleted deployments' servers",
-    D + "forget_deleted_site": "writes no row: files go after site.delete, which is audited",
+    D + "forget_deleted_site": "a purge of a deleted site's files: site.delete is audited",
     D + "deployment_store_fetched_source": BUILD,
     D + "deployment_fail": BUILD,
     D + "deployment_heartbeat": BUILD + " (a heartbeat)",
     D + "deployment_set_framework": BUILD + " (the detected framework)",
     D + "log_append": BUILD + " (a log append)",
+    D + "purge_delay": "a pure function: a purge's backoff",
+    D + "send_purge": "writes no row: sends a purge's message",
+    D + "purge_resend": "writes no row: sends undone purges' messages again",
+    D + "purge_run": "bookkeeping: a purge's attempt (deleting the files deployment.delete named)",
     D + "upload_open": "a chunked upload in progress: the deployment it becomes is audited",
     D + "upload_received": "a chunked upload's byte counter",
     D + "upload_discard": "a chunked upload's removal (expired or replaced by its deployment)",
@@ -633,6 +647,11 @@ def loopback_dns(settings: Any) -> Iterator[LoopbackDns]:
     settings.SHIPWAY_DNS_NAMESERVERS = [f"127.0.0.1:{server.port}"]
     yield server
     server.close()
+
+
+@pytest.fixture
+def no_cleanup_grace(settings: Any) -> None:
+    settings.SHIPWAY_CLEANUP_GRACE_SECONDS = 0
 
 
 @pytest.fixture
