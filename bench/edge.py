@@ -5,6 +5,7 @@ and the front-proxy path.
     .venv/bin/python -m bench.edge --duration 30s    # longer wrk runs
     .venv/bin/python -m bench.edge --setups nginx,granian --rounds 1 --duration 5s
     .venv/bin/python -m bench.edge --profile         # also: where the Python edge's time goes
+    .venv/bin/python -m bench.edge --setups nginx,granian-uncounted,granian  # counting off, on
 
 One run: (re)creates the `shipway_bench_edge` PostgreSQL database, migrates it, makes one
 public static site with one ready deployment (a 2 KB HTML page and a 150 KB fingerprinted
@@ -21,6 +22,11 @@ after a warm-up: it must be 0), then, for each file, runs `wrk --latency` agains
                workers, no access log), as runplatform starts it (core/serving.py);
   front-proxy  nginx with deploy/nginx.conf and the host map (edge/hostmap.py),
                falling through to the Python edge (granian when it runs, else uvicorn).
+  granian-uncounted  (only when asked for) granian as above with SHIPWAY_USAGE_COUNTING=0:
+               the edge without its usage counting, to set against `granian` (counting
+               on, flushing every second: SHIPWAY_USAGE_FLUSH_SECONDS=1). After the
+               rounds it prints how many requests Redis holds for the site, against how
+               many the counting setups answered.
 
 The setups are interleaved over --rounds rounds (default 3). It prints, per setup and
 file, the median requests/s, the 99th-percentile latency, the share of nginx's requests/s,
@@ -70,10 +76,12 @@ SETUPS = ("nginx", "uvicorn", "granian", "front-proxy")
 # Not run unless asked for: the servers with bench/bare_asgi.py instead of the edge.
 BARE_SETUPS = ("uvicorn-bare", "granian-bare")
 BARE_APPLICATION = "bench.bare_asgi:application"
-PYTHON_EDGES = ("uvicorn", "granian")
+# Not run unless asked for: granian with the edge's usage counting off.
+UNCOUNTED = "granian-uncounted"
+PYTHON_EDGES = ("uvicorn", "granian", UNCOUNTED)
 # Python edges: share of nginx's requests per CPU-second (GOAL is what the edge aims
 # at); the front proxy: share of nginx's requests/s, since it is nginx itself.
-TARGETS = {"uvicorn": 0.25, "granian": 0.25, "front-proxy": 0.90}
+TARGETS = {"uvicorn": 0.25, "granian": 0.25, UNCOUNTED: 0.25, "front-proxy": 0.90}
 GOAL = 0.45
 
 
@@ -258,6 +266,56 @@ def profile(published: Published, requests: int) -> None:
     instrumented.stop()
     loop.close()
     print(instrumented.output_text(unicode=False, color=False, show_all=False))
+
+
+def time_counting(published: Published, requests: int) -> None:
+    """The edge's CPU per request in-process (no server, no network) with its usage
+    counter off and on, interleaved over 5 rounds, best of each: the cost of counting
+    without wrk and the servers sharing the cores."""
+    from config.asgi import application
+
+    headers = [(b"host", published.host.encode()), (b"accept-encoding", b"gzip")]
+    counter = application.usage
+    if counter is None:
+        print("!!! the in-process edge has no usage counter (SHIPWAY_USAGE_COUNTING?)")
+        return
+
+    async def run() -> None:
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict) -> None:
+            pass
+
+        for i in range(requests):
+            path = (HTML_PATH, SCRIPT_PATH)[i % 2]
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "query_string": b"",
+                "headers": headers,
+                "extensions": {"http.response.pathsend": {}},
+            }
+            await application(scope, receive, send)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(run())  # warm
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(5):
+        for state in ("off", "on"):
+            application.usage = None if state == "off" else counter
+            started = time.process_time()
+            loop.run_until_complete(run())
+            times[state].append(time.process_time() - started)
+    application.usage = counter
+    loop.close()
+    off, on = (min(times[k]) / requests * 1e6 for k in ("off", "on"))
+    print(
+        f"\nin-process edge, usage counting off / on: {off:.1f} / {on:.1f} us of CPU per"
+        f" request (best of 5 interleaved rounds of {requests:,}; {on - off:+.1f} us,"
+        f" {(on - off) / off:+.1%})"
+    )
 
 
 # --- servers ---------------------------------------------------------------------------
@@ -486,6 +544,45 @@ def print_table(summaries: list[Summary], servers: dict[str, Server]) -> list[st
     return missed
 
 
+def redis_requests(site_id: str, redis_url: str) -> int:
+    """The requests of the site that Redis's usage hashes hold, every hour summed."""
+    import redis
+
+    from sites.models import Site
+    from usage import counting
+
+    uid = Site.objects.get(pk=site_id).uid.hex  # what the counts are keyed by
+
+    client = redis.Redis.from_url(redis_url)
+    counted = 0
+    for label in client.smembers(counting.HOURS):
+        value = client.hget(counting.live_key(counting.text(label)), "r:" + uid)
+        counted += int(value or 0)
+    return counted
+
+
+def report_counted(
+    published: Published,
+    runs: dict[tuple[str, str], list[WrkResult]],
+    redis_url: str,
+    baseline: int,
+) -> None:
+    """How many requests the counting setups' edges added into Redis for the site (a
+    flush every second: wait for two), against the requests wrk saw them answer."""
+    time.sleep(2.5)
+    counted = redis_requests(published.site_id, redis_url) - baseline
+    answered = sum(
+        r.requests
+        for (setup, _path), results in runs.items()
+        for r in results
+        if setup in ("uvicorn", "granian")
+    )
+    print(
+        f"\nusage counting: Redis holds {counted:,} requests for {published.site_id}; wrk saw "
+        f"{answered:,} answered by the counting edges (plus the checks' and warm-ups')"
+    )
+
+
 # --- the run ---------------------------------------------------------------------------
 
 
@@ -499,7 +596,8 @@ def main() -> int:
     parser.add_argument(
         "--setups",
         default=",".join(SETUPS),
-        help=f"comma-separated, of: {', '.join(SETUPS + BARE_SETUPS)} (nginx is the reference)",
+        help=f"comma-separated, of: {', '.join(SETUPS + BARE_SETUPS + (UNCOUNTED,))} "
+        "(nginx is the reference)",
     )
     parser.add_argument(
         "--granian-args", default="", help="more granian options, e.g. '--task-impl rust'"
@@ -513,7 +611,7 @@ def main() -> int:
 
     harness.require_tools({"wrk": "wrk", "nginx": "nginx-light"})
     chosen = [name.strip() for name in args.setups.split(",") if name.strip()]
-    unknown = set(chosen) - set(SETUPS + BARE_SETUPS)
+    unknown = set(chosen) - set(SETUPS + BARE_SETUPS + (UNCOUNTED,))
     if unknown:
         sys.exit(f"unknown setups: {sorted(unknown)}")
 
@@ -532,6 +630,8 @@ def main() -> int:
         SHIPWAY_EDGE_ROOT=str(edge_root),
         SHIPWAY_EDGE_CACHE_DIR=str(work / "cache"),
         SHIPWAY_FRONT_PROXY="1",
+        SHIPWAY_USAGE_COUNTING="1",
+        SHIPWAY_USAGE_FLUSH_SECONDS="1",
         SITES_DOMAIN=SITES_DOMAIN,
         PYTHONPATH=harness.python_path(),
     )
@@ -553,6 +653,15 @@ def main() -> int:
             print("!!! the cold request ran no query: the count does not see the edge's queries")
         if args.profile:
             profile(published, args.profile_requests)
+        args.counted_before = 0
+        if UNCOUNTED in args.setups.split(","):
+            time_counting(published, args.profile_requests)
+            # What the in-process edge counted is not the servers': flushed and set apart.
+            from config.asgi import application
+
+            if application.usage is not None:
+                application.usage.flush()
+            args.counted_before = redis_requests(published.site_id, args.redis_url)
         return run_servers(args, chosen, env, work, edge_root, published, warm, begun)
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped", file=sys.stderr)
@@ -606,6 +715,21 @@ def run_servers(
             describe += f" {' '.join(more)}" if more else ""
             command = granian_command(granian_port, args.workers, more)
             serve("granian", describe, command, granian_port, log, log)
+        if UNCOUNTED in chosen:
+            import granian
+
+            port = free_port()
+            more = args.granian_args.split()
+            log = work / f"{UNCOUNTED}.log"
+            uncounted_env = {**env, "SHIPWAY_USAGE_COUNTING": "0"}
+            command = granian_command(port, args.workers, more)
+            process = stack.enter_context(harness.started(command, uncounted_env, log, grace=15))
+            _wait_for(port, published.host, process, log)
+            describe = (
+                f"Python edge: granian {granian.__version__} {args.workers} workers, ASGI,"
+                " usage counting off"
+            )
+            servers[UNCOUNTED] = Server(UNCOUNTED, describe, port, process.pid)
         bare_env = {**env, "BENCH_BARE_DIR": str(published.output_dir)}
         for name in BARE_SETUPS:
             if name not in chosen:
@@ -652,7 +776,9 @@ def run_servers(
             serve(
                 "front-proxy", describe, command, front_port, run / "stdout.log", run / "error.log"
             )
-        order = [name for name in SETUPS + BARE_SETUPS if name in chosen]
+        order = [
+            name for name in (*SETUPS[:2], UNCOUNTED, *SETUPS[2:], *BARE_SETUPS) if name in chosen
+        ]
         check_same_files([servers[name] for name in order], published)
         for name in order:
             print(f"{name}: {servers[name].describe}")
@@ -670,6 +796,8 @@ def run_servers(
                         servers[name], published.host, path, args, warm=round_number == 0
                     )
                     runs.setdefault((name, path), []).append(result)
+        if UNCOUNTED in chosen:
+            report_counted(published, runs, args.redis_url, args.counted_before)
 
     missed = print_table(summarize(runs), servers)
     print(

@@ -485,6 +485,19 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Usage (usage/): the edge counts requests and bytes per site in memory and each web
+# process adds them into Redis every this many seconds (so the usage API shows them within
+# it); SHIPWAY_USAGE_COUNTING=0 turns the edge's counting off. The roll-up of Redis's
+# hourly counts (and the builds' seconds) into the database runs every
+# SHIPWAY_USAGE_ROLLUP_SECONDS.
+SHIPWAY_USAGE_COUNTING = env_bool("SHIPWAY_USAGE_COUNTING", True)
+SHIPWAY_USAGE_FLUSH_SECONDS = float(os.environ.get("SHIPWAY_USAGE_FLUSH_SECONDS") or 60)
+SHIPWAY_USAGE_ROLLUP_SECONDS = env_int("SHIPWAY_USAGE_ROLLUP_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["roll-up-usage"] = {
+    "task": "usage.tasks.roll_up_usage",
+    "schedule": float(max(10, SHIPWAY_USAGE_ROLLUP_SECONDS)),
+}
+
 # Source intake (deployments/intake.py): what an uploaded archive may be.
 SHIPWAY_MAX_UPLOAD_SIZE = env_int("SHIPWAY_MAX_UPLOAD_SIZE", 250 * 1024 * 1024)
 SHIPWAY_MAX_ARCHIVE_ENTRIES = env_int("SHIPWAY_MAX_ARCHIVE_ENTRIES", 100_000)

@@ -28,6 +28,7 @@ from notify.api import WebhookViewSet
 from realtime.views import RealtimeTokenView
 from sites.api import SiteViewSet, VariableViewSet, framework_catalog, specification_catalog
 from sites.domains_api import DomainViewSet
+from usage.api import SiteUsageView
 
 
 class OptionalSlashMixin:
@@ -79,6 +80,7 @@ v1: list[URLPattern | URLResolver] = [
         RepositorySecretView.as_view(),
         name="repository-secret",
     ),
+    path("sites/<str:site_id>/usage", SiteUsageView.as_view(), name="site-usage"),
     path("sites/<str:site_id>/", include(site_children.urls)),
     path("hooks/git/<str:hook_id>", GitWebhookView.as_view(), name="git-webhook"),
     path("hooks/deploy/<str:secret>", DeployHookCallView.as_view(), name="deploy-hook-call"),

@@ -12,6 +12,7 @@ from dashboard.views import (
     keys,
     sites,
     teams,
+    usage,
     variables,
     webhooks,
 )
@@ -48,6 +49,7 @@ urlpatterns = [
         name="variable-delete",
     ),
     path(SITE + "domains/", domains.domain_list, name="domains"),
+    path(SITE + "usage/", usage.site_usage_page, name="usage"),
     path(SITE + "domains/<str:domain_id>/verify/", domains.domain_verify, name="domain-verify"),
     path(SITE + "domains/<str:domain_id>/delete/", domains.domain_delete, name="domain-delete"),
     # A deployment and its buttons.

@@ -20,6 +20,9 @@ A server-rendered (ssr) deployment's host is served the same way for the files i
 manifest has (GET and HEAD); every other request, any method, and its websockets go to
 the deployment's server through edge/proxy.py, after waiting for the server to start if
 it must (docs/architecture.md, "How the edge serves a server-rendered (ssr) host").
+
+Each request on a site's host is counted for the site's usage, in this process's memory
+(usage/counting.py: a dict update per request; a thread sends the counts to Redis).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from edge.files import (
 from edge.lru import Lru
 from edge.served import NOT_EDGE, Served, load
 from sites.hosts import HostKind, ParsedHost, normalize, parse
+from usage.counting import counter_from_settings
 
 log = structlog.get_logger(__name__)
 
@@ -122,6 +126,8 @@ class Edge:
         self._start_timeout = float(settings.SHIPWAY_SSR_START_TIMEOUT)
         self._request_timeout = float(settings.SHIPWAY_SSR_REQUEST_TIMEOUT)
         self._body_limit = settings.SHIPWAY_MAX_REQUEST_BODY
+        # Requests and body bytes per site (usage/counting.py); None: counting is off.
+        self.usage = counter_from_settings()
         invalidation.register(self)
 
     def stats(self) -> dict[str, int]:
@@ -155,7 +161,17 @@ class Edge:
         if served is NOT_EDGE:
             await self.inner(scope, receive, send)
             return
-        await self._serve(served, scope, request, receive, send, host)
+        usage = self.usage
+        # By the site's server-made uid: a host naming no site has none (visitors' made-up
+        # names count nothing), and a new site of a deleted one's id starts from zero.
+        if usage is None or not served.site_uid:
+            await self._serve(served, scope, request, receive, send, host)
+            return
+        counted = _Counted(send)
+        try:
+            await self._serve(served, scope, request, receive, counted, host)
+        finally:
+            usage.add(served.site_uid, counted.sent)
 
     # -- resolution -------------------------------------------------------------------
 
@@ -163,6 +179,8 @@ class Edge:
         if self._listener is None:
             self._listener = asyncio.ensure_future(invalidation.listen(self))
             self._flusher = asyncio.ensure_future(self._flush_seen())
+            if self.usage is not None:
+                self.usage.start()
         pending = self._loading.get(host)
         if pending is not None:  # another request is loading this host: share its answer
             return await asyncio.shield(pending)
@@ -533,6 +551,30 @@ class Edge:
         await proxy.relay_websocket(
             running.server_address, scope, receive, send, timeout=self._request_timeout
         )
+
+
+class _Counted:
+    """A `send` that adds up the body bytes it sends, for the site's usage: a plain call
+    that hands back the inner send's awaitable (no coroutine of its own per message)."""
+
+    __slots__ = ("send", "sent", "start")
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.sent = 0
+        self.start: dict[str, Any] | None = None
+
+    def __call__(self, message: dict[str, Any]) -> Any:
+        kind = message["type"]
+        if kind == "http.response.body":
+            self.sent += len(message.get("body", b""))
+        elif kind == "http.response.start":
+            self.start = message
+        elif kind == "http.response.pathsend" and self.start is not None:
+            for name, value in self.start["headers"]:  # the file's length, as announced
+                if name == b"content-length":
+                    self.sent += int(value)
+        return self.send(message)
 
 
 def _want(deployment_id: str) -> None:

@@ -372,6 +372,35 @@ class TestSitesMatrix(PermissionMatrix):
     )
 
 
+def usage_answer(range_name: str, points: int) -> Any:
+    """A usage answer for `range_name`, its series `points` long."""
+
+    def check(answer: Answer) -> str | None:
+        body = answer.body
+        if body.get("range") != range_name:
+            return f"range is {body.get('range')!r}, should be {range_name!r}"
+        lengths = {name: len(series) for name, series in body["series"].items()}
+        if lengths != dict.fromkeys(("requests", "bandwidthBytes", "buildSeconds"), points):
+            return f"series lengths {lengths}, should be {points} each"
+        return None
+
+    return check
+
+
+class TestUsageMatrix(PermissionMatrix):
+    """A site's usage is read like the site: its team's members and staff."""
+
+    cases = (
+        Case("GET", "/v1/sites/{site}/usage", members(200), check=usage_answer("24h", 24)),
+        Case(
+            "GET", "/v1/sites/{site}/usage?range=30d", members(200), check=usage_answer("30d", 30)
+        ),
+        Case("GET", "/v1/sites/{site}/usage?range=1y", members(400)),
+        Case("GET", "/v1/sites/{other_site}/usage?range=7d", hidden(200)),
+        Case("GET", "/v1/sites/no-such-site/usage", signed_in(404)),
+    )
+
+
 VARIABLES = "/v1/sites/{site}/variables"
 
 

@@ -625,6 +625,7 @@ EXEMPT: dict[str, str] = {
     N + "queue_attempt": "writes no row: sends an attempt's message",
     N + "webhook_delivery_attempt": "the attempt's own record (status, code, duration)",
     N + "webhook_deliveries_requeue_lost": "bookkeeping: queues lost attempts again",
+    "usage.services.usage_roll_up": "counters: the edge's and builds' usage, by hour",
 }
 
 

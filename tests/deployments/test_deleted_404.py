@@ -93,8 +93,9 @@ def test_the_realtime_feed_refuses_a_deleted_deployment_s_channels(static_site):
 
 
 # Where the app may read deleted deployments too: the reaper's check of a dead build's
-# leftovers (its deployment may be deleted). Anywhere else is a read that forgot.
-ALL_OBJECTS_ALLOWED = {"builds/scratch.py", "deployments/models.py"}
+# leftovers (its deployment may be deleted); usage's build seconds and deployments made
+# (a deployment retention removed was still built). Anywhere else is a read that forgot.
+ALL_OBJECTS_ALLOWED = {"builds/scratch.py", "deployments/models.py", "usage/builds.py"}
 
 
 def test_no_read_reaches_deleted_deployments_but_the_allowed_ones():
