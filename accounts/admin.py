@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import ApiKey, Invitation, Membership, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team
+from core.adminwrites import ServiceWritesAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,7 +21,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ServiceWritesAdmin):
     list_display = ["id", "name", "member_count", "created_at"]
     search_fields = ["id", "name"]
     readonly_fields = ["id", "viewer_group", "developer_group", "owner_group", "created_at"]
@@ -31,9 +34,16 @@ class TeamAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # teams are made by accounts.services.team_create (groups, owner)
 
+    def service_save(self, request: HttpRequest, obj: Team, changed: dict[str, Any]) -> None:
+        if "name" in changed:
+            services.team_update(team=Team.objects.get(pk=obj.pk), name=changed["name"])
+
+    def service_delete(self, request: HttpRequest, obj: Team) -> None:
+        services.team_delete(team=obj)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceWritesAdmin):
     list_display = ["id", "team", "user", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["team__id", "team__name", "user__username", "user__email"]
@@ -43,9 +53,15 @@ class MembershipAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def service_delete(self, request: HttpRequest, obj: Membership) -> None:
+        services.membership_delete(membership=obj)
+
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceWritesAdmin):
+    """Keys are read here and revoked (deleted); their scope and expiry are fixed when
+    they are made."""
+
     list_display = [
         "name", "prefix", "user", "team", "read_only", "created_at", "last_used_at", "expires_at"
     ]  # fmt: skip
@@ -59,6 +75,37 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the secret is shown once: create keys with the API or `createapikey`
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # no service changes a key: revoke it and make another
+
+    def service_delete(self, request: HttpRequest, obj: ApiKey) -> None:
+        services.api_key_delete(key=obj)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read only: entries are never added, changed or removed here (nor anywhere)."""
+
+    list_display = [
+        "created_at", "team_id", "action", "resource_id", "actor_type", "actor_name", "ip"
+    ]  # fmt: skip
+    list_filter = ["resource", "actor_type", "created_at"]
+    search_fields = ["team_id", "action", "resource_id", "actor_name", "user_name", "key_id"]
+    date_hierarchy = "created_at"
+    actions = None  # not even the bulk "delete selected"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Invitation)

@@ -4,21 +4,23 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
-from accounts.models import ApiKey, Invitation, Membership, Team, key_team_scope
+from accounts import selectors, services
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team, key_team_scope
 from accounts.selectors import invitation_for, invitations_of, membership_for, team_for
 from accounts.serializers import (
     AccountSerializer,
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
+    AuditEntrySerializer,
+    AuditFilterSerializer,
     InvitationSerializer,
     MembershipCreateSerializer,
     MembershipSerializer,
@@ -177,6 +179,26 @@ class MembershipViewSet(EditableCollectionViewSet):
 
     def perform_destroy(self, instance: Membership) -> None:
         services.membership_delete(membership=instance)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("resource", str, description="Only this resource: `site`, `api_key`..."),
+        OpenApiParameter("action", str, description="Only this action: `site.update`..."),
+    ]
+)
+class AuditViewSet(mixins.ListModelMixin, ApiViewSet):
+    """The team's audit log, newest first: every write, by whom, from where. Owners
+    and developers read it; entries are never changed (there is no other method)."""
+
+    envelope_key = "entries"
+    serializer_class = AuditEntrySerializer
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        team = team_for(self.request.user, self.kwargs["team_id"], "audit")
+        filters = AuditFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.audit_entries(team=team, **filters.validated_data)
 
 
 class InvitationViewSet(

@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from accounts import selectors, services
+from accounts import audit, selectors, services
 from accounts.models import ApiKey, limit_to_team
 from accounts.throttles import ApiKeyFailureThrottle
 
@@ -91,6 +91,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = request_api_key(request)
         if key is None:
             return None
+        audit.bind_key(request, key)  # this request's writes are recorded as the key's
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -131,6 +132,76 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditRefused(Exception):
+    """An audit entry was to be changed or removed: entries are never edited."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads only: `update()` and `delete()` refuse (the table's trigger refuses them too)."""
+
+    def update(self, **kwargs: object) -> int:
+        raise AuditRefused("Audit entries are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditRefused("Audit entries are never removed.")
+
+    def bulk_update(self, *args: object, **kwargs: object) -> int:
+        raise AuditRefused("Audit entries are never changed.")
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    KEY = "key", "API key"
+    SYSTEM = "system", "System"
+
+
+class AuditEntry(models.Model):
+    """One write, as accounts/audit.py `record` saw it. Written once, never changed.
+
+    No foreign keys: an entry outlives the team, site, user or key it names (a deleted
+    team's entries stay, under its id)."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    team_id = models.CharField(max_length=36, blank=True)  # indexed below, with the time
+    action = models.CharField(max_length=64)
+    resource = models.CharField(max_length=32)
+    resource_id = models.CharField(max_length=64, blank=True)
+    actor_type = models.CharField(max_length=8, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_name = models.CharField(max_length=160, blank=True)
+    # The user acting (themselves, or through their key `key_id`); None for the system.
+    user_id = models.IntegerField(null=True, blank=True)
+    user_name = models.CharField(max_length=150, blank=True)
+    key_id = models.CharField(max_length=36, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["team_id", "-created_at", "-id"], name="audit_team_newest"),
+            models.Index(
+                fields=["team_id", "resource", "-created_at", "-id"], name="audit_team_resource"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.resource_id} by {self.actor_type} {self.actor_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditRefused("Audit entries are never changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditRefused("Audit entries are never removed.")
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):

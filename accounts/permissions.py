@@ -2,15 +2,15 @@
 object). Roles -> object permissions on sites are in sites/permissions.py.
 
 docs/api.md, Permissions: any member reads the team; developers and owners create its
-sites; owners manage it and its members.
+sites and read its audit log; owners manage it and its members.
 """
 
 from accounts.models import Role
 
 ROLE_TEAM_ACTIONS: dict[str, tuple[str, ...]] = {
     Role.VIEWER: ("view",),
-    Role.DEVELOPER: ("view", "deploy"),
-    Role.OWNER: ("view", "deploy", "manage"),
+    Role.DEVELOPER: ("view", "deploy", "audit"),
+    Role.OWNER: ("view", "deploy", "audit", "manage"),
 }
 
 

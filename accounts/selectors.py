@@ -12,7 +12,7 @@ from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import ApiKey, Invitation, Membership, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team
 from accounts.permissions import role_allows
 from core import readcache
 from core.errors import Conflict, NotFound, PermissionDenied
@@ -174,3 +174,14 @@ def remember_api_key(request: HttpRequest, key: ApiKey) -> None:
         {name: getattr(key.user, name) for name in _USER_FIELDS},
     )
     readcache.put(request, rows, "api-key", key.secret_hash, dump=_dump_key)
+
+
+def audit_entries(*, team: Team, resource: str = "", action: str = "") -> QuerySet[AuditEntry]:
+    """The team's audit entries, newest first, of one resource and action when given
+    (the caller checked the reader may see them: `team_for(..., "audit")`)."""
+    entries = AuditEntry.objects.filter(team_id=team.id)
+    if resource:
+        entries = entries.filter(resource=resource)
+    if action:
+        entries = entries.filter(action=action)
+    return entries.order_by("-created_at", "-id")

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts import audit
 from accounts.models import Invitation, Membership, Role
 from accounts.selectors import find_user
 from core.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
@@ -108,6 +109,51 @@ class MembershipCreateSerializer(MembershipSerializer):
         # No account with that email: the view sends an invitation instead (user None).
         attrs["user"] = user
         return attrs
+
+
+class AuditActorSerializer(serializers.Serializer):
+    type = serializers.CharField(source="actor_type")
+    id = serializers.CharField(source="actor_id", allow_null=True)
+    name = serializers.CharField(source="actor_name")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["id"] = data["id"] or None
+        if instance.actor_type == "key":  # a key names its user too
+            data["user"] = {"id": str(instance.user_id), "name": instance.user_name}
+        return data
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    action = serializers.CharField(read_only=True)
+    actor = AuditActorSerializer(source="*", read_only=True)
+    resource = serializers.CharField(read_only=True)
+    resourceId = serializers.CharField(source="resource_id", read_only=True)
+    ip = serializers.IPAddressField(read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `data` (the diff, or the facts of the change) is added here: a class attribute
+        # of that name would hide the serializer's own `data`.
+        fields = super().get_fields()
+        fields["data"] = serializers.JSONField(read_only=True)
+        return fields
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    """`?resource=` and `?action=` of the audit list: exact names, or left out."""
+
+    resource = serializers.RegexField(
+        audit.RESOURCE_PATTERN,
+        required=False,
+        error_messages={"invalid": "A resource is a name such as 'site' or 'api_key'."},
+    )
+    action = serializers.RegexField(
+        audit.ACTION_PATTERN,
+        required=False,
+        error_messages={"invalid": "An action is '<resource>.<verb>', such as 'site.update'."},
+    )
 
 
 class InvitationSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import ApiKey, Invitation, Membership, Role, Team
 from accounts.selectors import find_user, invitation_for_token
 from accounts.signals import user_access_changed
@@ -52,14 +53,28 @@ def team_create(*, user: User, name: str, team_id: str | None = None) -> Team:
         developer_group=groups[Role.DEVELOPER],
         owner_group=groups[Role.OWNER],
     )
-    _add_member(team, user, Role.OWNER)
+    membership = _add_member(team, user, Role.OWNER)
+    audit.record(
+        action="team.create",
+        team_id=team.id,
+        resource_id=team.id,
+        data={"name": name, "owner": user.get_username(), "membershipId": membership.id},
+    )
     log.info("team.created", team_id=team.id, user_id=user.pk)
     return team
 
 
+@transaction.atomic
 def team_update(*, team: Team, name: str) -> Team:
+    before = audit.values(team, ["name"])
     team.name = name
     team.save(update_fields=["name", "updated_at"])
+    audit.record(
+        action="team.update",
+        team_id=team.id,
+        resource_id=team.id,
+        data=audit.changes(before, audit.values(team, ["name"])),
+    )
     log.info("team.updated", team_id=team.id)
     return team
 
@@ -70,9 +85,12 @@ def team_delete(*, team: Team) -> None:
     if team.sites.exists():
         raise Conflict("The team still owns sites; delete or move them first.")
     groups = team.groups
+    team_id, name = team.pk, team.name
     team.delete()
+    # Its entries stay (they hold its id, not a key to it): this one is the last.
+    audit.record(action="team.delete", team_id=team_id, resource_id=team_id, data={"name": name})
     Group.objects.filter(pk__in=[g.pk for g in groups]).delete()
-    log.info("team.deleted", team_id=team.pk)
+    log.info("team.deleted", team_id=team_id)
 
 
 def _add_member(team: Team, user: User, role: str) -> Membership:
@@ -91,6 +109,12 @@ def membership_create(*, team: Team, user: User, role: str) -> Membership:
             membership = _add_member(team, user, role)
     except IntegrityError as exc:  # a concurrent add of the same user
         raise Conflict(f"'{user.get_username()}' is already a member of this team.") from exc
+    audit.record(
+        action="membership.create",
+        team_id=team.id,
+        resource_id=membership.id,
+        data={"user": user.get_username(), "role": role},
+    )
     log.info("membership.created", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -137,11 +161,18 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
     if role != Role.OWNER:
         _ensure_an_owner_remains(membership)
     team, user = membership.team, membership.user
+    before = audit.values(membership, ["role"])
     user.groups.remove(team.group_for(membership.role))
     user.groups.add(team.group_for(role))
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     _access_changed(user.pk)
+    audit.record(
+        action="membership.update",
+        team_id=team.id,
+        resource_id=membership.id,
+        data={"user": user.get_username(), **audit.changes(before, {"role": role})},
+    )
     log.info("membership.updated", team_id=team.id, user_id=user.pk, role=role)
     return membership
 
@@ -152,7 +183,14 @@ def membership_delete(*, membership: Membership) -> None:
     membership = _locked(membership)
     _ensure_an_owner_remains(membership)
     membership.user.groups.remove(*membership.team.groups)
+    membership_id = membership.pk
     membership.delete()
+    audit.record(
+        action="membership.delete",
+        team_id=membership.team_id,
+        resource_id=membership_id,
+        data={"user": membership.user.get_username(), "role": membership.role},
+    )
     _access_changed(membership.user_id)
     log.info("membership.deleted", team_id=membership.team_id, user_id=membership.user_id)
 
@@ -219,6 +257,14 @@ def invitation_create(
         invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=settings.SHIPWAY_INVITATION_DAYS),
     )
+    # Not the address: the team's other members may read the log, and invited addresses
+    # are the owners' to see.
+    audit.record(
+        action="invitation.create",
+        team_id=team.id,
+        resource_id=invitation.id,
+        data={"role": role, "expiresAt": invitation.expires_at},
+    )
     mail.queue_mail(
         template="invitation",
         to=[email],
@@ -240,10 +286,18 @@ def invitation_create(
     return invitation, token
 
 
+@transaction.atomic
 def invitation_delete(*, invitation: Invitation) -> None:
     """Cancel an invitation: its link stops working at once."""
+    invitation_id = invitation.pk
     invitation.delete()
-    log.info("invitation.deleted", team_id=invitation.team_id, invitation_id=invitation.pk)
+    audit.record(
+        action="invitation.delete",
+        team_id=invitation.team_id,
+        resource_id=invitation_id,
+        data={"role": invitation.role},
+    )
+    log.info("invitation.deleted", team_id=invitation.team_id, invitation_id=invitation_id)
 
 
 def _locked_open_invitation(token: str) -> Invitation:
@@ -260,6 +314,12 @@ def _accept(invitation: Invitation, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(
+        action="invitation.accept",
+        team_id=invitation.team_id,
+        resource_id=invitation.id,
+        data={"user": user.get_username(), "role": invitation.role},
+    )
     log.info(
         "invitation.accepted",
         team_id=invitation.team_id,
@@ -313,10 +373,18 @@ def user_create_from_invitation(*, token: str, username: str, password: str) -> 
     except IntegrityError as exc:  # the same username taken at the same moment
         raise Invalid({"username": "That username is taken."}) from exc
     log.info("user.created", user_id=user.pk, invitation_id=invitation.id)
-    _accept(invitation, user)
+    with audit.as_user(user):  # the new account signs itself up
+        audit.record(
+            action="user.create",
+            team_id=invitation.team_id,
+            resource_id=user.pk,
+            data={"username": user.get_username(), "invitationId": invitation.id},
+        )
+        _accept(invitation, user)
     return user
 
 
+@transaction.atomic
 def api_key_create(
     *,
     user: User,
@@ -346,6 +414,19 @@ def api_key_create(
         team=team,
         read_only=read_only,
     )
+    # A key limited to a team is in that team's log; an unlimited one in no team's.
+    audit.record(
+        action="api_key.create",
+        team_id=key.team_id,
+        resource_id=key.id,
+        data={
+            "name": name,
+            "user": user.get_username(),
+            "prefix": key.prefix,
+            "readOnly": read_only,
+            "expiresAt": expires_at,
+        },
+    )
     log.info(
         "api_key.created",
         api_key_id=key.id,
@@ -357,9 +438,17 @@ def api_key_create(
     return key, secret
 
 
+@transaction.atomic
 def api_key_delete(*, key: ApiKey) -> None:
+    key_id = key.pk
     key.delete()
-    log.info("api_key.deleted", api_key_id=key.pk, user_id=key.user_id)
+    audit.record(
+        action="api_key.delete",
+        team_id=key.team_id,
+        resource_id=key_id,
+        data={"name": key.name, "prefix": key.prefix},
+    )
+    log.info("api_key.deleted", api_key_id=key_id, user_id=key.user_id)
 
 
 def api_key_touch(*, key: ApiKey) -> bool:

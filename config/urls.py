@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 from accounts.api import (
     AccountView,
     ApiKeyViewSet,
+    AuditViewSet,
     InvitationViewSet,
     MembershipViewSet,
     TeamViewSet,
@@ -57,6 +58,7 @@ account_keys.register("keys", ApiKeyViewSet, basename="api-key")
 
 team_children = NestedRouter()
 team_children.register("memberships", MembershipViewSet, basename="membership")
+team_children.register("audit", AuditViewSet, basename="audit")
 team_children.register("invitations", InvitationViewSet, basename="invitation")
 team_children.register("webhooks", WebhookViewSet, basename="webhook")
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.http import QueryDict
 
+from accounts import audit
 from accounts.models import Role
 from core.ids import client_id_validator, site_id_validator
 from sites.frameworks import FRAMEWORKS
@@ -414,6 +415,25 @@ class DeployHookForm(forms.Form):
         # Its ids must differ from the link form's on the same page.
         kwargs.setdefault("auto_id", "hook_%s")
         super().__init__(*args, **kwargs)
+
+
+class ActivityFilterForm(forms.Form):
+    """The Activity page's filters (GET): one resource, one action, or neither."""
+
+    resource = forms.RegexField(
+        regex=audit.RESOURCE_PATTERN,
+        required=False,
+        max_length=32,
+        error_messages={"invalid": "A resource is a name such as “site” or “api_key”."},
+        widget=forms.TextInput(attrs={"placeholder": "site", "list": "audit-resources"}),
+    )
+    action = forms.RegexField(
+        regex=audit.ACTION_PATTERN,
+        required=False,
+        max_length=64,
+        error_messages={"invalid": "An action is “resource.verb”, such as “site.update”."},
+        widget=forms.TextInput(attrs={"placeholder": "site.update"}),
+    )
 
 
 class WebhookForm(forms.Form):

@@ -4,6 +4,7 @@ script) that calls one service and redirects."""
 from django.urls import path
 
 from dashboard.views import (
+    activity,
     deployments,
     domains,
     git,
@@ -59,6 +60,7 @@ urlpatterns = [
     path(DEPLOYMENT + "delete/", deployments.deployment_delete, name="deployment-delete"),
     # Teams.
     path("teams/<str:team_id>/", teams.team_detail, name="team"),
+    path("teams/<str:team_id>/activity/", activity.team_activity, name="team-activity"),
     path("teams/<str:team_id>/rename/", teams.team_rename, name="team-rename"),
     path("teams/<str:team_id>/delete/", teams.team_delete, name="team-delete"),
     path("teams/<str:team_id>/members/", teams.member_add, name="member-add"),

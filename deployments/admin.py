@@ -6,13 +6,15 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.adminwrites import ServiceWritesAdmin
 from core.errors import Refused
-from deployments import services
+from deployments import git_services, services
 from deployments.models import Delivery, Deployment, Purge, Upload
+from sites.models import DeployHook, Repository
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(ServiceWritesAdmin):
     list_display = [
         "id",
         "site",
@@ -49,6 +51,9 @@ class DeploymentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def service_delete(self, request: HttpRequest, obj: Deployment) -> None:
+        services.deployment_delete(deployment=obj)
 
     def _each(
         self,
@@ -94,7 +99,7 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(ServiceWritesAdmin):
     list_display = ["id", "site", "user", "received_size", "total_size", "updated_at"]
     search_fields = ["id", "site__id"]
     list_select_related = ["site", "user"]
@@ -112,6 +117,9 @@ class UploadAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def service_delete(self, request: HttpRequest, obj: Upload) -> None:
+        services.upload_discard(upload=obj)
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
@@ -128,6 +136,53 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False
+
+
+@admin.register(Repository)
+class RepositoryAdmin(ServiceWritesAdmin):
+    """Linked repositories, read-only: linking and rotating go through
+    deployments.git_services (the API and the dashboard's Git tab); deleting one here
+    unlinks it (git_services.repository_unlink)."""
+
+    list_display = ["site", "provider", "url", "production_branch", "updated_at"]
+    list_filter = ["provider"]
+    search_fields = ["site__id", "url"]
+    fields = readonly_fields = (
+        "site",
+        "provider",
+        "url",
+        "production_branch",
+        "watch_paths",
+        "build_tags",
+        "remove_deleted_branches",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Repository | None = None) -> bool:
+        return False
+
+    def service_delete(self, request: HttpRequest, obj: Repository) -> None:
+        git_services.repository_unlink(site=obj.site, user=cast(User, request.user))
+
+
+@admin.register(DeployHook)
+class DeployHookAdmin(ServiceWritesAdmin):
+    list_display = ["name", "site", "branch", "last_used_at", "created_at"]
+    search_fields = ["site__id", "name"]
+    fields = readonly_fields = ("site", "name", "branch", "last_used_at", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DeployHook | None = None) -> bool:
+        return False
+
+    def service_delete(self, request: HttpRequest, obj: DeployHook) -> None:
+        git_services.deploy_hook_delete(hook=obj, user=cast(User, request.user))
 
 
 @admin.register(Purge)

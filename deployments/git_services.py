@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import audit
 from core.errors import Conflict, Invalid, NotFound, TooMany
 from deployments import forge, services, vcs
 from deployments.models import FINAL_STATUSES, Delivery, Deployment, Environment, Trigger
@@ -74,6 +75,26 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# What an entry shows of a link (the token only as set or not).
+_LINK_FIELDS = (
+    "url",
+    "provider",
+    "production_branch",
+    "watch_paths",
+    "build_tags",
+    "remove_deleted_branches",
+)
+
+
+def _link_values(repository: Repository | None) -> dict[str, Any]:
+    if repository is None:
+        return {}
+    return {
+        **audit.values(repository, _LINK_FIELDS),
+        "token": repository.encrypted_token,
+    }
+
+
 # -- the link -------------------------------------------------------------------------
 
 
@@ -96,6 +117,7 @@ def repository_link(
     with transaction.atomic():
         repository = Repository.objects.select_for_update().filter(site=site).first()
         secret = None
+        before = _link_values(repository)
         if repository is None:
             secret = new_webhook_secret()
             repository = Repository(site=site, encrypted_webhook_secret=crypto.encrypt(secret))
@@ -110,6 +132,14 @@ def repository_link(
         if remove_deleted_branches is not None:
             repository.remove_deleted_branches = remove_deleted_branches
         repository.save()
+        after = _link_values(repository)
+        if secret is not None:  # a new link: what it is
+            data = audit.changes(dict.fromkeys(after, None), after, secret=["token"])
+            data = {name: new for name, (_old, new) in data.items()}
+        else:
+            data = audit.changes(before, after, secret=["token"])
+        action = "repository.link" if secret is not None else "repository.update"
+        audit.record(action=action, team_id=site.team_id, resource_id=site.id, data=data)
     log.info(
         "repository.linked",
         site_id=site.id,
@@ -155,17 +185,25 @@ def repository_unlink(*, site: Site, user: User | None = None) -> None:
         if not deleted:
             raise NotFound("The site has no linked repository.")
         site.deploy_hooks.all().delete()
+        audit.record(action="repository.unlink", team_id=site.team_id, resource_id=site.id)
     log.info("repository.unlinked", site_id=site.id, user_id=user.pk if user else None)
 
 
 def repository_rotate_secret(*, site: Site, user: User | None = None) -> str:
     """A new webhook secret (the old one stops working at once); returned once."""
     secret = new_webhook_secret()
-    updated = Repository.objects.filter(site=site).update(
-        encrypted_webhook_secret=crypto.encrypt(secret), updated_at=timezone.now()
-    )
-    if not updated:
-        raise NotFound("The site has no linked repository.")
+    with transaction.atomic():
+        updated = Repository.objects.filter(site=site).update(
+            encrypted_webhook_secret=crypto.encrypt(secret), updated_at=timezone.now()
+        )
+        if not updated:
+            raise NotFound("The site has no linked repository.")
+        audit.record(
+            action="repository.rotate_secret",
+            team_id=site.team_id,
+            resource_id=site.id,
+            data={"webhookSecret": [audit.MASK, audit.MASK]},
+        )
     log.info("repository.secret_rotated", site_id=site.id, user_id=user.pk if user else None)
     return secret
 
@@ -190,14 +228,31 @@ def deploy_hook_create(
     if site.deploy_hooks.count() >= MAX_DEPLOY_HOOKS:
         raise TooMany(f"A site has at most {MAX_DEPLOY_HOOKS} deploy hooks.")
     secret = secrets.token_urlsafe(32)
-    hook = DeployHook.objects.create(site=site, name=name, branch=branch, secret_hash=_hash(secret))
+    with transaction.atomic():
+        hook = DeployHook.objects.create(
+            site=site, name=name, branch=branch, secret_hash=_hash(secret)
+        )
+        audit.record(
+            action="deploy_hook.create",
+            team_id=site.team_id,
+            resource_id=hook.id,
+            data={"siteId": site.id, "name": name, "branch": branch},
+        )
     log.info("deploy_hook.created", site_id=site.id, hook_id=hook.id, branch=branch)
     return hook, _deploy_hook_url(secret)
 
 
 def deploy_hook_delete(*, hook: DeployHook, user: User | None = None) -> None:
-    hook.delete()
-    log.info("deploy_hook.deleted", site_id=hook.site_id, hook_id=hook.id)
+    hook_id = hook.id
+    with transaction.atomic():
+        hook.delete()
+        audit.record(
+            action="deploy_hook.delete",
+            team_id=hook.site.team_id,
+            resource_id=hook_id,
+            data={"siteId": hook.site_id, "name": hook.name, "branch": hook.branch},
+        )
+    log.info("deploy_hook.deleted", site_id=hook.site_id, hook_id=hook_id)
 
 
 def deploy_hook_called(*, secret: str) -> Deployment:
@@ -210,7 +265,8 @@ def deploy_hook_called(*, secret: str) -> Deployment:
     if hook is None or not hasattr(hook.site, "repository"):
         raise NotFound("No deploy hook has this address.")
     DeployHook.objects.filter(pk=hook.pk).update(last_used_at=timezone.now())
-    with transaction.atomic():
+    # The deployment it makes is recorded as the hook's (the caller has no account).
+    with audit.as_system(f"deploy hook {hook.name}", hook.id), transaction.atomic():
         site = Site.objects.select_for_update().get(pk=hook.site_id)
         deployment = _build(site.repository, site, BRANCH, hook.branch, Trigger.HOOK)
     log.info("deploy_hook.called", site_id=site.id, hook_id=hook.id, deployment_id=deployment.id)
@@ -221,8 +277,11 @@ def deploy_hook_called(*, secret: str) -> Deployment:
 
 
 def delivery_received(*, repository: Repository, received: Received) -> Outcome:
-    """Act on a signed delivery once: a repeated delivery id does nothing more."""
-    with transaction.atomic():
+    """Act on a signed delivery once: a repeated delivery id does nothing more.
+
+    What it writes (deployments made, superseded, removed) is recorded as the system's,
+    named after the forge's webhook."""
+    with audit.as_system(f"{repository.provider} webhook"), transaction.atomic():
         site = Site.objects.select_for_update().get(pk=repository.site_id)
         try:
             with transaction.atomic():

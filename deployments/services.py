@@ -18,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import audit
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
 from deployments import forge, intake, retention, servers, vcs
@@ -105,6 +106,23 @@ def _enqueue_build(deployment: Deployment) -> None:
     transaction.on_commit(lambda: _queue_build(deployment.id))
 
 
+def _record_created(deployment: Deployment, **data: Any) -> None:
+    """The `deployment.create` entry of a new deployment (in its transaction)."""
+    audit.record(
+        action="deployment.create",
+        team_id=deployment.site.team_id,
+        resource_id=deployment.id,
+        data={
+            "siteId": deployment.site_id,
+            "sourceType": deployment.source_type,
+            "trigger": deployment.trigger,
+            "environment": deployment.environment,
+            "activate": deployment.activate,
+            **{name: value for name, value in data.items() if value},
+        },
+    )
+
+
 def deployment_requeue(deployment_id: str) -> None:
     """Queue a waiting deployment's build again (its message was lost); claiming is
     atomic, so a duplicate message builds nothing twice."""
@@ -143,6 +161,7 @@ def _create(
     source_type: str,
     activate: bool,
     user: User | None,
+    audit_data: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Deployment:
     fields.setdefault("environment", environment_for(activate))
@@ -162,6 +181,7 @@ def _create(
             artifacts().save(source_path(deployment.storage_prefix), File(source))
             _announce(deployment, "create")
             _enqueue_build(deployment)
+            _record_created(deployment, **(audit_data or {}))
     except BaseException:
         delete_prefix(deployment.storage_prefix)  # the row rolled back; leave no file either
         raise
@@ -222,6 +242,7 @@ def deployment_create_from_vcs(
         )
         _announce(deployment, "create")
         _enqueue_build(deployment)
+        _record_created(deployment, repository=address, reference=reference, commit=commit_hash)
     log.info(
         "deployment.created",
         site_id=site.id,
@@ -274,6 +295,7 @@ def deployment_redeploy(
             deployment.source_type,
             deployment.activate,
             user,
+            audit_data={"redeployOf": deployment.id},
             use_cache=use_cache,
             repository=deployment.repository,
             reference=deployment.reference,
@@ -288,13 +310,22 @@ def deployment_redeploy(
 
 
 def deployment_transition(
-    deployment_id: str, to: Status, *, error_code: str = "", **fields: Any
+    deployment_id: str,
+    to: Status,
+    *,
+    error_code: str = "",
+    audit_action: str = "",
+    audit_data: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> Deployment | None:
     """Move a deployment to `to` if its state machine allows it from where it is now.
 
     Returns the updated deployment, or None when the move is not allowed (it was
     canceled or finished meanwhile) or the deployment is gone. Reaching `ready` with
-    `activate` set makes it the site's active deployment in the same transaction.
+    `activate` set makes it the site's active deployment in the same transaction (and
+    records `deployment.activate`). A build's own moves are not audited (the
+    deployment's status and log are their record); a move someone asked for names its
+    `audit_action`, recorded in the same transaction.
     """
     with transaction.atomic():
         deployment = (
@@ -302,6 +333,7 @@ def deployment_transition(
         ).first()
         if deployment is None or to not in TRANSITIONS[deployment.status]:
             return None
+        status_before = deployment.status
         deployment.status = to
         if to in FINAL_STATUSES:
             deployment.build_ended_at = deployment.build_ended_at or timezone.now()
@@ -314,6 +346,17 @@ def deployment_transition(
         _announce(deployment, "update")
         notify_serving_changed(deployment.site_id)  # its own address shows its status
         forge.report_status_later(deployment)
+        if audit_action:
+            audit.record(
+                action=audit_action,
+                team_id=deployment.site.team_id,
+                resource_id=deployment.id,
+                data={
+                    "siteId": deployment.site_id,
+                    "status": [status_before, to],
+                    **(audit_data or {}),
+                },
+            )
         notify_status_changed(deployment)  # e.g. notify's mail to the owners on a failure
     log.info(
         "deployment.status_changed",
@@ -348,7 +391,14 @@ def _make_active(deployment: Deployment) -> None:
         transaction.on_commit(lambda: servers.want_server(deployment.id))
     elif site.live_server_id:
         fields["live_server"], retired = None, site.live_server_id
+    previous = site.deployment_id
     Site.objects.filter(pk=site.pk).update(**fields)
+    audit.record(
+        action="deployment.activate",
+        team_id=site.team_id,
+        resource_id=deployment.id,
+        data={"siteId": site.id, "deployment": [previous, deployment.id]},
+    )
     site.deployment = deployment
     if "live_server" in fields:
         site.live_server = fields["live_server"]
@@ -392,7 +442,12 @@ def deployment_cancel(*, deployment: Deployment) -> Deployment:
     if deployment.status in FINAL_STATUSES:
         raise Conflict(f"The deployment is already {deployment.status}.")
     log_append(deployment, "\nThe deployment was canceled.\n")
-    updated = deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.CANCELED)
+    updated = deployment_transition(
+        deployment.id,
+        Status.CANCELED,
+        error_code=ErrorCode.CANCELED,
+        audit_action="deployment.cancel",
+    )
     if updated is None:  # it finished between our read and our write
         deployment.refresh_from_db()
         raise Conflict(f"The deployment is already {deployment.status}.")
@@ -404,7 +459,13 @@ def deployment_supersede(*, deployment: Deployment, by: Deployment) -> None:
     its log says which commit did. Nothing happens if it finished meanwhile."""
     commit = by.commit_hash[:12] or "the branch's newest commit"
     log_append(deployment, f"\nSuperseded by {commit} (deployment {by.id}).\n")
-    deployment_transition(deployment.id, Status.CANCELED, error_code=ErrorCode.SUPERSEDED)
+    deployment_transition(
+        deployment.id,
+        Status.CANCELED,
+        error_code=ErrorCode.SUPERSEDED,
+        audit_action="deployment.supersede",
+        audit_data={"by": by.id},
+    )
 
 
 def deployment_record_skipped(
@@ -425,6 +486,13 @@ def deployment_record_skipped(
         )
         log_append(deployment, f"Skipped: {reason}\n")
         _announce(deployment, "create")
+        _record_created(
+            deployment,
+            status=deployment.status,
+            errorCode=deployment.error_code,
+            reference=deployment.reference,
+            commit=deployment.commit_hash,
+        )
     log.info("deployment.skipped", site_id=site.id, deployment_id=deployment.id)
     return deployment
 
@@ -546,6 +614,12 @@ def deployment_delete(*, deployment: Deployment) -> None:
             # seconds) or is found dead: the purge waits that long.
             delay = settings.SHIPWAY_BUILD_STALE_AFTER
         _mark_deleted(site, [deployment], purge_delay=delay)
+        audit.record(
+            action="deployment.delete",
+            team_id=site.team_id,
+            resource_id=deployment.id,
+            data={"siteId": site.id},
+        )
     log.info("deployment.deleted", site_id=site.id, deployment_id=deployment.pk)
 
 
@@ -573,6 +647,13 @@ def _clean_site(site_id: str, dry_run: bool) -> list[Deployment]:
         doomed = retention.doomed(found, retention.candidates(found), timezone.now())
         if doomed and not dry_run:
             _mark_deleted(found, doomed)
+            for deployment in doomed:
+                audit.record(
+                    action="deployment.delete",
+                    team_id=found.team_id,
+                    resource_id=deployment.id,
+                    data={"siteId": found.id, "reason": "retention"},
+                )
     for deployment in doomed if not dry_run else ():
         log.info(
             "deployment.deleted",

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Team
 from core import outbound
 from core.errors import Invalid, TooMany
@@ -88,6 +89,21 @@ def _checked_secret(secret: str) -> str:
     return secret
 
 
+def _audited(webhook: Webhook) -> dict[str, Any]:
+    """What an entry shows of a webhook: the address's host only (its path or query may
+    be the receiver's secret, and developers read the log), the secret as set."""
+    return {
+        "host": urlsplit(webhook.url).hostname or "",
+        "url": webhook.url,
+        "events": list(webhook.events),
+        "enabled": webhook.enabled,
+        "secret": webhook.encrypted_secret,
+    }
+
+
+_AUDIT_SECRET = ("url", "secret")
+
+
 # -- Webhooks --------------------------------------------------------------------------
 
 
@@ -114,6 +130,15 @@ def webhook_create(
         webhook = Webhook(team=team, url=url, events=events, enabled=enabled)
         webhook.secret = secret
         webhook.save(force_insert=True)
+        shown = audit.changes(
+            dict.fromkeys(_audited(webhook)), _audited(webhook), secret=_AUDIT_SECRET
+        )
+        audit.record(
+            action="webhook.create",
+            team_id=team.id,
+            resource_id=webhook.id,
+            data={name: new for name, (_old, new) in shown.items()},
+        )
     log.info("webhook.created", team_id=team.id, webhook_id=webhook.id)
     return webhook, secret
 
@@ -131,6 +156,7 @@ def webhook_update(
     as it is). Deliveries already made keep their body; their next attempts are signed
     with the new secret and sent to the new address."""
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
+    before = _audited(webhook)
     if url is not None:
         webhook.url = _checked_url(url)
     if events is not None:
@@ -140,6 +166,12 @@ def webhook_update(
     if enabled is not None:
         webhook.enabled = enabled
     webhook.save()
+    audit.record(
+        action="webhook.update",
+        team_id=webhook.team_id,
+        resource_id=webhook.id,
+        data=audit.changes(before, _audited(webhook), secret=_AUDIT_SECRET),
+    )
     log.info("webhook.updated", team_id=webhook.team_id, webhook_id=webhook.id)
     return webhook
 
@@ -148,7 +180,12 @@ def webhook_delete(*, webhook: Webhook) -> None:
     """Remove the webhook with its deliveries and their attempts (queued attempts then
     find nothing to send)."""
     team_id, webhook_id = webhook.team_id, webhook.id
-    webhook.delete()
+    host = _audited(webhook)["host"]
+    with transaction.atomic():
+        webhook.delete()
+        audit.record(
+            action="webhook.delete", team_id=team_id, resource_id=webhook_id, data={"host": host}
+        )
     log.info("webhook.deleted", team_id=team_id, webhook_id=webhook_id)
 
 
@@ -184,13 +221,28 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     stay pending): the rest of its current series is dropped, since every queued
     message names its series, and an attempt already under way is recorded under it."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("webhook")
+            .get(pk=delivery.pk)
+        )
+        series_before = delivery.series
         delivery.series += 1
         delivery.attempts = 0
         delivery.status = DeliveryStatus.PENDING
         delivery.next_attempt_at = timezone.now()
         delivery.save()
         _queue_later(delivery.id, delivery.series, 1)
+        audit.record(
+            action="webhook_delivery.redeliver",
+            team_id=delivery.webhook.team_id,
+            resource_id=delivery.id,
+            data={
+                "webhookId": delivery.webhook_id,
+                "event": delivery.event,
+                "series": [series_before, delivery.series],
+            },
+        )
     log.info(
         "webhook.delivery_redelivered",
         webhook_id=delivery.webhook_id,

@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from guardian.admin import GuardedModelAdmin
 
-from sites.models import DeployHook, Repository, Site, Variable
+from core.adminwrites import ServiceWritesAdmin
+from sites import services
+from sites.models import Site, Variable
 
 
 class VariableInline(admin.TabularInline):
@@ -17,7 +21,9 @@ class VariableInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(GuardedModelAdmin):
+# The stubs type ModelAdmin's change_form_template as a class variable and guardian's
+# as an instance one; the two agree at run time (guardian's wins: its page).
+class SiteAdmin(ServiceWritesAdmin, GuardedModelAdmin):  # type: ignore[misc]
     list_display = [
         "id",
         "name",
@@ -32,15 +38,25 @@ class SiteAdmin(GuardedModelAdmin):
     list_filter = ["framework", "adapter", "enabled", "specification", "build_runtime"]
     search_fields = ["id", "name", "team__id", "team__name"]
     list_select_related = ["team"]
-    readonly_fields = ["id", "team", "deployment", "created_at", "updated_at"]
     inlines = [VariableInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
+        # Only the settings a site may change (sites.services.SITE_SETTINGS), as the API.
+        return [f.name for f in Site._meta.fields if f.name not in services.SITE_SETTINGS]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sites.services.site_create grants the team's permissions
 
+    def service_save(self, request: HttpRequest, obj: Site, changed: dict[str, Any]) -> None:
+        if changed:
+            services.site_update(site=obj, **changed)
+
+    def service_delete(self, request: HttpRequest, obj: Site) -> None:
+        services.site_delete(site=obj)
+
 
 @admin.register(Variable)
-class VariableAdmin(admin.ModelAdmin):
+class VariableAdmin(ServiceWritesAdmin):
     """Variables without their values: a secret is never shown, not even to staff."""
 
     list_display = ["key", "site", "scope", "environment", "secret", "updated_at"]
@@ -61,42 +77,5 @@ class VariableAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-
-@admin.register(Repository)
-class RepositoryAdmin(admin.ModelAdmin):
-    """Linked repositories, read-only: linking, rotating and unlinking go through
-    deployments.git_services (the API and the dashboard's Git tab)."""
-
-    list_display = ["site", "provider", "url", "production_branch", "updated_at"]
-    list_filter = ["provider"]
-    search_fields = ["site__id", "url"]
-    fields = readonly_fields = (
-        "site",
-        "provider",
-        "url",
-        "production_branch",
-        "watch_paths",
-        "build_tags",
-        "remove_deleted_branches",
-        "created_at",
-        "updated_at",
-    )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Repository | None = None) -> bool:
-        return False
-
-
-@admin.register(DeployHook)
-class DeployHookAdmin(admin.ModelAdmin):
-    list_display = ["name", "site", "branch", "last_used_at", "created_at"]
-    search_fields = ["site__id", "name"]
-    fields = readonly_fields = ("site", "name", "branch", "last_used_at", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: DeployHook | None = None) -> bool:
-        return False
+    def service_delete(self, request: HttpRequest, obj: Variable) -> None:
+        services.variable_delete(variable=obj)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import Team
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid, NotFound
@@ -132,6 +133,12 @@ def site_create(*, team: Team, site_id: str | None = None, **fields: Any) -> Sit
     validate(site, rename={"id": "siteId", "team": "teamId"})
     site.save(force_insert=True)
     _grant_roles(site, team)
+    audit.record(
+        action="site.create",
+        team_id=team.id,
+        resource_id=site.id,
+        data={"name": site.name, "framework": site.framework, "adapter": site.adapter},
+    )
     log.info("site.created", site_id=site.id, team_id=team.id, framework=site.framework)
     _announce(site, "create")
     return site
@@ -145,6 +152,7 @@ def site_update(*, site: Site, **fields: Any) -> Site:
     if unknown:
         raise TypeError(f"site_update() got unexpected fields: {sorted(unknown)}")
     site = Site.objects.select_for_update().get(pk=site.pk)
+    before = audit.values(site, SITE_SETTINGS)
     changed = {name for name, value in fields.items() if value != getattr(site, name)}
     for name, value in fields.items():
         setattr(site, name, value)
@@ -157,6 +165,12 @@ def site_update(*, site: Site, **fields: Any) -> Site:
     site.save()
     if changed & {"enabled", "access", "fallback_file"}:
         notify_serving_changed(site.id)
+    audit.record(
+        action="site.update",
+        team_id=site.team_id,
+        resource_id=site.id,
+        data=audit.changes(before, audit.values(site, SITE_SETTINGS)),
+    )
     log.info("site.updated", site_id=site.id, fields=sorted(fields))
     _announce(site, "update")
     return site
@@ -172,7 +186,14 @@ def site_delete(*, site: Site) -> None:
     deployments = list(site.deployments.only("id", "site_id"))  # as they were
     deployment_ids = [d.pk for d in deployments]
     Site.objects.filter(pk=site_id).update(deployment=None)
+    team_id, name = site.team_id, site.name
     site.delete()
+    audit.record(
+        action="site.delete",
+        team_id=team_id,
+        resource_id=site_id,
+        data={"name": name, "deployments": len(deployment_ids)},
+    )
     site_deleted.send(sender=Site, site_id=site_id, deployments=deployments)
     transaction.on_commit(
         lambda: current_app.send_task(
@@ -228,6 +249,12 @@ def variable_create(
     _set_value(variable, value)
     validate(variable, exclude=["site"])
     variable.save(force_insert=True)
+    audit.record(
+        action="variable.create",
+        team_id=site.team_id,
+        resource_id=variable.id,
+        data={"siteId": site.id, **_variable_fields(variable), "value": audit.MASK},
+    )
     log.info("variable.created", site_id=site.id, variable_id=variable.id, secret=secret)
     return variable
 
@@ -237,6 +264,7 @@ def variable_update(*, variable: Variable, **fields: Any) -> Variable:
     """Change a variable's key, value, scope, environment, or make it secret (a secret
     stays secret)."""
     variable = Variable.objects.select_for_update().select_related("site").get(pk=variable.pk)
+    before = {**_variable_fields(variable), "value": variable.encrypted_value}
     if variable.secret and fields.get("secret") is False:
         raise Invalid({"secret": "A secret variable cannot be made public again."})
     if "key" in fields:
@@ -249,12 +277,32 @@ def variable_update(*, variable: Variable, **fields: Any) -> Variable:
             setattr(variable, name, fields[name])
     validate(variable, exclude=["site"])
     variable.save()
+    after = {**_variable_fields(variable), "value": variable.encrypted_value}
+    audit.record(
+        action="variable.update",
+        team_id=variable.site.team_id,
+        resource_id=variable.id,
+        data={"siteId": variable.site_id, **audit.changes(before, after, secret=["value"])},
+    )
     log.info("variable.updated", site_id=variable.site_id, variable_id=variable.id)
     return variable
 
 
+def _variable_fields(variable: Variable) -> dict[str, Any]:
+    """What an entry shows of a variable: never its value (any value may be a secret)."""
+    return audit.values(variable, ["key", "secret", "scope", "environment"])
+
+
+@transaction.atomic
 def variable_delete(*, variable: Variable) -> None:
+    variable_id, team_id = variable.pk, variable.site.team_id
     variable.delete()
+    audit.record(
+        action="variable.delete",
+        team_id=team_id,
+        resource_id=variable_id,
+        data={"siteId": variable.site_id, "key": variable.key},
+    )
     log.info("variable.deleted", site_id=variable.site_id, variable_id=variable.pk)
 
 
@@ -303,6 +351,12 @@ def domain_create(*, site: Site, domain: str) -> Domain:
     except IntegrityError:  # added at the same moment by another request of this site
         raise _taken(name) from None
     notify_serving_changed(site.id)
+    audit.record(
+        action="domain.create",
+        team_id=site.team_id,
+        resource_id=record.id,
+        data={"siteId": site.id, "domain": name, "status": record.status},
+    )
     log.info("domain.created", site_id=site.id, domain_id=record.id, domain=name, held=held)
     return record
 
@@ -326,7 +380,7 @@ def domain_verify(*, domain: Domain) -> Domain:
     verified); when it definitely does not (not when a lookup fails), it is `lost`.
     """
     if domain.status == DomainStatus.VERIFIED:
-        return _recheck(domain)
+        return _recheck(domain, always=True)
     site_host = domains.site_address(domain.site_id)
     # The lookups take up to seconds each: run them before taking any row lock.
     problem = domains.dns_problem(domain.domain, domain.verification_token, site_host)
@@ -355,6 +409,8 @@ def domain_verify(*, domain: Domain) -> Domain:
             (c for c in claims.values() if c.status == DomainStatus.VERIFIED and c != current),
             None,
         )
+        status_before = current.status
+        replaced = None
         current.last_checked_at = now
         current.last_error = _cut(problem)
         # The other claim's proof no longer holds (checked above, and it is still the one
@@ -371,6 +427,7 @@ def domain_verify(*, domain: Domain) -> Domain:
         elif not problem and (holder is None or takes_over):
             if holder is not None:
                 _lose(holder, now, rival_problem or "")
+                replaced = holder.pk
             current.status = DomainStatus.VERIFIED
             current.verified_at = now
             _mark_taken(claims.values(), current, holder)
@@ -381,6 +438,7 @@ def domain_verify(*, domain: Domain) -> Domain:
         current.save()
         for site_id in {claim.site_id for claim in claims.values()}:
             notify_serving_changed(site_id)
+        _record_check("domain.verify", current, status_before, replaced=replaced)
     _log_check("domain.checked", current, problem)
     return current
 
@@ -396,8 +454,26 @@ def _log_check(event: str, domain: Domain, problem: str) -> None:
     )
 
 
-def _recheck(domain: Domain) -> Domain:
-    """A verified claim's check: does the domain still point to its site?"""
+def _record_check(action: str, domain: Domain, before: str, **data: Any) -> None:
+    audit.record(
+        action=action,
+        team_id=domain.site.team_id,
+        resource_id=domain.id,
+        data={
+            "siteId": domain.site_id,
+            "domain": domain.domain,
+            "status": [before, domain.status],
+            **{name: value for name, value in data.items() if value},
+        },
+    )
+
+
+def _recheck(domain: Domain, *, always: bool) -> Domain:
+    """A verified claim's check: does the domain still point to its site?
+
+    Recorded as `domain.verify` when `always` (someone asked), else (the periodic
+    re-check) as `domain.recheck` only when it changed the status: a check that finds
+    the same is bookkeeping (`lastCheckedAt`)."""
     problem = domains.dns_problem(domain.domain, None, domains.site_address(domain.site_id))
     now = timezone.now()
     with transaction.atomic():
@@ -409,12 +485,15 @@ def _recheck(domain: Domain) -> Domain:
             raise NotFound(f"Domain '{domain.pk}' not found.")
         current.last_checked_at = now
         current.last_error = _cut(problem)
+        status_before = current.status
         if current.status == DomainStatus.VERIFIED and problem and not _lookup_failed(problem):
             current.status = DomainStatus.LOST
             _release(claims, current)
             for site_id in {claim.site_id for claim in claims}:
                 notify_serving_changed(site_id)
         current.save()
+        if always or current.status != status_before:
+            _record_check("domain.verify" if always else "domain.recheck", current, status_before)
     _log_check("domain.rechecked", current, problem)
     return current
 
@@ -461,6 +540,12 @@ def domain_delete(*, domain: Domain) -> None:
             if gone.status == DomainStatus.VERIFIED:
                 _release(claims, gone)
             gone.delete()
+            audit.record(
+                action="domain.delete",
+                team_id=domain.site.team_id,
+                resource_id=domain.pk,
+                data={"siteId": domain.site_id, "domain": domain.domain},
+            )
         notify_serving_changed(domain.site_id)
     log.info("domain.deleted", site_id=domain.site_id, domain_id=domain.pk, domain=domain.domain)
 
@@ -469,13 +554,15 @@ def recheck_due(limit: int = 500) -> int:
     """Check again the verified domains whose last check is older than
     SHIPWAY_DOMAIN_RECHECK_SECONDS, oldest first, at most `limit`; returns how many."""
     due = timezone.now() - timedelta(seconds=settings.SHIPWAY_DOMAIN_RECHECK_SECONDS)
-    stale = Domain.objects.filter(status=DomainStatus.VERIFIED).filter(
-        models.Q(last_checked_at__lt=due) | models.Q(last_checked_at__isnull=True)
+    stale = (
+        Domain.objects.select_related("site")
+        .filter(status=DomainStatus.VERIFIED)
+        .filter(models.Q(last_checked_at__lt=due) | models.Q(last_checked_at__isnull=True))
     )
     checked = 0
     for domain in stale.order_by(models.F("last_checked_at").asc(nulls_first=True))[:limit]:
         try:
-            _recheck(domain)
+            _recheck(domain, always=False)
         except NotFound:  # removed meanwhile
             continue
         checked += 1

@@ -40,7 +40,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import ApiKey, Invitation, Membership, Role, Team
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Role, Team
 from deployments.models import Deployment
 from notify.models import Webhook, WebhookDelivery
 from sites import services as site_services
@@ -236,6 +236,8 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "guardian_user_perm": UserObjectPermission.objects.values_list(
             "user_id", "permission_id", "object_pk"
         ),
+        # A refused request or a read records nothing either.
+        "audit": AuditEntry.objects.values_list("pk"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 

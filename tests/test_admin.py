@@ -1,5 +1,6 @@
 """The admin console: every model's list renders with search and filters, deployment
-actions go through the services, and no secret value is ever shown."""
+actions, saves and deletes go through the services (and are audited), and no secret
+value is ever shown."""
 
 import contextlib
 
@@ -85,3 +86,52 @@ def test_deployment_actions_use_the_services(staff_client, site):
         staff_client.post(url, {"action": "redeploy", "_selected_action": [first.id]})
     assert Deployment.objects.count() == before + 1
     assert Deployment.objects.order_by("-created_at").first().status == "ready"
+
+
+def _change_data(response) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The POST an admin change page sends unchanged: its form's values and inlines'
+    management forms (no inline rows)."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form.initial.get(name)
+        if value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        prefix = inline.formset.prefix
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
+    return data
+
+
+def test_the_admins_changes_and_deletes_go_through_the_services_and_are_audited(staff_client, site):
+    from accounts.models import ApiKey, AuditEntry
+    from accounts.services import api_key_create
+
+    change = reverse("admin:sites_site_change", args=[site.pk])
+    data = _change_data(staff_client.get(change)) | {"name": "Renamed by staff"}
+    assert staff_client.post(change, data).status_code == 302
+    entry = AuditEntry.objects.get(action="site.update")
+    staff_id = int(staff_client.session["_auth_user_id"])
+    assert (entry.actor_type, entry.user_id) == ("user", staff_id)
+    assert entry.data == {"name": ["Site", "Renamed by staff"]}
+
+    deployment = deploy(site, eager=False)
+    url = reverse("admin:deployments_deployment_changelist")
+    bulk = {"action": "delete_selected", "_selected_action": [deployment.id], "post": "yes"}
+    assert staff_client.post(url, bulk).status_code == 302
+    assert not Deployment.objects.filter(pk=deployment.id).exists()
+    assert AuditEntry.objects.filter(action="deployment.delete", resource_id=deployment.id)
+
+    key, _secret = api_key_create(user=make_user(), name="someone's")
+    key_change = reverse("admin:accounts_apikey_change", args=[key.pk])
+    assert staff_client.post(key_change, {"name": "x", "read_only": "on"}).status_code == 403
+    key_delete = reverse("admin:accounts_apikey_delete", args=[key.pk])
+    assert staff_client.post(key_delete, {"post": "yes"}).status_code == 302
+    assert not ApiKey.objects.filter(pk=key.pk).exists()
+    assert AuditEntry.objects.filter(action="api_key.delete", resource_id=key.pk)
+
+    delete = reverse("admin:sites_site_delete", args=[site.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 302
+    assert AuditEntry.objects.filter(action="site.delete", resource_id=site.pk).count() == 1

@@ -3,8 +3,9 @@ endpoint of docs/api.md, for all six callers (see tests/api_matrix.py).
 
 The rules: anonymous callers get 401 everywhere but the two catalogs; something the
 caller may not see is 404 (never 403); viewers read the team's sites, variables, team
-and members; developers also create and change sites and manage variables; owners also
-delete sites and the team and manage members; staff (superusers) may do everything;
+and members; developers also create and change sites, manage variables and read the
+audit log (which nobody changes: 405); owners also delete sites and the team and manage
+members; staff (superusers) may do everything;
 a viewer or developer trying an owner's action on something they can see gets 403.
 API keys are personal: `/v1/account/keys` is the caller's own, for staff too; a key
 cannot make keys, but may delete itself.
@@ -232,6 +233,34 @@ class TestMembershipsMatrix(PermissionMatrix):
             "/v1/teams/{team}/memberships/{other_team_membership}",
             expect(anonymous=401, outsider=404, viewer=403, developer=403, owner=404, staff=404),
         ),
+    )
+
+
+def lists_only_its_teams_entries(answer: Answer) -> str | None:
+    """The audit list of team-a: its own entries, none of team-b's objects."""
+    ids = answer.world.ids
+    named = {entry["resourceId"] for entry in answer.body["entries"]}
+    if not {ids["team"], ids["site"]} <= named:
+        return f"the log lacks team-a's own entries: {sorted(named)}"
+    if named & {ids["other_team"], ids["other_site"], ids["other_variable"]}:
+        return f"the log shows another team's objects: {sorted(named)}"
+    return None
+
+
+NOT_ALLOWED = expect(anonymous=401, outsider=405, viewer=405, developer=405, owner=405, staff=405)
+
+
+class TestAuditMatrix(PermissionMatrix):
+    """The audit log: owners and developers read it; nobody changes it."""
+
+    cases = (
+        Case("GET", "/v1/teams/{team}/audit", developers(200), check=lists_only_its_teams_entries),
+        Case("GET", "/v1/teams/{team}/audit?resource=site&action=site.create", developers(200)),
+        Case("GET", "/v1/teams/{other_team}/audit", hidden(200)),
+        Case("GET", "/v1/teams/no-such-team/audit", signed_in(404)),
+        Case("POST", "/v1/teams/{team}/audit", NOT_ALLOWED, {"action": "site.delete"}),
+        Case("DELETE", "/v1/teams/{team}/audit", NOT_ALLOWED),
+        Case("PATCH", "/v1/teams/{team}/audit", NOT_ALLOWED, {"action": "site.delete"}),
     )
 
 

@@ -23,6 +23,7 @@ from core.errors import PermissionDenied
 from dashboard.forms import MemberAddForm, MemberRoleForm, TeamForm, TeamRenameForm
 from dashboard.views.base import (
     SESSION_TEAM,
+    Navigation,
     dashboard_view,
     navigation,
     posted,
@@ -33,6 +34,11 @@ from dashboard.views.base import (
 
 if TYPE_CHECKING:
     from core.http import AuthenticatedHttpRequest
+
+
+def team_with_role(nav: Navigation, team: Team) -> Team:
+    """`team` as the navigation read it (annotated with the user's role), if it is there."""
+    return next((t for t in nav.teams if t.id == team.id), team)
 
 
 def _can_manage(request: HttpRequest, team: Team) -> bool:
@@ -77,6 +83,7 @@ def team_page(
         "team": team,
         "memberships": memberships,
         "can_manage": can_manage,
+        "can_audit": nav.allows(team_with_role(nav, team), "audit"),
         "invitations": list(invitations_of(team)) if can_manage else [],
         "add_form": add_form or MemberAddForm(),
         "rename_form": rename_form or TeamRenameForm(initial={"name": team.name}),

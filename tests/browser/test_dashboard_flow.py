@@ -177,3 +177,13 @@ def test_sign_in_create_upload_watch_the_log_open_the_site_and_roll_back(
     page.goto(dashboard + "/")
     expect(page.get_by_role("link", name="Browser Site")).to_be_visible()
     screenshot(page, "12-sites-list")
+
+    # 9. The team's Activity page lists what was done, newest first: the roll back on top.
+    page.get_by_role("link", name="Team", exact=True).click()
+    page.get_by_role("link", name="Activity").click()
+    expect(page.get_by_role("heading", name="Activity")).to_be_visible()
+    top = page.get_by_role("row").nth(1)
+    expect(top).to_contain_text("deployment.activate")
+    expect(top).to_contain_text(member.username)
+    expect(page.get_by_role("row").filter(has_text="site.create")).to_have_count(1)
+    screenshot(page, "13-team-activity")

@@ -39,6 +39,7 @@ PAGES = [
     ("/new/team/", EVERYONE),
     ("/account/keys/", EVERYONE),
     ("/teams/{team}/", MEMBERS),
+    ("/teams/{team}/activity/", row(404, 403, 200, 200)),  # the audit log
     (SITE, MEMBERS),
     (SITE + "settings/", MEMBERS),
     (SITE + "variables/", MEMBERS),
