@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import ApiKey, AuditEntry, Invitation, Membership, Team
-from core.adminwrites import ServiceWritesAdmin
+from core.adminwrites import RecordsAdmin, ServiceWritesAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -84,7 +84,7 @@ class ApiKeyAdmin(ServiceWritesAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(RecordsAdmin):
     """Read only: entries are never added, changed or removed here (nor anywhere)."""
 
     list_display = [
@@ -93,19 +93,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["resource", "actor_type", "created_at"]
     search_fields = ["team_id", "action", "resource_id", "actor_name", "user_name", "key_id"]
     date_hierarchy = "created_at"
-    actions = None  # not even the bulk "delete selected"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in AuditEntry._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Invitation)

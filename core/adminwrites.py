@@ -46,3 +46,19 @@ class ServiceWritesAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class RecordsAdmin(admin.ModelAdmin):
+    """Records the platform writes itself (audit entries, webhook deliveries, purges):
+    the admin lists and shows them, and adds, changes or deletes none."""
+
+    actions = None  # not even the bulk "delete selected"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.adminwrites import ServiceWritesAdmin
+from core.adminwrites import RecordsAdmin, ServiceWritesAdmin
 from core.errors import Refused
 from deployments import git_services, services
 from deployments.models import Delivery, Deployment, Purge, Upload
@@ -186,7 +186,7 @@ class DeployHookAdmin(ServiceWritesAdmin):
 
 
 @admin.register(Purge)
-class PurgeAdmin(admin.ModelAdmin):
+class PurgeAdmin(RecordsAdmin):
     """Background removals of deleted files, and why one is still pending (read-only:
     the maintenance worker writes them)."""
 
@@ -204,12 +204,3 @@ class PurgeAdmin(admin.ModelAdmin):
         "attempted_at",
         "done_at",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Purge | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Purge | None = None) -> bool:
-        return False

@@ -1,27 +1,14 @@
 """Webhooks, deliveries and attempts in the admin: lists to read, nothing to change
 (writes go through the API and the dashboard, which call notify.services)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.adminwrites import RecordsAdmin
 from notify.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Webhook)
-class WebhookAdmin(ReadOnlyAdmin):
+class WebhookAdmin(RecordsAdmin):
     list_display = ["id", "team", "url", "enabled", "created_at", "updated_at"]
     list_filter = ["enabled", "created_at"]
     search_fields = ["id", "team__id", "team__name", "url"]
@@ -30,7 +17,7 @@ class WebhookAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(RecordsAdmin):
     list_display = [
         "id",
         "webhook",
@@ -50,7 +37,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(ReadOnlyAdmin):
+class WebhookAttemptAdmin(RecordsAdmin):
     list_display = [
         "delivery",
         "series",
