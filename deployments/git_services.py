@@ -264,11 +264,12 @@ def deploy_hook_called(*, secret: str) -> Deployment:
     )
     if hook is None or not hasattr(hook.site, "repository"):
         raise NotFound("No deploy hook has this address.")
-    DeployHook.objects.filter(pk=hook.pk).update(last_used_at=timezone.now())
-    # The deployment it makes is recorded as the hook's (the caller has no account).
+    # The deployment it makes is recorded as the hook's (the caller has no account); the
+    # hook counts as used only if that deployment is made.
     with audit.as_system(f"deploy hook {hook.name}", hook.id), transaction.atomic():
         site = Site.objects.select_for_update().get(pk=hook.site_id)
         deployment = _build(site.repository, site, BRANCH, hook.branch, Trigger.HOOK)
+        DeployHook.objects.filter(pk=hook.pk).update(last_used_at=timezone.now())
     log.info("deploy_hook.called", site_id=site.id, hook_id=hook.id, deployment_id=deployment.id)
     return deployment
 
