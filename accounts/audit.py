@@ -25,6 +25,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 
 from accounts.models import ActorType, AuditEntry
+from core.masking import MASK
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-# What an entry's data shows instead of a secret (a token, a variable's value).
-MASK = "********"
 # Bounds on `data`: fields kept, characters per text, items per list, nesting.
 MAX_FIELDS = 32
 MAX_TEXT = 256

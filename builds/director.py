@@ -11,7 +11,6 @@ import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote
 
 import structlog
 from django.conf import settings
@@ -25,16 +24,16 @@ from builds.logwriter import LogWriter
 from builds.output import OutputLimits, copy_directory, shown
 from builds.packaging import Server, package
 from builds.runners import BuildJob, BuildRunner, BuildSpec, Step, get_runner
-from builds.runners.base import SecretMasker, drop_unsafe_links, is_inside, safe_extract
+from builds.runners.base import drop_unsafe_links, is_inside, safe_extract
 from builds.serverpack import SERVER_DIR, STATIC_DIR, package_step
+from core.masking import SecretMasker
 from deployments import selectors as deployment_selectors
 from deployments import services as deployment_services
 from deployments import vcs
 from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
-from deployments.environment import site_variables, system_variables
+from deployments.environment import log_secrets, site_variables, system_variables
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
-from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
 from sites.runtimes import get_runtime
@@ -70,7 +69,7 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
             output.note(mask(text))
 
         try:
-            mask = SecretMasker(_secrets_of(deployment))
+            mask = SecretMasker(log_secrets(deployment))
             source = _fetch_source(deployment, scratch, say)
             tree = _unpack(source, scratch / "tree", say)
             spec = plan(deployment, tree, say)
@@ -129,18 +128,6 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
         deployment.id, Status.READY, output_size=packaged.output_size + packaged.server_size
     )
     log.info("build.ready", seconds=round(time.monotonic() - started, 2))
-
-
-def _secrets_of(deployment: Deployment) -> list[str]:
-    """What the log must never show: the site's secret variables, whatever their scope,
-    and a git source's credentials (git's errors may quote its address)."""
-    values = [v.value for v in deployment.site.variables.filter(secret=True)]
-    if deployment.repository_credentials:
-        userinfo = crypto.decrypt(deployment.repository_credentials)
-        user, _, password = userinfo.partition(":")
-        token = password or user  # `https://TOKEN@host` carries it as the user
-        values += [userinfo, unquote(userinfo), token, unquote(token)]
-    return values
 
 
 def _detail(exc: BuildError, mask: SecretMasker) -> str:

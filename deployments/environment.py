@@ -5,7 +5,10 @@ see the same values."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from deployments.models import Deployment
+from sites import crypto
 from sites.models import VariableEnvironment, VariableScope
 
 
@@ -41,3 +44,16 @@ def system_variables(deployment: Deployment) -> dict[str, str]:
 
 
 __all__ = ["site_variables", "system_variables"]
+
+
+def log_secrets(deployment: Deployment) -> list[str]:
+    """What a log (or a mail quoting one) must never show: the site's secret variables,
+    whatever their scope, and a git source's credentials (git's errors may quote its
+    address)."""
+    values = [v.value for v in deployment.site.variables.filter(secret=True)]
+    if deployment.repository_credentials:
+        userinfo = crypto.decrypt(deployment.repository_credentials)
+        user, _, password = userinfo.partition(":")
+        token = password or user  # `https://TOKEN@host` carries it as the user
+        values += [userinfo, unquote(userinfo), token, unquote(token)]
+    return values

@@ -20,6 +20,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from core import mail
+from core.masking import SecretMasker
+from deployments.environment import log_secrets
 from deployments.errors import ErrorCode, message_for
 from deployments.models import Deployment, Environment, Status
 from deployments.selectors import log_text
@@ -29,7 +31,6 @@ log = structlog.get_logger(__name__)
 TEMPLATE = "deployment_failed"
 LOG_TAIL_LINES = 20
 LOG_TAIL_CHARS = 4000
-MASK = "********"
 # Failures that are not news to the owners: nothing was built, or a person stopped it.
 QUIET_CODES = frozenset({ErrorCode.CANCELED, ErrorCode.SUPERSEDED, ErrorCode.BUILD_SKIPPED})
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -61,10 +62,7 @@ def log_tail(deployment: Deployment) -> str:
     text = _CONTROL.sub("", _ANSI.sub("", log_text(deployment, start)))
     lines = text.rstrip("\n").splitlines()[-LOG_TAIL_LINES:]
     tail = "\n".join(lines)[-LOG_TAIL_CHARS:]
-    secrets = [v.value for v in deployment.site.variables.filter(secret=True)]
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
-        tail = tail.replace(secret, MASK)
-    return tail
+    return SecretMasker(log_secrets(deployment))(tail)
 
 
 def dashboard_link(deployment: Deployment) -> str:

@@ -23,7 +23,8 @@ import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from builds.runners.base import LineStream, SecretMasker
+from builds.runners.base import LineStream
+from core.masking import SecretMasker
 from core.redis_clients import redis_client
 from deployments import servers, services
 from deployments.artifacts import artifacts, read_manifest, server_archive_path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import tarfile
 import threading
@@ -12,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import quote
 
 from builds.output import OutputLimits, describe_size
+from core.masking import SecretMasker
 from deployments.errors import BuildError, ErrorCode
 
-MASK = "********"
 # A step exits with this when what it needs is missing: the build fails with the step's
 # `missing` sentence (e.g. "Next.js wrote no .next/standalone: ...") instead of its code.
 MISSING_EXIT = 86
@@ -94,34 +92,6 @@ class BuildRunner(Protocol):
         """Run the spec's steps on the source and copy the output directory into
         `job.output_to`. Raises BuildError with the reason when the build fails."""
         ...
-
-
-class SecretMasker:
-    """Replaces secret values in text (longest first, so one secret inside another is
-    masked whole). Each secret is also masked as Python's repr, JSON and a URL write it,
-    since error messages quote what they complain about that way. Values shorter than 4
-    characters are not masked: they would mask ordinary text everywhere."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        forms = {form for secret in secrets if len(secret) >= 4 for form in _forms(secret)}
-        self.secrets = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
-        self.longest = len(self.secrets[0]) if self.secrets else 0
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
-
-
-def _forms(secret: str) -> set[str]:
-    quoted = repr(secret)[1:-1]
-    return {
-        secret,
-        quoted,
-        quoted.replace("'", "\\'"),  # repr's form when the text around it has a " too
-        json.dumps(secret)[1:-1],
-        quote(secret, safe=""),
-    }
 
 
 class LineStream:

@@ -33,11 +33,11 @@ from builds.runners.base import (
     BuildResult,
     BuildSpec,
     LineStream,
-    SecretMasker,
     StepResult,
     Watchdog,
     command_failed,
 )
+from core.masking import SecretMasker
 from deployments.errors import BuildError, ErrorCode
 
 log = structlog.get_logger(__name__)

@@ -33,13 +33,13 @@ from builds.runners.base import (
     BuildResult,
     BuildSpec,
     LineStream,
-    SecretMasker,
     StepResult,
     Watchdog,
     command_failed,
     safe_extract,
 )
 from builds.scratch import scratch_directory
+from core.masking import SecretMasker
 from deployments.errors import BuildError, ErrorCode
 
 # Only these of the worker's own variables reach a build (plus the site's variables).

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from builds.runners.base import MASK, LineStream, SecretMasker
+from builds.runners.base import LineStream
+from core.masking import MASK, SecretMasker
 
 SECRET = "s3cr3t-value-123"
 
