@@ -94,7 +94,7 @@ class WebhookViewSet(
 
     def get_queryset(self) -> QuerySet[Webhook]:
         team = selectors.webhooks_team(self.request.user, self.kwargs["team_id"])
-        return Webhook.objects.filter(team=team).order_by("created_at", "id")
+        return selectors.webhooks_of(team)
 
     def get_object(self) -> Webhook:
         return selectors.webhook_for(

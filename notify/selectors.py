@@ -23,6 +23,11 @@ def webhooks_team(user: User | AnonymousUser, team_id: str) -> Team:
     return team_for(user, team_id, ACTION)
 
 
+def webhooks_of(team: Team) -> QuerySet[Webhook]:
+    """The team's webhooks, oldest first (the API's list and the dashboard's)."""
+    return Webhook.objects.filter(team=team).order_by("created_at", "id")
+
+
 def webhook_for(user: User | AnonymousUser, team_id: str, webhook_id: str) -> Webhook:
     team = webhooks_team(user, team_id)
     webhook = Webhook.objects.filter(team=team, pk=webhook_id).first()

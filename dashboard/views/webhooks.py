@@ -22,7 +22,6 @@ from dashboard.views.base import (
     showing_refusals,
 )
 from notify import selectors, services
-from notify.models import Webhook
 
 DELIVERIES_SHOWN = 25
 
@@ -36,7 +35,7 @@ def _list_page(
     remember_team(request, team.id)
     context = {
         "team": team,
-        "webhooks": Webhook.objects.filter(team=team).order_by("created_at", "id"),
+        "webhooks": selectors.webhooks_of(team),
         "form": form,
         "created": created,
     }
