@@ -57,6 +57,11 @@ class Team(models.Model):
     viewer_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
     developer_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
     owner_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="+")
+    build_limit = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Builds of this team's sites at once; empty: SHIPWAY_TEAM_BUILD_LIMIT.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

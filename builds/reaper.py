@@ -2,7 +2,8 @@
 
 A deployment whose worker stopped sending heartbeats (the process died) is failed with
 a reason and its container removed; a deployment still waiting long after it was
-queued (its message was lost) is queued again; the temporary directories dead builds
+sent to the workers (its message was lost) is sent again, and the build line is run
+once more (deployments/buildline.py); the temporary directories dead builds
 left (builds/scratch.py: this installation's marker only) are removed. Nothing is left
 hanging.
 """
@@ -45,18 +46,21 @@ def reap() -> dict[str, int]:
         log.warning("reaper.failed_dead_build", deployment_id=deployment_id)
 
     lost = list(
-        Deployment.objects.filter(status=Status.WAITING, created_at__lt=stale).values_list(
+        Deployment.objects.filter(status=Status.WAITING, dispatched_at__lt=stale).values_list(
             "id", flat=True
         )
     )
     for deployment_id in lost:
         services.deployment_requeue(deployment_id)
         log.warning("reaper.requeued", deployment_id=deployment_id)
+    # Places a lost dispatch (the broker down after a commit) never gave out.
+    dispatched = len(services.deployment_dispatch())
     removed = remove_orphan_containers()
     scratch_removed = scratch.remove_leftovers()
     return {
         "failed": failed,
         "requeued": len(lost),
+        "dispatched": dispatched,
         "containers_removed": removed,
         "scratch_removed": scratch_removed,
     }

@@ -378,6 +378,9 @@ SHIPWAY_LOCAL_BUILD_UID = env_int("SHIPWAY_LOCAL_BUILD_UID", 61000)
 # The reaper: a build whose worker sent no heartbeat for this long is failed; a
 # deployment waiting this long without being claimed is queued again.
 SHIPWAY_BUILD_STALE_AFTER = env_int("SHIPWAY_BUILD_STALE_AFTER", 60)
+# The build line (deployments/buildline.py): a site builds one deployment at a time, and a
+# team at most this many at once across all workers (a team's buildLimit overrides it).
+SHIPWAY_TEAM_BUILD_LIMIT = env_int("SHIPWAY_TEAM_BUILD_LIMIT", 2)
 SHIPWAY_REAPER_EVERY = env_int("SHIPWAY_REAPER_EVERY", 30)
 # Retention (deployments/retention.py): ready deployments a site keeps besides its active
 # one and each branch's newest preview, unless the site says (keepDeployments, 1..1000).

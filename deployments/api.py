@@ -19,7 +19,7 @@ from accounts.viewsets import ApiViewSet, signed_in_user
 from core.api.downloads import file_download
 from core.api.renderers import PlainTextRenderer
 from core.errors import Invalid
-from deployments import services, uploads
+from deployments import buildline, services, uploads
 from deployments.artifacts import artifacts, output_archive_path, source_path
 from deployments.models import Deployment, Environment, Upload
 from deployments.selectors import deployment_for, log_text, server_log_from, server_of
@@ -59,7 +59,9 @@ class DeploymentViewSet(
         return site_for(self.request.user, self.kwargs["site_id"], action)
 
     def get_queryset(self) -> QuerySet[Deployment]:
-        deployments = self.site().deployments.select_related("site", "server")
+        deployments = buildline.with_line_positions(
+            self.site().deployments.select_related("site", "server")
+        )
         if self.action != "list":
             return deployments
         environment = self.request.query_params.get("environment")

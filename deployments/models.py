@@ -101,6 +101,9 @@ class Deployment(models.Model):
     build_attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=255, blank=True, help_text="Who is building it.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the build line (deployments/buildline.py) sent its build to the workers; null
+    # while it waits for its site's other build or its team's limit.
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -120,6 +123,11 @@ class Deployment(models.Model):
         indexes = [
             models.Index(fields=["site", "-created_at"]),
             models.Index(fields=["status"]),
+            models.Index(
+                fields=["created_at", "id"],
+                name="waiting_line",
+                condition=models.Q(status="waiting", deleted_at__isnull=True),
+            ),
             models.Index(fields=["site", "branch_label", "-created_at"], name="branch_newest"),
         ]
 

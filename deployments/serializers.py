@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
+from deployments import buildline
 from deployments.models import Deployment, Environment, Status, Trigger
 
 
@@ -61,12 +62,21 @@ class DeploymentSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     runtime = serializers.SerializerMethodField()
+    queuePosition = serializers.SerializerMethodField(
+        help_text="A waiting deployment's place among its team's waiting builds (1: next); "
+        "null once it is building or done."
+    )
 
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id
 
     def get_errorCode(self, deployment: Deployment) -> str | None:
         return deployment.error_code or None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=1))
+    def get_queuePosition(self, deployment: Deployment) -> int | None:
+        """Lists annotate it (buildline.with_line_positions); one read otherwise."""
+        return buildline.line_position(deployment)
 
     @extend_schema_field(RuntimeSerializer(allow_null=True))
     def get_runtime(self, deployment: Deployment) -> dict[str, Any] | None:

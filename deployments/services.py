@@ -3,6 +3,7 @@ cancel, redeploy, delete; and to the chunked uploads that become them."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from django.utils import timezone
 from accounts import audit
 from core import channels, events, readcache
 from core.errors import Conflict, Invalid
-from deployments import forge, intake, retention, servers, vcs
+from deployments import buildline, forge, intake, retention, servers, vcs
 from deployments.artifacts import (
     artifacts,
     delete_prefix,
@@ -68,6 +69,8 @@ PURGE_TASK = "deployments.tasks.purge_stored"
 # this many times; after that the cleanup sends it again (deployment_cleanup).
 PURGE_MAX_DELAY = 3600
 PURGE_MAX_RETRIES = 10
+# Waiting deployments told their new place when one ahead of them leaves the line.
+LINE_UPDATES = 50
 
 
 def deployment_payload(deployment: Deployment) -> dict[str, Any]:
@@ -102,8 +105,37 @@ def _queue_build(deployment_id: str) -> None:
     ).apply_async()
 
 
-def _enqueue_build(deployment: Deployment) -> None:
-    transaction.on_commit(lambda: _queue_build(deployment.id))
+def _dispatch_after_commit() -> None:
+    """Run the build line once this transaction commits (a new deployment joined it, or
+    one left it and freed a place)."""
+    transaction.on_commit(deployment_dispatch, robust=True)
+
+
+def deployment_dispatch() -> list[str]:
+    """Send to the workers every waiting deployment the build line allows now (one per
+    site, a team's limit at most: deployments/buildline.py); returns their ids."""
+    with transaction.atomic():
+        buildline.lock()
+        chosen = buildline.next_to_send()
+        if chosen:
+            Deployment.objects.filter(pk__in=chosen).update(dispatched_at=timezone.now())
+        for deployment_id in chosen:
+            transaction.on_commit(functools.partial(_queue_build, deployment_id))
+    if chosen:
+        log.info("deployment.dispatched", deployment_ids=chosen)
+    return chosen
+
+
+def _announce_line(team_id: str, after: Any) -> None:
+    """The team's waiting deployments behind one that just left the line moved up: each
+    one's feed gets its new `queuePosition` (the first LINE_UPDATES of them)."""
+    behind = buildline.with_line_positions(
+        Deployment.objects.filter(
+            status=Status.WAITING, site__team_id=team_id, created_at__gt=after
+        ).select_related("site", "server")
+    ).order_by("created_at", "id")[:LINE_UPDATES]
+    for deployment in behind:
+        _announce(deployment, "update")
 
 
 def _record_created(deployment: Deployment, **data: Any) -> None:
@@ -124,9 +156,16 @@ def _record_created(deployment: Deployment, **data: Any) -> None:
 
 
 def deployment_requeue(deployment_id: str) -> None:
-    """Queue a waiting deployment's build again (its message was lost); claiming is
-    atomic, so a duplicate message builds nothing twice."""
-    _queue_build(deployment_id)
+    """Send a waiting deployment's build again when it was sent before (its message was
+    lost; claiming is atomic, so a duplicate builds nothing twice); one the line holds
+    back waits for its place (deployment_dispatch)."""
+    sent = Deployment.objects.filter(
+        pk=deployment_id, status=Status.WAITING, dispatched_at__isnull=False
+    ).update(dispatched_at=timezone.now())
+    if sent:
+        _queue_build(deployment_id)
+    else:
+        deployment_dispatch()
 
 
 def deployment_create_from_upload(
@@ -180,7 +219,7 @@ def _create(
             deployment.save(force_insert=True)
             artifacts().save(source_path(deployment.storage_prefix), File(source))
             _announce(deployment, "create")
-            _enqueue_build(deployment)
+            _dispatch_after_commit()
             _record_created(deployment, **(audit_data or {}))
     except BaseException:
         delete_prefix(deployment.storage_prefix)  # the row rolled back; leave no file either
@@ -241,7 +280,7 @@ def deployment_create_from_vcs(
             **branch_fields(site, reference if reference_type == "branch" else ""),
         )
         _announce(deployment, "create")
-        _enqueue_build(deployment)
+        _dispatch_after_commit()
         _record_created(deployment, repository=address, reference=reference, commit=commit_hash)
     log.info(
         "deployment.created",
@@ -358,6 +397,11 @@ def deployment_transition(
                 },
             )
         notify_status_changed(deployment)  # e.g. notify's mail to the owners on a failure
+        if to in FINAL_STATUSES:
+            _dispatch_after_commit()  # its place in the line is free
+        if status_before == Status.WAITING:
+            team_id, created_at = deployment.site.team_id, deployment.created_at
+            transaction.on_commit(lambda: _announce_line(team_id, created_at), robust=True)
     log.info(
         "deployment.status_changed",
         site_id=deployment.site_id,

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypedDict
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import ordinal
 from django.core.exceptions import ObjectDoesNotExist
 
+from deployments import buildline
 from deployments.errors import ErrorCode, message_for
 from deployments.models import FINAL_STATUSES, Deployment, RuntimeState
 from sites.models import Adapter, Site
@@ -70,6 +72,14 @@ def older_than_active(deployment: Deployment, site: Site) -> bool:
     One query for the active deployment at most, as `site` caches it for the next call."""
     active = site.deployment
     return active is not None and deployment.created_at < active.created_at
+
+
+@register.filter
+def line_place(deployment: Deployment) -> str:
+    """A waiting deployment's place in its team's build line ("3rd in line"); empty for
+    any other. The page's script writes the same words as the place changes."""
+    position = buildline.line_position(deployment)
+    return f"{ordinal(position)} in line" if position else ""
 
 
 @register.filter

@@ -25,6 +25,7 @@ from dashboard.views.base import (
     showing_refusals,
     site_with_form,
 )
+from deployments import buildline
 from deployments.models import Deployment, Environment
 from sites import frameworks
 from sites import services as site_services
@@ -100,7 +101,8 @@ def site_page(
     them was refused: that one comes back with its errors)."""
     remember_team(request, site.team_id)
     # With each one's server (an ssr deployment's runtime state): no query per row.
-    rows = site.deployments.select_related("created_by", "server")
+    # And each waiting one's place in the build line, in the same query.
+    rows = buildline.with_line_positions(site.deployments.select_related("created_by", "server"))
     # `?environment=production|preview` narrows the list; any other value shows all.
     environment = request.GET.get("environment", "")
     if environment in Environment.values:

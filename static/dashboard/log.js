@@ -258,6 +258,14 @@
       document.querySelectorAll('[data-show-if="' + selector + '"]').forEach(function (el) { el.hidden = !visible; });
     }
 
+    /* 3 -> "3rd in line", as the page's template tag line_place writes it. */
+    function inLine(position) {
+      if (!position) return "";
+      var tens = position % 100, ones = position % 10;
+      var suffix = tens >= 11 && tens <= 13 ? "th" : ["th", "st", "nd", "rd"][ones] || "th";
+      return position + suffix + " in line";
+    }
+
     function setField(name, text) {
       document.querySelectorAll('[data-field="' + name + '"]').forEach(function (el) { el.textContent = text; });
     }
@@ -301,6 +309,8 @@
       setField("buildEndedAt", utc(d.buildEndedAt));
       setField("buildDuration", duration(d.buildDuration));
       setField("outputSize", fileSize(d.outputSize));
+      setField("queuePosition", inLine(d.queuePosition));
+      show("queuePosition", !!d.queuePosition);
       setField("errorCode", d.errorCode || "");
       setField("errorText", d.errorCode ? sentences[d.errorCode] || "" : "");
       var box = document.querySelector("[data-error-box]");

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db.models import F
 from django.utils import timezone
 
+from builds import director
 from deployments import tasks
 from deployments.errors import ErrorCode
 from deployments.models import Deployment, LogChunk, Purge, Status
@@ -20,7 +21,6 @@ from deployments.services import (
     deployment_activate,
     deployment_create_from_upload,
     deployment_fail,
-    deployment_requeue,
 )
 from sites.models import Site
 from tests.archives import tar_gz, upload
@@ -37,8 +37,7 @@ def preview(site: Site, branch: str, text: str) -> Deployment:
         site=site, archive=upload(tar_gz({"index.html": text})), activate=False
     )
     Deployment.objects.filter(pk=deployment.pk).update(**branch_fields(site, branch))
-    with eager_builds():
-        deployment_requeue(deployment.id)
+    director.build(deployment.id)  # as a worker would, whatever else waits
     deployment.refresh_from_db()
     assert deployment.status == Status.READY
     return deployment

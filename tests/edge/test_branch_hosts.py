@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from builds import director
 from deployments.errors import ErrorCode
 from deployments.models import Deployment, Environment, Server, Status, Trigger
 from deployments.services import (
     branch_fields,
     deployment_create_from_upload,
     deployment_fail,
-    deployment_requeue,
     deployment_transition,
 )
 from edge import hostmap, invalidation
@@ -27,7 +27,7 @@ from tests.edge.conftest import SITES_DOMAIN, publish
 from tests.edge.test_preview_protection import follow_handshake, session_cookie
 from tests.edge.test_ssr import Upstream, _start_tasks
 from tests.edge.test_steady_state import _call, _fallthrough
-from tests.factories import eager_builds, make_site, make_team, make_user
+from tests.factories import make_site, make_team, make_user
 from tests.live import EdgeClient, serve_in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,8 +55,7 @@ def preview(
 
 def finish(deployment: Deployment) -> None:
     """Build a waiting deployment now, as a worker would."""
-    with eager_builds():
-        deployment_requeue(deployment.id)
+    director.build(deployment.id)  # as a worker would, whatever else waits
     deployment.refresh_from_db()
     assert deployment.status == Status.READY, deployment.error_code
 
