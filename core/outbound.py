@@ -389,7 +389,9 @@ def _interface_addresses(_minute: int) -> frozenset[IPAddress]:
     except OSError:
         lines = []
     for previous, line in itertools.pairwise(lines):
-        if line.strip() == "/32 host LOCAL":
+        # A second LOCAL line (the same address in another table, as netns and swarm
+        # set-ups make) follows the first, not an address: skip it.
+        if line.strip() == "/32 host LOCAL" and previous.split()[-1][:1].isdigit():
             found.add(ipaddress.IPv4Address(previous.split()[-1]))
     try:
         for line in Path("/proc/net/if_inet6").read_text().splitlines():
