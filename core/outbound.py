@@ -378,21 +378,28 @@ def _resolve_names(names: set[str]) -> frozenset[IPAddress]:
     return frozenset(found)
 
 
+def local_ipv4(fib_trie: str) -> set[ipaddress.IPv4Address]:
+    """The IPv4 addresses /proc/net/fib_trie lists as this host's own: the address on the
+    line before each `/32 host LOCAL`. A second LOCAL line (the same address in another
+    table, as network namespaces and swarm set-ups make) follows the first, not an
+    address, and adds nothing."""
+    found = set()
+    for previous, line in itertools.pairwise(fib_trie.splitlines()):
+        address = previous.split()[-1] if previous.split() else ""
+        if line.strip() == "/32 host LOCAL" and address[:1].isdigit():
+            found.add(ipaddress.IPv4Address(address))
+    return found
+
+
 @functools.lru_cache(maxsize=2)
 def _interface_addresses(_minute: int) -> frozenset[IPAddress]:
     """This machine's own addresses, from /proc on Linux (nothing elsewhere: list the
     public ones in SHIPWAY_SERVER_IPS). A public IP on an interface matters most: a
     service bound to 0.0.0.0 answers on it as it does on 127.0.0.1."""
-    found: set[IPAddress] = set()
     try:
-        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+        found: set[IPAddress] = set(local_ipv4(Path("/proc/net/fib_trie").read_text()))
     except OSError:
-        lines = []
-    for previous, line in itertools.pairwise(lines):
-        # A second LOCAL line (the same address in another table, as netns and swarm
-        # set-ups make) follows the first, not an address: skip it.
-        if line.strip() == "/32 host LOCAL" and previous.split()[-1][:1].isdigit():
-            found.add(ipaddress.IPv4Address(previous.split()[-1]))
+        found = set()
     try:
         for line in Path("/proc/net/if_inet6").read_text().splitlines():
             found.add(ipaddress.IPv6Address(int(line.split()[0], 16)))

@@ -66,6 +66,30 @@ def test_the_machines_own_addresses_are_known() -> None:
     assert ipaddress.ip_address("127.0.0.1") in own
 
 
+# Part of a real /proc/net/fib_trie of a machine with a network namespace and a swarm
+# set-up: 10.213.0.1 has two LOCAL lines, one after the other.
+FIB_TRIE = """Main:
+  +-- 0.0.0.0/0 3 0 5
+     |-- 10.213.0.0
+        /24 link UNICAST
+     |-- 10.213.0.1
+        /32 host LOCAL
+        /32 host LOCAL
+     |-- 127.0.0.1
+        /32 host LOCAL
+     |-- 192.0.2.255
+        /32 link BROADCAST
+"""
+
+
+def test_the_own_addresses_are_read_from_fib_trie_whatever_its_repeats() -> None:
+    assert outbound.local_ipv4(FIB_TRIE) == {
+        ipaddress.IPv4Address("10.213.0.1"),
+        ipaddress.IPv4Address("127.0.0.1"),
+    }
+    assert outbound.local_ipv4("") == set()
+
+
 def test_an_own_public_address_is_refused(settings) -> None:
     settings.SHIPWAY_SERVER_IPS = ["93.184.215.14"]
     assert outbound.refusal(ipaddress.ip_address("93.184.215.14")) == "own"
