@@ -121,14 +121,7 @@ def line_position(deployment: Deployment) -> int | None:
     """`line_position` of one deployment, annotated or read now."""
     if deployment.status != Status.WAITING:
         return None
-    known = getattr(deployment, "line_position", None)
-    if known is not None:
-        return int(known)
-    return (
-        Deployment.objects.filter(
-            status=Status.WAITING,
-            site__team_id=deployment.site.team_id,
-            created_at__lt=deployment.created_at,
-        ).count()
-        + 1
-    )
+    annotated: Deployment | None = deployment
+    if not hasattr(deployment, "line_position"):  # not from a list: read it now
+        annotated = with_line_positions(Deployment.objects.filter(pk=deployment.pk)).first()
+    return getattr(annotated, "line_position", None)

@@ -7,7 +7,7 @@ import functools
 import os
 import random
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any, BinaryIO
 
 import structlog
@@ -126,7 +126,7 @@ def deployment_dispatch() -> list[str]:
     return chosen
 
 
-def _announce_line(team_id: str, after: Any) -> None:
+def _announce_line(team_id: str, after: datetime) -> None:
     """The team's waiting deployments behind one that just left the line moved up: each
     one's feed gets its new `queuePosition` (the first LINE_UPDATES of them)."""
     behind = buildline.with_line_positions(
@@ -156,16 +156,12 @@ def _record_created(deployment: Deployment, **data: Any) -> None:
 
 
 def deployment_requeue(deployment_id: str) -> None:
-    """Send a waiting deployment's build again when it was sent before (its message was
-    lost; claiming is atomic, so a duplicate builds nothing twice); one the line holds
-    back waits for its place (deployment_dispatch)."""
-    sent = Deployment.objects.filter(
+    """Send the build of a deployment the line sent before and no worker claimed (its
+    message was lost) again; claiming is atomic, so a duplicate builds nothing twice."""
+    if Deployment.objects.filter(
         pk=deployment_id, status=Status.WAITING, dispatched_at__isnull=False
-    ).update(dispatched_at=timezone.now())
-    if sent:
+    ).update(dispatched_at=timezone.now()):
         _queue_build(deployment_id)
-    else:
-        deployment_dispatch()
 
 
 def deployment_create_from_upload(

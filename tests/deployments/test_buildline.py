@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from builds import reaper
+from core import events
 from deployments import buildline
 from deployments.buildline import Waiting
 from deployments.models import Deployment, Status
@@ -80,10 +81,15 @@ def test_a_team_never_passes_its_limit_and_a_team_override_wins(settings) -> Non
     assert made[2].id in sent() and made[3].id not in sent()
 
 
-def test_the_api_and_the_dashboard_show_the_place_in_line(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_the_feed_and_the_dashboard_show_the_place_in_line(
+    client, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     settings.SHIPWAY_TEAM_BUILD_LIMIT = 1
     owner = make_user()
     site = make_site(make_team(owner))
+    # Another team's waiting builds, older: not in this team's line.
+    stranger = make_site(make_team())
+    create(stranger), create(stranger)
     made = [create(site) for _ in range(3)]
     api = api_client(owner)
     answer = api.get(f"/v1/sites/{site.id}/deployments")
@@ -92,7 +98,14 @@ def test_the_api_and_the_dashboard_show_the_place_in_line(client, settings) -> N
     assert places == {made[0].id: 1, made[1].id: 2, made[2].id: 3}
     one = api.get(f"/v1/sites/{site.id}/deployments/{made[2].id}").json()
     assert one["queuePosition"] == 3
+    heard: list[dict] = []
+    monkeypatch.setattr(
+        events, "_subscribers", [lambda names, channels, at, payload: heard.append(payload)]
+    )
     deployment_transition(made[0].id, Status.PROCESSING)
+    # Those behind the one that left the line hear their new place.
+    told = {p["id"]: p["queuePosition"] for p in heard if p["status"] == Status.WAITING}
+    assert told == {made[1].id: 1, made[2].id: 2}
     one = api.get(f"/v1/sites/{site.id}/deployments/{made[2].id}").json()
     assert one["queuePosition"] == 2
     building = api.get(f"/v1/sites/{site.id}/deployments/{made[0].id}").json()
