@@ -509,7 +509,6 @@ SHIPWAY_MAX_COMPRESSION_RATIO = env_int("SHIPWAY_MAX_COMPRESSION_RATIO", 100)
 # Request bodies are refused with 413 past this many bytes (core/limits.py), before
 # Django reads them; a source upload may be SHIPWAY_MAX_UPLOAD_SIZE plus this much.
 SHIPWAY_MAX_REQUEST_BODY = env_int("SHIPWAY_MAX_REQUEST_BODY", 1024 * 1024)
-SHIPWAY_UPLOAD_CHUNK_DIR = Path(os.environ.get("SHIPWAY_UPLOAD_CHUNK_DIR", VAR_DIR / "uploads"))
 # Chunked uploads a site may have in progress at once (each may hold
 # SHIPWAY_MAX_UPLOAD_SIZE bytes of disk for a day); one more answers 429.
 SHIPWAY_MAX_UPLOADS_IN_PROGRESS = env_int("SHIPWAY_MAX_UPLOADS_IN_PROGRESS", 3)

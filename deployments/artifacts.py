@@ -11,6 +11,9 @@ name; docs/architecture.md ("Storage layout") describes it:
         server.tar.gz           ssr only: the packaged server, as its container gets it
         build.log               the finished log
 
+    uploads/{uploadId}/{offset:012d}    the pieces of a chunked upload in progress, each
+                                        starting at the byte its name gives
+
 `manifest.json` maps each URL path to the file's size, SHA-256, content type
 (`content_type_for`) and the sizes of its precompressed variants, `gzip` and `br` (null
 when there is none), plus the `_redirects`/`_headers` rules parsed at build time.
@@ -109,6 +112,23 @@ def log_path(prefix: str) -> str:
 
 
 # --- the manifest ----------------------------------------------------------------------
+
+
+def upload_prefix(upload_id: str) -> str:
+    """Where a chunked upload's pieces collect until its last chunk."""
+    return f"uploads/{upload_id}"
+
+
+def upload_piece_path(upload_id: str, offset: int) -> str:
+    # Zero-padded, so the names sort in byte order.
+    return f"{upload_prefix(upload_id)}/{offset:012d}"
+
+
+def upload_pieces(upload_id: str) -> list[tuple[int, str]]:
+    """The upload's stored pieces as (offset, name), in byte order."""
+    prefix = upload_prefix(upload_id)
+    pieces = [(int(name.rsplit("/", 1)[1]), name) for name in stored_under(prefix)]
+    return sorted(pieces)
 
 
 def content_type_for(path: str) -> str:

@@ -186,8 +186,9 @@ class LogChunk(models.Model):
 class Upload(models.Model):
     """A source arriving in chunks (`Content-Range`); resumable until it is complete.
 
-    The bytes live in a file under SHIPWAY_UPLOAD_CHUNK_DIR; the row says how many have
-    arrived. The last chunk turns it into a deployment and both are removed.
+    The bytes live as pieces in the artifacts storage (deployments.artifacts'
+    `upload_prefix`), so any web process takes the next chunk; the row says how many
+    have arrived. The last chunk turns it into a deployment and both are removed.
     """
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
@@ -206,10 +207,6 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"upload {self.id} ({self.received_size}/{self.total_size})"
-
-    @property
-    def path(self) -> str:
-        return str(settings.SHIPWAY_UPLOAD_CHUNK_DIR / f"{self.id}.part")
 
 
 class RuntimeState(models.TextChoices):

@@ -4,8 +4,9 @@ cancel, redeploy, delete; and to the chunked uploads that become them."""
 from __future__ import annotations
 
 import functools
-import os
 import random
+import shutil
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import IO, Any, BinaryIO
@@ -29,6 +30,8 @@ from deployments.artifacts import (
     site_prefix,
     source_path,
     stored_under,
+    upload_piece_path,
+    upload_prefix,
 )
 from deployments.errors import ErrorCode, message_for
 from deployments.models import (
@@ -729,17 +732,33 @@ def upload_open(*, site: Site, user: User | None, total_size: int, activate: boo
     return Upload.objects.create(site=site, user=user, total_size=total_size, activate=activate)
 
 
-def upload_received(*, upload: Upload, up_to: int) -> None:
-    """Record that the upload's bytes have arrived up to `up_to` (a retry may resend)."""
-    upload.received_size = max(upload.received_size, up_to)
+def upload_received(*, upload: Upload, start: int, chunk: BinaryIO) -> None:
+    """Store a chunk that starts at byte `start` (at most the bytes received so far) as
+    the upload's next piece in the artifacts storage, so any web process can take the
+    next chunk. Bytes a retry resends are skipped; the caller holds the row's lock."""
+    skip = upload.received_size - start
+    chunk.seek(skip)
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as rest:
+        shutil.copyfileobj(chunk, rest)
+        if not rest.tell():
+            return  # all of it had arrived already
+        size = rest.tell()
+        name = upload_piece_path(upload.id, upload.received_size)
+        storage = artifacts()
+        # A piece left by a chunk whose transaction rolled back is replaced, not renamed.
+        if storage.exists(name):
+            storage.delete(name)
+        rest.seek(0)
+        storage.save(name, File(rest))
+    upload.received_size += size
     upload.save(update_fields=["received_size", "updated_at"])
 
 
 def upload_discard(*, upload: Upload) -> None:
-    """Remove an upload's bytes and its row."""
-    if os.path.exists(upload.path):
-        os.unlink(upload.path)
+    """Remove an upload's row and, once that is committed, its pieces."""
+    prefix = upload_prefix(upload.id)
     upload.delete()
+    transaction.on_commit(lambda: delete_prefix(prefix))
 
 
 def log_append(deployment: Deployment, text: str) -> int:

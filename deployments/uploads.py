@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
@@ -21,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Invalid, NotFound, TooMany
-from deployments import services
+from deployments import artifacts, services
 from deployments.models import Deployment, Upload
 from sites.models import Site
 
@@ -106,6 +108,8 @@ def receive_chunk(
                 f"{content_range.end - content_range.start + 1}."
             }
         )
+    refused: Invalid | None = None
+    deployment: Deployment | None = None
     with transaction.atomic():
         if upload_id:
             upload = Upload.objects.select_for_update().filter(site=site, pk=upload_id).first()
@@ -122,7 +126,6 @@ def receive_chunk(
             if content_range.start != 0:
                 raise Invalid({"X-Upload-Id": "A chunk after the first must name its upload."})
             _ensure_room_for_another(site)
-            settings.SHIPWAY_UPLOAD_CHUNK_DIR.mkdir(parents=True, exist_ok=True)
             upload = services.upload_open(
                 site=site, user=user, total_size=content_range.total, activate=activate
             )
@@ -133,32 +136,46 @@ def receive_chunk(
                     f"resume from byte {upload.received_size}."
                 }
             )
-        _write_at(upload.path, content_range.start, chunk)
-        services.upload_received(upload=upload, up_to=content_range.end + 1)
-    log.info(
-        "upload.chunk",
-        site_id=site.id,
-        upload_id=upload.id,
-        received=upload.received_size,
-        total=upload.total_size,
-    )
-    if upload.received_size < upload.total_size:
-        return upload, None
-    return upload, _complete(upload, user)
+        services.upload_received(upload=upload, start=content_range.start, chunk=chunk)
+        log.info(
+            "upload.chunk",
+            site_id=site.id,
+            upload_id=upload.id,
+            received=upload.received_size,
+            total=upload.total_size,
+        )
+        if upload.received_size < upload.total_size:
+            return upload, None
+        # Still under the row's lock: a retry of this last chunk waits, then finds the
+        # upload gone instead of making a second deployment.
+        try:
+            with transaction.atomic():
+                deployment = _complete(upload, user)
+        except Invalid as exc:
+            refused = exc
+        services.upload_discard(upload=upload)
+    if refused is not None:
+        raise refused
+    assert deployment is not None
+    return upload, deployment
 
 
 def _complete(upload: Upload, user: User | None) -> Deployment:
-    try:
-        try:
-            archive = open(upload.path, "rb")  # noqa: SIM115 (closed below)
-        except FileNotFoundError:
-            raise NotFound(f"Upload '{upload.id}' was cancelled.") from None
-        with archive:
-            return services.deployment_create_from_upload(
-                site=upload.site, archive=archive, activate=upload.activate, user=user
-            )
-    finally:
-        services.upload_discard(upload=upload)
+    """The deployment made of the upload's pieces, joined in byte order."""
+    with tempfile.TemporaryFile() as archive:
+        joined = 0
+        for offset, name in artifacts.upload_pieces(upload.id):
+            if offset != joined:
+                raise Invalid({"code": f"The upload lost the bytes from {joined}; send it again."})
+            with artifacts.artifacts().open(name, "rb") as piece:
+                shutil.copyfileobj(piece, archive)
+            joined = archive.tell()
+        if joined != upload.total_size:
+            raise Invalid({"code": f"The upload lost the bytes from {joined}; send it again."})
+        archive.seek(0)
+        return services.deployment_create_from_upload(
+            site=upload.site, archive=archive, activate=upload.activate, user=user
+        )
 
 
 def cancel(*, site: Site, upload_id: str) -> None:
@@ -184,11 +201,3 @@ def _size_of(stream: BinaryIO) -> int:
     size = stream.tell()
     stream.seek(0)
     return size
-
-
-def _write_at(path: str, offset: int, chunk: BinaryIO) -> None:
-    mode = "r+b" if os.path.exists(path) else "wb"
-    with open(path, mode) as handle:
-        handle.seek(offset)
-        while data := chunk.read(1024 * 1024):
-            handle.write(data)

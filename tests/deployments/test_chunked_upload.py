@@ -5,16 +5,25 @@ import os
 
 import pytest
 
+from deployments.artifacts import artifacts
 from deployments.models import Deployment, Upload
 from tests.archives import tar_gz, upload
 from tests.factories import api_client, make_site, make_team, make_user
+from tests.s3 import moto_s3, s3_storage  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # pieces are removed on commit
+
+
+def stored_uploads() -> list[str]:
+    """The uploads with pieces in the artifacts storage."""
+    try:
+        return artifacts().listdir("uploads")[0]
+    except FileNotFoundError:
+        return []
 
 
 @pytest.fixture
-def ctx(settings, tmp_path):
-    settings.SHIPWAY_UPLOAD_CHUNK_DIR = tmp_path / "uploads"
+def ctx():
     owner = make_user()
     site = make_site(make_team(owner), framework="static")
     return site, api_client(owner)
@@ -29,7 +38,9 @@ def send(client, site, data: bytes, start: int, total: int, upload_id: str | Non
     )
 
 
-def test_three_chunks_with_a_retry_make_one_deployment(ctx, settings):
+def test_three_chunks_with_a_retry_make_one_deployment(ctx, stored):
+    """On the filesystem and on S3: the pieces are in the artifacts storage, where any web
+    process finds them, until the last chunk joins them."""
     site, client = ctx
     archive = tar_gz({"index.html": os.urandom(30000).hex()})
     total = len(archive)
@@ -48,6 +59,8 @@ def test_three_chunks_with_a_retry_make_one_deployment(ctx, settings):
     assert state["sizeReceived"] == 2 * third
     again = send(client, site, parts[1], third, total, upload_id)
     assert again.json()["sizeReceived"] == 2 * third
+    pieces = {f"uploads/{upload_id}/{0:012d}", f"uploads/{upload_id}/{third:012d}"}
+    assert {key for key in stored() if key.startswith("uploads/")} == pieces
 
     last = send(client, site, parts[2], 2 * third, total, upload_id)
     assert last.status_code == 202, last.json()
@@ -55,7 +68,36 @@ def test_three_chunks_with_a_retry_make_one_deployment(ctx, settings):
     assert last.json()["sourceSize"] > 0
     assert Deployment.objects.filter(pk=last.json()["id"]).exists()
     assert not Upload.objects.exists()
-    assert os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR) == []
+    assert not {key for key in stored() if key.startswith("uploads/")}
+
+
+def test_a_retry_overlapping_what_arrived_stores_only_the_new_bytes(ctx):
+    site, client = ctx
+    archive = tar_gz({"index.html": "<h1>overlap</h1>" * 500})
+    total, half = len(archive), len(archive) // 2
+    upload_id = send(client, site, archive[:half], 0, total).json()["uploadId"]
+    # The client lost the answer and resends from a little earlier, to the end.
+    last = send(client, site, archive[half - 10 :], half - 10, total, upload_id)
+    assert last.status_code == 202, last.json()
+    deployment = Deployment.objects.get(pk=last.json()["id"])
+    with artifacts().open(f"{deployment.storage_prefix}/source.tar.gz", "rb") as source:
+        assert source.read()  # the joined archive passed the intake's checks
+    assert stored_uploads() == []
+
+
+def test_a_piece_left_by_a_failed_chunk_is_replaced(ctx):
+    """A chunk whose transaction rolled back after its piece was stored left that piece
+    at the offset the retry writes to again."""
+    site, client = ctx
+    archive = tar_gz({"index.html": "<h1>stale</h1>" * 500})
+    total, half = len(archive), len(archive) // 2
+    upload_id = send(client, site, archive[:half], 0, total).json()["uploadId"]
+    from django.core.files.base import ContentFile
+
+    artifacts().save(f"uploads/{upload_id}/{half:012d}", ContentFile(b"garbage" * 100))
+    last = send(client, site, archive[half:], half, total, upload_id)
+    assert last.status_code == 202, last.json()
+    assert Deployment.objects.filter(pk=last.json()["id"]).exists()
 
 
 def test_a_gap_is_refused(ctx):
@@ -111,7 +153,7 @@ def test_unknown_upload_and_other_tenants(ctx):
     assert stranger.get(f"/v1/sites/{site.id}/deployments/uploads/{upload_id}").status_code == 404
 
 
-def test_completed_bad_archive_leaves_nothing(ctx, settings):
+def test_completed_bad_archive_leaves_nothing(ctx):
     site, client = ctx
     data = b"not an archive at all" * 10
     first = send(client, site, data[:100], 0, len(data))
@@ -119,7 +161,7 @@ def test_completed_bad_archive_leaves_nothing(ctx, settings):
     assert last.status_code == 400
     assert "not a .tar.gz" in last.json()["message"]
     assert not Upload.objects.exists() and not Deployment.objects.exists()
-    assert os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR) == []
+    assert stored_uploads() == []
 
 
 MAX_IN_PROGRESS = 3  # SHIPWAY_MAX_UPLOADS_IN_PROGRESS's default
@@ -139,7 +181,7 @@ def test_a_site_has_a_bounded_number_of_uploads_in_progress(ctx, settings):
     assert body["type"] == "too_many_uploads"
     assert f"{MAX_IN_PROGRESS} uploads in progress" in body["message"]
     assert Upload.objects.filter(site=site).count() == MAX_IN_PROGRESS
-    assert len(os.listdir(settings.SHIPWAY_UPLOAD_CHUNK_DIR)) == MAX_IN_PROGRESS
+    assert len(stored_uploads()) == MAX_IN_PROGRESS
     # The open ones go on; another site of the team is not affected.
     assert send(client, site, b"y" * 10, 10, 100, opened[0]).status_code == 202
     other = make_site(site.team, framework="static")
@@ -174,3 +216,19 @@ def test_a_viewer_cannot_cancel_an_upload(ctx):
     assert viewer.delete(path).status_code == 403
     assert api_client(make_user()).delete(path).status_code == 404
     assert Upload.objects.filter(pk=upload_id).exists()
+
+
+def test_uploads_idle_for_a_day_are_removed_with_their_pieces(ctx):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.tasks import discard_expired_uploads
+
+    site, client = ctx
+    idle = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100).json()["uploadId"]
+    active = send(client, site, b"\x1f\x8b" + b"x" * 8, 0, 100).json()["uploadId"]
+    Upload.objects.filter(pk=idle).update(updated_at=timezone.now() - timedelta(hours=25))
+    assert discard_expired_uploads() == 1
+    assert list(Upload.objects.values_list("pk", flat=True)) == [active]
+    assert stored_uploads() == [active]
