@@ -55,14 +55,16 @@ def reap() -> dict[str, int]:
         log.warning("reaper.requeued", deployment_id=deployment_id)
     # Places a lost dispatch (the broker down after a commit) never gave out.
     dispatched = len(services.deployment_dispatch())
-    removed = remove_orphan_containers()
-    scratch_removed = scratch.remove_leftovers()
+    return {"failed": failed, "requeued": len(lost), "dispatched": dispatched, **sweep_machine()}
+
+
+def sweep_machine() -> dict[str, int]:
+    """Remove what dead builds left on this machine: containers on its engine, scratch
+    directories on its disk. The reaper runs it where it runs; every worker runs it when
+    it starts (builds/tasks.py), since on many machines each has its own engine."""
     return {
-        "failed": failed,
-        "requeued": len(lost),
-        "dispatched": dispatched,
-        "containers_removed": removed,
-        "scratch_removed": scratch_removed,
+        "containers_removed": remove_orphan_containers(),
+        "scratch_removed": scratch.remove_leftovers(),
     }
 
 

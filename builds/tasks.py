@@ -4,14 +4,20 @@ and the cache removal are registered under the names their senders own and send 
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
+import structlog
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from docker.errors import DockerException
 
 from builds import director, reaper
 from builds.cache import remove_build_cache as remove_cache
 from deployments.services import BUILD_TASK
 from sites.services import REMOVE_BUILD_CACHE_TASK
+
+log = structlog.get_logger(__name__)
 
 
 @shared_task(name=BUILD_TASK, bind=True, acks_late=True, ignore_result=True)
@@ -23,6 +29,13 @@ def build_deployment(self: Task, deployment_id: str) -> None:
 @shared_task(ignore_result=True)
 def reap_stuck_deployments() -> None:
     reaper.reap()
+
+
+@worker_ready.connect
+def sweep_when_ready(**kwargs: Any) -> None:
+    """A worker that starts (again, after a crash) removes what its machine's dead builds
+    left; the periodic reaper reaches only the engine of the worker that runs it."""
+    log.info("worker.swept", **reaper.sweep_machine())
 
 
 @shared_task(
