@@ -125,6 +125,9 @@ def machines(live_database_env, s3_storage, moto_s3, settings, tmp_path) -> Iter
 
             restart[name] = start
             start()
+        for name in workers:  # both take builds before the first is queued
+            log = tmp_path / f"worker-{name}.log"
+            wait_until(lambda log=log: b" ready." in log.read_bytes(), f"{name} to start", 60)
         webs = []
         for index in range(2):
             port = free_port()
