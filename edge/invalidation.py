@@ -3,7 +3,12 @@
 `site_serving_changed` (sent after commit by the services) drops this process's cached
 view of the site and publishes the site id on a Redis channel; every edge listens and
 drops its own. A listener that (re)connects drops everything, since it may have missed
-messages while it was away.
+messages while it was away. The sender re-publishes the site in the front proxy's host
+map and prunes its read-through copies (edge/apps.py's receivers); those are files on
+its machine's disk, so every other web process does the same on hearing the message
+(a message names its sender, which skips its own), and one whose listener reconnects
+syncs the whole host map. On one machine that repeats idempotent work; on many, each
+machine's proxy follows every change.
 
 `user_access_changed` (a member removed or their role changed) and a user's deactivation
 revoke the preview cookies issued to that user until now: the time goes into a Redis
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -25,12 +32,13 @@ import redis
 import redis.asyncio as aioredis
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts.signals import user_access_changed
 from core.redis_clients import ListenerLog, redis_client
+from edge import hostmap, served
 from sites.signals import site_serving_changed
 
 if TYPE_CHECKING:  # for the annotations only: edge.app imports this module
@@ -43,6 +51,8 @@ REVOKED_KEY = "shipway:edge:revoked"  # hash: user id -> ms since the epoch
 REVOKED_TTL = 12 * 3600 + 60  # as long as a preview cookie lives (access.COOKIE_AGE)
 _edges: weakref.WeakSet[Edge] = weakref.WeakSet()
 _revoked: dict[int, int] = {}  # user id -> preview cookies issued until then are void
+# Who sent a site's message: its receiver skips what the sender did already.
+ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def revoked_at(user_id: int) -> int:
@@ -81,7 +91,7 @@ def announce(site_id: str | None) -> None:
         edge.invalidate(site_id)
     if settings.REDIS_URL:
         try:
-            redis_client(settings.REDIS_URL).publish(CHANNEL, site_id or "*")
+            redis_client(settings.REDIS_URL).publish(CHANNEL, f"{site_id or '*'}@{ORIGIN}")
         except redis.RedisError:
             log.warning("edge.invalidation_not_published", site_id=site_id, exc_info=True)
 
@@ -102,6 +112,25 @@ def _on_user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         transaction.on_commit(lambda: revoke_previews(instance.pk))
 
 
+def _follow(site_id: str) -> None:
+    """What the sender of a site's message did on its machine, done on this one."""
+    try:
+        hostmap.on_site_serving_changed(None, site_id=site_id)
+        served.on_site_serving_changed(None, site_id=site_id)
+    finally:
+        connection.close()  # this thread's (asyncio's executor keeps its threads)
+
+
+def _resync() -> None:
+    try:
+        if settings.SHIPWAY_FRONT_PROXY:
+            hostmap.sync_all()
+    except Exception:  # the hosts fall back to the edge until the next change
+        log.exception("edge.hostmap_resync_failed")
+    finally:
+        connection.close()
+
+
 def _stop_if_cancelled() -> None:
     """Raise CancelledError if this task is being cancelled. redis-py's connect and
     commands can swallow a cancellation (or turn it into an error of their own); without
@@ -119,12 +148,15 @@ async def listen(edge: Edge) -> None:
     listener_log = ListenerLog(
         log, lost="edge.invalidation_listener_lost", back="edge.invalidation_listener_back"
     )
+    missed = False  # messages, while the listener was away
     while True:
         client = aioredis.Redis.from_url(settings.REDIS_URL)
         try:
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 edge.invalidate(None)  # anything cached before now may be stale
+                if missed:
+                    await asyncio.to_thread(_resync)
                 for user_id, at_ms in (await client.hgetall(REVOKED_KEY)).items():
                     _record(int(user_id), int(at_ms))
                 _stop_if_cancelled()
@@ -137,12 +169,16 @@ async def listen(edge: Edge) -> None:
                         _, user_id, at_ms = text.split(":")
                         _record(int(user_id), int(at_ms))
                     else:
-                        edge.invalidate(None if text == "*" else text)
+                        site_id, _, origin = text.partition("@")
+                        edge.invalidate(None if site_id == "*" else site_id)
+                        if origin != ORIGIN and site_id != "*":
+                            await asyncio.to_thread(_follow, site_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             _stop_if_cancelled()
             listener_log.failed(exc)
+            missed = True
             edge.invalidate(None)
             await asyncio.sleep(1)
         finally:

@@ -464,3 +464,57 @@ def test_nginx_caps_request_bodies_by_route_as_shipway_does(web_and_api):
     assert post("/", 1000).status == 200
     site = stream_post(port, "/", HUGE, polite=True, Host=f"some-site.{SITES_DOMAIN}")
     assert site.status == 413 and site.sent < READ_AT_MOST
+
+
+class _Edge:
+    def __init__(self) -> None:
+        self.invalidated: list[str | None] = []
+
+    def invalidate(self, site_id: str | None) -> None:
+        self.invalidated.append(site_id)
+
+
+def test_a_change_made_on_another_machine_reaches_this_machines_map(
+    front, edge_root, static_site, settings
+):
+    """The host map is files on this machine's disk: a web process that hears another
+    machine's message about a site publishes that site here too."""
+    import asyncio
+
+    import redis
+
+    from edge import invalidation
+    from sites.models import Site
+
+    site, _ = static_site
+    first = publish(site, {"index.html": "<h1>first</h1>"})
+    second = publish(site, {"index.html": "<h1>second</h1>"})
+    assert linked(edge_root, host(site)) == f"../deployments/{second.id}"
+    # Elsewhere, a rollback to the first: its own receivers ran on its own machine.
+    Site.objects.filter(pk=site.pk).update(deployment=first)
+    edge, stop = _Edge(), threading.Event()
+
+    async def listening() -> None:
+        listener = asyncio.ensure_future(invalidation.listen(edge))
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        listener.cancel()
+
+    thread = threading.Thread(target=asyncio.run, args=(listening(),), daemon=True)
+    thread.start()
+    try:
+        wait = time.monotonic() + 30
+        while None not in edge.invalidated and time.monotonic() < wait:
+            time.sleep(0.05)  # subscribed: it dropped everything once
+        redis.Redis.from_url(settings.REDIS_URL).publish(
+            invalidation.CHANNEL, f"{site.id}@another-machine:1"
+        )
+        while linked(edge_root, host(site)) != f"../deployments/{first.id}":
+            assert time.monotonic() < wait, "the map never followed the other machine"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert site.id in edge.invalidated
+    served = front.get(host(site))
+    assert served.body == b"<h1>first</h1>" and NGINX_ETAG.match(served.getheader("etag"))
