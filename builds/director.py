@@ -34,6 +34,7 @@ from deployments.artifacts import SOURCE_FILE, artifacts, log_path, source_path
 from deployments.environment import log_secrets, site_variables, system_variables
 from deployments.errors import BuildError, ErrorCode
 from deployments.models import Deployment, SourceType, Status
+from sites import crypto
 from sites.frameworks import get_framework
 from sites.models import Site, VariableScope
 from sites.runtimes import get_runtime
@@ -117,10 +118,12 @@ def _build(deployment: Deployment, runner: BuildRunner | None) -> None:
                 deployment_services.deployment_fail(deployment.id, exc.code, _detail(exc, mask))
             _store_log(deployment)
             return
-        except Exception:
+        except Exception as exc:
             log.exception("build.crashed")
             output.close()
-            deployment_services.deployment_fail(deployment.id, ErrorCode.INTERNAL)
+            # A machine set up with a key of its own is told so, not just "internal".
+            detail = str(exc) if isinstance(exc, crypto.KeyMismatch) else ""
+            deployment_services.deployment_fail(deployment.id, ErrorCode.INTERNAL, detail)
             _store_log(deployment)
             return
     _store_log(deployment)
