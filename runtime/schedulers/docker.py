@@ -13,12 +13,10 @@ reachable from them, only the host's own connections in.
 from __future__ import annotations
 
 import contextlib
-import io
 import secrets
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
 from typing import IO, Any, cast
 
 import docker
@@ -33,6 +31,7 @@ from builds import network as isolated
 from builds.runners.docker import LABEL_PREFIX, locked_down, owned_labels
 from deployments.errors import BuildError, ErrorCode
 from runtime.schedulers.base import SchedulerError, ServerSpec, Started, Status
+from runtime.schedulers.bundles import one_file, sanitized
 
 log = structlog.get_logger(__name__)
 
@@ -179,10 +178,10 @@ class DockerScheduler:
         try:
             with tempfile.TemporaryFile() as clean:
                 with bundle() as source:
-                    _sanitized(source, clean)
+                    sanitized(source, clean)
                 clean.seek(0)
                 filler.put_archive(APP_DIR, clean)
-            filler.put_archive(APP_DIR, _one_file(MARKER, b""))
+            filler.put_archive(APP_DIR, one_file(MARKER, b""))
         except (tarfile.TarError, OSError) as exc:
             raise SchedulerError("The deployment's packaged server could not be read.") from exc
         finally:
@@ -264,37 +263,3 @@ def _complete(container: Container) -> bool:
         return True
     except NotFound:
         return False
-
-
-def _sanitized(source: IO[bytes], target: IO[bytes]) -> None:
-    """Re-pack the bundle as files, directories and links only, owned by root, readable
-    by everyone, with no set-id bits and no name leaving the directory."""
-    with (
-        tarfile.open(fileobj=source, mode="r:*") as src,
-        tarfile.open(fileobj=target, mode="w") as dst,
-    ):
-        for member in src:
-            parts = PurePosixPath(member.name.lstrip("/")).parts
-            if (
-                not parts
-                or ".." in parts
-                or not (member.isfile() or member.isdir() or member.issym())
-            ):
-                continue
-            member.name = "/".join(p for p in parts if p != ".")
-            if not member.name:
-                continue
-            member.uid = member.gid = 0
-            member.uname = member.gname = ""
-            executable = member.isdir() or member.mode & 0o111
-            member.mode = 0o755 if executable else 0o644
-            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-
-
-def _one_file(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
