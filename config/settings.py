@@ -405,8 +405,21 @@ SHIPWAY_SSR_GRACE_SECONDS = env_int("SHIPWAY_SSR_GRACE_SECONDS", 30)
 SHIPWAY_SSR_REQUEST_TIMEOUT = env_int("SHIPWAY_SSR_REQUEST_TIMEOUT", 60)
 # What a server prints is kept per deployment up to this many characters (the newest).
 SHIPWAY_RUNTIME_LOG_MAX_CHARS = env_int("SHIPWAY_RUNTIME_LOG_MAX_CHARS", 256 * 1024)
-# Where servers run (runtime/schedulers/): "docker", the local engine.
+# Where servers run (runtime/schedulers/): "docker", the local engine, or "swarm", a
+# Docker Swarm service each (docs/architecture.md "Servers on Docker Swarm").
 SHIPWAY_SSR_SCHEDULER = os.environ.get("SHIPWAY_SSR_SCHEDULER", "docker")
+# The swarm: a manager's engine (empty: DOCKER_HOST, as docker's own client reads it).
+SHIPWAY_SWARM_DOCKER_HOST = os.environ.get("SHIPWAY_SWARM_DOCKER_HOST", "")
+# The overlay network every server joins (made attachable on first use).
+SHIPWAY_SWARM_NETWORK = os.environ.get("SHIPWAY_SWARM_NETWORK", "shipway-sites")
+# Where servers may run: placement constraints, comma-separated (empty: any node).
+_SWARM_CONSTRAINTS = os.environ.get(
+    "SHIPWAY_SWARM_CONSTRAINTS", "node.labels.shipway.runtime==true"
+)
+SHIPWAY_SWARM_CONSTRAINTS = [c.strip() for c in _SWARM_CONSTRAINTS.split(",") if c.strip()]
+# A registry each deployment's server image is pushed to, e.g. "registry.internal:5000"
+# (empty: the image stays on the manager's engine, enough for a single node).
+SHIPWAY_SWARM_REGISTRY = os.environ.get("SHIPWAY_SWARM_REGISTRY", "").rstrip("/")
 # The Docker network servers run on (bridge shipway1; builds/network.py's rules).
 SHIPWAY_SSR_NETWORK = os.environ.get("SHIPWAY_SSR_NETWORK", "shipway-servers")
 # A server's process count and its writable /tmp (MB); its root is read-only.

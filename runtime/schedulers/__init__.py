@@ -1,4 +1,5 @@
-"""Where servers run: SHIPWAY_SSR_SCHEDULER picks the implementation ("docker")."""
+"""Where servers run: SHIPWAY_SSR_SCHEDULER picks the implementation ("docker", the
+default, or "swarm")."""
 
 from __future__ import annotations
 
@@ -13,4 +14,10 @@ def get_scheduler() -> Scheduler:
         from runtime.schedulers.docker import DockerScheduler
 
         return DockerScheduler()
-    raise SchedulerError(f"SHIPWAY_SSR_SCHEDULER={name!r} is not a scheduler (use 'docker').")
+    if name == "swarm":
+        from runtime.schedulers.swarm import SwarmScheduler
+
+        return SwarmScheduler()
+    raise SchedulerError(
+        f"SHIPWAY_SSR_SCHEDULER={name!r} is not a scheduler (use 'docker' or 'swarm')."
+    )

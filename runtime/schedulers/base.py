@@ -1,5 +1,5 @@
-"""What the runtime manager asks of wherever servers run (the local Docker engine today,
-Swarm later): start one from a spec, tell whether it still runs, follow its output, stop
+"""What the runtime manager asks of wherever servers run (the local Docker engine, or
+Docker Swarm services): start one from a spec, tell whether it still runs, follow its output, stop
 it, and list this installation's servers for cleanup. Nothing outside runtime/schedulers
 talks to the engine about servers."""
 
