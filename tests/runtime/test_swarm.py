@@ -1,0 +1,313 @@
+"""Servers as Docker Swarm services (runtime/schedulers/swarm.py) on a single-node swarm of
+a private `dockerd`: its own data and exec roots, inside a network namespace of its own
+(reached over a veth pair), so that every interface the swarm makes (docker_gwbridge,
+ingress, the overlay) stays in there and goes with it; the machine's engine is untouched
+but for `docker save` of the runtime image. The ssr site is served through the real edge
+while the switch from one deployment's service to the next fails no request."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+from deployments import services
+from deployments.models import RuntimeState, Server
+from deployments.selectors import server_log_from
+from runtime import manager
+from runtime.schedulers import get_scheduler
+from runtime.schedulers.swarm import image_name
+from sites.models import Site
+from tests.e2e.conftest import RUNTIME_IMAGE
+from tests.e2e.test_ssr_sites import fetch
+from tests.runtime.conftest import EXITS_JS, get, server_of, started
+
+pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
+
+NETWORK = "shipway-sites-test"
+
+
+@dataclass
+class Swarm:
+    url: str  # the private engine's socket
+    address: str  # its node's address (inside the namespace)
+    client: docker.DockerClient
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True)
+
+
+def _free_subnet() -> ipaddress.IPv4Network:
+    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    for _ in range(50):
+        subnet = ipaddress.ip_network(f"10.213.{secrets.randbelow(240) + 10}.0/24")
+        if f" 10.213.{subnet.network_address.packed[2]}." not in used:
+            return subnet
+    pytest.skip("no free 10.213.x.0/24 subnet for the swarm's namespace")
+
+
+def _problem() -> str | None:
+    if os.geteuid() != 0:
+        return "a private dockerd in a network namespace needs root"
+    for tool in ("dockerd", "ip", "nsenter", "docker"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def swarm(docker_ready) -> Iterator[Swarm]:
+    problem = _problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    suffix = secrets.token_hex(3)
+    namespace, outside, inside = f"swp{suffix}", f"shsw{suffix}0", f"shsw{suffix}1"
+    root = Path(f"/tmp/swp{suffix}")
+    subnet = _free_subnet()
+    host_ip, node_ip = (str(subnet.network_address + n) for n in (1, 2))
+    socket = root / "docker.sock"
+    dockerd: subprocess.Popen[bytes] | None = None
+    try:
+        root.mkdir()
+        _run("ip", "netns", "add", namespace)
+        _run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)
+        _run("ip", "link", "set", inside, "netns", namespace)
+        _run("ip", "addr", "add", f"{host_ip}/24", "dev", outside)
+        _run("ip", "link", "set", outside, "up")
+        inns = ("ip", "netns", "exec", namespace)
+        _run(*inns, "ip", "addr", "add", f"{node_ip}/24", "dev", inside)
+        _run(*inns, "ip", "link", "set", inside, "up")
+        _run(*inns, "ip", "link", "set", "lo", "up")
+        with open(root / "dockerd.log", "wb") as out:
+            # nsenter, not `ip netns exec`: that one mounts a new /sys, without cgroups.
+            dockerd = subprocess.Popen(
+                [
+                    "nsenter",
+                    f"--net=/run/netns/{namespace}",
+                    "dockerd",
+                    f"--data-root={root}/data",
+                    f"--exec-root={root}/exec",
+                    f"--pidfile={root}/docker.pid",
+                    f"--host=unix://{socket}",
+                    "--bridge=none",
+                    "--ip-masq=false",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"unix://{socket}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # "auto" asks the engine its version at once
+                client = docker.DockerClient(base_url=url, version="auto", timeout=60)
+                break
+            except Exception:
+                if dockerd.poll() is not None or time.monotonic() > deadline:
+                    log = (root / "dockerd.log").read_text()[-2000:]
+                    raise RuntimeError(f"the private dockerd did not start: {log}") from None
+                time.sleep(0.2)
+        client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
+        node = client.nodes.list()[0]
+        spec = node.attrs["Spec"]
+        spec["Labels"] = {"shipway.runtime": "true"}  # the default placement constraint
+        node.update(spec)
+        save = subprocess.Popen(["docker", "save", RUNTIME_IMAGE], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "-H", url, "load", "-q"], stdin=save.stdout, check=True, capture_output=True
+        )
+        assert save.wait() == 0
+        yield Swarm(url=url, address=node_ip, client=client)
+    finally:
+        _tear_down(dockerd, root, namespace, outside)
+
+
+def _tear_down(
+    dockerd: subprocess.Popen[bytes] | None, root: Path, namespace: str, outside: str
+) -> None:
+    if dockerd is not None and dockerd.poll() is None:
+        with contextlib.suppress(Exception):
+            client = docker.DockerClient(base_url=f"unix://{root}/docker.sock", timeout=30)
+            client.swarm.leave(force=True)
+        os.killpg(dockerd.pid, signal.SIGTERM)
+        try:
+            dockerd.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(dockerd.pid, signal.SIGKILL)
+            dockerd.wait()
+    # Whatever the engine left mounted under its roots (network namespaces, overlays).
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount in reversed(mounts):
+        if mount.startswith(f"{root}/"):
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+    subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+    subprocess.run(["ip", "link", "del", outside], capture_output=True)  # gone with it, or not
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def on_swarm(swarm, settings, transactional_db) -> Iterator[Swarm]:
+    """The swarm as the scheduler; afterwards (before the database is flushed) its
+    services go and their followers end."""
+    settings.SHIPWAY_SSR_SCHEDULER = "swarm"
+    settings.SHIPWAY_SWARM_DOCKER_HOST = swarm.url
+    settings.SHIPWAY_SWARM_NETWORK = NETWORK
+    settings.SHIPWAY_SWARM_REGISTRY = ""
+    yield swarm
+    for service in swarm.client.services.list():
+        with contextlib.suppress(docker.errors.APIError):
+            service.remove()
+    deadline = time.monotonic() + 15
+    while any(
+        t.name.startswith("server-log-") and t.name != "server-log-keeper"
+        for t in threading.enumerate()
+    ):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+
+
+def _wait(condition, what: str, limit: float = 20) -> None:  # type: ignore[no-untyped-def]
+    # A bound on a hang, not a timing assertion: the condition is what is tested.
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.05)
+
+
+def _services_of(swarm: Swarm, deployment_id: str) -> list:  # type: ignore[type-arg]
+    labels = [f"shipway.deployment={deployment_id}", "shipway.role=server"]
+    return swarm.client.services.list(filters={"label": labels})
+
+
+def test_a_server_runs_as_a_locked_down_service_on_the_overlay(on_swarm, make_ssr):
+    deployment = make_ssr()
+    server = started(deployment)
+    assert server.address.startswith(f"{on_swarm.address}:")  # the node's published port
+    assert get(deployment) == f"hello from {deployment.id}"
+    (service,) = _services_of(on_swarm, deployment.id)
+    spec = service.attrs["Spec"]
+    task = spec["TaskTemplate"]
+    container = task["ContainerSpec"]
+    assert container["Image"].startswith(image_name(deployment.id))
+    assert container["User"] == "builder" and container["ReadOnly"] is True
+    assert container["CapabilityDrop"] == ["ALL"]
+    assert task["Resources"]["Limits"]["MemoryBytes"] == 1024 * 1024 * 1024
+    assert task["Resources"]["Limits"]["Pids"] == 256
+    assert task["Placement"]["Constraints"] == ["node.labels.shipway.runtime==true"]
+    assert task["RestartPolicy"]["Condition"] == "none"
+    assert spec["UpdateConfig"]["Order"] == "start-first"
+    assert "Healthcheck" in container
+    network = on_swarm.client.networks.get(NETWORK)
+    assert [n["Target"] for n in task["Networks"]] == [network.id]
+    written = get(deployment, "/write")
+    assert '"/tmp/new":"written"' in written and '"/app/new":"EROFS"' in written
+    _wait(lambda: "listening on 3000" in server_log_from(deployment)[1], "its output")
+
+    # Stopped: the service goes; its image stays for the next start, until the delete.
+    assert manager.stop_server(deployment.id)
+    assert _services_of(on_swarm, deployment.id) == []
+    assert get_scheduler().kept_files() == {deployment.id}
+    started(deployment)  # again, from the image already there
+    assert get(deployment) == f"hello from {deployment.id}"
+    manager.remove_servers([deployment.id])
+    assert _services_of(on_swarm, deployment.id) == []
+    assert get_scheduler().kept_files() == set()
+
+
+def test_a_server_that_exits_on_start_fails_with_its_reason_on_the_swarm(on_swarm, make_ssr):
+    deployment = make_ssr(script=EXITS_JS)
+    assert manager.start_server(deployment.id) == "failed"
+    assert server_of(deployment).error == (
+        "The server exited with code 1 before it answered: Error: DATABASE_HOST is not set"
+    )
+    assert _services_of(on_swarm, deployment.id) == []
+
+
+def test_the_switch_through_the_edge_fails_no_request(on_swarm, make_ssr, edge):
+    a = make_ssr()
+    site = a.site
+    b = make_ssr(site=site)
+    said = {a.id: f"hello from {a.id}", b.id: f"hello from {b.id}"}
+    services.deployment_activate(deployment=a)
+    started(a)
+    answers: list[tuple[int, str]] = []
+    stopping = threading.Event()
+
+    def load() -> None:
+        while not stopping.is_set():
+            try:
+                answer = fetch(edge.port, site, timeout=30)
+                answers.append((answer.status, answer.body))
+            except OSError as exc:
+                answers.append((0, f"{exc.__class__.__name__}: {exc}"))
+
+    def wait_for(body: str) -> None:
+        # A bound on a hang, not a timing assertion.
+        deadline = time.monotonic() + 60
+        while not any(seen == body for _, seen in answers[-5:]):
+            assert time.monotonic() < deadline, f"no answer {body!r}; last: {answers[-3:]}"
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=load, name="load", daemon=True)
+    thread.start()
+    try:
+        wait_for(said[a.id])
+        services.deployment_activate(deployment=b)  # A keeps the traffic while B starts
+        started(b)  # what the worker's start task does
+        assert Site.objects.get(pk=site.pk).live_server_id == b.id
+        wait_for(said[b.id])
+        count = len(answers)
+        while len(answers) < count + 20:  # more answers after the switch
+            time.sleep(0.05)
+        assert manager.retire_server(a.id)  # the grace is over: A's service goes
+        count = len(answers)
+        while len(answers) < count + 20:
+            time.sleep(0.05)
+    finally:
+        stopping.set()
+        thread.join(60)
+    failed = [answer for answer in answers if answer[0] != 200 or answer[1] not in said.values()]
+    assert not failed, failed[:5]
+    assert answers[-1][1] == said[b.id]
+    assert server_of(a).state == RuntimeState.STOPPED
+    assert _services_of(on_swarm, a.id) == []
+    print(f"\nswitch on the swarm through the edge: {len(answers)} requests, 0 failed")
+
+
+def test_a_server_no_node_may_run_fails_with_the_swarms_reason(on_swarm, make_ssr, settings):
+    settings.SHIPWAY_SWARM_CONSTRAINTS = ["node.labels.shipway.runtime==nowhere"]
+    settings.SHIPWAY_SSR_START_TIMEOUT = 2
+    deployment = make_ssr()
+    assert manager.start_server(deployment.id) == "failed"
+    error = server_of(deployment).error
+    assert error.startswith("The swarm did not run the server within 2 s: no suitable node"), error
+    assert _services_of(on_swarm, deployment.id) == []
+
+
+def test_reconcile_fails_a_row_whose_service_is_gone_and_removes_strays(on_swarm, make_ssr):
+    gone, stray = make_ssr(), make_ssr()
+    started(gone)
+    started(stray)
+    Server.objects.filter(pk=gone.pk).update(handle="f" * 25)
+    Server.objects.filter(pk=stray.pk).update(state=RuntimeState.STOPPED)
+    counts = manager.reconcile()
+    assert counts["failed"] == 1 and counts["removed"] >= 2
+    assert server_of(gone).state == RuntimeState.FAILED
+    assert server_of(gone).error.startswith("The server's container disappeared while it ran")
+    assert _services_of(on_swarm, gone.id) == [] and _services_of(on_swarm, stray.id) == []
