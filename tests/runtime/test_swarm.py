@@ -1,19 +1,17 @@
 """Servers as Docker Swarm services (runtime/schedulers/swarm.py) on a single-node swarm of
-a private `dockerd`: its own data and exec roots, inside a network namespace of its own
-(reached over a veth pair), so that every interface the swarm makes (docker_gwbridge,
-ingress, the overlay) stays in there and goes with it; the machine's engine is untouched
-but for `docker save` of the runtime image. The ssr site is served through the real edge
-while the switch from one deployment's service to the next fails no request."""
+a private `dockerd` (tests/netns.py's Engine): its own data and exec roots, inside a
+network namespace of its own (reached over a veth pair), so that every interface the
+swarm makes (docker_gwbridge, ingress, the overlay) stays in there and goes with it; the
+machine's engine is untouched but for `docker save` of the runtime image. The ssr site
+is served through the real edge while the switch from one deployment's service to the
+next fails no request."""
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from runtime.schedulers.swarm import image_name
 from sites.models import Site
 from tests.e2e.conftest import RUNTIME_IMAGE
 from tests.e2e.test_ssr_sites import fetch
+from tests.netns import Engine, Namespace
 from tests.runtime.conftest import EXITS_JS, get, server_of, started
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -46,23 +45,10 @@ class Swarm:
     client: docker.DockerClient
 
 
-def _run(*command: str) -> None:
-    subprocess.run(command, check=True, capture_output=True)
-
-
-def _free_subnet() -> ipaddress.IPv4Network:
-    used = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
-    for _ in range(50):
-        subnet = ipaddress.ip_network(f"10.213.{secrets.randbelow(240) + 10}.0/24")
-        if f" 10.213.{subnet.network_address.packed[2]}." not in used:
-            return subnet
-    pytest.skip("no free 10.213.x.0/24 subnet for the swarm's namespace")
-
-
 def _problem() -> str | None:
     if os.geteuid() != 0:
         return "a private dockerd in a network namespace needs root"
-    for tool in ("dockerd", "ip", "nsenter", "docker"):
+    for tool in ("dockerd", "ip", "docker"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     return None
@@ -70,94 +56,28 @@ def _problem() -> str | None:
 
 @pytest.fixture(scope="module")
 def swarm(docker_ready) -> Iterator[Swarm]:
+    """A single-node swarm of a private engine in its namespace, the node labelled as a
+    runtime node, the runtime image copied in; all of it gone afterwards."""
     problem = _problem()
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {problem}")
         pytest.skip(problem)
-    suffix = secrets.token_hex(3)
-    namespace, outside, inside = f"swp{suffix}", f"shsw{suffix}0", f"shsw{suffix}1"
-    root = Path(f"/tmp/swp{suffix}")
-    subnet = _free_subnet()
-    host_ip, node_ip = (str(subnet.network_address + n) for n in (1, 2))
-    socket = root / "docker.sock"
-    dockerd: subprocess.Popen[bytes] | None = None
+    network = Namespace().open()
+    # Short: socket paths; a suffix: another run's engine of the same pid number.
+    engine = Engine(network, Path(f"/tmp/shipway-sw{os.getpid()}-{secrets.token_hex(2)}"))
     try:
-        root.mkdir()
-        _run("ip", "netns", "add", namespace)
-        _run("ip", "link", "add", outside, "type", "veth", "peer", "name", inside)
-        _run("ip", "link", "set", inside, "netns", namespace)
-        _run("ip", "addr", "add", f"{host_ip}/24", "dev", outside)
-        _run("ip", "link", "set", outside, "up")
-        inns = ("ip", "netns", "exec", namespace)
-        _run(*inns, "ip", "addr", "add", f"{node_ip}/24", "dev", inside)
-        _run(*inns, "ip", "link", "set", inside, "up")
-        _run(*inns, "ip", "link", "set", "lo", "up")
-        with open(root / "dockerd.log", "wb") as out:
-            # nsenter, not `ip netns exec`: that one mounts a new /sys, without cgroups.
-            dockerd = subprocess.Popen(
-                [
-                    "nsenter",
-                    f"--net=/run/netns/{namespace}",
-                    "dockerd",
-                    f"--data-root={root}/data",
-                    f"--exec-root={root}/exec",
-                    f"--pidfile={root}/docker.pid",
-                    f"--host=unix://{socket}",
-                    "--bridge=none",
-                    "--ip-masq=false",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        url = f"unix://{socket}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # "auto" asks the engine its version at once
-                client = docker.DockerClient(base_url=url, version="auto", timeout=60)
-                break
-            except Exception:
-                if dockerd.poll() is not None or time.monotonic() > deadline:
-                    log = (root / "dockerd.log").read_text()[-2000:]
-                    raise RuntimeError(f"the private dockerd did not start: {log}") from None
-                time.sleep(0.2)
-        client.swarm.init(advertise_addr=node_ip, listen_addr=f"{node_ip}:2377")
+        engine.start([RUNTIME_IMAGE])
+        client = docker.DockerClient(base_url=engine.host, version="auto", timeout=60)
+        client.swarm.init(advertise_addr=network.address, listen_addr=f"{network.address}:2377")
         node = client.nodes.list()[0]
         spec = node.attrs["Spec"]
         spec["Labels"] = {"shipway.runtime": "true"}  # the default placement constraint
         node.update(spec)
-        save = subprocess.Popen(["docker", "save", RUNTIME_IMAGE], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "-H", url, "load", "-q"], stdin=save.stdout, check=True, capture_output=True
-        )
-        assert save.wait() == 0
-        yield Swarm(url=url, address=node_ip, client=client)
+        yield Swarm(url=engine.host, address=network.address, client=client)
     finally:
-        _tear_down(dockerd, root, namespace, outside)
-
-
-def _tear_down(
-    dockerd: subprocess.Popen[bytes] | None, root: Path, namespace: str, outside: str
-) -> None:
-    if dockerd is not None and dockerd.poll() is None:
-        with contextlib.suppress(Exception):
-            client = docker.DockerClient(base_url=f"unix://{root}/docker.sock", timeout=30)
-            client.swarm.leave(force=True)
-        os.killpg(dockerd.pid, signal.SIGTERM)
-        try:
-            dockerd.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(dockerd.pid, signal.SIGKILL)
-            dockerd.wait()
-    # Whatever the engine left mounted under its roots (network namespaces, overlays).
-    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    for mount in reversed(mounts):
-        if mount.startswith(f"{root}/"):
-            subprocess.run(["umount", "-l", mount], capture_output=True)
-    subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
-    subprocess.run(["ip", "link", "del", outside], capture_output=True)  # gone with it, or not
-    shutil.rmtree(root, ignore_errors=True)
+        engine.stop()  # its data root, and the swarm's state with it, is deleted
+        network.close()
 
 
 @pytest.fixture
