@@ -26,6 +26,7 @@ from deployments.models import RuntimeState, Server
 from deployments.selectors import server_log_from
 from runtime import manager
 from runtime.schedulers import get_scheduler
+from runtime.schedulers.base import SchedulerError
 from runtime.schedulers.swarm import image_name
 from sites.models import Site
 from tests.e2e.conftest import RUNTIME_IMAGE
@@ -231,3 +232,11 @@ def test_reconcile_fails_a_row_whose_service_is_gone_and_removes_strays(on_swarm
     assert server_of(gone).state == RuntimeState.FAILED
     assert server_of(gone).error.startswith("The server's container disappeared while it ran")
     assert _services_of(on_swarm, gone.id) == [] and _services_of(on_swarm, stray.id) == []
+
+
+def test_an_engine_that_is_no_swarm_manager_is_refused(docker_ready, settings):
+    settings.SHIPWAY_SSR_SCHEDULER = "swarm"
+    settings.SHIPWAY_SWARM_DOCKER_HOST = ""  # DOCKER_HOST: this machine's engine, no swarm
+    with pytest.raises(SchedulerError) as refused:
+        get_scheduler()
+    assert "not a Swarm manager" in str(refused.value)
