@@ -3,8 +3,8 @@ a private `dockerd` (tests/netns.py's Engine): its own data and exec roots, insi
 network namespace of its own (reached over a veth pair), so that every interface the
 swarm makes (docker_gwbridge, ingress, the overlay) stays in there and goes with it; the
 machine's engine is untouched but for `docker save` of the runtime image. The ssr site
-is served through the real edge while the switch from one deployment's service to the
-next fails no request."""
+is served through the real edge while activations, whose servers a real worker starts as
+services, switch it from one deployment to the next without a failed request."""
 
 from __future__ import annotations
 
@@ -29,7 +29,12 @@ from runtime.schedulers import get_scheduler
 from runtime.schedulers.base import SchedulerError
 from runtime.schedulers.swarm import image_name
 from sites.models import Site
-from tests.e2e.conftest import RUNTIME_IMAGE
+from tests.e2e.conftest import (
+    RUNTIME_IMAGE,
+    live_database_env,  # noqa: F401  (a fixture)
+    start_worker,
+    stop_worker,
+)
 from tests.e2e.test_ssr_sites import fetch
 from tests.netns import Engine, Namespace
 from tests.runtime.conftest import EXITS_JS, get, server_of, started
@@ -160,57 +165,6 @@ def test_a_server_that_exits_on_start_fails_with_its_reason_on_the_swarm(on_swar
     assert _services_of(on_swarm, deployment.id) == []
 
 
-def test_the_switch_through_the_edge_fails_no_request(on_swarm, make_ssr, edge):
-    a = make_ssr()
-    site = a.site
-    b = make_ssr(site=site)
-    said = {a.id: f"hello from {a.id}", b.id: f"hello from {b.id}"}
-    services.deployment_activate(deployment=a)
-    started(a)
-    answers: list[tuple[int, str]] = []
-    stopping = threading.Event()
-
-    def load() -> None:
-        while not stopping.is_set():
-            try:
-                answer = fetch(edge.port, site, timeout=30)
-                answers.append((answer.status, answer.body))
-            except OSError as exc:
-                answers.append((0, f"{exc.__class__.__name__}: {exc}"))
-
-    def wait_for(body: str) -> None:
-        # A bound on a hang, not a timing assertion.
-        deadline = time.monotonic() + 60
-        while not any(seen == body for _, seen in answers[-5:]):
-            assert time.monotonic() < deadline, f"no answer {body!r}; last: {answers[-3:]}"
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=load, name="load", daemon=True)
-    thread.start()
-    try:
-        wait_for(said[a.id])
-        services.deployment_activate(deployment=b)  # A keeps the traffic while B starts
-        started(b)  # what the worker's start task does
-        assert Site.objects.get(pk=site.pk).live_server_id == b.id
-        wait_for(said[b.id])
-        count = len(answers)
-        while len(answers) < count + 20:  # more answers after the switch
-            time.sleep(0.05)
-        assert manager.retire_server(a.id)  # the grace is over: A's service goes
-        count = len(answers)
-        while len(answers) < count + 20:
-            time.sleep(0.05)
-    finally:
-        stopping.set()
-        thread.join(60)
-    failed = [answer for answer in answers if answer[0] != 200 or answer[1] not in said.values()]
-    assert not failed, failed[:5]
-    assert answers[-1][1] == said[b.id]
-    assert server_of(a).state == RuntimeState.STOPPED
-    assert _services_of(on_swarm, a.id) == []
-    print(f"\nswitch on the swarm through the edge: {len(answers)} requests, 0 failed")
-
-
 def test_a_server_no_node_may_run_fails_with_the_swarms_reason(on_swarm, make_ssr, settings):
     settings.SHIPWAY_SWARM_CONSTRAINTS = ["node.labels.shipway.runtime==nowhere"]
     settings.SHIPWAY_SSR_START_TIMEOUT = 2
@@ -240,3 +194,72 @@ def test_an_engine_that_is_no_swarm_manager_is_refused(docker_ready, settings):
     with pytest.raises(SchedulerError) as refused:
         get_scheduler()
     assert "not a Swarm manager" in str(refused.value)
+
+
+@pytest.fixture
+def swarm_worker(live_storage, live_database_env, on_swarm, settings, tmp_path):  # noqa: F811
+    """A real worker that schedules on the swarm; its environment made after live_storage,
+    so that it reads the bundles where the edge reads the manifests."""
+    assert live_database_env["SHIPWAY_STORAGE_ROOT"] == str(settings.MEDIA_ROOT)
+    env = {
+        **live_database_env,
+        "SHIPWAY_SSR_SCHEDULER": "swarm",
+        "SHIPWAY_SWARM_DOCKER_HOST": on_swarm.url,
+        "SHIPWAY_SWARM_NETWORK": NETWORK,
+    }
+    process = start_worker(env, tmp_path)
+    yield process
+    stop_worker(process)
+
+
+def test_activations_start_services_in_a_worker_and_switch_under_load(
+    on_swarm,
+    make_ssr,
+    edge,
+    swarm_worker,
+    tmp_path,
+):
+    a = make_ssr()
+    site = a.site
+    b = make_ssr(site=site)
+    said = {a.id: f"hello from {a.id}", b.id: f"hello from {b.id}"}
+
+    def live(deployment) -> None:  # type: ignore[no-untyped-def]
+        def taken() -> bool:
+            return Site.objects.get(pk=site.pk).live_server_id == deployment.id
+
+        try:
+            _wait(taken, f"{deployment.id}'s service to take the traffic", 60)
+        except AssertionError:
+            raise AssertionError((tmp_path / "worker.log").read_text()[-3000:]) from None
+
+    services.deployment_activate(deployment=a)  # the worker starts A's service
+    live(a)
+    answers: list[tuple[int, str]] = []
+    stopping = threading.Event()
+
+    def load() -> None:
+        while not stopping.is_set():
+            try:
+                answer = fetch(edge.port, site, timeout=30)
+                answers.append((answer.status, answer.body))
+            except OSError as exc:
+                answers.append((0, f"{exc.__class__.__name__}: {exc}"))
+
+    thread = threading.Thread(target=load, name="load", daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: said[a.id] in [body for _, body in answers], "A's answer")
+        services.deployment_activate(deployment=b)  # A keeps the traffic while B starts
+        live(b)
+        _wait(lambda: said[b.id] in [body for _, body in answers[-5:]], "B's answer")
+        count = len(answers)
+        _wait(lambda: len(answers) >= count + 20, "more answers")
+    finally:
+        stopping.set()
+        thread.join(60)
+    failed = [answer for answer in answers if answer[0] != 200 or answer[1] not in said.values()]
+    assert not failed, failed[:5]
+    assert answers[-1][1] == said[b.id]
+    assert server_of(b).address.startswith(f"{on_swarm.address}:")
+    print(f"\nswitch on the swarm by a worker, through the edge: {len(answers)} requests, 0 failed")
