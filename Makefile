@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format venv runtimes bench clean
+.PHONY: run test lint format venv runtimes sdk bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ format: venv
 
 runtimes: venv
 	$(PY) manage.py runtimes build --missing-only
+
+# The SDKs from the server's OpenAPI schema: sdk/openapi.json, then the TypeScript types
+# (sdk/typescript/src/schema.ts) and the Python package (sdk/python/shipway_sdk).
+# tests/sdk/test_generated.py fails when the committed ones differ from a fresh run.
+sdk: venv
+	$(PY) manage.py spectacular --format openapi-json --file sdk/openapi.json
+	cd sdk/typescript && npm ci --no-audit --no-fund && npm run generate
+	cd sdk/python && ../../$(VENV)/bin/openapi-python-client generate --path ../openapi.json \
+		--meta none --output-path shipway_sdk --config generator.yaml --overwrite
 
 clean:
 	rm -rf $(VENV) var

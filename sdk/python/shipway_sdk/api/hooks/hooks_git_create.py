@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.delivery_answer import DeliveryAnswer
+from typing import cast
+
+
+
+def _get_kwargs(
+    hook_id: str,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/hooks/git/{hook_id}".format(hook_id=quote(str(hook_id), safe=""),),
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | DeliveryAnswer | None:
+    if response.status_code == 200:
+        response_200 = DeliveryAnswer.from_dict(response.json())
+
+
+
+        return response_200
+
+    if response.status_code == 202:
+        response_202 = DeliveryAnswer.from_dict(response.json())
+
+
+
+        return response_202
+
+    if response.status_code == 401:
+        response_401 = cast(Any, None)
+        return response_401
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | DeliveryAnswer]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    hook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Any | DeliveryAnswer]:
+    """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
+
+    Args:
+        hook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DeliveryAnswer]
+     """
+
+
+    kwargs = _get_kwargs(
+        hook_id=hook_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    hook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Any | DeliveryAnswer | None:
+    """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
+
+    Args:
+        hook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DeliveryAnswer
+     """
+
+
+    return sync_detailed(
+        hook_id=hook_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    hook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Any | DeliveryAnswer]:
+    """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
+
+    Args:
+        hook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DeliveryAnswer]
+     """
+
+
+    kwargs = _get_kwargs(
+        hook_id=hook_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    hook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Any | DeliveryAnswer | None:
+    """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
+
+    Args:
+        hook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DeliveryAnswer
+     """
+
+
+    return (await asyncio_detailed(
+        hook_id=hook_id,
+client=client,
+
+    )).parsed

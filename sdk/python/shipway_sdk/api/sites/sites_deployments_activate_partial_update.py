@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.site import Site
+from typing import cast
+
+
+
+def _get_kwargs(
+    site_id: str,
+    deployment_id: str,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/sites/{site_id}/deployments/{deployment_id}/activate".format(site_id=quote(str(site_id), safe=""),deployment_id=quote(str(deployment_id), safe=""),),
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Site | None:
+    if response.status_code == 200:
+        response_200 = Site.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Site]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Site]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Site]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Site | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Site
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Site]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Site]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Site | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Site
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+
+    )).parsed

@@ -1,0 +1,142 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.sites_deployments_download_retrieve_type import SitesDeploymentsDownloadRetrieveType
+from ...types import UNSET, Unset
+
+
+
+def _get_kwargs(
+    site_id: str,
+    deployment_id: str,
+    *,
+    type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    params: dict[str, Any] = {}
+
+    json_type_: str | Unset = UNSET
+    if not isinstance(type_, Unset):
+        json_type_ = type_.value
+
+    params["type"] = json_type_
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/sites/{site_id}/deployments/{deployment_id}/download".format(site_id=quote(str(site_id), safe=""),deployment_id=quote(str(deployment_id), safe=""),),
+        "params": params,
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | None:
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
+
+) -> Response[Any]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        type_ (SitesDeploymentsDownloadRetrieveType | Unset):  Default:
+            SitesDeploymentsDownloadRetrieveType.SOURCE.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+type_=type_,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
+
+) -> Response[Any]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        type_ (SitesDeploymentsDownloadRetrieveType | Unset):  Default:
+            SitesDeploymentsDownloadRetrieveType.SOURCE.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+type_=type_,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+

@@ -1,0 +1,245 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.sites_deployments_logs_retrieve_format import SitesDeploymentsLogsRetrieveFormat
+from ...models.sites_deployments_logs_retrieve_type import SitesDeploymentsLogsRetrieveType
+from ...types import UNSET, Unset
+
+
+
+def _get_kwargs(
+    site_id: str,
+    deployment_id: str,
+    *,
+    format_: SitesDeploymentsLogsRetrieveFormat | Unset = UNSET,
+    offset: int | Unset = 0,
+    type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    params: dict[str, Any] = {}
+
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
+
+    params["offset"] = offset
+
+    json_type_: str | Unset = UNSET
+    if not isinstance(type_, Unset):
+        json_type_ = type_.value
+
+    params["type"] = json_type_
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/sites/{site_id}/deployments/{deployment_id}/logs".format(site_id=quote(str(site_id), safe=""),deployment_id=quote(str(deployment_id), safe=""),),
+        "params": params,
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> str | None:
+    if response.status_code == 200:
+        response_200 = response.text
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[str]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    format_: SitesDeploymentsLogsRetrieveFormat | Unset = UNSET,
+    offset: int | Unset = 0,
+    type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
+
+) -> Response[str]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        format_ (SitesDeploymentsLogsRetrieveFormat | Unset):
+        offset (int | Unset):  Default: 0.
+        type_ (SitesDeploymentsLogsRetrieveType | Unset):  Default:
+            SitesDeploymentsLogsRetrieveType.BUILD.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[str]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+format_=format_,
+offset=offset,
+type_=type_,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    format_: SitesDeploymentsLogsRetrieveFormat | Unset = UNSET,
+    offset: int | Unset = 0,
+    type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
+
+) -> str | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        format_ (SitesDeploymentsLogsRetrieveFormat | Unset):
+        offset (int | Unset):  Default: 0.
+        type_ (SitesDeploymentsLogsRetrieveType | Unset):  Default:
+            SitesDeploymentsLogsRetrieveType.BUILD.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        str
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+format_=format_,
+offset=offset,
+type_=type_,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    format_: SitesDeploymentsLogsRetrieveFormat | Unset = UNSET,
+    offset: int | Unset = 0,
+    type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
+
+) -> Response[str]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        format_ (SitesDeploymentsLogsRetrieveFormat | Unset):
+        offset (int | Unset):  Default: 0.
+        type_ (SitesDeploymentsLogsRetrieveType | Unset):  Default:
+            SitesDeploymentsLogsRetrieveType.BUILD.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[str]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+format_=format_,
+offset=offset,
+type_=type_,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    format_: SitesDeploymentsLogsRetrieveFormat | Unset = UNSET,
+    offset: int | Unset = 0,
+    type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
+
+) -> str | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        format_ (SitesDeploymentsLogsRetrieveFormat | Unset):
+        offset (int | Unset):  Default: 0.
+        type_ (SitesDeploymentsLogsRetrieveType | Unset):  Default:
+            SitesDeploymentsLogsRetrieveType.BUILD.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        str
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+format_=format_,
+offset=offset,
+type_=type_,
+
+    )).parsed

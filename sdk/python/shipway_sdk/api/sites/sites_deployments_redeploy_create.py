@@ -1,0 +1,207 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.deployment import Deployment
+from ...models.redeploy_request import RedeployRequest
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    site_id: str,
+    deployment_id: str,
+    *,
+    body: RedeployRequest | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/sites/{site_id}/deployments/{deployment_id}/redeploy".format(site_id=quote(str(site_id), safe=""),deployment_id=quote(str(deployment_id), safe=""),),
+    }
+
+    
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Deployment | None:
+    if response.status_code == 202:
+        response_202 = Deployment.from_dict(response.json())
+
+
+
+        return response_202
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Deployment]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RedeployRequest | Unset = UNSET,
+
+) -> Response[Deployment]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        body (RedeployRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Deployment]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RedeployRequest | Unset = UNSET,
+
+) -> Deployment | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        body (RedeployRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Deployment
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RedeployRequest | Unset = UNSET,
+
+) -> Response[Deployment]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        body (RedeployRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Deployment]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+deployment_id=deployment_id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RedeployRequest | Unset = UNSET,
+
+) -> Deployment | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        body (RedeployRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Deployment
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+body=body,
+
+    )).parsed

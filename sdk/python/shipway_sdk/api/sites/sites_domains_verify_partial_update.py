@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.domain import Domain
+from typing import cast
+
+
+
+def _get_kwargs(
+    site_id: str,
+    domain_id: str,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/sites/{site_id}/domains/{domain_id}/verify".format(site_id=quote(str(site_id), safe=""),domain_id=quote(str(domain_id), safe=""),),
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Domain | None:
+    if response.status_code == 200:
+        response_200 = Domain.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Domain]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    domain_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Domain]:
+    """  Check the DNS records; 200 either way, with `status` and `lastError`.
+
+    Args:
+        site_id (str):
+        domain_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Domain]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+domain_id=domain_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    domain_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Domain | None:
+    """  Check the DNS records; 200 either way, with `status` and `lastError`.
+
+    Args:
+        site_id (str):
+        domain_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Domain
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+domain_id=domain_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    domain_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Domain]:
+    """  Check the DNS records; 200 either way, with `status` and `lastError`.
+
+    Args:
+        site_id (str):
+        domain_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Domain]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+domain_id=domain_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    domain_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Domain | None:
+    """  Check the DNS records; 200 either way, with `status` and `lastError`.
+
+    Args:
+        site_id (str):
+        domain_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Domain
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+domain_id=domain_id,
+client=client,
+
+    )).parsed

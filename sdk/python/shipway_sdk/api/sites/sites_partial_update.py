@@ -1,0 +1,202 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.patched_site_update_request import PatchedSiteUpdateRequest
+from ...models.site import Site
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    site_id: str,
+    *,
+    body: PatchedSiteUpdateRequest | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/sites/{site_id}".format(site_id=quote(str(site_id), safe=""),),
+    }
+
+    
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Site | None:
+    if response.status_code == 200:
+        response_200 = Site.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Site]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedSiteUpdateRequest | Unset = UNSET,
+
+) -> Response[Site]:
+    """  Sites the caller may read; writes need the role docs/api.md names. The list is what
+    API clients poll, so it is answered from the read cache when it can.
+
+    Args:
+        site_id (str):
+        body (PatchedSiteUpdateRequest | Unset): A site as the API shows it (docs/api.md,
+            "Sites").
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Site]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedSiteUpdateRequest | Unset = UNSET,
+
+) -> Site | None:
+    """  Sites the caller may read; writes need the role docs/api.md names. The list is what
+    API clients poll, so it is answered from the read cache when it can.
+
+    Args:
+        site_id (str):
+        body (PatchedSiteUpdateRequest | Unset): A site as the API shows it (docs/api.md,
+            "Sites").
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Site
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedSiteUpdateRequest | Unset = UNSET,
+
+) -> Response[Site]:
+    """  Sites the caller may read; writes need the role docs/api.md names. The list is what
+    API clients poll, so it is answered from the read cache when it can.
+
+    Args:
+        site_id (str):
+        body (PatchedSiteUpdateRequest | Unset): A site as the API shows it (docs/api.md,
+            "Sites").
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Site]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedSiteUpdateRequest | Unset = UNSET,
+
+) -> Site | None:
+    """  Sites the caller may read; writes need the role docs/api.md names. The list is what
+    API clients poll, so it is answered from the read cache when it can.
+
+    Args:
+        site_id (str):
+        body (PatchedSiteUpdateRequest | Unset): A site as the API shows it (docs/api.md,
+            "Sites").
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Site
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+client=client,
+body=body,
+
+    )).parsed

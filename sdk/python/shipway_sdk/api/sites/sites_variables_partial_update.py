@@ -1,0 +1,207 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.patched_variable_request import PatchedVariableRequest
+from ...models.variable import Variable
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    site_id: str,
+    variable_id: str,
+    *,
+    body: PatchedVariableRequest | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/sites/{site_id}/variables/{variable_id}".format(site_id=quote(str(site_id), safe=""),variable_id=quote(str(variable_id), safe=""),),
+    }
+
+    
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Variable | None:
+    if response.status_code == 200:
+        response_200 = Variable.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Variable]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    site_id: str,
+    variable_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedVariableRequest | Unset = UNSET,
+
+) -> Response[Variable]:
+    """ 
+    Args:
+        site_id (str):
+        variable_id (str):
+        body (PatchedVariableRequest | Unset): A variable; a secret's value reads as null and is
+            never sent back.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Variable]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+variable_id=variable_id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    site_id: str,
+    variable_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedVariableRequest | Unset = UNSET,
+
+) -> Variable | None:
+    """ 
+    Args:
+        site_id (str):
+        variable_id (str):
+        body (PatchedVariableRequest | Unset): A variable; a secret's value reads as null and is
+            never sent back.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Variable
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+variable_id=variable_id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    variable_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedVariableRequest | Unset = UNSET,
+
+) -> Response[Variable]:
+    """ 
+    Args:
+        site_id (str):
+        variable_id (str):
+        body (PatchedVariableRequest | Unset): A variable; a secret's value reads as null and is
+            never sent back.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Variable]
+     """
+
+
+    kwargs = _get_kwargs(
+        site_id=site_id,
+variable_id=variable_id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    site_id: str,
+    variable_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedVariableRequest | Unset = UNSET,
+
+) -> Variable | None:
+    """ 
+    Args:
+        site_id (str):
+        variable_id (str):
+        body (PatchedVariableRequest | Unset): A variable; a secret's value reads as null and is
+            never sent back.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Variable
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+variable_id=variable_id,
+client=client,
+body=body,
+
+    )).parsed

@@ -1,0 +1,207 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.membership import Membership
+from ...models.patched_membership_request import PatchedMembershipRequest
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    team_id: str,
+    membership_id: str,
+    *,
+    body: PatchedMembershipRequest | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/teams/{team_id}/memberships/{membership_id}".format(team_id=quote(str(team_id), safe=""),membership_id=quote(str(membership_id), safe=""),),
+    }
+
+    
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+    if response.status_code == 200:
+        response_200 = Membership.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedMembershipRequest | Unset = UNSET,
+
+) -> Response[Membership]:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+        body (PatchedMembershipRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Membership]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+membership_id=membership_id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedMembershipRequest | Unset = UNSET,
+
+) -> Membership | None:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+        body (PatchedMembershipRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Membership
+     """
+
+
+    return sync_detailed(
+        team_id=team_id,
+membership_id=membership_id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedMembershipRequest | Unset = UNSET,
+
+) -> Response[Membership]:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+        body (PatchedMembershipRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Membership]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+membership_id=membership_id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: PatchedMembershipRequest | Unset = UNSET,
+
+) -> Membership | None:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+        body (PatchedMembershipRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Membership
+     """
+
+
+    return (await asyncio_detailed(
+        team_id=team_id,
+membership_id=membership_id,
+client=client,
+body=body,
+
+    )).parsed

@@ -1,0 +1,184 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.membership import Membership
+from typing import cast
+
+
+
+def _get_kwargs(
+    team_id: str,
+    membership_id: str,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/teams/{team_id}/memberships/{membership_id}".format(team_id=quote(str(team_id), safe=""),membership_id=quote(str(membership_id), safe=""),),
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+    if response.status_code == 200:
+        response_200 = Membership.from_dict(response.json())
+
+
+
+        return response_200
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Membership]:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Membership]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+membership_id=membership_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Membership | None:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Membership
+     """
+
+
+    return sync_detailed(
+        team_id=team_id,
+membership_id=membership_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Membership]:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Membership]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+membership_id=membership_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    team_id: str,
+    membership_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Membership | None:
+    """  A team's members; any member reads them, owners change them.
+
+    Args:
+        team_id (str):
+        membership_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Membership
+     """
+
+
+    return (await asyncio_detailed(
+        team_id=team_id,
+membership_id=membership_id,
+client=client,
+
+    )).parsed

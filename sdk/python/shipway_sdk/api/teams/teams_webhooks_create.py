@@ -1,0 +1,191 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.webhook_create_request import WebhookCreateRequest
+from ...models.webhook_created import WebhookCreated
+from typing import cast
+
+
+
+def _get_kwargs(
+    team_id: str,
+    *,
+    body: WebhookCreateRequest,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/teams/{team_id}/webhooks".format(team_id=quote(str(team_id), safe=""),),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> WebhookCreated | None:
+    if response.status_code == 201:
+        response_201 = WebhookCreated.from_dict(response.json())
+
+
+
+        return response_201
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[WebhookCreated]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    team_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: WebhookCreateRequest,
+
+) -> Response[WebhookCreated]:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        body (WebhookCreateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookCreated]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+body=body,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    team_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: WebhookCreateRequest,
+
+) -> WebhookCreated | None:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        body (WebhookCreateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookCreated
+     """
+
+
+    return sync_detailed(
+        team_id=team_id,
+client=client,
+body=body,
+
+    ).parsed
+
+async def asyncio_detailed(
+    team_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: WebhookCreateRequest,
+
+) -> Response[WebhookCreated]:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        body (WebhookCreateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[WebhookCreated]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+body=body,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    team_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: WebhookCreateRequest,
+
+) -> WebhookCreated | None:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        body (WebhookCreateRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        WebhookCreated
+     """
+
+
+    return (await asyncio_detailed(
+        team_id=team_id,
+client=client,
+body=body,
+
+    )).parsed

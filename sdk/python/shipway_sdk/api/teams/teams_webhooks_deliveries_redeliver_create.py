@@ -1,0 +1,197 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.delivery import Delivery
+from typing import cast
+
+
+
+def _get_kwargs(
+    team_id: str,
+    webhook_id: str,
+    delivery_id: str,
+
+) -> dict[str, Any]:
+    
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/teams/{team_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver".format(team_id=quote(str(team_id), safe=""),webhook_id=quote(str(webhook_id), safe=""),delivery_id=quote(str(delivery_id), safe=""),),
+    }
+
+
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Delivery | None:
+    if response.status_code == 202:
+        response_202 = Delivery.from_dict(response.json())
+
+
+
+        return response_202
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Delivery]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    team_id: str,
+    webhook_id: str,
+    delivery_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Delivery]:
+    """  Send the delivery again: a new series of attempts, same id and body.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+        delivery_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Delivery]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+webhook_id=webhook_id,
+delivery_id=delivery_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    team_id: str,
+    webhook_id: str,
+    delivery_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Delivery | None:
+    """  Send the delivery again: a new series of attempts, same id and body.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+        delivery_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Delivery
+     """
+
+
+    return sync_detailed(
+        team_id=team_id,
+webhook_id=webhook_id,
+delivery_id=delivery_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    team_id: str,
+    webhook_id: str,
+    delivery_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Delivery]:
+    """  Send the delivery again: a new series of attempts, same id and body.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+        delivery_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Delivery]
+     """
+
+
+    kwargs = _get_kwargs(
+        team_id=team_id,
+webhook_id=webhook_id,
+delivery_id=delivery_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    team_id: str,
+    webhook_id: str,
+    delivery_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Delivery | None:
+    """  Send the delivery again: a new series of attempts, same id and body.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+        delivery_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Delivery
+     """
+
+
+    return (await asyncio_detailed(
+        team_id=team_id,
+webhook_id=webhook_id,
+delivery_id=delivery_id,
+client=client,
+
+    )).parsed

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from typing import cast
+import datetime
+
+
+
+
+
+
+T = TypeVar("T", bound="ApiKeyCreated")
+
+
+
+@_attrs_define
+class ApiKeyCreated:
+    """ 
+        Attributes:
+            id (str):
+            name (str):
+            prefix (str):
+            created_at (datetime.datetime):
+            last_used_at (datetime.datetime):
+            expires_at (datetime.datetime):
+            team_id (None | str):
+            read_only (bool):
+            secret (str): Shown once; store it now.
+     """
+
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime.datetime
+    last_used_at: datetime.datetime
+    expires_at: datetime.datetime
+    team_id: None | str
+    read_only: bool
+    secret: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        name = self.name
+
+        prefix = self.prefix
+
+        created_at = self.created_at.isoformat()
+
+        last_used_at = self.last_used_at.isoformat()
+
+        expires_at = self.expires_at.isoformat()
+
+        team_id: None | str
+        team_id = self.team_id
+
+        read_only = self.read_only
+
+        secret = self.secret
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "id": id,
+            "name": name,
+            "prefix": prefix,
+            "createdAt": created_at,
+            "lastUsedAt": last_used_at,
+            "expiresAt": expires_at,
+            "teamId": team_id,
+            "readOnly": read_only,
+            "secret": secret,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        name = d.pop("name")
+
+        prefix = d.pop("prefix")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+
+
+
+        last_used_at = datetime.datetime.fromisoformat(d.pop("lastUsedAt"))
+
+
+
+
+        expires_at = datetime.datetime.fromisoformat(d.pop("expiresAt"))
+
+
+
+
+        def _parse_team_id(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        team_id = _parse_team_id(d.pop("teamId"))
+
+
+        read_only = d.pop("readOnly")
+
+        secret = d.pop("secret")
+
+        api_key_created = cls(
+            id=id,
+            name=name,
+            prefix=prefix,
+            created_at=created_at,
+            last_used_at=last_used_at,
+            expires_at=expires_at,
+            team_id=team_id,
+            read_only=read_only,
+            secret=secret,
+        )
+
+
+        api_key_created.additional_properties = d
+        return api_key_created
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..types import UNSET, Unset
+from typing import cast
+import datetime
+
+
+
+
+
+
+T = TypeVar("T", bound="Webhook")
+
+
+
+@_attrs_define
+class Webhook:
+    """ 
+        Attributes:
+            id (str):
+            team_id (str):
+            url (str):
+            events (list[str]):
+            created_at (datetime.datetime):
+            updated_at (datetime.datetime):
+            enabled (bool | Unset):  Default: True.
+     """
+
+    id: str
+    team_id: str
+    url: str
+    events: list[str]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    enabled: bool | Unset = True
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        team_id = self.team_id
+
+        url = self.url
+
+        events = self.events
+
+
+
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
+
+        enabled = self.enabled
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "id": id,
+            "teamId": team_id,
+            "url": url,
+            "events": events,
+            "createdAt": created_at,
+            "updatedAt": updated_at,
+        })
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+
+        team_id = d.pop("teamId")
+
+        url = d.pop("url")
+
+        events = cast(list[str], d.pop("events"))
+
+
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+
+
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
+
+
+
+
+        enabled = d.pop("enabled", UNSET)
+
+        webhook = cls(
+            id=id,
+            team_id=team_id,
+            url=url,
+            events=events,
+            created_at=created_at,
+            updated_at=updated_at,
+            enabled=enabled,
+        )
+
+
+        webhook.additional_properties = d
+        return webhook
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
