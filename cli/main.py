@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import webbrowser
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,9 +18,6 @@ import typer
 from cli import config, output
 from cli.api import Client
 from cli.errors import EXIT_FAILED, CliError, UsageError
-from cli.follow import follow_build, follow_log
-from cli.pack import files_to_pack, pack
-from cli.upload import upload
 
 app = typer.Typer(
     name="shipway",
@@ -164,6 +160,8 @@ def link_site(site: Annotated[str, typer.Argument(help="The site's id.")]) -> No
 @app.command("open")
 def open_site(site: SiteOption = None) -> None:
     """Open the site's address in a browser (or print it, when there is none)."""
+    import webbrowser
+
     site_id = config.site_id(site)
     with _client() as client:
         url = client.get(f"/v1/sites/{site_id}")["url"]
@@ -195,6 +193,11 @@ def deploy(
 ) -> None:
     """Pack a directory (minus .gitignore'd and .shipwayignore'd files), upload it and
     follow its build; prints the deployment's address."""
+    # Imported here: the other commands start faster without them.
+    from cli.follow import follow_build
+    from cli.pack import files_to_pack, pack
+    from cli.upload import upload
+
     site_id = config.site_id(site, directory)
     with _client() as client:
         count = len(files_to_pack(directory))
@@ -266,6 +269,8 @@ def logs(
     ] = False,
 ) -> None:
     """A deployment's build log (or its server's output, with --runtime)."""
+    from cli.follow import follow_log
+
     site_id = config.site_id(site)
     kind = "runtime" if runtime else "build"
     with _client() as client:
