@@ -48,7 +48,7 @@ def served(port: int, site: Site, path: str = "/"):  # type: ignore[no-untyped-d
     return EdgeClient(port).get(f"{site.id}.{SITES_DOMAIN}", path)
 
 
-def test_deploy_prints_the_address_follows_the_log_and_rolls_back(
+def test_deploy_prints_the_address_follows_the_log_and_rolls_back_and_login(
     platform, edge_server, owner, tmp_path
 ):
     site = make_site(make_team(owner), site_id="clisite", framework="static")
@@ -103,6 +103,25 @@ def test_deploy_prints_the_address_follows_the_log_and_rolls_back(
     whoami = shipway("whoami", env=platform)
     assert whoami.stdout == f"{owner.username}\n"
 
+    # login checks the key before it stores it; a bad key exits 3.
+    stored = cli_env(tmp_path / "login")
+    url = platform["SHIPWAY_URL"]
+    result = shipway("login", "--url", url, "--token", "sw_not-a-key", env=stored)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "login" / "config" / "config.json").exists()
+    result = shipway("login", "--url", url, "--token", platform["SHIPWAY_TOKEN"], env=stored)
+    assert result.returncode == 0, result.stderr
+    assert shipway("whoami", env=stored).stdout == f"{owner.username}\n"
+    result = shipway(
+        "deploy", "--site", site.id, env=stored | {"SHIPWAY_TOKEN": "sw_bad"}, cwd=second
+    )
+    assert result.returncode == 3, result.stderr
+    # An API error is the API's message.
+    result = shipway("deployments", "list", "--site", "nope", env=stored)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+
 
 def url_of(env: dict[str, str], site_id: str, deployment_id: str) -> str:
     """The deployment's address as the API shows it."""
@@ -124,28 +143,6 @@ def test_a_failed_build_exits_1_with_its_log(platform, owner, tmp_path):
     assert "about to fail" in result.stderr and "exited with code 3" in result.stderr
     assert "failed (command_failed)" in result.stderr
     assert Deployment.objects.get(site=site).status == "failed"
-
-
-def test_a_bad_key_exits_3_and_login_stores_a_good_one(edge_server, live_storage, owner, tmp_path):
-    url = f"http://127.0.0.1:{edge_server}"
-    env = cli_env(tmp_path)
-    result = shipway("login", "--url", url, "--token", "sw_not-a-key", env=env)
-    assert result.returncode == 3, result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    assert not (tmp_path / "config" / "config.json").exists()
-    _key, secret = api_key_create(user=owner, name="cli")
-    result = shipway("login", "--url", url, "--token", secret, env=env)
-    assert result.returncode == 0, result.stderr
-    assert shipway("whoami", env=env).stdout == f"{owner.username}\n"
-    site = make_site(make_team(owner), framework="static")
-    result = shipway(
-        "deploy", str(tmp_path), "--site", site.id, env=env | {"SHIPWAY_TOKEN": "sw_bad"}
-    )
-    assert result.returncode == 3, result.stderr
-    # An API error is the API's message.
-    result = shipway("deployments", "list", "--site", "nope", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
 
 
 class LoseOneAnswer(httpx.BaseTransport):
