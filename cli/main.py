@@ -204,7 +204,8 @@ def deploy(
         archive = pack(directory)
         try:
             size = archive.stat().st_size
-            output.info(f"Packed {count} files from {directory.resolve()} ({_size(size)}).")
+            files = "1 file" if count == 1 else f"{count} files"
+            output.info(f"Packed {files} from {directory.resolve()} ({_size(size)}).")
             with output.upload_progress(size, "Uploading") as progress:
                 deployment = upload(
                     client, site_id, archive, activate=not no_activate, progress=progress
