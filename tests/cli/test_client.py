@@ -4,6 +4,7 @@ upload goes on from what the platform has after a lost answer."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from cli.api import Client
 from cli.config import Credentials
 from cli.errors import ApiError, NetworkError, NotAuthenticated
-from cli.follow import LogPrinter, realtime_url
+from cli.follow import LogPrinter, follow_build, realtime_url
 from cli.upload import upload
 
 CREDS = Credentials(url="http://platform.test", token="sw_key")
@@ -142,3 +143,73 @@ def test_small_archive_is_one_request(tmp_path):
 
     with client_of(handler) as client:
         assert upload(client, "s1", archive, activate=False)["id"] == "d1"
+
+
+class FakePlatform:
+    """A deployment whose log and status move on each time the log is fetched."""
+
+    def __init__(self, steps: list[tuple[str, str]]) -> None:
+        self.steps = steps  # (status, log so far), one per fetch of the log
+        self.fetches = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        status, log = self.steps[min(self.fetches, len(self.steps) - 1)]
+        if request.url.path.endswith("/logs"):
+            self.fetches += 1
+            offset = int(request.url.params["offset"])
+            headers = {"X-Log-Offset": str(offset), "X-Deployment-Status": status}
+            return httpx.Response(200, text=log[offset:], headers=headers)
+        return httpx.Response(200, json={"id": "d1", "status": status, "url": "http://d1"})
+
+
+class FakeFeed:
+    def __init__(self, messages: list[dict]) -> None:
+        self.messages = [json.dumps(m) for m in messages]
+        self.closed = False
+
+    def recv(self, timeout: float) -> str:
+        if not self.messages:
+            raise TimeoutError
+        return self.messages.pop(0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def event(name: str, payload: dict) -> dict:
+    return {"type": "event", "data": {"events": [name], "payload": payload}}
+
+
+def test_follow_prints_the_fetched_log_then_the_streamed_chunks_by_offset(monkeypatch):
+    fetched = "one\n"
+    platform = FakePlatform([("building", fetched), ("ready", "one\ntwo\nthree\n")])
+    feed = FakeFeed(
+        [
+            # A chunk written before the subscription's log fetch: already printed.
+            event("sites.s.deployments.d1.logs.create", {"offset": 0, "text": "one\n"}),
+            event("sites.s.deployments.d1.logs.create", {"offset": 4, "text": "two\n"}),
+            event("sites.s.deployments.d1.logs.create", {"offset": 8, "text": "three\n"}),
+            event("sites.s.deployments.d1.update", {"id": "d1", "status": "ready"}),
+        ]
+    )
+    monkeypatch.setattr("cli.follow.open_feed", lambda client, channels: feed)
+    printed: list[str] = []
+    with client_of(platform) as client:
+        final = follow_build(client, "s", "d1", printed.append)
+    assert "".join(printed) == "one\ntwo\nthree\n"
+    assert final["status"] == "ready"
+    assert platform.fetches == 2  # the log so far, and once more after the end
+    assert feed.closed
+
+
+def test_follow_polls_when_the_feed_cannot_open(monkeypatch):
+    platform = FakePlatform(
+        [("waiting", ""), ("building", "a\n"), ("building", "a\nb\n"), ("failed", "a\nb\nc\n")]
+    )
+    monkeypatch.setattr("cli.follow.open_feed", lambda client, channels: None)
+    monkeypatch.setattr("cli.follow.time.sleep", lambda seconds: None)
+    printed: list[str] = []
+    with client_of(platform) as client:
+        final = follow_build(client, "s", "d1", printed.append)
+    assert "".join(printed) == "a\nb\nc\n"
+    assert final["status"] == "failed"
