@@ -103,6 +103,19 @@ def test_deploy_prints_the_address_follows_the_log_and_rolls_back_and_login(
     whoami = shipway("whoami", env=platform)
     assert whoami.stdout == f"{owner.username}\n"
 
+    # A site made from the command line (the user's only team), and a domain for it.
+    made = shipway(
+        "sites", "create", "Docs", "--id", "cli-docs", "--framework", "static", env=platform
+    )
+    assert (made.returncode, made.stdout) == (0, "cli-docs\n"), made.stderr
+    listed = json.loads(shipway("sites", "list", "--json", env=platform).stdout)
+    assert sorted(s["id"] for s in listed) == ["cli-docs", "clisite"]
+    added = shipway("domains", "add", "www.example.com", "--site", "cli-docs", env=platform)
+    assert added.returncode == 0, added.stderr
+    assert "_shipway-challenge.www.example.com" in added.stdout  # the TXT record to add
+    domains = shipway("domains", "list", "--site", "cli-docs", env=platform).stdout
+    assert domains.split("\t")[:2] == ["www.example.com", "pending"]
+
     # login checks the key before it stores it; a bad key exits 3.
     stored = cli_env(tmp_path / "login")
     url = platform["SHIPWAY_URL"]
