@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
@@ -128,7 +129,7 @@ def _image(client: docker.DockerClient, name: str, tag: str, build) -> str:  # t
 
 def _build(ref: str, dockerfile: Path, context: Path, base: str) -> None:
     _run(
-        "docker", "build", "--quiet", "-t", ref, "-f", str(dockerfile),
+        "docker", "build", "--quiet", "--force-rm", "-t", ref, "-f", str(dockerfile),
         "--build-arg", f"SHIPWAY_BASE_IMAGE={base}", str(context),
     )  # fmt: skip
 
@@ -149,14 +150,15 @@ def images(compose_ready, tmp_path_factory) -> dict[str, str]:
         import_base,
     )  # fmt: skip
     refs = {"base": base}
-    for name in ("postgres", "redis", "caddy"):  # their Dockerfiles name Debian packages
+    offline = _digest(base.encode(), _tree_digest(OFFLINE))
+
+    def stand_in(name: str) -> str:  # their Dockerfiles name Debian packages
         dockerfile = OFFLINE / f"{name}.Dockerfile"
-        refs[name] = _image(
-            client,
-            name,
-            _digest(base.encode(), _tree_digest(OFFLINE)),
-            lambda ref, f=dockerfile: _build(ref, f, OFFLINE, base),
-        )
+        return _image(client, name, offline, lambda ref: _build(ref, dockerfile, OFFLINE, base))
+
+    # Built side by side with the Python and Shipway images (most of it is apt's waiting).
+    pool = ThreadPoolExecutor(max_workers=3)
+    stand_ins = {name: pool.submit(stand_in, name) for name in ("postgres", "redis", "caddy")}
 
     # The Python image: this very Python (the wheels below are resolved for it), copied
     # onto the base; Debian bookworm's own is too old (deploy/offline/python.Dockerfile).
@@ -204,6 +206,9 @@ def images(compose_ready, tmp_path_factory) -> dict[str, str]:
         _build(ref, context / "Dockerfile", context, python)
 
     refs["shipway"] = _image(client, "shipway", tag, build_shipway)
+    for name, future in stand_ins.items():
+        refs[name] = future.result()
+    pool.shutdown()
     return refs
 
 
@@ -297,23 +302,33 @@ def stack(images, tmp_path) -> Iterator[Stack]:
         s.compose("down", "-v", "--remove-orphans", "--timeout", "10", timeout=180)
 
 
+def _say(started: float, what: str) -> None:
+    """Where the time goes (shown with -s, or when the test fails)."""
+    print(f"[compose {time.monotonic() - started:6.1f} s] {what}", flush=True)
+
+
 def test_compose_stack_serves_an_uploaded_site(stack: Stack, tmp_path) -> None:
+    started = time.monotonic()
     # The file is valid and its images are the variables' (the stand-ins built here).
     config = stack.compose("config").stdout
     assert f"image: {REPOSITORY}:caddy-" in config, config
     assert "service_healthy" in config
 
+    _say(started, "config")
     stack.compose("up", "-d", "--no-build", timeout=300)
+    _say(started, "up")
     stack.wait_healthy(("postgres", "redis", "web", "caddy"), timeout=240)
+    _say(started, "healthy")
 
-    create_user = (
+    # One exec (each costs seconds): the user, and an API key whose secret is printed.
+    make_key = (
         "from django.contrib.auth import get_user_model; "
-        "get_user_model().objects.create_user('deployer', 'deployer@example.com', 'x' * 20)"
+        "from accounts.services import api_key_create; "
+        "user = get_user_model().objects.create_user('deployer', 'deployer@example.com'); "
+        "print('KEY=' + api_key_create(user=user, name='compose')[1])"
     )
-    stack.compose("exec", "-T", "web", "python", "manage.py", "shell", "-c", create_user)
-    key = stack.compose(
-        "exec", "-T", "web", "python", "manage.py", "createapikey", "deployer"
-    ).stdout.strip()
+    out = stack.compose("exec", "-T", "web", "python", "manage.py", "shell", "-c", make_key)
+    key = next(line[4:] for line in out.stdout.splitlines() if line.startswith("KEY="))
 
     team = stack.api(key, "/v1/teams", "-H", "Content-Type: application/json",
                      "-d", json.dumps({"teamId": "crew", "name": "Crew"}))  # fmt: skip
@@ -323,6 +338,7 @@ def test_compose_stack_serves_an_uploaded_site(stack: Stack, tmp_path) -> None:
                                  "framework": "static"}))  # fmt: skip
     assert site.get("id") == "hello", site
 
+    _say(started, "user, key, team and site")
     archive = tmp_path / "site.tar.gz"
     archive.write_bytes(tar_gz({"index.html": PAGE}))
     deployment = stack.api(
@@ -343,6 +359,7 @@ def test_compose_stack_serves_an_uploaded_site(stack: Stack, tmp_path) -> None:
         )  # fmt: skip
         raise AssertionError(f"{deployment}\n{log}\n{stack.logs()}")
 
+    _say(started, f"deployment {deployment['status']}")
     deadline = time.monotonic() + 30
     while True:
         page = stack.curl(f"hello.{SITES_DOMAIN}", "/")
@@ -350,3 +367,4 @@ def test_compose_stack_serves_an_uploaded_site(stack: Stack, tmp_path) -> None:
             break
         time.sleep(0.5)
     assert PAGE in page, page
+    _say(started, "served")
