@@ -234,8 +234,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# Where collectstatic puts the dashboard's and admin's files (WhiteNoise serves them);
+# Shipway's image collects them when it is built, into a directory of its own.
+STATIC_ROOT = Path(os.environ.get("SHIPWAY_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Storage for sources, build outputs and logs: "filesystem" (default) or "s3".

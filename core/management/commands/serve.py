@@ -5,9 +5,9 @@ foreground, for a container or a service manager (compose.yaml, docs/deploy.md).
 the same command lines (core/serving.py for the web, runplatform's Celery worker):
 
 - `web` migrates the database (so an upgrade is: new image, restart), collects the
-  static files, makes sure the admin user exists when SHIPWAY_ADMIN_PASSWORD is set,
-  rebuilds the front proxy's host map when SHIPWAY_FRONT_PROXY is on, then becomes the
-  ASGI server on --host/--port;
+  static files (unless --no-collectstatic: Shipway's image has them), makes sure the
+  admin user exists when SHIPWAY_ADMIN_PASSWORD is set, rebuilds the front proxy's host
+  map when SHIPWAY_FRONT_PROXY is on, then becomes the ASGI server on --host/--port;
 - `worker` becomes a Celery worker taking every queue (builds, server starts,
   notifications, maintenance) unless --queues names some;
 - `beat` becomes Celery beat, its schedule file under SHIPWAY_VAR_DIR.
@@ -55,6 +55,12 @@ class Command(BaseCommand):
             "--web-server", choices=serving.WEB_SERVERS, default=serving.default_web_server()
         )
         parser.add_argument(
+            "--no-collectstatic",
+            action="store_true",
+            help="web: the static files are collected already (Shipway's image does it "
+            "when it is built; collecting costs tens of seconds of CPU at every start)",
+        )
+        parser.add_argument(
             "--queues", default="", help="the worker's queues, comma-separated (default: all)"
         )
         parser.add_argument(
@@ -82,7 +88,8 @@ class Command(BaseCommand):
 
     def _prepare_web(self, options: dict[str, Any]) -> list[str]:
         call_command("migrate", interactive=False, verbosity=1)
-        call_command("collectstatic", interactive=False, verbosity=0)
+        if not options["no_collectstatic"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
         password = os.environ.get("SHIPWAY_ADMIN_PASSWORD")
         User = get_user_model()
         if password and not User.objects.filter(is_superuser=True).exists():
