@@ -35,6 +35,7 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE = ROOT / "deploy" / "offline"
 REPOSITORY = "shipway-compose-test"
+RUNTIME_IMAGE = "shipway/runtime:node-22"
 PLATFORM_HOST = "shipway.localhost"
 SITES_DOMAIN = "sites.localhost"
 PAGE = "<!doctype html><title>compose</title><h1>Served through Caddy</h1>"
@@ -70,12 +71,18 @@ CONTEXT_ENTRIES = (
 
 
 def _problem() -> str | None:
-    if not shutil.which("docker-compose"):
-        return "docker-compose is not installed (apt-get install docker-compose)"
+    for tool, package in (("docker-compose", "docker-compose"), ("curl", "curl")):
+        if not shutil.which(tool):
+            return f"{tool} is not installed (apt-get install {package})"
     try:
-        docker.from_env(timeout=10).ping()
+        client = docker.from_env(timeout=10)
+        client.ping()
     except Exception as exc:
         return f"no Docker engine answers ({exc.__class__.__name__}: {exc})"
+    try:
+        client.images.get(RUNTIME_IMAGE)  # the site's build runs in it
+    except Exception:
+        return f"the runtime image {RUNTIME_IMAGE} is missing (make runtimes)"
     return None
 
 
