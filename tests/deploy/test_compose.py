@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -170,6 +171,11 @@ def images(compose_ready, tmp_path_factory) -> dict[str, str]:
     # The Python image: this very Python (the wheels below are resolved for it), copied
     # onto the base; Debian bookworm's own is too old (deploy/offline/python.Dockerfile).
     prefix = Path(sys.base_prefix)
+    if not hasattr(tarfile, "data_filter") or prefix in (Path("/usr"), Path("/")):
+        pytest.fail(
+            f"the Python image is made from this Python ({prefix}, {sys.version.split()[0]}): "
+            "it must be 3.11.4 or later and installed in a prefix of its own (e.g. pyenv)"
+        )
 
     def build_python(ref: str) -> None:
         context = tmp_path_factory.mktemp("python-image")
