@@ -550,6 +550,7 @@ def base_rootfs(cache_dir: Path, log: Log, *, refresh: bool = False) -> Path:
         logger.info("runtime.rootfs.cached", path=str(tarball))
         return tarball
     mirror = host_debian_mirror()
+    cache_dir.mkdir(parents=True, exist_ok=True)
     log(f"debootstrap {DEBIAN_SUITE} from {mirror} (once; about a minute)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix="rootfs-") as work:
