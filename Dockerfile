@@ -26,6 +26,7 @@ RUN apt-get update \
 # are any, else from PyPI; in a stage of its own, so the wheels stay out of the image.
 FROM python AS dependencies
 COPY pyproject.toml README.md /src/
+COPY cli /src/cli
 COPY deploy/wheels/ /wheels/
 RUN if ls /wheels/*.whl >/dev/null 2>&1; then \
         pip install --no-cache-dir --no-index --find-links /wheels shipway; \

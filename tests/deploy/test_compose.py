@@ -53,6 +53,7 @@ CONTEXT_ENTRIES = (
     "manage.py",
     "pyproject.toml",
     "README.md",
+    "cli",
     "config",
     "core",
     "accounts",
@@ -209,6 +210,7 @@ def images(compose_ready, tmp_path_factory) -> dict[str, str]:
             project = tmp_path_factory.mktemp("project")
             shutil.copy2(ROOT / "pyproject.toml", project)
             shutil.copy2(ROOT / "README.md", project)
+            shutil.copytree(ROOT / "cli", project / "cli")  # the package pyproject installs
             partial = wheels.with_suffix(".partial")
             shutil.rmtree(partial, ignore_errors=True)
             _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(partial),
