@@ -27,8 +27,8 @@ class ApiKeySerializer(serializers.Serializer):
     name = StrictCharField(max_length=128)
     prefix = serializers.CharField(read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True)
-    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
     teamId = serializers.CharField(source="team_id", read_only=True, allow_null=True)
     readOnly = serializers.BooleanField(source="read_only", read_only=True)
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -33,6 +40,38 @@ from deployments.serializers import (
 from sites.models import Site
 from sites.selectors import site_for
 from sites.serializers import SiteSerializer
+
+_UPLOAD_STATE = inline_serializer(
+    "UploadState",
+    {
+        "uploadId": serializers.CharField(),
+        "sizeReceived": serializers.IntegerField(help_text="Bytes so far: resume from here."),
+        "sizeTotal": serializers.IntegerField(),
+        "complete": serializers.BooleanField(),
+    },
+)
+_CHUNK_HEADERS = [
+    OpenApiParameter(
+        "Content-Range",
+        str,
+        OpenApiParameter.HEADER,
+        description="Send the archive in chunks: `bytes START-END/TOTAL` for this chunk "
+        "(`code` holds it). Without it, `code` is the whole archive.",
+    ),
+    OpenApiParameter(
+        "X-Upload-Id",
+        str,
+        OpenApiParameter.HEADER,
+        description="Every chunk after the first: the `uploadId` the first one answered.",
+    ),
+    OpenApiParameter(
+        "X-Upload-Id",
+        str,
+        OpenApiParameter.HEADER,
+        response=[202],
+        description="A chunked upload's id.",
+    ),
+]
 
 
 def _upload_state(upload: Upload) -> dict[str, Any]:
@@ -93,7 +132,19 @@ class DeploymentViewSet(
         )
 
     @extend_schema(
-        request={"multipart/form-data": UploadSerializer}, responses={202: DeploymentSerializer}
+        request={"multipart/form-data": UploadSerializer},
+        parameters=_CHUNK_HEADERS,
+        responses={
+            202: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="UploadAnswer",
+                    serializers=[DeploymentSerializer, _UPLOAD_STATE],
+                    resource_type_field_name=None,
+                ),
+                description="The deployment (a whole archive, or a chunked upload's last "
+                "chunk, with its `uploadId`), or how much of a chunked upload has arrived.",
+            )
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         site = self.site("change")
@@ -122,7 +173,8 @@ class DeploymentViewSet(
             headers={"X-Upload-Id": upload.id},
         )
 
-    @extend_schema(request=None, responses={200: dict, 204: None})
+    @extend_schema(methods=["GET"], request=None, responses=_UPLOAD_STATE)
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=False, methods=["get", "delete"], url_path=r"uploads/(?P<upload_id>[a-z0-9]+)")
     def upload_status(
         self, request: Request, *args: Any, upload_id: str, **kwargs: Any
@@ -184,7 +236,7 @@ class DeploymentViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("type", enum=["source", "output"], default="source")],
-        responses={(200, "application/gzip"): bytes},
+        responses={(200, "application/gzip"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
@@ -207,8 +259,22 @@ class DeploymentViewSet(
         parameters=[
             OpenApiParameter("type", enum=["build", "runtime"], default="build"),
             OpenApiParameter("offset", int, default=0),
+            *(
+                OpenApiParameter(
+                    name, type_, OpenApiParameter.HEADER, response=[200], description=text
+                )
+                for name, type_, text in [
+                    (
+                        "X-Log-Offset",
+                        int,
+                        "Where this text starts (runtime logs keep the newest part).",
+                    ),
+                    ("X-Log-Size", int, "The whole log's size so far: the next `offset`."),
+                    ("X-Deployment-Status", str, "The deployment's status."),
+                ]
+            ),
         ],
-        responses={(200, "text/plain"): str},
+        responses={(200, "text/plain"): OpenApiTypes.STR},
     )
     # Text, whatever the caller accepts; `Accept: text/plain` included (not a 406).
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PlainTextRenderer])

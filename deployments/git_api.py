@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.throttles import HookThrottle
 from accounts.viewsets import ApiViewSet, signed_in_user
+from core.api.schema import error_response
 from core.errors import NotFound
 from deployments import git_services, webhooks
 from deployments.selectors import deploy_hook_for, repository_of
@@ -153,7 +154,9 @@ class GitWebhookView(_HookView):
         responses={
             202: DeliveryAnswerSerializer,
             200: DeliveryAnswerSerializer,
-            401: OpenApiResponse(description="Missing or wrong signature."),
+            401: error_response(
+                401, "unauthorized", _Unsigned.default_detail, "Missing or wrong signature."
+            ),
         },
     )
     def post(self, request: Request, hook_id: str) -> Response:

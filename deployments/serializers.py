@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from core.api.fields import StrictBooleanField, StrictCharField
 from deployments import buildline
-from deployments.models import Deployment, Environment, Status, Trigger
+from deployments.models import Deployment, Environment, SourceType, Status, Trigger
 
 
 class RuntimeSerializer(serializers.Serializer):
@@ -27,8 +27,10 @@ class DeploymentSerializer(serializers.Serializer):
 
     id = serializers.CharField(read_only=True)
     siteId = serializers.CharField(source="site_id", read_only=True)
-    status = serializers.CharField(read_only=True)
-    sourceType = serializers.CharField(source="source_type", read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    sourceType = serializers.ChoiceField(
+        source="source_type", choices=SourceType.choices, read_only=True
+    )
     sourceSize = serializers.IntegerField(source="source_size", read_only=True)
     outputSize = serializers.IntegerField(source="output_size", read_only=True)
     framework = serializers.CharField(read_only=True)
@@ -36,9 +38,15 @@ class DeploymentSerializer(serializers.Serializer):
         read_only=True, help_text='What the build made: "static" files or an "ssr" server.'
     )
     buildRuntime = serializers.CharField(source="build_runtime", read_only=True)
-    buildStartedAt = serializers.DateTimeField(source="build_started_at", read_only=True)
-    buildEndedAt = serializers.DateTimeField(source="build_ended_at", read_only=True)
-    buildDuration = serializers.FloatField(source="build_duration", read_only=True)
+    buildStartedAt = serializers.DateTimeField(
+        source="build_started_at", read_only=True, allow_null=True
+    )
+    buildEndedAt = serializers.DateTimeField(
+        source="build_ended_at", read_only=True, allow_null=True
+    )
+    buildDuration = serializers.FloatField(
+        source="build_duration", read_only=True, allow_null=True, help_text="Seconds."
+    )
     activate = serializers.BooleanField(read_only=True)
     active = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True)
@@ -70,6 +78,7 @@ class DeploymentSerializer(serializers.Serializer):
     def get_active(self, deployment: Deployment) -> bool:
         return deployment.site.deployment_id == deployment.id
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_errorCode(self, deployment: Deployment) -> str | None:
         return deployment.error_code or None
 

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
@@ -26,7 +27,7 @@ def certificate_allowed(host: str) -> bool:
 
 @extend_schema(
     parameters=[OpenApiParameter("domain", OpenApiTypes.STR, required=True)],
-    responses={200: dict, 404: dict},
+    responses={200: inline_serializer("TlsAllowed", {"allowed": serializers.BooleanField()})},
 )
 @api_view(["GET"])
 @authentication_classes([])

@@ -59,7 +59,9 @@ class AttemptSerializer(serializers.Serializer):
     series = serializers.IntegerField(read_only=True)
     number = serializers.IntegerField(read_only=True)
     status = serializers.CharField(source="outcome", read_only=True)
-    responseStatus = serializers.IntegerField(source="response_status", read_only=True)
+    responseStatus = serializers.IntegerField(
+        source="response_status", read_only=True, allow_null=True
+    )
     durationMs = serializers.IntegerField(source="duration_ms", read_only=True)
     error = serializers.CharField(read_only=True)
     startedAt = serializers.DateTimeField(source="started_at", read_only=True)
@@ -71,11 +73,17 @@ class DeliverySerializer(serializers.Serializer):
     status = serializers.CharField(read_only=True)
     attempts = serializers.IntegerField(read_only=True)
     series = serializers.IntegerField(read_only=True)
-    responseStatus = serializers.IntegerField(source="response_status", read_only=True)
-    durationMs = serializers.IntegerField(source="duration_ms", read_only=True)
+    responseStatus = serializers.IntegerField(
+        source="response_status", read_only=True, allow_null=True
+    )
+    durationMs = serializers.IntegerField(source="duration_ms", read_only=True, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    lastAttemptAt = serializers.DateTimeField(source="last_attempt_at", read_only=True)
-    nextAttemptAt = serializers.DateTimeField(source="next_attempt_at", read_only=True)
+    lastAttemptAt = serializers.DateTimeField(
+        source="last_attempt_at", read_only=True, allow_null=True
+    )
+    nextAttemptAt = serializers.DateTimeField(
+        source="next_attempt_at", read_only=True, allow_null=True
+    )
     attemptLog = AttemptSerializer(source="attempt_log.all", many=True, read_only=True)
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import NoReturn
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,18 @@ class RealtimeTokenView(APIView):
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise Throttled(wait, detail="Too many realtime tokens asked for.")
 
-    @extend_schema(request=None, responses={201: dict})
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "RealtimeToken",
+                {
+                    "token": serializers.CharField(help_text="For `/v1/realtime?token=`."),
+                    "expiresAt": serializers.DateTimeField(),
+                },
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         expires = timezone.now() + timedelta(seconds=consumers.TOKEN_AGE)
         # A team-scoped API key's token is limited to that team too.

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -70,7 +70,52 @@ class SiteViewSet(ReadCachedListMixin, EditableCollectionViewSet):  # type: igno
         return dict(serializer.validated_data)
 
 
-@extend_schema(responses={200: dict})
+_ADAPTER = inline_serializer(
+    "FrameworkAdapter",
+    {
+        "key": serializers.CharField(help_text='"static" or "ssr".'),
+        "installCommand": serializers.CharField(),
+        "buildCommand": serializers.CharField(),
+        "outputDirectory": serializers.CharField(),
+        "fallbackFile": serializers.CharField(),
+        "startCommand": serializers.CharField(),
+    },
+)
+_FRAMEWORKS = inline_serializer(
+    "FrameworksList",
+    {
+        "total": serializers.IntegerField(min_value=0),
+        "frameworks": inline_serializer(
+            "Framework",
+            {
+                "key": serializers.CharField(),
+                "name": serializers.CharField(),
+                "buildRuntime": serializers.CharField(),
+                "defaultAdapter": serializers.ChoiceField(choices=["static", "ssr"]),
+                "adapters": _ADAPTER.__class__(many=True),
+            },
+            many=True,
+        ),
+    },
+)
+_SPECIFICATIONS = inline_serializer(
+    "SpecificationsList",
+    {
+        "total": serializers.IntegerField(min_value=0),
+        "specifications": inline_serializer(
+            "Specification",
+            {
+                "slug": serializers.CharField(),
+                "cpus": serializers.FloatField(),
+                "memory": serializers.IntegerField(help_text="MB."),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+@extend_schema(responses=_FRAMEWORKS)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def framework_catalog(request: Request) -> Response:
@@ -79,7 +124,7 @@ def framework_catalog(request: Request) -> Response:
     return Response({"total": len(items), "frameworks": items})
 
 
-@extend_schema(responses={200: dict})
+@extend_schema(responses=_SPECIFICATIONS)
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def specification_catalog(request: Request) -> Response:

@@ -5,6 +5,7 @@ from typing import Any, cast
 from rest_framework import serializers
 
 from core.api.fields import (
+    ReadsAsNullCharField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -152,7 +153,12 @@ class VariableSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     siteId = serializers.CharField(source="site_id", read_only=True)
     key = StrictCharField(max_length=255)
-    value = StrictCharField(max_length=MAX_VARIABLE_VALUE, allow_blank=True, trim_whitespace=False)
+    value = ReadsAsNullCharField(
+        max_length=MAX_VARIABLE_VALUE,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="A secret's reads as null.",
+    )
     secret = StrictBooleanField(required=False)
     scope = serializers.ChoiceField(choices=VariableScope.choices, required=False)
     environment = serializers.ChoiceField(

@@ -16,6 +16,11 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class ReadsAsNullCharField(StrictCharField):
+    """A string in requests that may read back as null (a secret's value): the OpenAPI
+    schema (core/api/schema.py) says nullable for answers only."""
+
+
 class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | str):

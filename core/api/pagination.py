@@ -65,9 +65,25 @@ class EnvelopePagination(LimitOffsetPagination):
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response({"total": self.count, self.envelope_key: data})
 
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit, "default": 25},
+            self.offset_query_param: {"minimum": 0, "default": 0},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The envelope in the OpenAPI schema; core/api/schema.py sets `envelope_key`
+        from the view, as paginate_queryset does."""
+        key = getattr(self, "envelope_key", "items")
         return {
             "type": "object",
-            "required": ["total"],
-            "properties": {"total": {"type": "integer"}, "items": schema},
+            "required": ["total", key],
+            "properties": {
+                "total": {"type": "integer", "minimum": 0, "example": 1},
+                key: schema,
+            },
         }

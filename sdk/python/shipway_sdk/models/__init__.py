@@ -8,34 +8,35 @@ from .api_key_created import ApiKeyCreated
 from .attempt import Attempt
 from .audit_actor import AuditActor
 from .audit_entry import AuditEntry
+from .default_adapter_enum import DefaultAdapterEnum
+from .deliveries_list import DeliveriesList
 from .delivery import Delivery
 from .delivery_answer import DeliveryAnswer
 from .deploy_hook import DeployHook
 from .deploy_hook_create_request import DeployHookCreateRequest
 from .deployment import Deployment
 from .deployment_environment_enum import DeploymentEnvironmentEnum
+from .deployment_status_enum import DeploymentStatusEnum
+from .deployments_list import DeploymentsList
 from .domain import Domain
 from .domain_create_request import DomainCreateRequest
 from .domain_record import DomainRecord
 from .domain_status_enum import DomainStatusEnum
-from .edge_tls_ask_retrieve_response_200 import EdgeTlsAskRetrieveResponse200
-from .edge_tls_ask_retrieve_response_404 import EdgeTlsAskRetrieveResponse404
+from .domains_list import DomainsList
+from .entries_list import EntriesList
+from .error import Error
+from .error_fields import ErrorFields
+from .framework import Framework
+from .framework_adapter import FrameworkAdapter
+from .frameworks_list import FrameworksList
+from .hooks_list import HooksList
 from .invitation import Invitation
 from .invitation_status_enum import InvitationStatusEnum
+from .invitations_list import InvitationsList
+from .keys_list import KeysList
 from .membership import Membership
 from .membership_create_request import MembershipCreateRequest
-from .paginated_api_key_list import PaginatedApiKeyList
-from .paginated_audit_entry_list import PaginatedAuditEntryList
-from .paginated_delivery_list import PaginatedDeliveryList
-from .paginated_deploy_hook_list import PaginatedDeployHookList
-from .paginated_deployment_list import PaginatedDeploymentList
-from .paginated_domain_list import PaginatedDomainList
-from .paginated_invitation_list import PaginatedInvitationList
-from .paginated_membership_list import PaginatedMembershipList
-from .paginated_site_list import PaginatedSiteList
-from .paginated_team_list import PaginatedTeamList
-from .paginated_variable_list import PaginatedVariableList
-from .paginated_webhook_list import PaginatedWebhookList
+from .memberships_list import MembershipsList
 from .patched_membership_request import PatchedMembershipRequest
 from .patched_site_update_request import PatchedSiteUpdateRequest
 from .patched_status_request import PatchedStatusRequest
@@ -44,7 +45,7 @@ from .patched_variable_request import PatchedVariableRequest
 from .patched_webhook_update_request import PatchedWebhookUpdateRequest
 from .provider_enum import ProviderEnum
 from .range_enum import RangeEnum
-from .realtime_tokens_create_response_201 import RealtimeTokensCreateResponse201
+from .realtime_token import RealtimeToken
 from .redeploy_request import RedeployRequest
 from .repository import Repository
 from .repository_link_request import RepositoryLinkRequest
@@ -58,28 +59,33 @@ from .sites_deployments_download_retrieve_type import SitesDeploymentsDownloadRe
 from .sites_deployments_list_environment import SitesDeploymentsListEnvironment
 from .sites_deployments_logs_retrieve_format import SitesDeploymentsLogsRetrieveFormat
 from .sites_deployments_logs_retrieve_type import SitesDeploymentsLogsRetrieveType
-from .sites_deployments_uploads_destroy_response_200 import SitesDeploymentsUploadsDestroyResponse200
-from .sites_deployments_uploads_retrieve_response_200 import SitesDeploymentsUploadsRetrieveResponse200
-from .sites_frameworks_retrieve_response_200 import SitesFrameworksRetrieveResponse200
-from .sites_specifications_retrieve_response_200 import SitesSpecificationsRetrieveResponse200
+from .sites_list import SitesList
 from .sites_usage_retrieve_range import SitesUsageRetrieveRange
+from .source_type_enum import SourceTypeEnum
+from .specification import Specification
+from .specifications_list import SpecificationsList
 from .state_enum import StateEnum
 from .status_status_enum import StatusStatusEnum
 from .team import Team
 from .team_request import TeamRequest
+from .teams_list import TeamsList
+from .tls_allowed import TlsAllowed
 from .trigger_enum import TriggerEnum
 from .type_enum import TypeEnum
 from .upload_request import UploadRequest
+from .upload_state import UploadState
 from .usage import Usage
 from .usage_point import UsagePoint
 from .usage_series import UsageSeries
 from .variable import Variable
 from .variable_environment_enum import VariableEnvironmentEnum
 from .variable_request import VariableRequest
+from .variables_list import VariablesList
 from .vcs_request import VcsRequest
 from .webhook import Webhook
 from .webhook_create_request import WebhookCreateRequest
 from .webhook_created import WebhookCreated
+from .webhooks_list import WebhooksList
 
 __all__ = (
     "AccessEnum",
@@ -90,34 +96,35 @@ __all__ = (
     "Attempt",
     "AuditActor",
     "AuditEntry",
+    "DefaultAdapterEnum",
+    "DeliveriesList",
     "Delivery",
     "DeliveryAnswer",
     "DeployHook",
     "DeployHookCreateRequest",
     "Deployment",
     "DeploymentEnvironmentEnum",
+    "DeploymentsList",
+    "DeploymentStatusEnum",
     "Domain",
     "DomainCreateRequest",
     "DomainRecord",
+    "DomainsList",
     "DomainStatusEnum",
-    "EdgeTlsAskRetrieveResponse200",
-    "EdgeTlsAskRetrieveResponse404",
+    "EntriesList",
+    "Error",
+    "ErrorFields",
+    "Framework",
+    "FrameworkAdapter",
+    "FrameworksList",
+    "HooksList",
     "Invitation",
+    "InvitationsList",
     "InvitationStatusEnum",
+    "KeysList",
     "Membership",
     "MembershipCreateRequest",
-    "PaginatedApiKeyList",
-    "PaginatedAuditEntryList",
-    "PaginatedDeliveryList",
-    "PaginatedDeployHookList",
-    "PaginatedDeploymentList",
-    "PaginatedDomainList",
-    "PaginatedInvitationList",
-    "PaginatedMembershipList",
-    "PaginatedSiteList",
-    "PaginatedTeamList",
-    "PaginatedVariableList",
-    "PaginatedWebhookList",
+    "MembershipsList",
     "PatchedMembershipRequest",
     "PatchedSiteUpdateRequest",
     "PatchedStatusRequest",
@@ -126,7 +133,7 @@ __all__ = (
     "PatchedWebhookUpdateRequest",
     "ProviderEnum",
     "RangeEnum",
-    "RealtimeTokensCreateResponse201",
+    "RealtimeToken",
     "RedeployRequest",
     "Repository",
     "RepositoryLinkRequest",
@@ -140,26 +147,31 @@ __all__ = (
     "SitesDeploymentsListEnvironment",
     "SitesDeploymentsLogsRetrieveFormat",
     "SitesDeploymentsLogsRetrieveType",
-    "SitesDeploymentsUploadsDestroyResponse200",
-    "SitesDeploymentsUploadsRetrieveResponse200",
-    "SitesFrameworksRetrieveResponse200",
-    "SitesSpecificationsRetrieveResponse200",
+    "SitesList",
     "SitesUsageRetrieveRange",
+    "SourceTypeEnum",
+    "Specification",
+    "SpecificationsList",
     "StateEnum",
     "StatusStatusEnum",
     "Team",
     "TeamRequest",
+    "TeamsList",
+    "TlsAllowed",
     "TriggerEnum",
     "TypeEnum",
     "UploadRequest",
+    "UploadState",
     "Usage",
     "UsagePoint",
     "UsageSeries",
     "Variable",
     "VariableEnvironmentEnum",
     "VariableRequest",
+    "VariablesList",
     "VcsRequest",
     "Webhook",
     "WebhookCreated",
     "WebhookCreateRequest",
+    "WebhooksList",
 )

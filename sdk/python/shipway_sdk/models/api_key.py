@@ -28,8 +28,8 @@ class ApiKey:
             name (str):
             prefix (str):
             created_at (datetime.datetime):
-            last_used_at (datetime.datetime):
-            expires_at (datetime.datetime):
+            last_used_at (datetime.datetime | None):
+            expires_at (datetime.datetime | None):
             team_id (None | str):
             read_only (bool):
      """
@@ -38,8 +38,8 @@ class ApiKey:
     name: str
     prefix: str
     created_at: datetime.datetime
-    last_used_at: datetime.datetime
-    expires_at: datetime.datetime
+    last_used_at: datetime.datetime | None
+    expires_at: datetime.datetime | None
     team_id: None | str
     read_only: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -57,9 +57,17 @@ class ApiKey:
 
         created_at = self.created_at.isoformat()
 
-        last_used_at = self.last_used_at.isoformat()
+        last_used_at: None | str
+        if isinstance(self.last_used_at, datetime.datetime):
+            last_used_at = self.last_used_at.isoformat()
+        else:
+            last_used_at = self.last_used_at
 
-        expires_at = self.expires_at.isoformat()
+        expires_at: None | str
+        if isinstance(self.expires_at, datetime.datetime):
+            expires_at = self.expires_at.isoformat()
+        else:
+            expires_at = self.expires_at
 
         team_id: None | str
         team_id = self.team_id
@@ -98,14 +106,40 @@ class ApiKey:
 
 
 
-        last_used_at = datetime.datetime.fromisoformat(d.pop("lastUsedAt"))
+        def _parse_last_used_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
 
 
 
+                return last_used_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
 
-        expires_at = datetime.datetime.fromisoformat(d.pop("expiresAt"))
+        last_used_at = _parse_last_used_at(d.pop("lastUsedAt"))
 
 
+        def _parse_expires_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        expires_at = _parse_expires_at(d.pop("expiresAt"))
 
 
         def _parse_team_id(data: object) -> None | str:

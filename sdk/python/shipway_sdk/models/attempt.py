@@ -27,7 +27,7 @@ class Attempt:
             series (int):
             number (int):
             status (str):
-            response_status (int):
+            response_status (int | None):
             duration_ms (int):
             error (str):
             started_at (datetime.datetime):
@@ -36,7 +36,7 @@ class Attempt:
     series: int
     number: int
     status: str
-    response_status: int
+    response_status: int | None
     duration_ms: int
     error: str
     started_at: datetime.datetime
@@ -53,6 +53,7 @@ class Attempt:
 
         status = self.status
 
+        response_status: int | None
         response_status = self.response_status
 
         duration_ms = self.duration_ms
@@ -87,7 +88,13 @@ class Attempt:
 
         status = d.pop("status")
 
-        response_status = d.pop("responseStatus")
+        def _parse_response_status(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        response_status = _parse_response_status(d.pop("responseStatus"))
+
 
         duration_ms = d.pop("durationMs")
 

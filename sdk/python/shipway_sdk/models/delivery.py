@@ -31,11 +31,11 @@ class Delivery:
             status (str):
             attempts (int):
             series (int):
-            response_status (int):
-            duration_ms (int):
+            response_status (int | None):
+            duration_ms (int | None):
             created_at (datetime.datetime):
-            last_attempt_at (datetime.datetime):
-            next_attempt_at (datetime.datetime):
+            last_attempt_at (datetime.datetime | None):
+            next_attempt_at (datetime.datetime | None):
             attempt_log (list[Attempt]):
      """
 
@@ -44,11 +44,11 @@ class Delivery:
     status: str
     attempts: int
     series: int
-    response_status: int
-    duration_ms: int
+    response_status: int | None
+    duration_ms: int | None
     created_at: datetime.datetime
-    last_attempt_at: datetime.datetime
-    next_attempt_at: datetime.datetime
+    last_attempt_at: datetime.datetime | None
+    next_attempt_at: datetime.datetime | None
     attempt_log: list[Attempt]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -68,15 +68,25 @@ class Delivery:
 
         series = self.series
 
+        response_status: int | None
         response_status = self.response_status
 
+        duration_ms: int | None
         duration_ms = self.duration_ms
 
         created_at = self.created_at.isoformat()
 
-        last_attempt_at = self.last_attempt_at.isoformat()
+        last_attempt_at: None | str
+        if isinstance(self.last_attempt_at, datetime.datetime):
+            last_attempt_at = self.last_attempt_at.isoformat()
+        else:
+            last_attempt_at = self.last_attempt_at
 
-        next_attempt_at = self.next_attempt_at.isoformat()
+        next_attempt_at: None | str
+        if isinstance(self.next_attempt_at, datetime.datetime):
+            next_attempt_at = self.next_attempt_at.isoformat()
+        else:
+            next_attempt_at = self.next_attempt_at
 
         attempt_log = []
         for attempt_log_item_data in self.attempt_log:
@@ -120,23 +130,61 @@ class Delivery:
 
         series = d.pop("series")
 
-        response_status = d.pop("responseStatus")
+        def _parse_response_status(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
 
-        duration_ms = d.pop("durationMs")
+        response_status = _parse_response_status(d.pop("responseStatus"))
+
+
+        def _parse_duration_ms(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        duration_ms = _parse_duration_ms(d.pop("durationMs"))
+
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
 
 
 
-        last_attempt_at = datetime.datetime.fromisoformat(d.pop("lastAttemptAt"))
+        def _parse_last_attempt_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_attempt_at_type_0 = datetime.datetime.fromisoformat(data)
 
 
 
+                return last_attempt_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
 
-        next_attempt_at = datetime.datetime.fromisoformat(d.pop("nextAttemptAt"))
+        last_attempt_at = _parse_last_attempt_at(d.pop("lastAttemptAt"))
 
 
+        def _parse_next_attempt_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                next_attempt_at_type_0 = datetime.datetime.fromisoformat(data)
+
+
+
+                return next_attempt_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        next_attempt_at = _parse_next_attempt_at(d.pop("nextAttemptAt"))
 
 
         attempt_log = []

@@ -9,6 +9,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.deployment_environment_enum import DeploymentEnvironmentEnum
+from ..models.deployment_status_enum import DeploymentStatusEnum
+from ..models.source_type_enum import SourceTypeEnum
 from ..models.trigger_enum import TriggerEnum
 from typing import cast
 import datetime
@@ -31,16 +33,22 @@ class Deployment:
         Attributes:
             id (str):
             site_id (str):
-            status (str):
-            source_type (str):
+            status (DeploymentStatusEnum): * `waiting` - Waiting
+                * `processing` - Processing
+                * `building` - Building
+                * `ready` - Ready
+                * `failed` - Failed
+                * `canceled` - Canceled
+            source_type (SourceTypeEnum): * `upload` - Upload
+                * `vcs` - Git repository
             source_size (int):
             output_size (int):
             framework (str):
             adapter (str): What the build made: "static" files or an "ssr" server.
             build_runtime (str):
-            build_started_at (datetime.datetime):
-            build_ended_at (datetime.datetime):
-            build_duration (float):
+            build_started_at (datetime.datetime | None):
+            build_ended_at (datetime.datetime | None):
+            build_duration (float | None): Seconds.
             activate (bool):
             active (bool):
             url (str):
@@ -69,16 +77,16 @@ class Deployment:
 
     id: str
     site_id: str
-    status: str
-    source_type: str
+    status: DeploymentStatusEnum
+    source_type: SourceTypeEnum
     source_size: int
     output_size: int
     framework: str
     adapter: str
     build_runtime: str
-    build_started_at: datetime.datetime
-    build_ended_at: datetime.datetime
-    build_duration: float
+    build_started_at: datetime.datetime | None
+    build_ended_at: datetime.datetime | None
+    build_duration: float | None
     activate: bool
     active: bool
     url: str
@@ -109,9 +117,9 @@ class Deployment:
 
         site_id = self.site_id
 
-        status = self.status
+        status = self.status.value
 
-        source_type = self.source_type
+        source_type = self.source_type.value
 
         source_size = self.source_size
 
@@ -123,10 +131,19 @@ class Deployment:
 
         build_runtime = self.build_runtime
 
-        build_started_at = self.build_started_at.isoformat()
+        build_started_at: None | str
+        if isinstance(self.build_started_at, datetime.datetime):
+            build_started_at = self.build_started_at.isoformat()
+        else:
+            build_started_at = self.build_started_at
 
-        build_ended_at = self.build_ended_at.isoformat()
+        build_ended_at: None | str
+        if isinstance(self.build_ended_at, datetime.datetime):
+            build_ended_at = self.build_ended_at.isoformat()
+        else:
+            build_ended_at = self.build_ended_at
 
+        build_duration: float | None
         build_duration = self.build_duration
 
         activate = self.activate
@@ -220,9 +237,15 @@ class Deployment:
 
         site_id = d.pop("siteId")
 
-        status = d.pop("status")
+        status = DeploymentStatusEnum(d.pop("status"))
 
-        source_type = d.pop("sourceType")
+
+
+
+        source_type = SourceTypeEnum(d.pop("sourceType"))
+
+
+
 
         source_size = d.pop("sourceSize")
 
@@ -234,17 +257,49 @@ class Deployment:
 
         build_runtime = d.pop("buildRuntime")
 
-        build_started_at = datetime.datetime.fromisoformat(d.pop("buildStartedAt"))
+        def _parse_build_started_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                build_started_at_type_0 = datetime.datetime.fromisoformat(data)
 
 
 
+                return build_started_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
 
-        build_ended_at = datetime.datetime.fromisoformat(d.pop("buildEndedAt"))
+        build_started_at = _parse_build_started_at(d.pop("buildStartedAt"))
+
+
+        def _parse_build_ended_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                build_ended_at_type_0 = datetime.datetime.fromisoformat(data)
 
 
 
+                return build_ended_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
 
-        build_duration = d.pop("buildDuration")
+        build_ended_at = _parse_build_ended_at(d.pop("buildEndedAt"))
+
+
+        def _parse_build_duration(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        build_duration = _parse_build_duration(d.pop("buildDuration"))
+
 
         activate = d.pop("activate")
 

@@ -27,7 +27,7 @@ class PatchedVariableRequest:
 
         Attributes:
             key (str | Unset):
-            value (str | Unset):
+            value (str | Unset): A secret's reads as null.
             secret (bool | Unset):
             scope (ScopeEnum | Unset): * `build` - Build
                 * `runtime` - Runtime

@@ -31,7 +31,7 @@ class Variable:
             id (str):
             site_id (str):
             key (str):
-            value (str):
+            value (None | str): A secret's reads as null.
             created_at (datetime.datetime):
             updated_at (datetime.datetime):
             secret (bool | Unset):
@@ -46,7 +46,7 @@ class Variable:
     id: str
     site_id: str
     key: str
-    value: str
+    value: None | str
     created_at: datetime.datetime
     updated_at: datetime.datetime
     secret: bool | Unset = UNSET
@@ -65,6 +65,7 @@ class Variable:
 
         key = self.key
 
+        value: None | str
         value = self.value
 
         created_at = self.created_at.isoformat()
@@ -114,7 +115,13 @@ class Variable:
 
         key = d.pop("key")
 
-        value = d.pop("value")
+        def _parse_value(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        value = _parse_value(d.pop("value"))
+
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 

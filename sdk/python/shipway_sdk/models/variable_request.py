@@ -27,7 +27,7 @@ class VariableRequest:
 
         Attributes:
             key (str):
-            value (str):
+            value (str): A secret's reads as null.
             secret (bool | Unset):
             scope (ScopeEnum | Unset): * `build` - Build
                 * `runtime` - Runtime

@@ -10,6 +10,7 @@ from ... import errors
 
 from ...models.api_key_create_request import ApiKeyCreateRequest
 from ...models.api_key_created import ApiKeyCreated
+from ...models.error import Error
 from typing import cast
 
 
@@ -40,7 +41,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKeyCreated | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKeyCreated | Error | None:
     if response.status_code == 201:
         response_201 = ApiKeyCreated.from_dict(response.json())
 
@@ -48,13 +49,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiKeyCreated]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ApiKeyCreated | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -68,7 +125,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
 
-) -> Response[ApiKeyCreated]:
+) -> Response[ApiKeyCreated | Error]:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
@@ -80,7 +137,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyCreated]
+        Response[ApiKeyCreated | Error]
      """
 
 
@@ -100,7 +157,7 @@ def sync(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
 
-) -> ApiKeyCreated | None:
+) -> ApiKeyCreated | Error | None:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
@@ -112,7 +169,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyCreated
+        ApiKeyCreated | Error
      """
 
 
@@ -127,7 +184,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
 
-) -> Response[ApiKeyCreated]:
+) -> Response[ApiKeyCreated | Error]:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
@@ -139,7 +196,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyCreated]
+        Response[ApiKeyCreated | Error]
      """
 
 
@@ -159,7 +216,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ApiKeyCreateRequest,
 
-) -> ApiKeyCreated | None:
+) -> ApiKeyCreated | Error | None:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
@@ -171,7 +228,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyCreated
+        ApiKeyCreated | Error
      """
 
 

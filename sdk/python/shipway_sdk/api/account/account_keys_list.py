@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_api_key_list import PaginatedApiKeyList
+from ...models.error import Error
+from ...models.keys_list import KeysList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -16,8 +17,8 @@ from typing import cast
 
 def _get_kwargs(
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
 ) -> dict[str, Any]:
     
@@ -45,13 +46,41 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedApiKeyList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | KeysList | None:
     if response.status_code == 200:
-        response_200 = PaginatedApiKeyList.from_dict(response.json())
+        response_200 = KeysList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -59,7 +88,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedApiKeyList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | KeysList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -71,23 +100,23 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedApiKeyList]:
+) -> Response[Error | KeysList]:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedApiKeyList]
+        Response[Error | KeysList]
      """
 
 
@@ -106,23 +135,23 @@ offset=offset,
 def sync(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedApiKeyList | None:
+) -> Error | KeysList | None:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedApiKeyList
+        Error | KeysList
      """
 
 
@@ -136,23 +165,23 @@ offset=offset,
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedApiKeyList]:
+) -> Response[Error | KeysList]:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedApiKeyList]
+        Response[Error | KeysList]
      """
 
 
@@ -171,23 +200,23 @@ offset=offset,
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedApiKeyList | None:
+) -> Error | KeysList | None:
     """  The caller's own API keys. Keys are made with a session (the dashboard, the
     browsable API) or `manage.py createapikey`, never with another key.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedApiKeyList
+        Error | KeysList
      """
 
 

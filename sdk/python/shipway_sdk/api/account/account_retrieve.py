@@ -9,6 +9,7 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.account import Account
+from ...models.error import Error
 from typing import cast
 
 
@@ -32,7 +33,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Account | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Account | Error | None:
     if response.status_code == 200:
         response_200 = Account.from_dict(response.json())
 
@@ -40,13 +41,41 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Account]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Account | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +88,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Account]:
+) -> Response[Account | Error]:
     """  The signed-in user.
 
     Raises:
@@ -67,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Account]
+        Response[Account | Error]
      """
 
 
@@ -85,7 +114,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Account | None:
+) -> Account | Error | None:
     """  The signed-in user.
 
     Raises:
@@ -93,7 +122,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Account
+        Account | Error
      """
 
 
@@ -106,7 +135,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Account]:
+) -> Response[Account | Error]:
     """  The signed-in user.
 
     Raises:
@@ -114,7 +143,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Account]
+        Response[Account | Error]
      """
 
 
@@ -132,7 +161,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Account | None:
+) -> Account | Error | None:
     """  The signed-in user.
 
     Raises:
@@ -140,7 +169,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Account
+        Account | Error
      """
 
 

@@ -8,8 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.edge_tls_ask_retrieve_response_200 import EdgeTlsAskRetrieveResponse200
-from ...models.edge_tls_ask_retrieve_response_404 import EdgeTlsAskRetrieveResponse404
+from ...models.error import Error
+from ...models.tls_allowed import TlsAllowed
 from typing import cast
 
 
@@ -42,20 +42,27 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404 | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | TlsAllowed | None:
     if response.status_code == 200:
-        response_200 = EdgeTlsAskRetrieveResponse200.from_dict(response.json())
+        response_200 = TlsAllowed.from_dict(response.json())
 
 
 
         return response_200
 
-    if response.status_code == 404:
-        response_404 = EdgeTlsAskRetrieveResponse404.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
 
 
 
-        return response_404
+        return response_400
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -63,7 +70,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | TlsAllowed]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +84,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     domain: str,
 
-) -> Response[EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404]:
+) -> Response[Error | TlsAllowed]:
     """  Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
     under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
     so it says nothing but yes or no.
@@ -90,7 +97,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404]
+        Response[Error | TlsAllowed]
      """
 
 
@@ -110,7 +117,7 @@ def sync(
     client: AuthenticatedClient,
     domain: str,
 
-) -> EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404 | None:
+) -> Error | TlsAllowed | None:
     """  Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
     under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
     so it says nothing but yes or no.
@@ -123,7 +130,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404
+        Error | TlsAllowed
      """
 
 
@@ -138,7 +145,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     domain: str,
 
-) -> Response[EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404]:
+) -> Response[Error | TlsAllowed]:
     """  Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
     under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
     so it says nothing but yes or no.
@@ -151,7 +158,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404]
+        Response[Error | TlsAllowed]
      """
 
 
@@ -171,7 +178,7 @@ async def asyncio(
     client: AuthenticatedClient,
     domain: str,
 
-) -> EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404 | None:
+) -> Error | TlsAllowed | None:
     """  Caddy's on-demand TLS `ask`: 200 for a verified custom domain, else 404 (hosts
     under SITES_DOMAIN have one wildcard certificate). No credentials (Caddy calls it),
     so it says nothing but yes or no.
@@ -184,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EdgeTlsAskRetrieveResponse200 | EdgeTlsAskRetrieveResponse404
+        Error | TlsAllowed
      """
 
 

@@ -9,6 +9,7 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.delivery_answer import DeliveryAnswer
+from ...models.error import Error
 from typing import cast
 
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DeliveryAnswer | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DeliveryAnswer | Error | None:
     if response.status_code == 202:
         response_202 = DeliveryAnswer.from_dict(response.json())
 
@@ -41,13 +42,55 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_202
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DeliveryAnswer]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DeliveryAnswer | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -61,7 +104,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[DeliveryAnswer]:
+) -> Response[DeliveryAnswer | Error]:
     """  POST /v1/hooks/deploy/{secret}: build the hook's branch head.
 
     Args:
@@ -72,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeliveryAnswer]
+        Response[DeliveryAnswer | Error]
      """
 
 
@@ -92,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> DeliveryAnswer | None:
+) -> DeliveryAnswer | Error | None:
     """  POST /v1/hooks/deploy/{secret}: build the hook's branch head.
 
     Args:
@@ -103,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeliveryAnswer
+        DeliveryAnswer | Error
      """
 
 
@@ -118,7 +161,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[DeliveryAnswer]:
+) -> Response[DeliveryAnswer | Error]:
     """  POST /v1/hooks/deploy/{secret}: build the hook's branch head.
 
     Args:
@@ -129,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeliveryAnswer]
+        Response[DeliveryAnswer | Error]
      """
 
 
@@ -149,7 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> DeliveryAnswer | None:
+) -> DeliveryAnswer | Error | None:
     """  POST /v1/hooks/deploy/{secret}: build the hook's branch head.
 
     Args:
@@ -160,7 +203,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeliveryAnswer
+        DeliveryAnswer | Error
      """
 
 

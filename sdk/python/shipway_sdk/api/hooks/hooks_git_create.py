@@ -9,6 +9,7 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.delivery_answer import DeliveryAnswer
+from ...models.error import Error
 from typing import cast
 
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | DeliveryAnswer | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DeliveryAnswer | Error | None:
     if response.status_code == 200:
         response_200 = DeliveryAnswer.from_dict(response.json())
 
@@ -48,9 +49,54 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_202
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
     if response.status_code == 401:
-        response_401 = cast(Any, None)
+        response_401 = Error.from_dict(response.json())
+
+
+
         return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -58,7 +104,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | DeliveryAnswer]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DeliveryAnswer | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -72,7 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | DeliveryAnswer]:
+) -> Response[DeliveryAnswer | Error]:
     """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
 
     Args:
@@ -83,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | DeliveryAnswer]
+        Response[DeliveryAnswer | Error]
      """
 
 
@@ -103,7 +149,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Any | DeliveryAnswer | None:
+) -> DeliveryAnswer | Error | None:
     """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
 
     Args:
@@ -114,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | DeliveryAnswer
+        DeliveryAnswer | Error
      """
 
 
@@ -129,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | DeliveryAnswer]:
+) -> Response[DeliveryAnswer | Error]:
     """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
 
     Args:
@@ -140,7 +186,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | DeliveryAnswer]
+        Response[DeliveryAnswer | Error]
      """
 
 
@@ -160,7 +206,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Any | DeliveryAnswer | None:
+) -> DeliveryAnswer | Error | None:
     """  POST /v1/hooks/git/{hookId}: a forge's event for a linked repository.
 
     Args:
@@ -171,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | DeliveryAnswer
+        DeliveryAnswer | Error
      """
 
 

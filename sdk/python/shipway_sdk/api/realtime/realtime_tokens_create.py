@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.realtime_tokens_create_response_201 import RealtimeTokensCreateResponse201
+from ...models.error import Error
+from ...models.realtime_token import RealtimeToken
 from typing import cast
 
 
@@ -32,13 +33,69 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> RealtimeTokensCreateResponse201 | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | RealtimeToken | None:
     if response.status_code == 201:
-        response_201 = RealtimeTokensCreateResponse201.from_dict(response.json())
+        response_201 = RealtimeToken.from_dict(response.json())
 
 
 
         return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -46,7 +103,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[RealtimeTokensCreateResponse201]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | RealtimeToken]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +116,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[RealtimeTokensCreateResponse201]:
+) -> Response[Error | RealtimeToken]:
     """  A token for `/v1/realtime?token=...`, for clients that cannot send cookies.
 
     Raises:
@@ -67,7 +124,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RealtimeTokensCreateResponse201]
+        Response[Error | RealtimeToken]
      """
 
 
@@ -85,7 +142,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> RealtimeTokensCreateResponse201 | None:
+) -> Error | RealtimeToken | None:
     """  A token for `/v1/realtime?token=...`, for clients that cannot send cookies.
 
     Raises:
@@ -93,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RealtimeTokensCreateResponse201
+        Error | RealtimeToken
      """
 
 
@@ -106,7 +163,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[RealtimeTokensCreateResponse201]:
+) -> Response[Error | RealtimeToken]:
     """  A token for `/v1/realtime?token=...`, for clients that cannot send cookies.
 
     Raises:
@@ -114,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RealtimeTokensCreateResponse201]
+        Response[Error | RealtimeToken]
      """
 
 
@@ -132,7 +189,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> RealtimeTokensCreateResponse201 | None:
+) -> Error | RealtimeToken | None:
     """  A token for `/v1/realtime?token=...`, for clients that cannot send cookies.
 
     Raises:
@@ -140,7 +197,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RealtimeTokensCreateResponse201
+        Error | RealtimeToken
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.site import Site
 from typing import cast
 
@@ -34,7 +35,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Site | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Site | None:
     if response.status_code == 200:
         response_200 = Site.from_dict(response.json())
 
@@ -42,13 +43,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Site]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Site]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +120,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  A site's deployments, newest first.
 
     Args:
@@ -75,7 +132,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -97,7 +154,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  A site's deployments, newest first.
 
     Args:
@@ -109,7 +166,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 
@@ -126,7 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  A site's deployments, newest first.
 
     Args:
@@ -138,7 +195,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -160,7 +217,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  A site's deployments, newest first.
 
     Args:
@@ -172,7 +229,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 

@@ -9,7 +9,10 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.deployment import Deployment
+from ...models.error import Error
 from ...models.upload_request import UploadRequest
+from ...models.upload_state import UploadState
+from ...types import UNSET, Unset
 from typing import cast
 
 
@@ -18,9 +21,17 @@ def _get_kwargs(
     site_id: str,
     *,
     body: UploadRequest,
+    content_range: str | Unset = UNSET,
+    x_upload_id: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(content_range, Unset):
+        headers["Content-Range"] = content_range
+
+    if not isinstance(x_upload_id, Unset):
+        headers["X-Upload-Id"] = x_upload_id
+
 
 
     
@@ -41,13 +52,86 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Deployment | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Deployment | UploadState | Error | None:
     if response.status_code == 202:
-        response_202 = Deployment.from_dict(response.json())
+        def _parse_response_202(data: object) -> Deployment | UploadState:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_upload_answer_type_0 = Deployment.from_dict(data)
 
 
+
+                return componentsschemas_upload_answer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_upload_answer_type_1 = UploadState.from_dict(data)
+
+
+
+            return componentsschemas_upload_answer_type_1
+
+        response_202 = _parse_response_202(response.json())
 
         return response_202
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -55,7 +139,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Deployment]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Deployment | UploadState | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -69,12 +153,16 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UploadRequest,
+    content_range: str | Unset = UNSET,
+    x_upload_id: str | Unset = UNSET,
 
-) -> Response[Deployment]:
+) -> Response[Deployment | UploadState | Error]:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
+        content_range (str | Unset):
+        x_upload_id (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -82,13 +170,15 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Deployment]
+        Response[Deployment | UploadState | Error]
      """
 
 
     kwargs = _get_kwargs(
         site_id=site_id,
 body=body,
+content_range=content_range,
+x_upload_id=x_upload_id,
 
     )
 
@@ -103,12 +193,16 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UploadRequest,
+    content_range: str | Unset = UNSET,
+    x_upload_id: str | Unset = UNSET,
 
-) -> Deployment | None:
+) -> Deployment | UploadState | Error | None:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
+        content_range (str | Unset):
+        x_upload_id (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -116,7 +210,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Deployment
+        Deployment | UploadState | Error
      """
 
 
@@ -124,6 +218,8 @@ def sync(
         site_id=site_id,
 client=client,
 body=body,
+content_range=content_range,
+x_upload_id=x_upload_id,
 
     ).parsed
 
@@ -132,12 +228,16 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UploadRequest,
+    content_range: str | Unset = UNSET,
+    x_upload_id: str | Unset = UNSET,
 
-) -> Response[Deployment]:
+) -> Response[Deployment | UploadState | Error]:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
+        content_range (str | Unset):
+        x_upload_id (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -145,13 +245,15 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Deployment]
+        Response[Deployment | UploadState | Error]
      """
 
 
     kwargs = _get_kwargs(
         site_id=site_id,
 body=body,
+content_range=content_range,
+x_upload_id=x_upload_id,
 
     )
 
@@ -166,12 +268,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UploadRequest,
+    content_range: str | Unset = UNSET,
+    x_upload_id: str | Unset = UNSET,
 
-) -> Deployment | None:
+) -> Deployment | UploadState | Error | None:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
+        content_range (str | Unset):
+        x_upload_id (str | Unset):
         body (UploadRequest):
 
     Raises:
@@ -179,7 +285,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Deployment
+        Deployment | UploadState | Error
      """
 
 
@@ -187,5 +293,7 @@ async def asyncio(
         site_id=site_id,
 client=client,
 body=body,
+content_range=content_range,
+x_upload_id=x_upload_id,
 
     )).parsed

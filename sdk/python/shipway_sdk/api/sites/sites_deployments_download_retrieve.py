@@ -8,8 +8,10 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.sites_deployments_download_retrieve_type import SitesDeploymentsDownloadRetrieveType
 from ...types import UNSET, Unset
+from typing import cast
 
 
 
@@ -47,14 +49,49 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | None:
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +107,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
 
-) -> Response[Any]:
+) -> Response[Error]:
     """  A site's deployments, newest first.
 
     Args:
@@ -84,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Response[Error]
      """
 
 
@@ -101,15 +138,14 @@ type_=type_,
 
     return _build_response(client=client, response=response)
 
-
-async def asyncio_detailed(
+def sync(
     site_id: str,
     deployment_id: str,
     *,
     client: AuthenticatedClient,
     type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
 
-) -> Response[Any]:
+) -> Error | None:
     """  A site's deployments, newest first.
 
     Args:
@@ -123,7 +159,40 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Error
+     """
+
+
+    return sync_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+type_=type_,
+
+    ).parsed
+
+async def asyncio_detailed(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
+
+) -> Response[Error]:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        type_ (SitesDeploymentsDownloadRetrieveType | Unset):  Default:
+            SitesDeploymentsDownloadRetrieveType.SOURCE.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error]
      """
 
 
@@ -140,3 +209,35 @@ type_=type_,
 
     return _build_response(client=client, response=response)
 
+async def asyncio(
+    site_id: str,
+    deployment_id: str,
+    *,
+    client: AuthenticatedClient,
+    type_: SitesDeploymentsDownloadRetrieveType | Unset = SitesDeploymentsDownloadRetrieveType.SOURCE,
+
+) -> Error | None:
+    """  A site's deployments, newest first.
+
+    Args:
+        site_id (str):
+        deployment_id (str):
+        type_ (SitesDeploymentsDownloadRetrieveType | Unset):  Default:
+            SitesDeploymentsDownloadRetrieveType.SOURCE.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error
+     """
+
+
+    return (await asyncio_detailed(
+        site_id=site_id,
+deployment_id=deployment_id,
+client=client,
+type_=type_,
+
+    )).parsed

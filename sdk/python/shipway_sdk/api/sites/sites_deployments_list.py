@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_deployment_list import PaginatedDeploymentList
+from ...models.deployments_list import DeploymentsList
+from ...models.error import Error
 from ...models.sites_deployments_list_environment import SitesDeploymentsListEnvironment
 from ...types import UNSET, Unset
 from typing import cast
@@ -20,8 +21,8 @@ def _get_kwargs(
     *,
     branch: str | Unset = UNSET,
     environment: SitesDeploymentsListEnvironment | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
 ) -> dict[str, Any]:
     
@@ -57,13 +58,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedDeploymentList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DeploymentsList | Error | None:
     if response.status_code == 200:
-        response_200 = PaginatedDeploymentList.from_dict(response.json())
+        response_200 = DeploymentsList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -71,7 +107,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedDeploymentList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DeploymentsList | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -86,25 +122,25 @@ def sync_detailed(
     client: AuthenticatedClient,
     branch: str | Unset = UNSET,
     environment: SitesDeploymentsListEnvironment | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeploymentList]:
+) -> Response[DeploymentsList | Error]:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
         branch (str | Unset):
         environment (SitesDeploymentsListEnvironment | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeploymentList]
+        Response[DeploymentsList | Error]
      """
 
 
@@ -129,25 +165,25 @@ def sync(
     client: AuthenticatedClient,
     branch: str | Unset = UNSET,
     environment: SitesDeploymentsListEnvironment | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeploymentList | None:
+) -> DeploymentsList | Error | None:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
         branch (str | Unset):
         environment (SitesDeploymentsListEnvironment | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeploymentList
+        DeploymentsList | Error
      """
 
 
@@ -167,25 +203,25 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     branch: str | Unset = UNSET,
     environment: SitesDeploymentsListEnvironment | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeploymentList]:
+) -> Response[DeploymentsList | Error]:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
         branch (str | Unset):
         environment (SitesDeploymentsListEnvironment | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeploymentList]
+        Response[DeploymentsList | Error]
      """
 
 
@@ -210,25 +246,25 @@ async def asyncio(
     client: AuthenticatedClient,
     branch: str | Unset = UNSET,
     environment: SitesDeploymentsListEnvironment | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeploymentList | None:
+) -> DeploymentsList | Error | None:
     """  A site's deployments, newest first.
 
     Args:
         site_id (str):
         branch (str | Unset):
         environment (SitesDeploymentsListEnvironment | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeploymentList
+        DeploymentsList | Error
      """
 
 

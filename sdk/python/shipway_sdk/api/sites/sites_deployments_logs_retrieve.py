@@ -8,9 +8,11 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.sites_deployments_logs_retrieve_format import SitesDeploymentsLogsRetrieveFormat
 from ...models.sites_deployments_logs_retrieve_type import SitesDeploymentsLogsRetrieveType
 from ...types import UNSET, Unset
+from typing import cast
 
 
 
@@ -58,10 +60,45 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> str | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | str | None:
     if response.status_code == 200:
         response_200 = response.text
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -69,7 +106,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[str]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -87,7 +124,7 @@ def sync_detailed(
     offset: int | Unset = 0,
     type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
 
-) -> Response[str]:
+) -> Response[Error | str]:
     """  A site's deployments, newest first.
 
     Args:
@@ -103,7 +140,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[str]
+        Response[Error | str]
      """
 
 
@@ -131,7 +168,7 @@ def sync(
     offset: int | Unset = 0,
     type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
 
-) -> str | None:
+) -> Error | str | None:
     """  A site's deployments, newest first.
 
     Args:
@@ -147,7 +184,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        str
+        Error | str
      """
 
 
@@ -170,7 +207,7 @@ async def asyncio_detailed(
     offset: int | Unset = 0,
     type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
 
-) -> Response[str]:
+) -> Response[Error | str]:
     """  A site's deployments, newest first.
 
     Args:
@@ -186,7 +223,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[str]
+        Response[Error | str]
      """
 
 
@@ -214,7 +251,7 @@ async def asyncio(
     offset: int | Unset = 0,
     type_: SitesDeploymentsLogsRetrieveType | Unset = SitesDeploymentsLogsRetrieveType.BUILD,
 
-) -> str | None:
+) -> Error | str | None:
     """  A site's deployments, newest first.
 
     Args:
@@ -230,7 +267,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        str
+        Error | str
      """
 
 

@@ -8,7 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.sites_deployments_uploads_destroy_response_200 import SitesDeploymentsUploadsDestroyResponse200
+from ...models.error import Error
 from typing import cast
 
 
@@ -34,17 +34,52 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | SitesDeploymentsUploadsDestroyResponse200 | None:
-    if response.status_code == 200:
-        response_200 = SitesDeploymentsUploadsDestroyResponse200.from_dict(response.json())
-
-
-
-        return response_200
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -52,7 +87,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | SitesDeploymentsUploadsDestroyResponse200]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | SitesDeploymentsUploadsDestroyResponse200]:
+) -> Response[Any | Error]:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -80,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | SitesDeploymentsUploadsDestroyResponse200]
+        Response[Any | Error]
      """
 
 
@@ -102,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Any | SitesDeploymentsUploadsDestroyResponse200 | None:
+) -> Any | Error | None:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -115,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | SitesDeploymentsUploadsDestroyResponse200
+        Any | Error
      """
 
 
@@ -132,7 +167,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | SitesDeploymentsUploadsDestroyResponse200]:
+) -> Response[Any | Error]:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -145,7 +180,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | SitesDeploymentsUploadsDestroyResponse200]
+        Response[Any | Error]
      """
 
 
@@ -167,7 +202,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Any | SitesDeploymentsUploadsDestroyResponse200 | None:
+) -> Any | Error | None:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -180,7 +215,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | SitesDeploymentsUploadsDestroyResponse200
+        Any | Error
      """
 
 

@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.sites_deployments_uploads_retrieve_response_200 import SitesDeploymentsUploadsRetrieveResponse200
+from ...models.error import Error
+from ...models.upload_state import UploadState
 from typing import cast
 
 
@@ -34,17 +35,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | SitesDeploymentsUploadsRetrieveResponse200 | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | UploadState | None:
     if response.status_code == 200:
-        response_200 = SitesDeploymentsUploadsRetrieveResponse200.from_dict(response.json())
+        response_200 = UploadState.from_dict(response.json())
 
 
 
         return response_200
 
-    if response.status_code == 204:
-        response_204 = cast(Any, None)
-        return response_204
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -52,7 +84,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | SitesDeploymentsUploadsRetrieveResponse200]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | UploadState]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | SitesDeploymentsUploadsRetrieveResponse200]:
+) -> Response[Error | UploadState]:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -80,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | SitesDeploymentsUploadsRetrieveResponse200]
+        Response[Error | UploadState]
      """
 
 
@@ -102,7 +134,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Any | SitesDeploymentsUploadsRetrieveResponse200 | None:
+) -> Error | UploadState | None:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -115,7 +147,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | SitesDeploymentsUploadsRetrieveResponse200
+        Error | UploadState
      """
 
 
@@ -132,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any | SitesDeploymentsUploadsRetrieveResponse200]:
+) -> Response[Error | UploadState]:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -145,7 +177,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | SitesDeploymentsUploadsRetrieveResponse200]
+        Response[Error | UploadState]
      """
 
 
@@ -167,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Any | SitesDeploymentsUploadsRetrieveResponse200 | None:
+) -> Error | UploadState | None:
     """  GET: how much of a chunked upload has arrived (resume from `sizeReceived`).
     DELETE: cancel it, and free its bytes and its place.
 
@@ -180,7 +212,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | SitesDeploymentsUploadsRetrieveResponse200
+        Error | UploadState
      """
 
 

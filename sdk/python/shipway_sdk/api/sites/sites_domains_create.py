@@ -10,6 +10,7 @@ from ... import errors
 
 from ...models.domain import Domain
 from ...models.domain_create_request import DomainCreateRequest
+from ...models.error import Error
 from typing import cast
 
 
@@ -41,7 +42,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Domain | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Domain | Error | None:
     if response.status_code == 201:
         response_201 = Domain.from_dict(response.json())
 
@@ -49,13 +50,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Domain]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Domain | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +127,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: DomainCreateRequest,
 
-) -> Response[Domain]:
+) -> Response[Domain | Error]:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
@@ -82,7 +139,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Domain]
+        Response[Domain | Error]
      """
 
 
@@ -104,7 +161,7 @@ def sync(
     client: AuthenticatedClient,
     body: DomainCreateRequest,
 
-) -> Domain | None:
+) -> Domain | Error | None:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
@@ -116,7 +173,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Domain
+        Domain | Error
      """
 
 
@@ -133,7 +190,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: DomainCreateRequest,
 
-) -> Response[Domain]:
+) -> Response[Domain | Error]:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
@@ -145,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Domain]
+        Response[Domain | Error]
      """
 
 
@@ -167,7 +224,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: DomainCreateRequest,
 
-) -> Domain | None:
+) -> Domain | Error | None:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
@@ -179,7 +236,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Domain
+        Domain | Error
      """
 
 

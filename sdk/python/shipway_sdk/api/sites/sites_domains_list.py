@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_domain_list import PaginatedDomainList
+from ...models.domains_list import DomainsList
+from ...models.error import Error
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -17,8 +18,8 @@ from typing import cast
 def _get_kwargs(
     site_id: str,
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -49,13 +50,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedDomainList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DomainsList | Error | None:
     if response.status_code == 200:
-        response_200 = PaginatedDomainList.from_dict(response.json())
+        response_200 = DomainsList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -63,7 +99,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedDomainList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DomainsList | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,17 +112,17 @@ def sync_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedDomainList]:
+) -> Response[DomainsList | Error]:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -94,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDomainList]
+        Response[DomainsList | Error]
      """
 
 
@@ -116,17 +152,17 @@ def sync(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedDomainList | None:
+) -> DomainsList | Error | None:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -134,7 +170,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDomainList
+        DomainsList | Error
      """
 
 
@@ -151,17 +187,17 @@ async def asyncio_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedDomainList]:
+) -> Response[DomainsList | Error]:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -169,7 +205,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDomainList]
+        Response[DomainsList | Error]
      """
 
 
@@ -191,17 +227,17 @@ async def asyncio(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedDomainList | None:
+) -> DomainsList | Error | None:
     """  A site's custom domains: members read them; owners add, verify and remove them.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -209,7 +245,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDomainList
+        DomainsList | Error
      """
 
 

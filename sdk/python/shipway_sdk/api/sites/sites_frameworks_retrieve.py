@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.sites_frameworks_retrieve_response_200 import SitesFrameworksRetrieveResponse200
+from ...models.error import Error
+from ...models.frameworks_list import FrameworksList
 from typing import cast
 
 
@@ -32,13 +33,27 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> SitesFrameworksRetrieveResponse200 | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | FrameworksList | None:
     if response.status_code == 200:
-        response_200 = SitesFrameworksRetrieveResponse200.from_dict(response.json())
+        response_200 = FrameworksList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -46,7 +61,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[SitesFrameworksRetrieveResponse200]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | FrameworksList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -59,7 +74,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[SitesFrameworksRetrieveResponse200]:
+) -> Response[Error | FrameworksList]:
     """  Every framework Shipway builds, with each adapter's default commands.
 
     Raises:
@@ -67,7 +82,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SitesFrameworksRetrieveResponse200]
+        Response[Error | FrameworksList]
      """
 
 
@@ -85,7 +100,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> SitesFrameworksRetrieveResponse200 | None:
+) -> Error | FrameworksList | None:
     """  Every framework Shipway builds, with each adapter's default commands.
 
     Raises:
@@ -93,7 +108,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SitesFrameworksRetrieveResponse200
+        Error | FrameworksList
      """
 
 
@@ -106,7 +121,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[SitesFrameworksRetrieveResponse200]:
+) -> Response[Error | FrameworksList]:
     """  Every framework Shipway builds, with each adapter's default commands.
 
     Raises:
@@ -114,7 +129,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SitesFrameworksRetrieveResponse200]
+        Response[Error | FrameworksList]
      """
 
 
@@ -132,7 +147,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> SitesFrameworksRetrieveResponse200 | None:
+) -> Error | FrameworksList | None:
     """  Every framework Shipway builds, with each adapter's default commands.
 
     Raises:
@@ -140,7 +155,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SitesFrameworksRetrieveResponse200
+        Error | FrameworksList
      """
 
 

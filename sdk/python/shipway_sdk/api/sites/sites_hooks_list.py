@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_deploy_hook_list import PaginatedDeployHookList
+from ...models.error import Error
+from ...models.hooks_list import HooksList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -17,8 +18,8 @@ from typing import cast
 def _get_kwargs(
     site_id: str,
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
 ) -> dict[str, Any]:
     
@@ -46,13 +47,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedDeployHookList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | HooksList | None:
     if response.status_code == 200:
-        response_200 = PaginatedDeployHookList.from_dict(response.json())
+        response_200 = HooksList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -60,7 +96,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedDeployHookList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | HooksList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,23 +109,23 @@ def sync_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeployHookList]:
+) -> Response[Error | HooksList]:
     """  A site's deploy hooks: a POST to a hook's `url` builds its branch.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeployHookList]
+        Response[Error | HooksList]
      """
 
 
@@ -110,23 +146,23 @@ def sync(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeployHookList | None:
+) -> Error | HooksList | None:
     """  A site's deploy hooks: a POST to a hook's `url` builds its branch.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeployHookList
+        Error | HooksList
      """
 
 
@@ -142,23 +178,23 @@ async def asyncio_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeployHookList]:
+) -> Response[Error | HooksList]:
     """  A site's deploy hooks: a POST to a hook's `url` builds its branch.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeployHookList]
+        Response[Error | HooksList]
      """
 
 
@@ -179,23 +215,23 @@ async def asyncio(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeployHookList | None:
+) -> Error | HooksList | None:
     """  A site's deploy hooks: a POST to a hook's `url` builds its branch.
 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeployHookList
+        Error | HooksList
      """
 
 

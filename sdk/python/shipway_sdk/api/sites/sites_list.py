@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_site_list import PaginatedSiteList
+from ...models.error import Error
+from ...models.sites_list import SitesList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -16,8 +17,8 @@ from typing import cast
 
 def _get_kwargs(
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -48,13 +49,41 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedSiteList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | SitesList | None:
     if response.status_code == 200:
-        response_200 = PaginatedSiteList.from_dict(response.json())
+        response_200 = SitesList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -62,7 +91,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedSiteList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | SitesList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,17 +103,17 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedSiteList]:
+) -> Response[Error | SitesList]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -92,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedSiteList]
+        Response[Error | SitesList]
      """
 
 
@@ -112,17 +141,17 @@ search=search,
 def sync(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedSiteList | None:
+) -> Error | SitesList | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -130,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedSiteList
+        Error | SitesList
      """
 
 
@@ -145,17 +174,17 @@ search=search,
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedSiteList]:
+) -> Response[Error | SitesList]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -163,7 +192,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedSiteList]
+        Response[Error | SitesList]
      """
 
 
@@ -183,17 +212,17 @@ search=search,
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedSiteList | None:
+) -> Error | SitesList | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -201,7 +230,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedSiteList
+        Error | SitesList
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.patched_site_update_request import PatchedSiteUpdateRequest
 from ...models.site import Site
 from ...types import UNSET, Unset
@@ -44,7 +45,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Site | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Site | None:
     if response.status_code == 200:
         response_200 = Site.from_dict(response.json())
 
@@ -52,13 +53,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Site]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Site]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,7 +130,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PatchedSiteUpdateRequest | Unset = UNSET,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -87,7 +144,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -109,7 +166,7 @@ def sync(
     client: AuthenticatedClient,
     body: PatchedSiteUpdateRequest | Unset = UNSET,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -123,7 +180,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 
@@ -140,7 +197,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PatchedSiteUpdateRequest | Unset = UNSET,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -154,7 +211,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -176,7 +233,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PatchedSiteUpdateRequest | Unset = UNSET,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -190,7 +247,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 

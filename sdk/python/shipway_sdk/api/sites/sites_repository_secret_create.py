@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.repository import Repository
 from typing import cast
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Repository | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Repository | None:
     if response.status_code == 200:
         response_200 = Repository.from_dict(response.json())
 
@@ -41,13 +42,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Repository]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Repository]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -61,7 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Repository]:
+) -> Response[Error | Repository]:
     """  POST: a new webhook secret, shown once; the old one stops working.
 
     Args:
@@ -72,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Repository]
+        Response[Error | Repository]
      """
 
 
@@ -92,7 +149,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Repository | None:
+) -> Error | Repository | None:
     """  POST: a new webhook secret, shown once; the old one stops working.
 
     Args:
@@ -103,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Repository
+        Error | Repository
      """
 
 
@@ -118,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Repository]:
+) -> Response[Error | Repository]:
     """  POST: a new webhook secret, shown once; the old one stops working.
 
     Args:
@@ -129,7 +186,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Repository]
+        Response[Error | Repository]
      """
 
 
@@ -149,7 +206,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Repository | None:
+) -> Error | Repository | None:
     """  POST: a new webhook secret, shown once; the old one stops working.
 
     Args:
@@ -160,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Repository
+        Error | Repository
      """
 
 

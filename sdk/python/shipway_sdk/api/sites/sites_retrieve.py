@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.site import Site
 from typing import cast
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Site | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Site | None:
     if response.status_code == 200:
         response_200 = Site.from_dict(response.json())
 
@@ -41,13 +42,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Site]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Site]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -61,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -73,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -93,7 +129,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -105,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 
@@ -120,7 +156,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Site]:
+) -> Response[Error | Site]:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -132,7 +168,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Site]
+        Response[Error | Site]
      """
 
 
@@ -152,7 +188,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Site | None:
+) -> Error | Site | None:
     """  Sites the caller may read; writes need the role docs/api.md names. The list is what
     API clients poll, so it is answered from the read cache when it can.
 
@@ -164,7 +200,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Site
+        Error | Site
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.sites_usage_retrieve_range import SitesUsageRetrieveRange
 from ...models.usage import Usage
 from ...types import UNSET, Unset
@@ -48,7 +49,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Usage | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Usage | None:
     if response.status_code == 200:
         response_200 = Usage.from_dict(response.json())
 
@@ -56,13 +57,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Usage]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Usage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +113,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     range_: SitesUsageRetrieveRange | Unset = SitesUsageRetrieveRange.VALUE_0,
 
-) -> Response[Usage]:
+) -> Response[Error | Usage]:
     """  The site's build seconds, deployments, stored bytes, requests and bandwidth over a
     range, with a series of each (hourly for 24h, daily for 7d and 30d).
 
@@ -90,7 +126,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Usage]
+        Response[Error | Usage]
      """
 
 
@@ -112,7 +148,7 @@ def sync(
     client: AuthenticatedClient,
     range_: SitesUsageRetrieveRange | Unset = SitesUsageRetrieveRange.VALUE_0,
 
-) -> Usage | None:
+) -> Error | Usage | None:
     """  The site's build seconds, deployments, stored bytes, requests and bandwidth over a
     range, with a series of each (hourly for 24h, daily for 7d and 30d).
 
@@ -125,7 +161,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Usage
+        Error | Usage
      """
 
 
@@ -142,7 +178,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     range_: SitesUsageRetrieveRange | Unset = SitesUsageRetrieveRange.VALUE_0,
 
-) -> Response[Usage]:
+) -> Response[Error | Usage]:
     """  The site's build seconds, deployments, stored bytes, requests and bandwidth over a
     range, with a series of each (hourly for 24h, daily for 7d and 30d).
 
@@ -155,7 +191,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Usage]
+        Response[Error | Usage]
      """
 
 
@@ -177,7 +213,7 @@ async def asyncio(
     client: AuthenticatedClient,
     range_: SitesUsageRetrieveRange | Unset = SitesUsageRetrieveRange.VALUE_0,
 
-) -> Usage | None:
+) -> Error | Usage | None:
     """  The site's build seconds, deployments, stored bytes, requests and bandwidth over a
     range, with a series of each (hourly for 24h, daily for 7d and 30d).
 
@@ -190,7 +226,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Usage
+        Error | Usage
      """
 
 

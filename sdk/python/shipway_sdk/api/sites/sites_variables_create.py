@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.variable import Variable
 from ...models.variable_request import VariableRequest
 from typing import cast
@@ -41,7 +42,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Variable | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Variable | None:
     if response.status_code == 201:
         response_201 = Variable.from_dict(response.json())
 
@@ -49,13 +50,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Variable]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Variable]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +127,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: VariableRequest,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -81,7 +138,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -103,7 +160,7 @@ def sync(
     client: AuthenticatedClient,
     body: VariableRequest,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -114,7 +171,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 
@@ -131,7 +188,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: VariableRequest,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -142,7 +199,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -164,7 +221,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: VariableRequest,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -175,7 +232,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 

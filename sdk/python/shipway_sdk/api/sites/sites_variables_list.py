@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_variable_list import PaginatedVariableList
+from ...models.error import Error
+from ...models.variables_list import VariablesList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -17,8 +18,8 @@ from typing import cast
 def _get_kwargs(
     site_id: str,
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -49,13 +50,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedVariableList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | VariablesList | None:
     if response.status_code == 200:
-        response_200 = PaginatedVariableList.from_dict(response.json())
+        response_200 = VariablesList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -63,7 +99,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedVariableList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | VariablesList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,16 +112,16 @@ def sync_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedVariableList]:
+) -> Response[Error | VariablesList]:
     """ 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -93,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVariableList]
+        Response[Error | VariablesList]
      """
 
 
@@ -115,16 +151,16 @@ def sync(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedVariableList | None:
+) -> Error | VariablesList | None:
     """ 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -132,7 +168,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVariableList
+        Error | VariablesList
      """
 
 
@@ -149,16 +185,16 @@ async def asyncio_detailed(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedVariableList]:
+) -> Response[Error | VariablesList]:
     """ 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -166,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedVariableList]
+        Response[Error | VariablesList]
      """
 
 
@@ -188,16 +224,16 @@ async def asyncio(
     site_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedVariableList | None:
+) -> Error | VariablesList | None:
     """ 
     Args:
         site_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -205,7 +241,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedVariableList
+        Error | VariablesList
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.patched_variable_request import PatchedVariableRequest
 from ...models.variable import Variable
 from ...types import UNSET, Unset
@@ -45,7 +46,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Variable | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Variable | None:
     if response.status_code == 200:
         response_200 = Variable.from_dict(response.json())
 
@@ -53,13 +54,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Variable]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Variable]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +132,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PatchedVariableRequest | Unset = UNSET,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -88,7 +145,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -112,7 +169,7 @@ def sync(
     client: AuthenticatedClient,
     body: PatchedVariableRequest | Unset = UNSET,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -125,7 +182,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 
@@ -144,7 +201,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PatchedVariableRequest | Unset = UNSET,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -157,7 +214,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -181,7 +238,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PatchedVariableRequest | Unset = UNSET,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -194,7 +251,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 

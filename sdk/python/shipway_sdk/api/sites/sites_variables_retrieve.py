@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.variable import Variable
 from typing import cast
 
@@ -34,7 +35,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Variable | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Variable | None:
     if response.status_code == 200:
         response_200 = Variable.from_dict(response.json())
 
@@ -42,13 +43,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Variable]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Variable]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -74,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -96,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -107,7 +143,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 
@@ -124,7 +160,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Variable]:
+) -> Response[Error | Variable]:
     """ 
     Args:
         site_id (str):
@@ -135,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Variable]
+        Response[Error | Variable]
      """
 
 
@@ -157,7 +193,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Variable | None:
+) -> Error | Variable | None:
     """ 
     Args:
         site_id (str):
@@ -168,7 +204,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Variable
+        Error | Variable
      """
 
 

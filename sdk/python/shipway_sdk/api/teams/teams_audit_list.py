@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_audit_entry_list import PaginatedAuditEntryList
+from ...models.entries_list import EntriesList
+from ...models.error import Error
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -18,8 +19,8 @@ def _get_kwargs(
     team_id: str,
     *,
     action: str | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     resource: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -52,13 +53,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedAuditEntryList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> EntriesList | Error | None:
     if response.status_code == 200:
-        response_200 = PaginatedAuditEntryList.from_dict(response.json())
+        response_200 = EntriesList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -66,7 +102,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedAuditEntryList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[EntriesList | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -80,19 +116,19 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     action: str | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     resource: str | Unset = UNSET,
 
-) -> Response[PaginatedAuditEntryList]:
+) -> Response[EntriesList | Error]:
     """  The team's audit log, newest first: every write, by whom, from where. Owners
     and developers read it; entries are never changed (there is no other method).
 
     Args:
         team_id (str):
         action (str | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         resource (str | Unset):
 
     Raises:
@@ -100,7 +136,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedAuditEntryList]
+        Response[EntriesList | Error]
      """
 
 
@@ -124,19 +160,19 @@ def sync(
     *,
     client: AuthenticatedClient,
     action: str | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     resource: str | Unset = UNSET,
 
-) -> PaginatedAuditEntryList | None:
+) -> EntriesList | Error | None:
     """  The team's audit log, newest first: every write, by whom, from where. Owners
     and developers read it; entries are never changed (there is no other method).
 
     Args:
         team_id (str):
         action (str | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         resource (str | Unset):
 
     Raises:
@@ -144,7 +180,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedAuditEntryList
+        EntriesList | Error
      """
 
 
@@ -163,19 +199,19 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     action: str | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     resource: str | Unset = UNSET,
 
-) -> Response[PaginatedAuditEntryList]:
+) -> Response[EntriesList | Error]:
     """  The team's audit log, newest first: every write, by whom, from where. Owners
     and developers read it; entries are never changed (there is no other method).
 
     Args:
         team_id (str):
         action (str | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         resource (str | Unset):
 
     Raises:
@@ -183,7 +219,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedAuditEntryList]
+        Response[EntriesList | Error]
      """
 
 
@@ -207,19 +243,19 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     action: str | Unset = UNSET,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     resource: str | Unset = UNSET,
 
-) -> PaginatedAuditEntryList | None:
+) -> EntriesList | Error | None:
     """  The team's audit log, newest first: every write, by whom, from where. Owners
     and developers read it; entries are never changed (there is no other method).
 
     Args:
         team_id (str):
         action (str | Unset):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         resource (str | Unset):
 
     Raises:
@@ -227,7 +263,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedAuditEntryList
+        EntriesList | Error
      """
 
 

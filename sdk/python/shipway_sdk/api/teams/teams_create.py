@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.team import Team
 from ...models.team_request import TeamRequest
 from typing import cast
@@ -40,7 +41,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Team | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Team | None:
     if response.status_code == 201:
         response_201 = Team.from_dict(response.json())
 
@@ -48,13 +49,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Team]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Team]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -68,7 +125,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: TeamRequest,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -79,7 +136,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -99,7 +156,7 @@ def sync(
     client: AuthenticatedClient,
     body: TeamRequest,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -110,7 +167,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 
@@ -125,7 +182,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: TeamRequest,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -136,7 +193,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -156,7 +213,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: TeamRequest,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -167,7 +224,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 

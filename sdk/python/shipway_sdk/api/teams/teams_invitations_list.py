@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_invitation_list import PaginatedInvitationList
+from ...models.error import Error
+from ...models.invitations_list import InvitationsList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -17,8 +18,8 @@ from typing import cast
 def _get_kwargs(
     team_id: str,
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
 ) -> dict[str, Any]:
     
@@ -46,13 +47,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedInvitationList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | InvitationsList | None:
     if response.status_code == 200:
-        response_200 = PaginatedInvitationList.from_dict(response.json())
+        response_200 = InvitationsList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -60,7 +96,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedInvitationList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | InvitationsList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,24 +109,24 @@ def sync_detailed(
     team_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedInvitationList]:
+) -> Response[Error | InvitationsList]:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
     Args:
         team_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvitationList]
+        Response[Error | InvitationsList]
      """
 
 
@@ -111,24 +147,24 @@ def sync(
     team_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedInvitationList | None:
+) -> Error | InvitationsList | None:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
     Args:
         team_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvitationList
+        Error | InvitationsList
      """
 
 
@@ -144,24 +180,24 @@ async def asyncio_detailed(
     team_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedInvitationList]:
+) -> Response[Error | InvitationsList]:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
     Args:
         team_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedInvitationList]
+        Response[Error | InvitationsList]
      """
 
 
@@ -182,24 +218,24 @@ async def asyncio(
     team_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedInvitationList | None:
+) -> Error | InvitationsList | None:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
     Args:
         team_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedInvitationList
+        Error | InvitationsList
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.invitation import Invitation
 from typing import cast
 
@@ -34,7 +35,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Invitation | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Invitation | None:
     if response.status_code == 200:
         response_200 = Invitation.from_dict(response.json())
 
@@ -42,13 +43,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Invitation]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Invitation]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Invitation]:
+) -> Response[Error | Invitation]:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
@@ -76,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation]
+        Response[Error | Invitation]
      """
 
 
@@ -98,7 +134,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Invitation | None:
+) -> Error | Invitation | None:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
@@ -111,7 +147,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation
+        Error | Invitation
      """
 
 
@@ -128,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Invitation]:
+) -> Response[Error | Invitation]:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
@@ -141,7 +177,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation]
+        Response[Error | Invitation]
      """
 
 
@@ -163,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Invitation | None:
+) -> Error | Invitation | None:
     """  A team's invitations not yet accepted (pending or expired); owners only. They are
     made by adding a member by an email that has no account; DELETE cancels one.
 
@@ -176,7 +212,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation
+        Error | Invitation
      """
 
 

@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_team_list import PaginatedTeamList
+from ...models.error import Error
+from ...models.teams_list import TeamsList
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -16,8 +17,8 @@ from typing import cast
 
 def _get_kwargs(
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -48,13 +49,41 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedTeamList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | TeamsList | None:
     if response.status_code == 200:
-        response_200 = PaginatedTeamList.from_dict(response.json())
+        response_200 = TeamsList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -62,7 +91,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedTeamList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | TeamsList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,16 +103,16 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedTeamList]:
+) -> Response[Error | TeamsList]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -91,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedTeamList]
+        Response[Error | TeamsList]
      """
 
 
@@ -111,16 +140,16 @@ search=search,
 def sync(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedTeamList | None:
+) -> Error | TeamsList | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -128,7 +157,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedTeamList
+        Error | TeamsList
      """
 
 
@@ -143,16 +172,16 @@ search=search,
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> Response[PaginatedTeamList]:
+) -> Response[Error | TeamsList]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -160,7 +189,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedTeamList]
+        Response[Error | TeamsList]
      """
 
 
@@ -180,16 +209,16 @@ search=search,
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
     search: str | Unset = UNSET,
 
-) -> PaginatedTeamList | None:
+) -> Error | TeamsList | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
         search (str | Unset):
 
     Raises:
@@ -197,7 +226,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedTeamList
+        Error | TeamsList
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.invitation import Invitation
 from ...models.membership import Membership
 from ...models.membership_create_request import MembershipCreateRequest
@@ -42,7 +43,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Invitation | Membership | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Invitation | Membership | None:
     if response.status_code == 201:
         response_201 = Membership.from_dict(response.json())
 
@@ -57,13 +58,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_202
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Invitation | Membership]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Invitation | Membership]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -78,7 +135,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: MembershipCreateRequest,
 
-) -> Response[Invitation | Membership]:
+) -> Response[Error | Invitation | Membership]:
     """  Adds the user with this username or email (201, the membership). An email that no account has gets
     an invitation instead (202, the invitation): a mail with a link that makes the account and joins the
     team.
@@ -92,7 +149,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation | Membership]
+        Response[Error | Invitation | Membership]
      """
 
 
@@ -114,7 +171,7 @@ def sync(
     client: AuthenticatedClient,
     body: MembershipCreateRequest,
 
-) -> Invitation | Membership | None:
+) -> Error | Invitation | Membership | None:
     """  Adds the user with this username or email (201, the membership). An email that no account has gets
     an invitation instead (202, the invitation): a mail with a link that makes the account and joins the
     team.
@@ -128,7 +185,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation | Membership
+        Error | Invitation | Membership
      """
 
 
@@ -145,7 +202,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: MembershipCreateRequest,
 
-) -> Response[Invitation | Membership]:
+) -> Response[Error | Invitation | Membership]:
     """  Adds the user with this username or email (201, the membership). An email that no account has gets
     an invitation instead (202, the invitation): a mail with a link that makes the account and joins the
     team.
@@ -159,7 +216,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Invitation | Membership]
+        Response[Error | Invitation | Membership]
      """
 
 
@@ -181,7 +238,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: MembershipCreateRequest,
 
-) -> Invitation | Membership | None:
+) -> Error | Invitation | Membership | None:
     """  Adds the user with this username or email (201, the membership). An email that no account has gets
     an invitation instead (202, the invitation): a mail with a link that makes the account and joins the
     team.
@@ -195,7 +252,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Invitation | Membership
+        Error | Invitation | Membership
      """
 
 

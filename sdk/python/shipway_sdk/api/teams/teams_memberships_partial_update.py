@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.membership import Membership
 from ...models.patched_membership_request import PatchedMembershipRequest
 from ...types import UNSET, Unset
@@ -45,7 +46,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Membership | None:
     if response.status_code == 200:
         response_200 = Membership.from_dict(response.json())
 
@@ -53,13 +54,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Membership]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +132,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PatchedMembershipRequest | Unset = UNSET,
 
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -88,7 +145,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
      """
 
 
@@ -112,7 +169,7 @@ def sync(
     client: AuthenticatedClient,
     body: PatchedMembershipRequest | Unset = UNSET,
 
-) -> Membership | None:
+) -> Error | Membership | None:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -125,7 +182,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
      """
 
 
@@ -144,7 +201,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PatchedMembershipRequest | Unset = UNSET,
 
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -157,7 +214,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
      """
 
 
@@ -181,7 +238,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PatchedMembershipRequest | Unset = UNSET,
 
-) -> Membership | None:
+) -> Error | Membership | None:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -194,7 +251,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.membership import Membership
 from typing import cast
 
@@ -34,7 +35,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Membership | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Membership | None:
     if response.status_code == 200:
         response_200 = Membership.from_dict(response.json())
 
@@ -42,13 +43,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Membership]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Membership]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -75,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
      """
 
 
@@ -97,7 +133,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Membership | None:
+) -> Error | Membership | None:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -109,7 +145,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
      """
 
 
@@ -126,7 +162,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Membership]:
+) -> Response[Error | Membership]:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -138,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Membership]
+        Response[Error | Membership]
      """
 
 
@@ -160,7 +196,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Membership | None:
+) -> Error | Membership | None:
     """  A team's members; any member reads them, owners change them.
 
     Args:
@@ -172,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Membership
+        Error | Membership
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.patched_team_request import PatchedTeamRequest
 from ...models.team import Team
 from ...types import UNSET, Unset
@@ -44,7 +45,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Team | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Team | None:
     if response.status_code == 200:
         response_200 = Team.from_dict(response.json())
 
@@ -52,13 +53,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Team]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Team]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,7 +130,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PatchedTeamRequest | Unset = UNSET,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -85,7 +142,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -107,7 +164,7 @@ def sync(
     client: AuthenticatedClient,
     body: PatchedTeamRequest | Unset = UNSET,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -119,7 +176,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 
@@ -136,7 +193,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PatchedTeamRequest | Unset = UNSET,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -148,7 +205,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -170,7 +227,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PatchedTeamRequest | Unset = UNSET,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -182,7 +239,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
 from ...models.team import Team
 from typing import cast
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Team | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Team | None:
     if response.status_code == 200:
         response_200 = Team.from_dict(response.json())
 
@@ -41,13 +42,48 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Team]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Team]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -61,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -72,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -92,7 +128,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -103,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 
@@ -118,7 +154,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Team]:
+) -> Response[Error | Team]:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -129,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Team]
+        Response[Error | Team]
      """
 
 
@@ -149,7 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Team | None:
+) -> Error | Team | None:
     """  Teams the caller belongs to; the creator of a team becomes its owner.
 
     Args:
@@ -160,7 +196,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Team
+        Error | Team
      """
 
 

@@ -8,7 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
-from ...models.paginated_delivery_list import PaginatedDeliveryList
+from ...models.deliveries_list import DeliveriesList
+from ...models.error import Error
 from ...types import UNSET, Unset
 from typing import cast
 
@@ -18,8 +19,8 @@ def _get_kwargs(
     team_id: str,
     webhook_id: str,
     *,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
 ) -> dict[str, Any]:
     
@@ -47,13 +48,48 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PaginatedDeliveryList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DeliveriesList | Error | None:
     if response.status_code == 200:
-        response_200 = PaginatedDeliveryList.from_dict(response.json())
+        response_200 = DeliveriesList.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -61,7 +97,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PaginatedDeliveryList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DeliveriesList | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,24 +111,24 @@ def sync_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeliveryList]:
+) -> Response[DeliveriesList | Error]:
     """  The webhook's deliveries, newest first, each with every attempt.
 
     Args:
         team_id (str):
         webhook_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeliveryList]
+        Response[DeliveriesList | Error]
      """
 
 
@@ -115,24 +151,24 @@ def sync(
     webhook_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeliveryList | None:
+) -> DeliveriesList | Error | None:
     """  The webhook's deliveries, newest first, each with every attempt.
 
     Args:
         team_id (str):
         webhook_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeliveryList
+        DeliveriesList | Error
      """
 
 
@@ -150,24 +186,24 @@ async def asyncio_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> Response[PaginatedDeliveryList]:
+) -> Response[DeliveriesList | Error]:
     """  The webhook's deliveries, newest first, each with every attempt.
 
     Args:
         team_id (str):
         webhook_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PaginatedDeliveryList]
+        Response[DeliveriesList | Error]
      """
 
 
@@ -190,24 +226,24 @@ async def asyncio(
     webhook_id: str,
     *,
     client: AuthenticatedClient,
-    limit: int | Unset = UNSET,
-    offset: int | Unset = UNSET,
+    limit: int | Unset = 25,
+    offset: int | Unset = 0,
 
-) -> PaginatedDeliveryList | None:
+) -> DeliveriesList | Error | None:
     """  The webhook's deliveries, newest first, each with every attempt.
 
     Args:
         team_id (str):
         webhook_id (str):
-        limit (int | Unset):
-        offset (int | Unset):
+        limit (int | Unset):  Default: 25.
+        offset (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PaginatedDeliveryList
+        DeliveriesList | Error
      """
 
 

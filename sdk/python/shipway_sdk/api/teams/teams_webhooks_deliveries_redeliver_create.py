@@ -9,6 +9,7 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.delivery import Delivery
+from ...models.error import Error
 from typing import cast
 
 
@@ -35,7 +36,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Delivery | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Delivery | Error | None:
     if response.status_code == 202:
         response_202 = Delivery.from_dict(response.json())
 
@@ -43,13 +44,69 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_202
 
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Delivery]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Delivery | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +122,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Delivery]:
+) -> Response[Delivery | Error]:
     """  Send the delivery again: a new series of attempts, same id and body.
 
     Args:
@@ -78,7 +135,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Delivery]
+        Response[Delivery | Error]
      """
 
 
@@ -102,7 +159,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> Delivery | None:
+) -> Delivery | Error | None:
     """  Send the delivery again: a new series of attempts, same id and body.
 
     Args:
@@ -115,7 +172,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Delivery
+        Delivery | Error
      """
 
 
@@ -134,7 +191,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Delivery]:
+) -> Response[Delivery | Error]:
     """  Send the delivery again: a new series of attempts, same id and body.
 
     Args:
@@ -147,7 +204,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Delivery]
+        Response[Delivery | Error]
      """
 
 
@@ -171,7 +228,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> Delivery | None:
+) -> Delivery | Error | None:
     """  Send the delivery again: a new series of attempts, same id and body.
 
     Args:
@@ -184,7 +241,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Delivery
+        Delivery | Error
      """
 
 

@@ -8,6 +8,8 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.error import Error
+from typing import cast
 
 
 
@@ -32,9 +34,52 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | None:
     if response.status_code == 204:
-        return None
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -42,7 +87,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any]:
+) -> Response[Any | Error]:
     """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
 
     Args:
@@ -69,7 +114,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Response[Any | Error]
      """
 
 
@@ -85,14 +130,13 @@ webhook_id=webhook_id,
 
     return _build_response(client=client, response=response)
 
-
-async def asyncio_detailed(
+def sync(
     team_id: str,
     webhook_id: str,
     *,
     client: AuthenticatedClient,
 
-) -> Response[Any]:
+) -> Any | Error | None:
     """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
 
     Args:
@@ -104,7 +148,36 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any]
+        Any | Error
+     """
+
+
+    return sync_detailed(
+        team_id=team_id,
+webhook_id=webhook_id,
+client=client,
+
+    ).parsed
+
+async def asyncio_detailed(
+    team_id: str,
+    webhook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Response[Any | Error]:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Error]
      """
 
 
@@ -120,3 +193,31 @@ webhook_id=webhook_id,
 
     return _build_response(client=client, response=response)
 
+async def asyncio(
+    team_id: str,
+    webhook_id: str,
+    *,
+    client: AuthenticatedClient,
+
+) -> Any | Error | None:
+    """  A team's outgoing webhooks (docs/api.md, "Outgoing webhooks"): owners only.
+
+    Args:
+        team_id (str):
+        webhook_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Error
+     """
+
+
+    return (await asyncio_detailed(
+        team_id=team_id,
+webhook_id=webhook_id,
+client=client,
+
+    )).parsed

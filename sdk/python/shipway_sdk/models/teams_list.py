@@ -8,20 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.team import Team
 
 
 
 
 
-
-T = TypeVar("T", bound="SitesSpecificationsRetrieveResponse200")
+T = TypeVar("T", bound="TeamsList")
 
 
 
 @_attrs_define
-class SitesSpecificationsRetrieveResponse200:
-    
+class TeamsList:
+    """ 
+        Attributes:
+            total (int):  Example: 1.
+            teams (list[Team]):
+     """
 
+    total: int
+    teams: list[Team]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -29,9 +38,23 @@ class SitesSpecificationsRetrieveResponse200:
 
 
     def to_dict(self) -> dict[str, Any]:
-        
+        from ..models.team import Team # noqa: PLC0415
+        total = self.total
+
+        teams = []
+        for teams_item_data in self.teams:
+            teams_item = teams_item_data.to_dict()
+            teams.append(teams_item)
+
+
+
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({
+            "total": total,
+            "teams": teams,
+        })
 
         return field_dict
 
@@ -39,13 +62,28 @@ class SitesSpecificationsRetrieveResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.team import Team # noqa: PLC0415
         d = dict(src_dict)
-        sites_specifications_retrieve_response_200 = cls(
+        total = d.pop("total")
+
+        teams = []
+        _teams = d.pop("teams")
+        for teams_item_data in (_teams):
+            teams_item = Team.from_dict(teams_item_data)
+
+
+
+            teams.append(teams_item)
+
+
+        teams_list = cls(
+            total=total,
+            teams=teams,
         )
 
 
-        sites_specifications_retrieve_response_200.additional_properties = d
-        return sites_specifications_retrieve_response_200
+        teams_list.additional_properties = d
+        return teams_list
 
     @property
     def additional_keys(self) -> list[str]:

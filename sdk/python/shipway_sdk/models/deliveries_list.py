@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.audit_entry import AuditEntry
+  from ..models.delivery import Delivery
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedAuditEntryList")
+T = TypeVar("T", bound="DeliveriesList")
 
 
 
 @_attrs_define
-class PaginatedAuditEntryList:
+class DeliveriesList:
     """ 
         Attributes:
-            total (int):
-            items (list[AuditEntry] | Unset):
+            total (int):  Example: 1.
+            deliveries (list[Delivery]):
      """
 
     total: int
-    items: list[AuditEntry] | Unset = UNSET
+    deliveries: list[Delivery]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedAuditEntryList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.audit_entry import AuditEntry # noqa: PLC0415
+        from ..models.delivery import Delivery # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        deliveries = []
+        for deliveries_item_data in self.deliveries:
+            deliveries_item = deliveries_item_data.to_dict()
+            deliveries.append(deliveries_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedAuditEntryList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "deliveries": deliveries,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedAuditEntryList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.audit_entry import AuditEntry # noqa: PLC0415
+        from ..models.delivery import Delivery # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[AuditEntry] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = AuditEntry.from_dict(items_item_data)
+        deliveries = []
+        _deliveries = d.pop("deliveries")
+        for deliveries_item_data in (_deliveries):
+            deliveries_item = Delivery.from_dict(deliveries_item_data)
 
 
 
-                items.append(items_item)
+            deliveries.append(deliveries_item)
 
 
-        paginated_audit_entry_list = cls(
+        deliveries_list = cls(
             total=total,
-            items=items,
+            deliveries=deliveries,
         )
 
 
-        paginated_audit_entry_list.additional_properties = d
-        return paginated_audit_entry_list
+        deliveries_list.additional_properties = d
+        return deliveries_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,28 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
-
-if TYPE_CHECKING:
-  from ..models.site import Site
+import datetime
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedSiteList")
+
+T = TypeVar("T", bound="RealtimeToken")
 
 
 
 @_attrs_define
-class PaginatedSiteList:
+class RealtimeToken:
     """ 
         Attributes:
-            total (int):
-            items (list[Site] | Unset):
+            token (str): For `/v1/realtime?token=`.
+            expires_at (datetime.datetime):
      """
 
-    total: int
-    items: list[Site] | Unset = UNSET
+    token: str
+    expires_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,26 +37,17 @@ class PaginatedSiteList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.site import Site # noqa: PLC0415
-        total = self.total
+        token = self.token
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
-
-
+        expires_at = self.expires_at.isoformat()
 
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({
-            "total": total,
+            "token": token,
+            "expiresAt": expires_at,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +55,22 @@ class PaginatedSiteList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.site import Site # noqa: PLC0415
         d = dict(src_dict)
-        total = d.pop("total")
+        token = d.pop("token")
 
-        _items = d.pop("items", UNSET)
-        items: list[Site] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Site.from_dict(items_item_data)
+        expires_at = datetime.datetime.fromisoformat(d.pop("expiresAt"))
 
 
 
-                items.append(items_item)
 
-
-        paginated_site_list = cls(
-            total=total,
-            items=items,
+        realtime_token = cls(
+            token=token,
+            expires_at=expires_at,
         )
 
 
-        paginated_site_list.additional_properties = d
-        return paginated_site_list
+        realtime_token.additional_properties = d
+        return realtime_token
 
     @property
     def additional_keys(self) -> list[str]:

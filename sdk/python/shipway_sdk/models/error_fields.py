@@ -14,15 +14,17 @@ from ..types import UNSET, Unset
 
 
 
-T = TypeVar("T", bound="SitesDeploymentsUploadsRetrieveResponse200")
+T = TypeVar("T", bound="ErrorFields")
 
 
 
 @_attrs_define
-class SitesDeploymentsUploadsRetrieveResponse200:
-    
+class ErrorFields:
+    """ Validation errors only: the first message of each field, by its name.
 
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+     """
+
+    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
 
 
@@ -40,21 +42,21 @@ class SitesDeploymentsUploadsRetrieveResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        sites_deployments_uploads_retrieve_response_200 = cls(
+        error_fields = cls(
         )
 
 
-        sites_deployments_uploads_retrieve_response_200.additional_properties = d
-        return sites_deployments_uploads_retrieve_response_200
+        error_fields.additional_properties = d
+        return error_fields
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> str:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: str) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.domain import Domain
+  from ..models.api_key import ApiKey
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedDomainList")
+T = TypeVar("T", bound="KeysList")
 
 
 
 @_attrs_define
-class PaginatedDomainList:
+class KeysList:
     """ 
         Attributes:
-            total (int):
-            items (list[Domain] | Unset):
+            total (int):  Example: 1.
+            keys (list[ApiKey]):
      """
 
     total: int
-    items: list[Domain] | Unset = UNSET
+    keys: list[ApiKey]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedDomainList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.domain import Domain # noqa: PLC0415
+        from ..models.api_key import ApiKey # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        keys = []
+        for keys_item_data in self.keys:
+            keys_item = keys_item_data.to_dict()
+            keys.append(keys_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedDomainList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "keys": keys,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedDomainList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.domain import Domain # noqa: PLC0415
+        from ..models.api_key import ApiKey # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Domain] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Domain.from_dict(items_item_data)
+        keys = []
+        _keys = d.pop("keys")
+        for keys_item_data in (_keys):
+            keys_item = ApiKey.from_dict(keys_item_data)
 
 
 
-                items.append(items_item)
+            keys.append(keys_item)
 
 
-        paginated_domain_list = cls(
+        keys_list = cls(
             total=total,
-            items=items,
+            keys=keys,
         )
 
 
-        paginated_domain_list.additional_properties = d
-        return paginated_domain_list
+        keys_list.additional_properties = d
+        return keys_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.webhook import Webhook
+  from ..models.deploy_hook import DeployHook
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedWebhookList")
+T = TypeVar("T", bound="HooksList")
 
 
 
 @_attrs_define
-class PaginatedWebhookList:
+class HooksList:
     """ 
         Attributes:
-            total (int):
-            items (list[Webhook] | Unset):
+            total (int):  Example: 1.
+            hooks (list[DeployHook]):
      """
 
     total: int
-    items: list[Webhook] | Unset = UNSET
+    hooks: list[DeployHook]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedWebhookList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.webhook import Webhook # noqa: PLC0415
+        from ..models.deploy_hook import DeployHook # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        hooks = []
+        for hooks_item_data in self.hooks:
+            hooks_item = hooks_item_data.to_dict()
+            hooks.append(hooks_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedWebhookList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "hooks": hooks,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedWebhookList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook import Webhook # noqa: PLC0415
+        from ..models.deploy_hook import DeployHook # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Webhook] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Webhook.from_dict(items_item_data)
+        hooks = []
+        _hooks = d.pop("hooks")
+        for hooks_item_data in (_hooks):
+            hooks_item = DeployHook.from_dict(hooks_item_data)
 
 
 
-                items.append(items_item)
+            hooks.append(hooks_item)
 
 
-        paginated_webhook_list = cls(
+        hooks_list = cls(
             total=total,
-            items=items,
+            hooks=hooks,
         )
 
 
-        paginated_webhook_list.additional_properties = d
-        return paginated_webhook_list
+        hooks_list.additional_properties = d
+        return hooks_list
 
     @property
     def additional_keys(self) -> list[str]:

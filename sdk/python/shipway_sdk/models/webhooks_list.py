@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.deploy_hook import DeployHook
+  from ..models.webhook import Webhook
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedDeployHookList")
+T = TypeVar("T", bound="WebhooksList")
 
 
 
 @_attrs_define
-class PaginatedDeployHookList:
+class WebhooksList:
     """ 
         Attributes:
-            total (int):
-            items (list[DeployHook] | Unset):
+            total (int):  Example: 1.
+            webhooks (list[Webhook]):
      """
 
     total: int
-    items: list[DeployHook] | Unset = UNSET
+    webhooks: list[Webhook]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedDeployHookList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.deploy_hook import DeployHook # noqa: PLC0415
+        from ..models.webhook import Webhook # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        webhooks = []
+        for webhooks_item_data in self.webhooks:
+            webhooks_item = webhooks_item_data.to_dict()
+            webhooks.append(webhooks_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedDeployHookList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "webhooks": webhooks,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedDeployHookList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.deploy_hook import DeployHook # noqa: PLC0415
+        from ..models.webhook import Webhook # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[DeployHook] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = DeployHook.from_dict(items_item_data)
+        webhooks = []
+        _webhooks = d.pop("webhooks")
+        for webhooks_item_data in (_webhooks):
+            webhooks_item = Webhook.from_dict(webhooks_item_data)
 
 
 
-                items.append(items_item)
+            webhooks.append(webhooks_item)
 
 
-        paginated_deploy_hook_list = cls(
+        webhooks_list = cls(
             total=total,
-            items=items,
+            webhooks=webhooks,
         )
 
 
-        paginated_deploy_hook_list.additional_properties = d
-        return paginated_deploy_hook_list
+        webhooks_list.additional_properties = d
+        return webhooks_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.invitation import Invitation
+  from ..models.specification import Specification
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedInvitationList")
+T = TypeVar("T", bound="SpecificationsList")
 
 
 
 @_attrs_define
-class PaginatedInvitationList:
+class SpecificationsList:
     """ 
         Attributes:
             total (int):
-            items (list[Invitation] | Unset):
+            specifications (list[Specification]):
      """
 
     total: int
-    items: list[Invitation] | Unset = UNSET
+    specifications: list[Specification]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedInvitationList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.invitation import Invitation # noqa: PLC0415
+        from ..models.specification import Specification # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        specifications = []
+        for specifications_item_data in self.specifications:
+            specifications_item = specifications_item_data.to_dict()
+            specifications.append(specifications_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedInvitationList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "specifications": specifications,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedInvitationList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.invitation import Invitation # noqa: PLC0415
+        from ..models.specification import Specification # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Invitation] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Invitation.from_dict(items_item_data)
+        specifications = []
+        _specifications = d.pop("specifications")
+        for specifications_item_data in (_specifications):
+            specifications_item = Specification.from_dict(specifications_item_data)
 
 
 
-                items.append(items_item)
+            specifications.append(specifications_item)
 
 
-        paginated_invitation_list = cls(
+        specifications_list = cls(
             total=total,
-            items=items,
+            specifications=specifications,
         )
 
 
-        paginated_invitation_list.additional_properties = d
-        return paginated_invitation_list
+        specifications_list.additional_properties = d
+        return specifications_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.membership import Membership
+  from ..models.audit_entry import AuditEntry
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedMembershipList")
+T = TypeVar("T", bound="EntriesList")
 
 
 
 @_attrs_define
-class PaginatedMembershipList:
+class EntriesList:
     """ 
         Attributes:
-            total (int):
-            items (list[Membership] | Unset):
+            total (int):  Example: 1.
+            entries (list[AuditEntry]):
      """
 
     total: int
-    items: list[Membership] | Unset = UNSET
+    entries: list[AuditEntry]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedMembershipList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.membership import Membership # noqa: PLC0415
+        from ..models.audit_entry import AuditEntry # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        entries = []
+        for entries_item_data in self.entries:
+            entries_item = entries_item_data.to_dict()
+            entries.append(entries_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedMembershipList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "entries": entries,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedMembershipList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.membership import Membership # noqa: PLC0415
+        from ..models.audit_entry import AuditEntry # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Membership] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Membership.from_dict(items_item_data)
+        entries = []
+        _entries = d.pop("entries")
+        for entries_item_data in (_entries):
+            entries_item = AuditEntry.from_dict(entries_item_data)
 
 
 
-                items.append(items_item)
+            entries.append(entries_item)
 
 
-        paginated_membership_list = cls(
+        entries_list = cls(
             total=total,
-            items=items,
+            entries=entries,
         )
 
 
-        paginated_membership_list.additional_properties = d
-        return paginated_membership_list
+        entries_list.additional_properties = d
+        return entries_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,7 +8,6 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
@@ -18,20 +17,20 @@ if TYPE_CHECKING:
 
 
 
-T = TypeVar("T", bound="PaginatedVariableList")
+T = TypeVar("T", bound="VariablesList")
 
 
 
 @_attrs_define
-class PaginatedVariableList:
+class VariablesList:
     """ 
         Attributes:
-            total (int):
-            items (list[Variable] | Unset):
+            total (int):  Example: 1.
+            variables (list[Variable]):
      """
 
     total: int
-    items: list[Variable] | Unset = UNSET
+    variables: list[Variable]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -42,12 +41,10 @@ class PaginatedVariableList:
         from ..models.variable import Variable # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        variables = []
+        for variables_item_data in self.variables:
+            variables_item = variables_item_data.to_dict()
+            variables.append(variables_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedVariableList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "variables": variables,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -70,26 +66,24 @@ class PaginatedVariableList:
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Variable] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Variable.from_dict(items_item_data)
+        variables = []
+        _variables = d.pop("variables")
+        for variables_item_data in (_variables):
+            variables_item = Variable.from_dict(variables_item_data)
 
 
 
-                items.append(items_item)
+            variables.append(variables_item)
 
 
-        paginated_variable_list = cls(
+        variables_list = cls(
             total=total,
-            items=items,
+            variables=variables,
         )
 
 
-        paginated_variable_list.additional_properties = d
-        return paginated_variable_list
+        variables_list.additional_properties = d
+        return variables_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.team import Team
+  from ..models.deployment import Deployment
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedTeamList")
+T = TypeVar("T", bound="DeploymentsList")
 
 
 
 @_attrs_define
-class PaginatedTeamList:
+class DeploymentsList:
     """ 
         Attributes:
-            total (int):
-            items (list[Team] | Unset):
+            total (int):  Example: 1.
+            deployments (list[Deployment]):
      """
 
     total: int
-    items: list[Team] | Unset = UNSET
+    deployments: list[Deployment]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedTeamList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.team import Team # noqa: PLC0415
+        from ..models.deployment import Deployment # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        deployments = []
+        for deployments_item_data in self.deployments:
+            deployments_item = deployments_item_data.to_dict()
+            deployments.append(deployments_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedTeamList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "deployments": deployments,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedTeamList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.team import Team # noqa: PLC0415
+        from ..models.deployment import Deployment # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Team] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Team.from_dict(items_item_data)
+        deployments = []
+        _deployments = d.pop("deployments")
+        for deployments_item_data in (_deployments):
+            deployments_item = Deployment.from_dict(deployments_item_data)
 
 
 
-                items.append(items_item)
+            deployments.append(deployments_item)
 
 
-        paginated_team_list = cls(
+        deployments_list = cls(
             total=total,
-            items=items,
+            deployments=deployments,
         )
 
 
-        paginated_team_list.additional_properties = d
-        return paginated_team_list
+        deployments_list.additional_properties = d
+        return deployments_list
 
     @property
     def additional_keys(self) -> list[str]:

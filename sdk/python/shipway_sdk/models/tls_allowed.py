@@ -14,14 +14,18 @@ from ..types import UNSET, Unset
 
 
 
-T = TypeVar("T", bound="RealtimeTokensCreateResponse201")
+T = TypeVar("T", bound="TlsAllowed")
 
 
 
 @_attrs_define
-class RealtimeTokensCreateResponse201:
-    
+class TlsAllowed:
+    """ 
+        Attributes:
+            allowed (bool):
+     """
 
+    allowed: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -29,9 +33,14 @@ class RealtimeTokensCreateResponse201:
 
 
     def to_dict(self) -> dict[str, Any]:
-        
+        allowed = self.allowed
+
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({
+            "allowed": allowed,
+        })
 
         return field_dict
 
@@ -40,12 +49,15 @@ class RealtimeTokensCreateResponse201:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        realtime_tokens_create_response_201 = cls(
+        allowed = d.pop("allowed")
+
+        tls_allowed = cls(
+            allowed=allowed,
         )
 
 
-        realtime_tokens_create_response_201.additional_properties = d
-        return realtime_tokens_create_response_201
+        tls_allowed.additional_properties = d
+        return tls_allowed
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.delivery import Delivery
+  from ..models.site import Site
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedDeliveryList")
+T = TypeVar("T", bound="SitesList")
 
 
 
 @_attrs_define
-class PaginatedDeliveryList:
+class SitesList:
     """ 
         Attributes:
-            total (int):
-            items (list[Delivery] | Unset):
+            total (int):  Example: 1.
+            sites (list[Site]):
      """
 
     total: int
-    items: list[Delivery] | Unset = UNSET
+    sites: list[Site]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedDeliveryList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.delivery import Delivery # noqa: PLC0415
+        from ..models.site import Site # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        sites = []
+        for sites_item_data in self.sites:
+            sites_item = sites_item_data.to_dict()
+            sites.append(sites_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedDeliveryList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "sites": sites,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedDeliveryList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.delivery import Delivery # noqa: PLC0415
+        from ..models.site import Site # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Delivery] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Delivery.from_dict(items_item_data)
+        sites = []
+        _sites = d.pop("sites")
+        for sites_item_data in (_sites):
+            sites_item = Site.from_dict(sites_item_data)
 
 
 
-                items.append(items_item)
+            sites.append(sites_item)
 
 
-        paginated_delivery_list = cls(
+        sites_list = cls(
             total=total,
-            items=items,
+            sites=sites,
         )
 
 
-        paginated_delivery_list.additional_properties = d
-        return paginated_delivery_list
+        sites_list.additional_properties = d
+        return sites_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.deployment import Deployment
+  from ..models.membership import Membership
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedDeploymentList")
+T = TypeVar("T", bound="MembershipsList")
 
 
 
 @_attrs_define
-class PaginatedDeploymentList:
+class MembershipsList:
     """ 
         Attributes:
-            total (int):
-            items (list[Deployment] | Unset):
+            total (int):  Example: 1.
+            memberships (list[Membership]):
      """
 
     total: int
-    items: list[Deployment] | Unset = UNSET
+    memberships: list[Membership]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedDeploymentList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.deployment import Deployment # noqa: PLC0415
+        from ..models.membership import Membership # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        memberships = []
+        for memberships_item_data in self.memberships:
+            memberships_item = memberships_item_data.to_dict()
+            memberships.append(memberships_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedDeploymentList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "memberships": memberships,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedDeploymentList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.deployment import Deployment # noqa: PLC0415
+        from ..models.membership import Membership # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[Deployment] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = Deployment.from_dict(items_item_data)
+        memberships = []
+        _memberships = d.pop("memberships")
+        for memberships_item_data in (_memberships):
+            memberships_item = Membership.from_dict(memberships_item_data)
 
 
 
-                items.append(items_item)
+            memberships.append(memberships_item)
 
 
-        paginated_deployment_list = cls(
+        memberships_list = cls(
             total=total,
-            items=items,
+            memberships=memberships,
         )
 
 
-        paginated_deployment_list.additional_properties = d
-        return paginated_deployment_list
+        memberships_list.additional_properties = d
+        return memberships_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -14,14 +14,22 @@ from ..types import UNSET, Unset
 
 
 
-T = TypeVar("T", bound="EdgeTlsAskRetrieveResponse200")
+T = TypeVar("T", bound="Specification")
 
 
 
 @_attrs_define
-class EdgeTlsAskRetrieveResponse200:
-    
+class Specification:
+    """ 
+        Attributes:
+            slug (str):
+            cpus (float):
+            memory (int): MB.
+     """
 
+    slug: str
+    cpus: float
+    memory: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -29,9 +37,20 @@ class EdgeTlsAskRetrieveResponse200:
 
 
     def to_dict(self) -> dict[str, Any]:
-        
+        slug = self.slug
+
+        cpus = self.cpus
+
+        memory = self.memory
+
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({
+            "slug": slug,
+            "cpus": cpus,
+            "memory": memory,
+        })
 
         return field_dict
 
@@ -40,12 +59,21 @@ class EdgeTlsAskRetrieveResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        edge_tls_ask_retrieve_response_200 = cls(
+        slug = d.pop("slug")
+
+        cpus = d.pop("cpus")
+
+        memory = d.pop("memory")
+
+        specification = cls(
+            slug=slug,
+            cpus=cpus,
+            memory=memory,
         )
 
 
-        edge_tls_ask_retrieve_response_200.additional_properties = d
-        return edge_tls_ask_retrieve_response_200
+        specification.additional_properties = d
+        return specification
 
     @property
     def additional_keys(self) -> list[str]:

@@ -14,14 +14,24 @@ from ..types import UNSET, Unset
 
 
 
-T = TypeVar("T", bound="EdgeTlsAskRetrieveResponse404")
+T = TypeVar("T", bound="UploadState")
 
 
 
 @_attrs_define
-class EdgeTlsAskRetrieveResponse404:
-    
+class UploadState:
+    """ 
+        Attributes:
+            upload_id (str):
+            size_received (int): Bytes so far: resume from here.
+            size_total (int):
+            complete (bool):
+     """
 
+    upload_id: str
+    size_received: int
+    size_total: int
+    complete: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -29,9 +39,23 @@ class EdgeTlsAskRetrieveResponse404:
 
 
     def to_dict(self) -> dict[str, Any]:
-        
+        upload_id = self.upload_id
+
+        size_received = self.size_received
+
+        size_total = self.size_total
+
+        complete = self.complete
+
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({
+            "uploadId": upload_id,
+            "sizeReceived": size_received,
+            "sizeTotal": size_total,
+            "complete": complete,
+        })
 
         return field_dict
 
@@ -40,12 +64,24 @@ class EdgeTlsAskRetrieveResponse404:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        edge_tls_ask_retrieve_response_404 = cls(
+        upload_id = d.pop("uploadId")
+
+        size_received = d.pop("sizeReceived")
+
+        size_total = d.pop("sizeTotal")
+
+        complete = d.pop("complete")
+
+        upload_state = cls(
+            upload_id=upload_id,
+            size_received=size_received,
+            size_total=size_total,
+            complete=complete,
         )
 
 
-        edge_tls_ask_retrieve_response_404.additional_properties = d
-        return edge_tls_ask_retrieve_response_404
+        upload_state.additional_properties = d
+        return upload_state
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,30 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
-  from ..models.api_key import ApiKey
+  from ..models.invitation import Invitation
 
 
 
 
 
-T = TypeVar("T", bound="PaginatedApiKeyList")
+T = TypeVar("T", bound="InvitationsList")
 
 
 
 @_attrs_define
-class PaginatedApiKeyList:
+class InvitationsList:
     """ 
         Attributes:
-            total (int):
-            items (list[ApiKey] | Unset):
+            total (int):  Example: 1.
+            invitations (list[Invitation]):
      """
 
     total: int
-    items: list[ApiKey] | Unset = UNSET
+    invitations: list[Invitation]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -39,15 +38,13 @@ class PaginatedApiKeyList:
 
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.api_key import ApiKey # noqa: PLC0415
+        from ..models.invitation import Invitation # noqa: PLC0415
         total = self.total
 
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
+        invitations = []
+        for invitations_item_data in self.invitations:
+            invitations_item = invitations_item_data.to_dict()
+            invitations.append(invitations_item)
 
 
 
@@ -56,9 +53,8 @@ class PaginatedApiKeyList:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "total": total,
+            "invitations": invitations,
         })
-        if items is not UNSET:
-            field_dict["items"] = items
 
         return field_dict
 
@@ -66,30 +62,28 @@ class PaginatedApiKeyList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.api_key import ApiKey # noqa: PLC0415
+        from ..models.invitation import Invitation # noqa: PLC0415
         d = dict(src_dict)
         total = d.pop("total")
 
-        _items = d.pop("items", UNSET)
-        items: list[ApiKey] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = ApiKey.from_dict(items_item_data)
+        invitations = []
+        _invitations = d.pop("invitations")
+        for invitations_item_data in (_invitations):
+            invitations_item = Invitation.from_dict(invitations_item_data)
 
 
 
-                items.append(items_item)
+            invitations.append(invitations_item)
 
 
-        paginated_api_key_list = cls(
+        invitations_list = cls(
             total=total,
-            items=items,
+            invitations=invitations,
         )
 
 
-        paginated_api_key_list.additional_properties = d
-        return paginated_api_key_list
+        invitations_list.additional_properties = d
+        return invitations_list
 
     @property
     def additional_keys(self) -> list[str]:

@@ -8,20 +8,29 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.domain import Domain
 
 
 
 
 
-
-T = TypeVar("T", bound="SitesDeploymentsUploadsDestroyResponse200")
+T = TypeVar("T", bound="DomainsList")
 
 
 
 @_attrs_define
-class SitesDeploymentsUploadsDestroyResponse200:
-    
+class DomainsList:
+    """ 
+        Attributes:
+            total (int):  Example: 1.
+            domains (list[Domain]):
+     """
 
+    total: int
+    domains: list[Domain]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -29,9 +38,23 @@ class SitesDeploymentsUploadsDestroyResponse200:
 
 
     def to_dict(self) -> dict[str, Any]:
-        
+        from ..models.domain import Domain # noqa: PLC0415
+        total = self.total
+
+        domains = []
+        for domains_item_data in self.domains:
+            domains_item = domains_item_data.to_dict()
+            domains.append(domains_item)
+
+
+
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update({
+            "total": total,
+            "domains": domains,
+        })
 
         return field_dict
 
@@ -39,13 +62,28 @@ class SitesDeploymentsUploadsDestroyResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.domain import Domain # noqa: PLC0415
         d = dict(src_dict)
-        sites_deployments_uploads_destroy_response_200 = cls(
+        total = d.pop("total")
+
+        domains = []
+        _domains = d.pop("domains")
+        for domains_item_data in (_domains):
+            domains_item = Domain.from_dict(domains_item_data)
+
+
+
+            domains.append(domains_item)
+
+
+        domains_list = cls(
+            total=total,
+            domains=domains,
         )
 
 
-        sites_deployments_uploads_destroy_response_200.additional_properties = d
-        return sites_deployments_uploads_destroy_response_200
+        domains_list.additional_properties = d
+        return domains_list
 
     @property
     def additional_keys(self) -> list[str]:
