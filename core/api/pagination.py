@@ -19,12 +19,15 @@ class EnvelopePagination(LimitOffsetPagination):
 
     default_limit = 25
     max_limit = 100
+    # Past PostgreSQL's bigint an OFFSET is an error of the database (a 500), not an
+    # empty page; no list is near this long.
+    max_offset = 2**31 - 1
 
     def get_limit(self, request: Request) -> int:
         return self._read(request, self.limit_query_param, self.default_limit, 1, self.max_limit)
 
     def get_offset(self, request: Request) -> int:
-        return self._read(request, self.offset_query_param, 0, 0, None)
+        return self._read(request, self.offset_query_param, 0, 0, self.max_offset)
 
     @staticmethod
     def _read(request: Request, name: str, default: int, low: int, high: int | None) -> int:
@@ -69,7 +72,7 @@ class EnvelopePagination(LimitOffsetPagination):
         parameters = super().get_schema_operation_parameters(view)
         bounds = {
             self.limit_query_param: {"minimum": 1, "maximum": self.max_limit, "default": 25},
-            self.offset_query_param: {"minimum": 0, "default": 0},
+            self.offset_query_param: {"minimum": 0, "maximum": self.max_offset, "default": 0},
         }
         for parameter in parameters:
             parameter["schema"].update(bounds.get(parameter["name"], {}))
