@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.schema import error_response
 from sites.hosts import HostKind, parse
 from sites.selectors import verified_site_for_domain
 
@@ -27,7 +28,12 @@ def certificate_allowed(host: str) -> bool:
 
 @extend_schema(
     parameters=[OpenApiParameter("domain", OpenApiTypes.STR, required=True)],
-    responses={200: inline_serializer("TlsAllowed", {"allowed": serializers.BooleanField()})},
+    responses={
+        200: inline_serializer("TlsAllowed", {"allowed": serializers.BooleanField()}),
+        404: error_response(
+            404, "not_found", "No certificate for this host.", "Not a verified custom domain."
+        ),
+    },
 )
 @api_view(["GET"])
 @authentication_classes([])

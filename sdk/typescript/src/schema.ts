@@ -1853,6 +1853,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Not a verified custom domain. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (or too many failed API key attempts from this address), or the caller already holds as many of something as this server allows (`too_many`). */
             429: {
                 headers: {
