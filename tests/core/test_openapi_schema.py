@@ -120,3 +120,26 @@ def test_no_operation_answers_a_free_form_object(schema):
     text = json.dumps(schema["paths"])
     assert not re.search(r'"schema": \{"type": "object"\}', text)
     assert "Unspecified response body" not in text
+
+
+# What schemathesis found answering null where the schema said a string or a number.
+NULLABLE_IN_ANSWERS = {
+    "ApiKey": ["expiresAt", "lastUsedAt"],
+    "Deployment": ["buildStartedAt", "buildEndedAt", "buildDuration", "errorCode"],
+    "Delivery": ["responseStatus", "durationMs", "lastAttemptAt", "nextAttemptAt"],
+    "Variable": ["value"],
+}
+
+
+def test_fields_that_answer_null_are_nullable(schema):
+    components = schema["components"]["schemas"]
+    for component, fields in NULLABLE_IN_ANSWERS.items():
+        for field in fields:
+            assert components[component]["properties"][field].get("nullable"), (component, field)
+
+
+def test_a_variable_value_is_nullable_in_answers_only(schema):
+    """A secret's value reads as null; a request may not send null."""
+    assert not schema["components"]["schemas"]["VariableRequest"]["properties"]["value"].get(
+        "nullable"
+    )
