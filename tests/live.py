@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -107,12 +108,15 @@ class LiveServer:
         log = open(self.log_dir / f"uvicorn-{self.port}.log", "wb")  # noqa: SIM115  # any server
         server = os.environ.get("SHIPWAY_TEST_WEB_SERVER") or serving.DEFAULT_WEB_SERVER
         self.process = subprocess.Popen(
-            serving.web_server_command(
-                server,
-                host="127.0.0.1",
-                port=self.port,
-                workers=1,
-                extra=["--lifespan", "off"] if server == "uvicorn" else [],
+            without_dns(
+                serving.web_server_command(
+                    server,
+                    host="127.0.0.1",
+                    port=self.port,
+                    workers=1,
+                    extra=["--lifespan", "off"] if server == "uvicorn" else [],
+                ),
+                self.log_dir,
             ),
             env=env,
             stdout=log,
@@ -133,6 +137,21 @@ class LiveServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def without_dns(command: list[str], directory: Path) -> list[str]:
+    """`command` in a mount namespace of its own whose /etc/resolv.conf names a resolver on
+    loopback that does not exist: whatever names the tests (or a fuzzer) make it look
+    up, custom domains' records or webhook and repository hosts, no query leaves the
+    machine; each fails at once, as an unreachable resolver does. As root only (the
+    project's machines and CI); elsewhere the command runs as it is."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return command
+    resolv = directory / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions attempts:1 timeout:1\n")
+    script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+            str(resolv), *command]  # fmt: skip
 
 
 def _cached_ids() -> tuple[int, ...]:
