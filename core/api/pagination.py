@@ -71,7 +71,11 @@ class EnvelopePagination(LimitOffsetPagination):
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         bounds = {
-            self.limit_query_param: {"minimum": 1, "maximum": self.max_limit, "default": 25},
+            self.limit_query_param: {
+                "minimum": 1,
+                "maximum": self.max_limit,
+                "default": self.default_limit,
+            },
             self.offset_query_param: {"minimum": 0, "maximum": self.max_offset, "default": 0},
         }
         for parameter in parameters:

@@ -55,6 +55,23 @@ def celery_worker_command(queues: str, concurrency: int, name: str = "worker") -
     ]
 
 
+def celery_beat_command() -> list[str]:
+    """Celery beat's command line, its schedule file under SHIPWAY_VAR_DIR."""
+    schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+    return [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+            "--schedule", schedule]  # fmt: skip
+
+
+def create_admin_if_missing(password: str) -> bool:
+    """Make the `admin` superuser with `password` unless a superuser exists; whether it
+    was made."""
+    User = get_user_model()
+    if User.objects.filter(is_superuser=True).exists():
+        return False
+    User.objects.create_superuser("admin", "admin@localhost", password)
+    return True
+
+
 class Command(BaseCommand):
     help = "Run the web, a Celery worker and Celery beat together (and Redis if needed)."
 
@@ -168,18 +185,7 @@ class Command(BaseCommand):
                 4,
                 "servers",
             ),
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(settings.VAR_DIR / "celerybeat-schedule"),
-            ],
+            "beat": celery_beat_command(),
         }
         if api_port:
             commands["api"] = [
@@ -256,11 +262,9 @@ class Command(BaseCommand):
         return True
 
     def _ensure_admin(self) -> None:
-        User = get_user_model()
-        if User.objects.filter(is_superuser=True).exists():
-            return
         password = os.environ.get("SHIPWAY_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-        User.objects.create_superuser("admin", "admin@localhost", password)
+        if not create_admin_if_missing(password):
+            return
         shown = (
             "from SHIPWAY_ADMIN_PASSWORD" if "SHIPWAY_ADMIN_PASSWORD" in os.environ else password
         )

@@ -23,12 +23,15 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from core import serving
-from core.management.commands.runplatform import celery_worker_command
+from core.management.commands.runplatform import (
+    celery_beat_command,
+    celery_worker_command,
+    create_admin_if_missing,
+)
 
 
 def all_queues() -> str:
@@ -79,9 +82,7 @@ class Command(BaseCommand):
                 options["queues"] or all_queues(), options["concurrency"]
             )
         else:
-            schedule = str(settings.VAR_DIR / "celerybeat-schedule")
-            command = [sys.executable, "-m", "celery", "-A", "config", "beat"]
-            command += ["--loglevel", "INFO", "--schedule", schedule]
+            command = celery_beat_command()
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(command[0], command)  # noqa: S606 (our own command line, no shell)
@@ -91,9 +92,7 @@ class Command(BaseCommand):
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         password = os.environ.get("SHIPWAY_ADMIN_PASSWORD")
-        User = get_user_model()
-        if password and not User.objects.filter(is_superuser=True).exists():
-            User.objects.create_superuser("admin", "admin@localhost", password)
+        if password and create_admin_if_missing(password):
             self.stdout.write("Created the admin user 'admin' (password: SHIPWAY_ADMIN_PASSWORD).")
         if settings.SHIPWAY_FRONT_PROXY:
             call_command("edgemap", "sync")
