@@ -26,6 +26,7 @@ import os
 import socket
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -53,6 +54,9 @@ _edges: weakref.WeakSet[Edge] = weakref.WeakSet()
 _revoked: dict[int, int] = {}  # user id -> preview cookies issued until then are void
 # Who sent a site's message: its receiver skips what the sender did already.
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
+# One thread, so a site's follow-ups run in the order its messages came, and none holds
+# up the listener (which goes on dropping cached hosts meanwhile).
+_follower = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-follow")
 
 
 def revoked_at(user_id: int) -> int:
@@ -117,8 +121,10 @@ def _follow(site_id: str) -> None:
     try:
         hostmap.on_site_serving_changed(None, site_id=site_id)
         served.on_site_serving_changed(None, site_id=site_id)
+    except Exception:  # nobody waits for this: the next change or resync mends it
+        log.exception("edge.follow_failed", site_id=site_id)
     finally:
-        connection.close()  # this thread's (asyncio's executor keeps its threads)
+        connection.close()  # this thread's (the executor keeps its thread)
 
 
 def _resync() -> None:
@@ -156,7 +162,7 @@ async def listen(edge: Edge) -> None:
                 await pubsub.subscribe(CHANNEL)
                 edge.invalidate(None)  # anything cached before now may be stale
                 if missed:
-                    await asyncio.to_thread(_resync)
+                    _follower.submit(_resync)
                 for user_id, at_ms in (await client.hgetall(REVOKED_KEY)).items():
                     _record(int(user_id), int(at_ms))
                 _stop_if_cancelled()
@@ -172,7 +178,7 @@ async def listen(edge: Edge) -> None:
                         site_id, _, origin = text.partition("@")
                         edge.invalidate(None if site_id == "*" else site_id)
                         if origin != ORIGIN and site_id != "*":
-                            await asyncio.to_thread(_follow, site_id)
+                            _follower.submit(_follow, site_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
